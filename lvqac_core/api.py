@@ -1,0 +1,262 @@
+"""The public API: load a model, compress an image, decompress a ``.lvq`` file.
+
+    >>> codec = load_model()                      # default zoo model, CUDA when present
+    >>> res = codec.compress("photo.png")         # CompressionResult: bytes, bpp, PSNR, maps...
+    >>> img = decompress(res.data).image          # picks the model named in the file
+
+``progress(fraction)`` callbacks may raise :class:`~lvqac_core.errors.Cancelled` to abort.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional, Union
+
+import numpy as np
+import torch
+
+from . import bitstream, zoo
+from .checkpoint import file_sha256, load_checkpoint
+from .errors import InputError, ModelMismatchError, ModelNotFoundError
+from .image_io import load_image, restore_mode, to_tensor, to_uint8
+from .metrics import ms_ssim, psnr
+from .models import LatentMaps, LatticeCodecModel
+from .results import CompressionResult, DecompressionResult, InspectionMaps
+
+__all__ = ["Codec", "FileInfo", "load_model", "decompress", "read_info", "resolve_device", "cuda_available"]
+
+Progress = Optional[Callable[[float], None]]
+ImageSource = Union[str, Path, bytes, np.ndarray, "object"]
+LATENT_STRIDE = 16
+
+
+def cuda_available() -> bool:
+    return torch.cuda.is_available()
+
+
+def resolve_device(device: str = "auto") -> str:
+    """``auto`` → ``cuda`` when present, else ``cpu``. Asking for CUDA without one is an error."""
+    if device == "auto":
+        return "cuda" if cuda_available() else "cpu"
+    if device.startswith("cuda") and not cuda_available():
+        raise InputError("CUDA was requested but no CUDA device is available (use --device cpu or auto)")
+    if device != "cpu" and not device.startswith("cuda"):
+        raise InputError(f"unknown device {device!r}; use auto, cpu or cuda")
+    return device
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """What ``lvqac info`` shows: the header and the bits of each part, without decoding."""
+
+    header: bitstream.LvqHeader
+    file_bytes: int
+
+    @property
+    def sections(self) -> dict[str, int]:
+        return dict(self.header.section_sizes)
+
+    @property
+    def container_bytes(self) -> int:
+        return self.file_bytes - sum(self.header.section_sizes.values())
+
+    def bits_per_pixel(self) -> dict[str, float]:
+        px = self.header.width * self.header.height
+        parts = {name: 8.0 * n / px for name, n in self.header.section_sizes.items()}
+        parts["container"] = 8.0 * self.container_bytes / px
+        parts["total"] = 8.0 * self.file_bytes / px
+        return parts
+
+
+def read_info(data: bytes) -> FileInfo:
+    return FileInfo(bitstream.read_header(data), len(data))
+
+
+class Codec:
+    """A loaded model on a device, ready to compress and decompress."""
+
+    def __init__(self, model: LatticeCodecModel, model_id: str, device: str):
+        self.model = model
+        self.model_id = model_id
+        self.device = device
+        self.weights_hash = model.weights_hash()
+
+    @classmethod
+    def from_model(cls, model: LatticeCodecModel, model_id: str = "adhoc", device: str = "cpu") -> "Codec":
+        model = model.to(device).eval()
+        model.update(force=True)
+        return cls(model, model_id, device)
+
+    # -- identity --------------------------------------------------------------------------
+    @property
+    def architecture(self) -> str:
+        return self.model.config.architecture
+
+    @property
+    def quantizer(self) -> str:
+        return self.model.config.quantizer
+
+    @property
+    def lmbda(self) -> float:
+        return float(self.model.config.lmbda)
+
+    # -- coding ----------------------------------------------------------------------------
+    def compress(self, image: ImageSource, progress: Progress = None, max_pixels: Optional[int] = None) -> CompressionResult:
+        loaded = load_image(image) if max_pixels is None else load_image(image, max_pixels=max_pixels)
+        rgb = loaded.rgb
+        height, width = rgb.shape[:2]
+        _report(progress, 0.02)
+        t0 = _now(self.device)
+        x, (pad_bottom, pad_right) = to_tensor(rgb)
+        x = x.to(self.device)
+        code = self.model.compress_tensor(x, progress=_scaled(progress, 0.05, 0.9))
+        header = bitstream.LvqHeader(
+            format_version=bitstream.FORMAT_VERSION,
+            model_id=self.model_id,
+            architecture=self.architecture,
+            weights_hash=self.weights_hash,
+            quantizer=self.quantizer,
+            group_size=self.model.quantizer.group_size,
+            lmbda=self.lmbda,
+            width=width,
+            height=height,
+            mode=loaded.mode,
+            pad_right=pad_right,
+            pad_bottom=pad_bottom,
+            latent_height=code.latent_hw[0],
+            latent_width=code.latent_hw[1],
+            hyper_height=code.hyper_hw[0],
+            hyper_width=code.hyper_hw[1],
+            symbols_crc32=code.symbols_crc32,
+        )
+        data = bitstream.pack(header, code.sections)
+        recon = to_uint8(code.x_hat, height, width)
+        encode_seconds = _now(self.device) - t0
+        _report(progress, 0.95)
+        pixels = width * height
+        result = CompressionResult(
+            data=data,
+            width=width,
+            height=height,
+            model_id=self.model_id,
+            quantizer=self.quantizer,
+            lmbda=self.lmbda,
+            bpp=8.0 * len(data) / pixels,
+            bpp_estimated=code.bits_estimated / pixels,
+            psnr=psnr(rgb, recon),
+            ms_ssim=ms_ssim(rgb, recon),
+            encode_seconds=encode_seconds,
+            device=self.device,
+            original=rgb,
+            reconstruction=recon,
+            residual=recon.astype(np.float32) - rgb.astype(np.float32),
+            maps=_inspection_maps(code.maps, height, width),
+            section_bytes=bitstream.read_header(data).section_sizes,
+            notes=list(loaded.notes),
+        )
+        _report(progress, 1.0)
+        return result
+
+    def decompress(self, data: bytes, progress: Progress = None) -> DecompressionResult:
+        header, sections = bitstream.unpack(bytes(data))
+        self._check_matches(header)
+        _report(progress, 0.02)
+        t0 = _now(self.device)
+        x_hat, maps = self.model.decompress_tensor(
+            sections,
+            (header.latent_height, header.latent_width),
+            (header.hyper_height, header.hyper_width),
+            header.symbols_crc32,
+            progress=_scaled(progress, 0.05, 0.95),
+        )
+        image = restore_mode(to_uint8(x_hat, header.height, header.width), header.mode)
+        seconds = _now(self.device) - t0
+        _report(progress, 1.0)
+        return DecompressionResult(
+            image=image,
+            header=header,
+            decode_seconds=seconds,
+            device=self.device,
+            maps=_inspection_maps(maps, header.height, header.width),
+        )
+
+    def _check_matches(self, header: bitstream.LvqHeader) -> None:
+        if header.architecture != self.architecture or header.quantizer != self.quantizer:
+            raise ModelMismatchError(
+                f"file was written by {header.architecture}/{header.quantizer} ({header.model_id}); "
+                f"the loaded model is {self.architecture}/{self.quantizer} ({self.model_id})"
+            )
+        if header.weights_hash != self.weights_hash:
+            raise ModelMismatchError(
+                f"file was written with other weights than the loaded model {self.model_id} "
+                f"(weights {header.weights_hash.hex()} vs {self.weights_hash.hex()})"
+            )
+
+
+_CACHE: dict[tuple[str, str], Codec] = {}
+
+
+def load_model(spec: Optional[str] = None, device: str = "auto") -> Codec:
+    """Load a zoo model by id (default: the zoo's default) or a checkpoint file path."""
+    dev = resolve_device(device)
+    spec = spec or zoo.default_model_id()
+    if spec is None:
+        raise ModelNotFoundError("no model is installed (resources/models/manifest.json lists none)")
+    key = (str(spec), dev)
+    if key in _CACHE:
+        return _CACHE[key]
+    path = Path(spec)
+    if path.suffix in (".pt", ".pth") or path.is_file():
+        model = load_checkpoint(path, dev)
+        codec = Codec(model, path.stem, dev)
+    else:
+        entry = zoo.get_entry(str(spec))
+        model = load_checkpoint(entry.path, dev, expected_sha256=entry.sha256)
+        codec = Codec(model, entry.id, dev)
+    _CACHE[key] = codec
+    return codec
+
+
+def decompress(data: bytes, device: str = "auto", progress: Progress = None) -> DecompressionResult:
+    """Decode a ``.lvq`` file with the zoo model it names."""
+    header = bitstream.read_header(bytes(data))
+    try:
+        codec = load_model(header.model_id, device)
+    except ModelNotFoundError:
+        raise ModelNotFoundError(
+            f"this file was written by model {header.model_id!r} ({header.architecture}, {header.quantizer}, "
+            f"λ={header.lmbda:g}), which is not installed; load its checkpoint and use Codec.decompress"
+        ) from None
+    return codec.decompress(data, progress=progress)
+
+
+def _inspection_maps(maps: LatentMaps, height: int, width: int) -> InspectionMaps:
+    h = -(-height // LATENT_STRIDE)
+    w = -(-width // LATENT_STRIDE)
+    return InspectionMaps(
+        selection=None if maps.selection is None else maps.selection[:, :h, :w].copy(),
+        a_law=None if maps.a_law is None else maps.a_law[:h, :w].copy(),
+        bits=maps.bits[:h, :w].copy(),
+        stride=LATENT_STRIDE,
+    )
+
+
+def _now(device: str) -> float:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    return time.perf_counter()
+
+
+def _report(progress: Progress, fraction: float) -> None:
+    if progress is not None:
+        progress(fraction)
+
+
+def _scaled(progress: Progress, lo: float, hi: float) -> Progress:
+    if progress is None:
+        return None
+    return lambda f: progress(lo + (hi - lo) * f)
+
+
+_ = file_sha256  # re-exported for scripts

@@ -1,0 +1,34 @@
+"""``lvqac models``: what the zoo holds, with each model's measured Kodak results."""
+from __future__ import annotations
+
+from .. import zoo
+from .common import emit_json
+
+
+def register(sub) -> None:
+    p = sub.add_parser("models", help="list the model zoo with measured Kodak results")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    entries = zoo.list_models()
+    if args.json:
+        emit_json([
+            {"id": e.id, "architecture": e.architecture, "quantizer": e.quantizer, "lambda": e.lmbda,
+             "N": e.N, "M": e.M, "precision": e.precision, "kodak": e.kodak}
+            for e in entries
+        ])
+        return 0
+    if not entries:
+        print(f"no models installed in {zoo.zoo_dir()}")
+        return 0
+    default = zoo.default_model_id()
+    print(f"{'id':<34} {'quantizer':<8} {'lambda':>7} {'N/M':>7} {'Kodak bpp':>9} {'PSNR dB':>8} {'MS-SSIM':>8}")
+    for e in entries:
+        k = e.kodak or {}
+        mark = " *" if e.id == default else ""
+        print(f"{e.id:<34} {e.quantizer:<8} {e.lmbda:>7g} {e.N:>3}/{e.M:<3} "
+              f"{k.get('bpp', float('nan')):>9.4f} {k.get('psnr', float('nan')):>8.2f} {k.get('ms_ssim', float('nan')):>8.4f}{mark}")
+    print("* default model")
+    return 0

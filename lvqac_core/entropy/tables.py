@@ -1,0 +1,128 @@
+"""Exact CDF tables for the lattice cells, one bank per model (design note §4).
+
+For codebook k, scale level σ_i and (LVQAC) A level A_j, symbol s stands for the coordinate
+û = s + k/2 whose cell is [û − ½, û + ½] in the quantizer's u-domain, so
+
+    P(s) = Φ(T⁻¹(û + ½)/σ_i) − Φ(T⁻¹(û − ½)/σ_i)
+
+Codebook-1 symbols therefore get their own tables (cells [s, s+1]), not a shifted mean.
+Tables are computed in float64 on the CPU from the quantizer's parameters only, so every device
+builds the same integers. Symbols outside a table's range are escape-coded by CompressAI's rANS.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from compressai._CXX import pmf_to_quantized_cdf
+
+from ..quantizers.base import Quantizer, standard_normal_cdf
+
+__all__ = ["scale_table", "CellTableBank"]
+
+SCALE_MIN, SCALE_MAX, SCALE_LEVELS = 0.11, 256.0, 64
+TAIL_SIGMAS = 6.11  # Φ(−6.11) ≈ 5e-10 of mass left on each side
+PRECISION = 16
+
+
+def scale_table(lo: float = SCALE_MIN, hi: float = SCALE_MAX, levels: int = SCALE_LEVELS) -> np.ndarray:
+    return np.exp(np.linspace(math.log(lo), math.log(hi), levels))
+
+
+@dataclass
+class CellTableBank:
+    """rANS tables indexed by (A level, codebook, scale level)."""
+
+    cdfs: list[list[int]]
+    lengths: list[int]
+    offsets: list[int]
+    scales: np.ndarray
+    n_codebooks: int
+    n_a_levels: int
+
+    @classmethod
+    def build(cls, quantizer: Quantizer) -> "CellTableBank":
+        scales = scale_table()
+        n_cb = 2 if quantizer.uses_selection else 1
+        if quantizer.companded:
+            a_values = [float(a) for a in quantizer.level_values()]  # type: ignore[attr-defined]
+        else:
+            a_values = [None]
+        cdfs: list[list[int]] = []
+        lengths: list[int] = []
+        offsets: list[int] = []
+        with torch.no_grad():
+            q64 = _float64_domain(quantizer)
+            for a in a_values:
+                a_t = None if a is None else torch.tensor(a, dtype=torch.float64)
+                for k in range(n_cb):
+                    for sigma in scales:
+                        cdf, offset = _table(q64, float(sigma), a_t, k)
+                        cdfs.append(cdf)
+                        lengths.append(len(cdf))
+                        offsets.append(offset)
+        return cls(cdfs, lengths, offsets, scales, n_cb, len(a_values))
+
+    def scale_index(self, sigma: torch.Tensor) -> torch.Tensor:
+        """Smallest level ≥ σ (σ rounded up, as CompressAI does), int64."""
+        levels = torch.as_tensor(self.scales, dtype=sigma.dtype, device=sigma.device)
+        idx = torch.bucketize(sigma.contiguous(), levels)
+        return idx.clamp(0, len(self.scales) - 1)
+
+    def table_index(self, scale_idx: torch.Tensor, a_idx: torch.Tensor | None, codebook: torch.Tensor | None) -> torch.Tensor:
+        idx = scale_idx
+        if codebook is not None and self.n_codebooks == 2:
+            idx = idx + codebook.long() * len(self.scales)
+        if a_idx is not None and self.n_a_levels > 1:
+            idx = idx + a_idx.long() * (self.n_codebooks * len(self.scales))
+        return idx
+
+    def subset(self, indexes: np.ndarray) -> tuple[list[int], list[list[int]], list[int], list[int]]:
+        """Local indexes and the few tables they use (keeps the rANS calls small)."""
+        used, local = np.unique(indexes, return_inverse=True)
+        return (
+            local.astype(np.int32).tolist(),
+            [self.cdfs[u] for u in used],
+            [self.lengths[u] for u in used],
+            [self.offsets[u] for u in used],
+        )
+
+
+class _float64_domain:
+    """The quantizer's T⁻¹ evaluated in float64 (parameters cast, nothing trained)."""
+
+    def __init__(self, quantizer: Quantizer):
+        self.q = quantizer
+
+    def from_u(self, u: torch.Tensor, a: torch.Tensor | None) -> torch.Tensor:
+        if not self.q.companded:
+            return u
+        from ..quantizers.companding import alaw_expand
+
+        v = float(self.q.v.detach().double())  # type: ignore[attr-defined]
+        return v * alaw_expand(u / v, a, self.q.tail)  # type: ignore[attr-defined]
+
+    def to_u(self, r: torch.Tensor, a: torch.Tensor | None) -> torch.Tensor:
+        if not self.q.companded:
+            return r
+        from ..quantizers.companding import alaw_compress
+
+        v = float(self.q.v.detach().double())  # type: ignore[attr-defined]
+        return v * alaw_compress(r / v, a, self.q.tail)  # type: ignore[attr-defined]
+
+
+def _table(dom: _float64_domain, sigma: float, a: torch.Tensor | None, k: int) -> tuple[list[int], int]:
+    r_bound = torch.tensor(sigma * TAIL_SIGMAS, dtype=torch.float64)
+    u_bound = float(dom.to_u(r_bound, a))
+    s_max = int(math.ceil(u_bound)) + 1
+    s_min = -s_max - k
+    s = torch.arange(s_min, s_max + 1, dtype=torch.float64)
+    u_center = s + 0.5 * k
+    upper = standard_normal_cdf(dom.from_u(u_center + 0.5, a) / sigma)
+    lower = standard_normal_cdf(dom.from_u(u_center - 0.5, a) / sigma)
+    pmf = (upper - lower).clamp_min(0.0)
+    tail = max(float(1.0 - pmf.sum()), 1e-12)
+    cdf = pmf_to_quantized_cdf(pmf.tolist() + [tail], PRECISION)
+    return cdf, s_min

@@ -1,0 +1,88 @@
+"""The interface every quantizer of the latent residual r = y − μ implements.
+
+A quantizer works in its own coding domain u = T(r) (the identity, or companding for LVQAC),
+places u on a lattice and maps back: r̂ = T⁻¹(û). Each coordinate of û sits on a unit grid
+(û = symbol + k/2 for codebook k), so its cell is [û − ½, û + ½] in the u-domain and its
+probability under r ~ N(0, σ²) is Φ(T⁻¹(û + ½)/σ) − Φ(T⁻¹(û − ½)/σ) (design note §4).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import torch
+from torch import Tensor, nn
+
+__all__ = ["QuantizedLatent", "Quantizer", "standard_normal_cdf", "LIKELIHOOD_BOUND"]
+
+LIKELIHOOD_BOUND = 1e-9
+
+
+def standard_normal_cdf(x: Tensor) -> Tensor:
+    return 0.5 * torch.erfc(-x * (2.0 ** -0.5))
+
+
+@dataclass
+class QuantizedLatent:
+    """Integer symbols per coordinate (û − k/2) and, for lattices, the selection per group."""
+
+    symbols: Tensor  # int32 (B, C, H, W)
+    selection: Optional[Tensor]  # uint8 (B, G, H, W) or None
+
+
+class Quantizer(nn.Module):
+    name: str = "base"
+    uses_selection: bool = False
+    companded: bool = False
+    group_size: int = 0
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.channels = int(channels)
+
+    # ---- domain (identity unless companded) -------------------------------------------
+    def to_u(self, r: Tensor, a: Optional[Tensor] = None) -> Tensor:
+        return r
+
+    def from_u(self, u: Tensor, a: Optional[Tensor] = None) -> Tensor:
+        return u
+
+    # ---- to be provided by subclasses --------------------------------------------------
+    def relax(self, u: Tensor) -> Tensor:  # training-time differentiable quantization
+        raise NotImplementedError
+
+    def quantize_u(self, u: Tensor) -> QuantizedLatent:
+        raise NotImplementedError
+
+    def lattice_values(self, q: QuantizedLatent) -> Tensor:
+        raise NotImplementedError
+
+    # ---- shared -----------------------------------------------------------------------
+    def set_temperature(self, tau: float) -> None:  # only lattices have one
+        pass
+
+    def num_groups(self) -> int:
+        return self.channels // self.group_size if self.uses_selection else 0
+
+    def train_forward(self, r: Tensor, a: Optional[Tensor]) -> tuple[Tensor, Tensor]:
+        """(r̂ for the distortion path, noisy u for the rate proxy)."""
+        u = self.to_u(r, a)
+        r_hat = self.from_u(self.relax(u), a)
+        u_noisy = u + torch.empty_like(u).uniform_(-0.5, 0.5)
+        return r_hat, u_noisy
+
+    def quantize(self, r: Tensor, a: Optional[Tensor] = None) -> QuantizedLatent:
+        return self.quantize_u(self.to_u(r, a))
+
+    def dequantize(self, q: QuantizedLatent, a: Optional[Tensor] = None) -> Tensor:
+        return self.from_u(self.lattice_values(q), a)
+
+    def likelihood(self, u_center: Tensor, sigma: Tensor, a: Optional[Tensor] = None) -> Tensor:
+        """Probability of the unit cell centred at ``u_center`` (bounded below by 1e-9).
+
+        Uses the odd symmetry of T to evaluate in the upper tail of Φ (no cancellation).
+        """
+        v = u_center.abs()
+        upper = standard_normal_cdf(-self.from_u(v - 0.5, a) / sigma)
+        lower = standard_normal_cdf(-self.from_u(v + 0.5, a) / sigma)
+        return (upper - lower).clamp_min(LIKELIHOOD_BOUND)

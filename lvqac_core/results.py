@@ -1,0 +1,106 @@
+"""Typed results returned by the public API (no dicts of Any).
+
+Data flow (see ``docs/api.md``)::
+
+    image --Codec.compress--> CompressionResult(data=.lvq bytes, stats, reconstruction, maps)
+    .lvq  --Codec.decompress / lvqac_core.decompress--> DecompressionResult(image, header, maps)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+import torch
+
+__all__ = ["ForwardOutput", "InspectionMaps", "CompressionResult", "DecompressionResult"]
+
+
+@dataclass
+class ForwardOutput:
+    """Training/evaluation forward pass of a model.
+
+    Attributes:
+        x_hat: reconstruction, (B, 3, H, W), not clamped.
+        bits: estimated bits per part, each a scalar tensor summed over the batch:
+            ``"y"`` (latents), ``"z"`` (hyper-latents) and, for lattice quantizers,
+            ``"selection"`` (codebook-selection bits). Differentiable in training.
+    """
+
+    x_hat: torch.Tensor
+    bits: dict[str, torch.Tensor]
+
+    def total_bits(self) -> torch.Tensor:
+        return sum(self.bits.values())  # type: ignore[return-value]
+
+
+@dataclass
+class InspectionMaps:
+    """Per-position maps at latent resolution (h = ceil(H/16), w = ceil(W/16), cropped).
+
+    Attributes:
+        selection: codebook index per position (uint8, 0 = Z^n, 1 = Z^n + 1/2), shape (G, h, w)
+            with G channel groups (G = 1 for the paper's g = M); None for the scalar quantizer.
+        a_law: per-position A-law parameter A >= 1 (float32, (h, w)); None unless LVQAC.
+        bits: estimated bits spent at each position, latents + selection (float32, (h, w)).
+        stride: image pixels per latent position along each axis (16).
+    """
+
+    selection: Optional[np.ndarray]
+    a_law: Optional[np.ndarray]
+    bits: np.ndarray
+    stride: int = 16
+
+    def selection_share(self) -> Optional[float]:
+        """Fraction of positions (or groups) that chose codebook 1 (Z^n + 1/2)."""
+        if self.selection is None:
+            return None
+        return float(self.selection.mean())
+
+
+@dataclass
+class CompressionResult:
+    """What ``Codec.compress`` returns.
+
+    ``reconstruction`` is exactly what decoding ``data`` yields on the same device.
+    ``residual`` is reconstruction - original in 8-bit units (float32, (H, W, 3)).
+    """
+
+    data: bytes
+    width: int
+    height: int
+    model_id: str
+    quantizer: str
+    lmbda: float
+    bpp: float
+    bpp_estimated: float
+    psnr: float
+    ms_ssim: float
+    encode_seconds: float
+    device: str
+    original: np.ndarray  # uint8 (H, W, 3), the RGB image that was coded
+    reconstruction: np.ndarray  # uint8 (H, W, 3)
+    residual: np.ndarray  # float32 (H, W, 3)
+    maps: InspectionMaps
+    section_bytes: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # e.g. "alpha channel dropped"
+
+    @property
+    def num_bytes(self) -> int:
+        return len(self.data)
+
+    @property
+    def ms_ssim_db(self) -> float:
+        return float(-10.0 * np.log10(max(1.0 - self.ms_ssim, 1e-12)))
+
+
+@dataclass
+class DecompressionResult:
+    """What decoding a ``.lvq`` file returns. ``image`` is uint8 (H, W, 3), or (H, W) when the
+    original was grayscale."""
+
+    image: np.ndarray
+    header: "object"  # lvqac_core.bitstream.LvqHeader
+    decode_seconds: float
+    device: str
+    maps: InspectionMaps

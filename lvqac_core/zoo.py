@@ -1,0 +1,114 @@
+"""The model zoo: ``resources/models/manifest.json`` lists every shipped checkpoint with its sha256
+and measured Kodak results. Loading verifies the hash. Set ``LVQAC_ZOO_DIR`` to use another folder.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from .errors import ModelNotFoundError
+
+__all__ = [
+    "ZooEntry",
+    "zoo_dir",
+    "load_manifest",
+    "list_models",
+    "get_entry",
+    "find_model",
+    "default_model_id",
+    "PAPER_LAMBDAS",
+    "MANIFEST_FORMAT",
+]
+
+PAPER_LAMBDAS = (0.0016, 0.0032, 0.0075, 0.015, 0.03, 0.045)
+MANIFEST_FORMAT = "lvqac-zoo/1"
+
+
+@dataclass(frozen=True)
+class ZooEntry:
+    id: str
+    file: str
+    sha256: str
+    architecture: str
+    quantizer: str
+    lmbda: float
+    N: int
+    M: int
+    precision: str = "fp16"
+    kodak: Optional[dict[str, float]] = None  # bpp, psnr, ms_ssim (means over the 24 images)
+    training: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def path(self) -> Path:
+        return zoo_dir() / self.file
+
+    def label(self) -> str:
+        k = self.kodak
+        perf = f" — Kodak {k['bpp']:.3f} bpp, {k['psnr']:.2f} dB" if k else ""
+        return f"λ={self.lmbda:g} {self.quantizer}{perf}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "file": self.file, "sha256": self.sha256, "architecture": self.architecture,
+            "quantizer": self.quantizer, "lambda": self.lmbda, "N": self.N, "M": self.M,
+            "precision": self.precision, "kodak": self.kodak, "training": self.training,
+        }
+
+
+def zoo_dir() -> Path:
+    env = os.environ.get("LVQAC_ZOO_DIR")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parent.parent / "resources" / "models"
+
+
+def load_manifest(directory: Optional[Path] = None) -> dict[str, Any]:
+    path = (directory or zoo_dir()) / "manifest.json"
+    if not path.is_file():
+        return {"format": MANIFEST_FORMAT, "default": None, "models": []}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise ModelNotFoundError(f"model manifest {path} is unreadable: {e}") from None
+    if data.get("format") != MANIFEST_FORMAT:
+        raise ModelNotFoundError(f"model manifest {path} has unknown format {data.get('format')!r}")
+    return data
+
+
+def _entry(d: dict[str, Any]) -> ZooEntry:
+    return ZooEntry(
+        id=d["id"], file=d["file"], sha256=d["sha256"], architecture=d["architecture"],
+        quantizer=d["quantizer"], lmbda=float(d["lambda"]), N=int(d["N"]), M=int(d["M"]),
+        precision=d.get("precision", "fp16"), kodak=d.get("kodak"), training=d.get("training", {}),
+    )
+
+
+def list_models() -> list[ZooEntry]:
+    return [_entry(d) for d in load_manifest()["models"]]
+
+
+def get_entry(model_id: str) -> ZooEntry:
+    for e in list_models():
+        if e.id == model_id:
+            return e
+    known = ", ".join(e.id for e in list_models()) or "none installed"
+    raise ModelNotFoundError(f"model {model_id!r} is not in the zoo ({known})")
+
+
+def find_model(quantizer: str, lmbda: float, architecture: Optional[str] = None) -> ZooEntry:
+    for e in list_models():
+        if e.quantizer == quantizer and abs(e.lmbda - lmbda) <= 1e-6 * max(1.0, lmbda) and (
+            architecture is None or e.architecture == architecture
+        ):
+            return e
+    raise ModelNotFoundError(f"no zoo model for quantizer={quantizer}, λ={lmbda:g}" + (f", {architecture}" if architecture else ""))
+
+
+def default_model_id() -> Optional[str]:
+    m = load_manifest()
+    if m.get("default"):
+        return m["default"]
+    return m["models"][0]["id"] if m["models"] else None
