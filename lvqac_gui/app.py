@@ -1,0 +1,155 @@
+"""Entry point: ``lvqac-gui [FILE...]`` and ``lvqac-gui --screenshot OUT.png [...] [FILE]``."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Optional, Sequence
+
+from . import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lvqac-gui", description="LVQAC Studio desktop app")
+    p.add_argument("files", nargs="*", metavar="FILE", help="images or .lvq files to open (several = batch)")
+    p.add_argument("--model", metavar="ID", help="zoo model id or checkpoint path")
+    p.add_argument("--quantizer", choices=("scalar", "lvq", "lvqac"))
+    p.add_argument("--lambda", dest="lmbda", type=float, metavar="L", help="one of the paper's six λ")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--screenshot", metavar="OUT.png",
+                   help="open FILE (or the sample), compress, save a screenshot of the window, exit")
+    p.add_argument("--size", default="1280x800", metavar="WxH", help="window size for --screenshot")
+    p.add_argument("--tab", choices=("panels", "split"), default="panels", help="tab for --screenshot")
+    p.add_argument("--timeout", type=float, default=300.0, help="seconds --screenshot waits for the result")
+    p.add_argument("--settings", metavar="INI", help="settings file (default: per-user QSettings)")
+    p.add_argument("--demo-models", action="store_true",
+                   default=os.environ.get("LVQAC_GUI_DEMO_MODELS") == "1",
+                   help="use small UNTRAINED models instead of the zoo (to try the app without weights)")
+    p.add_argument("--version", action="version", version=f"lvqac-gui {__version__}")
+    return p
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+        if w < 200 or h < 150:
+            raise ValueError
+        return w, h
+    except ValueError:
+        raise SystemExit(f"lvqac-gui: --size must look like 1280x800, got {text!r}") from None
+
+
+def apply_model_choice(session, args) -> None:
+    """--model / --quantizer / --lambda, else the zoo's default model."""
+    from lvqac_core import zoo
+    entry = None
+    spec = args.model
+    try:
+        if spec is None and args.quantizer is None and args.lmbda is None:
+            default = zoo.default_model_id()
+            entry = zoo.get_entry(default) if default else None
+        elif spec is not None and not Path(spec).exists():
+            entry = zoo.get_entry(spec)
+    except Exception:  # noqa: BLE001 - an unknown id is reported when compressing
+        entry = None
+    if entry is not None:
+        session.lmbda, session.quantizer = float(entry.lmbda), entry.quantizer
+        if spec is not None:
+            session.model_spec = spec
+    elif spec is not None:
+        session.model_spec = spec
+    if args.quantizer:
+        session.quantizer = args.quantizer
+    if args.lmbda is not None:
+        session.lmbda = args.lmbda
+    if args.device:
+        session.device = args.device
+
+
+def _wait_idle(app, session, timeout: float) -> bool:
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        app.processEvents()
+        if not session.busy:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    from PySide6.QtWidgets import QApplication
+
+    from .backend import Backend, demo_codec_factory
+    from .main_window import MainWindow
+    from .settings import AppSettings
+    from .state import Session
+    from .theme import apply_dark
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("LVQAC Studio")
+    app.setOrganizationName("LVQAC")
+    apply_dark(app)
+    icon = Path(__file__).resolve().parent.parent / "resources" / "icons" / "lvqac-studio.png"
+    if icon.is_file():
+        from PySide6.QtGui import QIcon
+        app.setWindowIcon(QIcon(str(icon)))
+
+    session = Session()
+    backend = Backend(codec_factory=demo_codec_factory() if args.demo_models else None)
+    settings = AppSettings(args.settings)
+    shot = args.screenshot is not None
+    win = MainWindow(session, backend, settings, restore=not shot)
+    if shot or args.model or args.quantizer or args.lmbda is not None or args.device:
+        apply_model_choice(session, args)  # otherwise the remembered choices stay
+    win.controls.sync_from_session()
+    if args.demo_models:
+        win.set_demo_mode(True)
+
+    if shot:
+        failures: list[str] = []
+        win.error_handler = lambda title, msg: failures.append(f"{title}: {msg}")
+        w, h = _parse_size(args.size)
+        win.resize(w, h)
+        win.show()
+        app.processEvents()
+        if args.files:
+            session.open_paths(args.files)
+        else:
+            win.open_sample()
+        ok = _wait_idle(app, session, args.timeout)
+        # a batch keeps the session busy until its last file; the window shows the last result
+        if args.tab == "split":
+            win.tabs.setCurrentIndex(1)
+        for _ in range(5):
+            app.processEvents()
+        win.linker.fit()
+        if session.display is not None:
+            win.show_probe(session.display.width // 2, session.display.height // 2)
+        for _ in range(5):
+            app.processEvents()
+        out = Path(args.screenshot)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if not win.grab().save(str(out)):
+            print(f"lvqac-gui: cannot write {out}", file=sys.stderr)
+            return 1
+        for f in failures:
+            print(f"lvqac-gui: {f}", file=sys.stderr)
+        if not ok:
+            print(f"lvqac-gui: no result within {args.timeout:g} s", file=sys.stderr)
+        win.runner.shutdown(2000)
+        win.hide()
+        return 0 if ok and session.display is not None and not failures else 1
+
+    win.show()
+    if args.files:
+        session.open_paths(args.files)
+    else:
+        win.open_sample()
+    return app.exec()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

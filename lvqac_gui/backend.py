@@ -1,0 +1,249 @@
+"""The bridge to ``lvqac_core`` (Qt-free): runs one :class:`~lvqac_gui.state.Job` and returns
+what the session shows. All codec logic lives in ``lvqac_core``; this module only picks the model,
+resolves the device, times decoding and pre-renders the maps (so the UI thread does not).
+
+``Backend.run(job, progress)`` is called on a worker thread; ``progress(fraction)`` raises
+:class:`lvqac_core.errors.Cancelled` when the job was cancelled or superseded.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+
+from .maps import render_layers
+from .state import QUANTIZERS, CompareRow, Display, Job, Source, Stats
+
+Progress = Optional[Callable[[float], None]]
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+
+CodecFactory = Callable[[str, float, str], object]  # (quantizer, lmbda, device) -> Codec
+
+
+@dataclass
+class DeviceChoice:
+    device: str  # "cpu" | "cuda"
+    note: Optional[str] = None
+
+
+def cuda_available() -> bool:
+    try:
+        from lvqac_core.api import cuda_available as _ca
+        return bool(_ca())
+    except Exception:  # noqa: BLE001 - no torch / broken CUDA: just say no
+        return False
+
+
+def resolve_device(requested: str) -> DeviceChoice:
+    """auto → CUDA when present; CUDA requested but absent → CPU with a visible note."""
+    has_cuda = cuda_available()
+    if requested == "cuda" and not has_cuda:
+        return DeviceChoice("cpu", "CUDA requested but not available — running on CPU")
+    if requested == "auto":
+        return DeviceChoice("cuda" if has_cuda else "cpu")
+    return DeviceChoice(requested)
+
+
+def model_labels() -> dict[tuple[str, float], str]:
+    """(quantizer, λ) -> "Kodak 0.123 bpp / 29.81 dB" for the installed zoo models."""
+    out: dict[tuple[str, float], str] = {}
+    try:
+        from lvqac_core import zoo
+        for e in zoo.list_models():
+            k = e.kodak
+            text = f"Kodak {k['bpp']:.3f} bpp / {k['psnr']:.2f} dB" if k else "installed"
+            out[(e.quantizer, round(float(e.lmbda), 6))] = text
+    except Exception:  # noqa: BLE001 - a broken manifest must not break the window
+        pass
+    return out
+
+
+def zoo_curves() -> dict[str, list[tuple[float, float, float, str]]]:
+    """quantizer -> sorted [(bpp, psnr, lmbda, model id)] of the zoo's Kodak measurements."""
+    curves: dict[str, list[tuple[float, float, float, str]]] = {}
+    try:
+        from lvqac_core import zoo
+        for e in zoo.list_models():
+            if e.kodak and "bpp" in e.kodak and "psnr" in e.kodak:
+                curves.setdefault(e.quantizer, []).append(
+                    (float(e.kodak["bpp"]), float(e.kodak["psnr"]), float(e.lmbda), e.id))
+    except Exception:  # noqa: BLE001
+        pass
+    return {q: sorted(v) for q, v in curves.items()}
+
+
+def reference_curves(directory: Optional[Path] = None) -> dict[str, list[tuple[float, float]]]:
+    """name -> [(bpp, psnr)] from every readable JSON under resources/rd/ (CompressAI's results
+    format ``{"name", "results": {"bpp", "psnr-rgb"}}`` or flat ``{"bpp", "psnr"}``); files that
+    cannot be read are skipped."""
+    directory = directory or (RESOURCES / "rd")
+    out: dict[str, list[tuple[float, float]]] = {}
+    if not directory.is_dir():
+        return out
+    for path in sorted(directory.glob("*.json")):
+        try:
+            d = json.loads(path.read_text())
+            res = d.get("results", d)
+            bpp = res.get("bpp")
+            ps = res.get("psnr-rgb", res.get("psnr"))
+            if not bpp or not ps or len(bpp) != len(ps):
+                continue
+            name = str(d.get("name") or path.stem)
+            out[name] = sorted((float(b), float(p)) for b, p in zip(bpp, ps))
+        except Exception:  # noqa: BLE001 - skip unreadable reference files gracefully
+            continue
+    return out
+
+
+def sample_image() -> tuple[str, np.ndarray | str]:
+    """The bundled sample image (resources/samples/*), else scikit-image's astronaut."""
+    samples = RESOURCES / "samples"
+    if samples.is_dir():
+        for p in sorted(samples.iterdir()):
+            if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".ppm", ".bmp", ".tif", ".tiff"):
+                return p.name, str(p)
+    from skimage import data
+    return "astronaut (sample)", np.ascontiguousarray(data.astronaut())
+
+
+def demo_codec_factory(N: int = 16, M: int = 24, architecture: str = "minnen2018-mean") -> CodecFactory:
+    """Untrained models for trying the app before the zoo is installed (``--demo-models``)."""
+    def make(quantizer: str, lmbda: float, device: str):
+        import torch
+        from lvqac_core.api import Codec
+        from lvqac_core.models import build_model
+        torch.manual_seed(0)
+        m = build_model(architecture=architecture, quantizer=quantizer, N=N, M=M, lmbda=lmbda)
+        return Codec.from_model(m, model_id=f"demo-untrained-{quantizer}-{lmbda:g}", device=device)
+    return make
+
+
+class Backend:
+    """Runs jobs with ``lvqac_core``. ``codec_factory`` replaces the zoo (tests, demo models)."""
+
+    def __init__(self, codec_factory: Optional[CodecFactory] = None) -> None:
+        self.codec_factory = codec_factory
+        self._codecs: dict[tuple, object] = {}
+        self._by_id: dict[str, object] = {}  # model id -> codec, to decode files we wrote
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ models
+    def codec(self, quantizer: str, lmbda: float, device: str, spec: Optional[str] = None):
+        key = (spec, quantizer, round(lmbda, 6), device)
+        with self._lock:
+            if key in self._codecs:
+                return self._codecs[key]
+        if spec is not None:
+            from lvqac_core.api import load_model
+            codec = load_model(spec, device)
+        elif self.codec_factory is not None:
+            codec = self.codec_factory(quantizer, lmbda, device)
+        else:
+            from lvqac_core import zoo
+            from lvqac_core.api import load_model
+            entry = zoo.find_model(quantizer, lmbda)
+            codec = load_model(entry.id, device)
+        with self._lock:
+            self._codecs[key] = codec
+            self._by_id[codec.model_id] = codec
+        return codec
+
+    # ------------------------------------------------------------------ jobs
+    def run(self, job: Job, progress: Progress = None):
+        dev = resolve_device(job.device)
+        if job.kind == "compress":
+            return self.compress(job, dev, progress)
+        if job.kind == "decompress":
+            return self.decompress(job, dev, progress)
+        if job.kind == "compare":
+            return self.compare(job, dev, progress)
+        raise ValueError(f"unknown job kind {job.kind!r}")
+
+    @staticmethod
+    def _image_of(source: Source):
+        return source.array if source.array is not None else source.path
+
+    def compress(self, job: Job, dev: DeviceChoice, progress: Progress = None) -> Display:
+        report = progress or (lambda f: None)
+        report(0.0)
+        codec = self.codec(job.quantizer, job.lmbda, dev.device, job.model_spec)
+        split = 0.75 if job.measure_decode else 1.0
+        res = codec.compress(self._image_of(job.source),
+                             progress=lambda f: report(0.02 + (split - 0.02) * f))
+        decode_seconds = None
+        if job.measure_decode:
+            dec = codec.decompress(res.data, progress=lambda f: report(split + (0.97 - split) * f))
+            decode_seconds = dec.decode_seconds
+        stats = Stats(width=res.width, height=res.height, num_bytes=res.num_bytes, bpp=res.bpp,
+                      bpp_estimated=res.bpp_estimated, psnr=res.psnr, ms_ssim=res.ms_ssim,
+                      encode_seconds=res.encode_seconds, decode_seconds=decode_seconds,
+                      device=res.device, model_id=res.model_id, quantizer=res.quantizer,
+                      lmbda=res.lmbda, section_bytes=dict(res.section_bytes),
+                      notes=list(res.notes) + ([dev.note] if dev.note else []))
+        layers = render_layers(res.original, res.reconstruction, res.residual, res.maps)
+        report(1.0)
+        return Display(source=job.source, kind="compressed", reconstruction=res.reconstruction,
+                       original=res.original, residual=res.residual, maps=res.maps, data=res.data,
+                       stats=stats, layers=layers, device_note=dev.note)
+
+    def decompress(self, job: Job, dev: DeviceChoice, progress: Progress = None) -> Display:
+        from lvqac_core import bitstream
+        from lvqac_core.errors import InputError
+        report = progress or (lambda f: None)
+        report(0.0)
+        try:
+            data = Path(job.source.path).read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read {job.source.path}: {exc.strerror or exc}") from exc
+        header = bitstream.read_header(data)
+        with self._lock:
+            codec = self._by_id.get(header.model_id)
+        if codec is not None and getattr(codec, "device", dev.device) == dev.device:
+            res = codec.decompress(data, progress=report)
+        elif self.codec_factory is not None and header.model_id.startswith("demo-untrained-"):
+            codec = self.codec(header.quantizer, header.lmbda, dev.device)
+            res = codec.decompress(data, progress=report)
+        else:
+            from lvqac_core.api import decompress
+            res = decompress(data, device=dev.device, progress=report)
+        image = res.image
+        if image.ndim == 2:
+            image = np.repeat(image[:, :, None], 3, axis=2)
+        image = np.ascontiguousarray(image[:, :, :3])
+        h = res.header
+        pixels = h.width * h.height
+        stats = Stats(width=h.width, height=h.height, num_bytes=len(data), bpp=8.0 * len(data) / pixels,
+                      bpp_estimated=float(res.maps.bits.sum()) / pixels if res.maps.bits is not None else None,
+                      psnr=None, ms_ssim=None, encode_seconds=None, decode_seconds=res.decode_seconds,
+                      device=res.device, model_id=h.model_id, quantizer=h.quantizer, lmbda=h.lmbda,
+                      section_bytes=dict(h.section_sizes),
+                      notes=["original not in file"] + ([dev.note] if dev.note else []))
+        layers = render_layers(None, image, None, res.maps)
+        report(1.0)
+        return Display(source=job.source, kind="decoded", reconstruction=image, original=None,
+                       residual=None, maps=res.maps, data=data, stats=stats, layers=layers,
+                       device_note=dev.note)
+
+    def compare(self, job: Job, dev: DeviceChoice, progress: Progress = None) -> list[CompareRow]:
+        from lvqac_core.errors import Cancelled, LvqacError
+        report = progress or (lambda f: None)
+        rows = []
+        n = len(QUANTIZERS)
+        for k, q in enumerate(QUANTIZERS):
+            report(k / n)
+            try:
+                codec = self.codec(q, job.lmbda, dev.device)
+                res = codec.compress(self._image_of(job.source),
+                                     progress=lambda f, k=k: report((k + f) / n))
+                rows.append(CompareRow(q, res.model_id, res.bpp, res.psnr, res.ms_ssim,
+                                       res.num_bytes, res.encode_seconds))
+            except Cancelled:
+                raise
+            except LvqacError as exc:
+                rows.append(CompareRow(q, error=str(exc)))
+        report(1.0)
+        return rows

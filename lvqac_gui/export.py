@@ -1,0 +1,66 @@
+"""Writing results to disk (Qt-free): the .lvq file, the decoded PNG and every map as PNG.
+
+All writes are atomic (temporary file + rename, via ``lvqac_core.image_io``); existing files are
+only replaced with ``overwrite=True`` (the window asks first).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from .state import Display
+
+MAP_LAYERS = ("residual", "selection", "a_law", "bits")
+
+
+def write_lvq(display: Display, path: str | Path, overwrite: bool = False) -> Path:
+    from lvqac_core.image_io import atomic_write_bytes
+    atomic_write_bytes(path, display.data, overwrite=overwrite)
+    return Path(path)
+
+
+def write_png(image: np.ndarray, path: str | Path, overwrite: bool = False) -> Path:
+    from lvqac_core.image_io import save_png
+    save_png(np.ascontiguousarray(image), path, overwrite=overwrite)
+    return Path(path)
+
+
+def planned_files(display: Display, directory: str | Path, stem: Optional[str] = None) -> dict[str, Path]:
+    """What :func:`export_all` writes: key -> path (maps that do not exist are left out)."""
+    d = Path(directory)
+    stem = stem or display.source.stem
+    tag = f"{display.stats.quantizer}-{display.stats.lmbda:g}"
+    out = {"lvq": d / f"{stem}.lvq", "decoded": d / f"{stem}.{tag}.decoded.png"}
+    for name in MAP_LAYERS:
+        layer = display.layers.get(name)
+        if layer is None or layer.image is None:
+            continue
+        if name == "selection" and len(layer.groups) > 1:
+            for g in range(len(layer.groups)):
+                out[f"selection_g{g}"] = d / f"{stem}.{tag}.selection-g{g}.png"
+        else:
+            out[name] = d / f"{stem}.{tag}.{name.replace('_', '-')}.png"
+    return out
+
+
+def existing(paths: dict[str, Path]) -> list[Path]:
+    return [p for p in paths.values() if p.exists()]
+
+
+def export_all(display: Display, directory: str | Path, stem: Optional[str] = None,
+               overwrite: bool = False) -> list[Path]:
+    """Write the .lvq, the decoded image and each map; returns the paths written."""
+    written = []
+    for key, path in planned_files(display, directory, stem).items():
+        if key == "lvq":
+            written.append(write_lvq(display, path, overwrite))
+        elif key == "decoded":
+            written.append(write_png(display.reconstruction, path, overwrite))
+        elif key.startswith("selection_g"):
+            g = int(key[len("selection_g"):])
+            written.append(write_png(display.layers["selection"].groups[g], path, overwrite))
+        else:
+            written.append(write_png(display.layers[key].image[:, :, :3], path, overwrite))
+    return written

@@ -1,0 +1,140 @@
+"""Rendering of residuals and latent maps to RGBA images (numpy only, no Qt).
+
+* residual: signed, diverging blue-white-red map, symmetric levels ±L;
+* codebook selection: two categorical colours (Z^n, Z^n + 1/2), one layer per channel group;
+* A-law parameter and bits per position: sequential (viridis-like) map with min/max.
+
+Latent maps are at 1/16 resolution; :func:`upscale` repeats each position 16× along both axes
+and crops to the image size so that they align with the image pixel for pixel.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+# Anchor colours (RGB 0..255) of the colour maps; interpolated linearly into 256-entry LUTs.
+_VIRIDIS = [(68, 1, 84), (72, 40, 120), (62, 74, 137), (49, 104, 142), (38, 130, 142),
+            (31, 158, 137), (53, 183, 121), (109, 205, 89), (180, 222, 44), (253, 231, 37)]
+_DIVERGING = [(5, 48, 97), (33, 102, 172), (67, 147, 195), (146, 197, 222), (209, 229, 240),
+              (247, 247, 247), (253, 219, 199), (244, 165, 130), (214, 96, 77), (178, 24, 43),
+              (103, 0, 31)]
+CODEBOOK_COLORS = ((70, 130, 220), (240, 160, 40))  # 0 = Z^n (blue), 1 = Z^n + 1/2 (orange)
+CODEBOOK_NAMES = ("Zⁿ", "Zⁿ + ½")
+
+
+def _lut(anchors: list[tuple[int, int, int]], n: int = 256) -> np.ndarray:
+    a = np.asarray(anchors, dtype=np.float64)
+    xs = np.linspace(0.0, 1.0, len(a))
+    t = np.linspace(0.0, 1.0, n)
+    lut = np.stack([np.interp(t, xs, a[:, c]) for c in range(3)], axis=1)
+    return np.round(lut).astype(np.uint8)
+
+
+SEQUENTIAL_LUT = _lut(_VIRIDIS)
+DIVERGING_LUT = _lut(_DIVERGING)
+
+
+@dataclass
+class Layer:
+    """One displayable image plus what its legend / colour bar needs.
+
+    kind: "rgb" (plain image), "diverging", "sequential" (colour bar from vmin to vmax with
+    ``lut``) or "categorical" (legend entries of (name, rgb, share)).
+    """
+
+    title: str
+    image: Optional[np.ndarray]  # uint8 (H, W, 3|4); None = nothing to show
+    kind: str = "rgb"
+    vmin: float = 0.0
+    vmax: float = 1.0
+    unit: str = ""
+    lut: Optional[np.ndarray] = None
+    legend: list[tuple[str, tuple[int, int, int], float]] = field(default_factory=list)
+    placeholder: str = ""  # text shown when image is None
+    groups: list[np.ndarray] = field(default_factory=list)  # categorical: one image per group
+    group_shares: list[float] = field(default_factory=list)
+
+
+def apply_lut(values: np.ndarray, vmin: float, vmax: float, lut: np.ndarray) -> np.ndarray:
+    """Map float values to RGB through ``lut``; NaN -> black."""
+    span = vmax - vmin if vmax > vmin else 1.0
+    t = (np.asarray(values, dtype=np.float32) - vmin) / span
+    idx = np.clip(np.nan_to_num(t, nan=0.0) * (len(lut) - 1) + 0.5, 0, len(lut) - 1).astype(np.intp)
+    return lut[idx]
+
+
+def upscale(arr: np.ndarray, stride: int, height: int, width: int) -> np.ndarray:
+    """Repeat a latent-resolution map ``stride`` times along both axes, crop to (height, width)."""
+    out = np.repeat(np.repeat(arr, stride, axis=0), stride, axis=1)
+    return np.ascontiguousarray(out[:height, :width])
+
+
+def residual_level(residual: np.ndarray) -> float:
+    """Symmetric level L for the residual display: the 99.5th percentile of |r|, at least 1."""
+    mag = np.abs(residual)
+    if mag.size == 0:
+        return 1.0
+    return float(max(1.0, np.percentile(mag, 99.5)))
+
+
+def residual_layer(residual: Optional[np.ndarray]) -> Layer:
+    if residual is None:
+        return Layer("Residual", None, placeholder="original not in file")
+    r = residual.mean(axis=2) if residual.ndim == 3 else residual
+    level = residual_level(r)
+    rgb = apply_lut(r, -level, level, DIVERGING_LUT)
+    return Layer("Residual (reconstruction − original, mean of RGB)", rgb, kind="diverging",
+                 vmin=-level, vmax=level, unit="", lut=DIVERGING_LUT)
+
+
+def selection_layer(selection: Optional[np.ndarray], stride: int, height: int, width: int) -> Layer:
+    if selection is None:
+        return Layer("Codebook selection", None,
+                     placeholder="scalar quantizer: no codebook selection")
+    sel = np.asarray(selection)
+    if sel.ndim == 2:
+        sel = sel[None]
+    colors = np.asarray(CODEBOOK_COLORS, dtype=np.uint8)
+    groups = [upscale(colors[np.clip(g, 0, 1).astype(np.intp)], stride, height, width) for g in sel]
+    shares = [float(g.mean()) for g in sel]
+    share1 = float(sel.mean())
+    legend = [(CODEBOOK_NAMES[0], CODEBOOK_COLORS[0], 1.0 - share1),
+              (CODEBOOK_NAMES[1], CODEBOOK_COLORS[1], share1)]
+    title = "Codebook selection" + (f" ({len(groups)} groups)" if len(groups) > 1 else "")
+    return Layer(title, groups[0], kind="categorical", legend=legend, groups=groups,
+                 group_shares=shares)
+
+
+def sequential_layer(title: str, values: Optional[np.ndarray], stride: int, height: int, width: int,
+                     unit: str = "", placeholder: str = "") -> Layer:
+    if values is None:
+        return Layer(title, None, placeholder=placeholder)
+    v = np.asarray(values, dtype=np.float32)
+    finite = v[np.isfinite(v)]
+    vmin = float(finite.min()) if finite.size else 0.0
+    vmax = float(finite.max()) if finite.size else 1.0
+    if vmax <= vmin:
+        vmax = vmin + 1e-6
+    rgb = apply_lut(v, vmin, vmax, SEQUENTIAL_LUT)
+    return Layer(title, upscale(rgb, stride, height, width), kind="sequential", vmin=vmin, vmax=vmax,
+                 unit=unit, lut=SEQUENTIAL_LUT)
+
+
+def render_layers(original: Optional[np.ndarray], reconstruction: np.ndarray,
+                  residual: Optional[np.ndarray], maps) -> dict[str, Layer]:
+    """All panels of a result, keyed "original", "reconstruction", "residual", "selection",
+    "a_law", "bits"."""
+    h, w = reconstruction.shape[:2]
+    stride = int(getattr(maps, "stride", 16) or 16)
+    return {
+        "original": Layer("Original", original, placeholder="original not in file"),
+        "reconstruction": Layer("Reconstruction", reconstruction),
+        "residual": residual_layer(residual),
+        "selection": selection_layer(getattr(maps, "selection", None), stride, h, w),
+        "a_law": sequential_layer("A-law parameter A", getattr(maps, "a_law", None), stride, h, w,
+                                  placeholder="no companding (LVQAC only)"),
+        "bits": sequential_layer("Bits per position (16×16 px)", getattr(maps, "bits", None),
+                                 stride, h, w, unit=" bits", placeholder="no bit map"),
+    }

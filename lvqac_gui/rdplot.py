@@ -1,0 +1,88 @@
+"""Rate-distortion plot (pyqtgraph): zoo curves (Kodak means), reference curves from
+resources/rd/, the current result and the quantizer comparison points."""
+from __future__ import annotations
+
+from typing import Optional
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+
+from .state import CompareRow
+
+QUANTIZER_COLORS = {"scalar": "#9e9e9e", "lvq": "#4c8ed9", "lvqac": "#f0a030"}
+REFERENCE_COLORS = ["#7fbf7f", "#c77fd6", "#d6c27f", "#7fd6d0", "#d67f7f"]
+QUANTIZER_SYMBOLS = {"scalar": "s", "lvq": "t", "lvqac": "o"}
+
+
+class RDPlot(pg.PlotWidget):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setLabel("bottom", "rate [bpp]")
+        self.setLabel("left", "PSNR [dB]")
+        self.showGrid(x=True, y=True, alpha=0.25)
+        self.legend = self.addLegend(offset=(-5, 5), labelTextSize="8pt")
+        self.legend.setBrush(pg.mkBrush(32, 33, 36, 200))
+        self.setMinimumHeight(180)
+        self.current: Optional[pg.ScatterPlotItem] = None
+        self.compare_items: list = []
+        self.curve_count = 0
+        self.getPlotItem().setMenuEnabled(False)
+        for ax in ("bottom", "left"):
+            self.getAxis(ax).enableAutoSIPrefix(False)
+        self.setLimits(xMin=0.0)
+
+    def set_curves(self, zoo: dict[str, list[tuple[float, float, float, str]]],
+                   references: dict[str, list[tuple[float, float]]]) -> None:
+        self.curve_count = 0
+        for q, pts in zoo.items():
+            if not pts:
+                continue
+            color = QUANTIZER_COLORS.get(q, "#cccccc")
+            self.plot([p[0] for p in pts], [p[1] for p in pts], pen=pg.mkPen(color, width=2),
+                      symbol=QUANTIZER_SYMBOLS.get(q, "o"), symbolSize=6, symbolBrush=color,
+                      name=f"zoo {q} (Kodak)")
+            self.curve_count += 1
+        for k, (name, pts) in enumerate(references.items()):
+            color = REFERENCE_COLORS[k % len(REFERENCE_COLORS)]
+            self.plot([p[0] for p in pts], [p[1] for p in pts],
+                      pen=pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine), name=name)
+            self.curve_count += 1
+
+    def set_current(self, bpp: Optional[float], psnr: Optional[float], label: str = "this image") -> None:
+        if self.current is not None:
+            self.removeItem(self.current)
+            self.current = None
+        if bpp is None or psnr is None:
+            return
+        self.current = pg.ScatterPlotItem([bpp], [psnr], symbol="star", size=18,
+                                          brush=pg.mkBrush("#ff4060"), pen=pg.mkPen("w"), name=label)
+        self.addItem(self.current)
+        self._autorange()
+
+    def _autorange(self) -> None:
+        if self.curve_count == 0:  # only our own points: keep them away from the edges
+            xs, ys = [], []
+            for it in ([self.current] if self.current is not None else []) + self.compare_items:
+                x, y = it.getData()
+                xs += list(x)
+                ys += list(y)
+            if xs:
+                self.setXRange(0.0, max(xs) * 1.4 + 1e-3, padding=0)
+                self.setYRange(min(ys) - 1.5, max(ys) + 1.5, padding=0)
+        else:
+            self.enableAutoRange()
+
+    def set_compare(self, rows: list[CompareRow]) -> None:
+        for it in self.compare_items:
+            self.removeItem(it)
+        self.compare_items = []
+        for r in rows:
+            if r.bpp is None or r.psnr is None:
+                continue
+            color = QUANTIZER_COLORS.get(r.quantizer, "#ccc")
+            it = pg.ScatterPlotItem([r.bpp], [r.psnr], symbol=QUANTIZER_SYMBOLS.get(r.quantizer, "o"),
+                                    size=13, brush=pg.mkBrush(color), pen=pg.mkPen("w"),
+                                    name=f"{r.quantizer} (this image)")
+            self.addItem(it)
+            self.compare_items.append(it)
+        self._autorange()

@@ -1,0 +1,67 @@
+"""Remembered choices and window state (QSettings, INI format).
+
+The location is, in order: the ``path`` given, ``$LVQAC_GUI_SETTINGS``, the platform default
+for organisation "LVQAC" / application "LVQAC Studio". Tests always pass a temporary path.
+"""
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from .state import DEVICES, LAMBDAS, QUANTIZERS, Session
+
+
+class AppSettings:
+    def __init__(self, path: Optional[str] = None) -> None:
+        path = path or os.environ.get("LVQAC_GUI_SETTINGS")
+        if path:
+            self.qs = QSettings(str(path), QSettings.Format.IniFormat)
+        else:
+            self.qs = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
+                                "LVQAC", "LVQAC Studio")
+
+    @property
+    def path(self) -> str:
+        return self.qs.fileName()
+
+    # ------------------------------------------------------------------ session choices
+    def load_into(self, session: Session) -> None:
+        try:
+            lmbda = float(self.qs.value("model/lambda", session.lmbda))
+        except (TypeError, ValueError):
+            lmbda = session.lmbda
+        if any(abs(lmbda - l) < 1e-9 for l in LAMBDAS):
+            session.lmbda = lmbda
+        q = str(self.qs.value("model/quantizer", session.quantizer))
+        if q in QUANTIZERS:
+            session.quantizer = q
+        d = str(self.qs.value("model/device", session.device))
+        if d in DEVICES:
+            session.device = d
+        recent = self.qs.value("files/recent", [])
+        if isinstance(recent, str):
+            recent = [recent]
+        session.recent = [str(p) for p in (recent or []) if os.path.exists(str(p))]
+
+    def save_from(self, session: Session) -> None:
+        self.qs.setValue("model/lambda", session.lmbda)
+        self.qs.setValue("model/quantizer", session.quantizer)
+        self.qs.setValue("model/device", session.device)
+        self.qs.setValue("files/recent", list(session.recent))
+        self.qs.sync()
+
+    # ------------------------------------------------------------------ misc values
+    def value(self, key: str, default=None):
+        return self.qs.value(key, default)
+
+    def set_value(self, key: str, value) -> None:
+        self.qs.setValue(key, value)
+
+    def bytes_value(self, key: str) -> Optional[QByteArray]:
+        v = self.qs.value(key)
+        return v if isinstance(v, QByteArray) else None
+
+    def sync(self) -> None:
+        self.qs.sync()

@@ -1,0 +1,138 @@
+"""Running jobs off the UI thread (QThreadPool + QRunnable) with cooperative cancellation.
+
+:class:`JobRunner` listens to the session's ``job_requested`` / ``job_cancel_requested`` and
+reports back through ``Session.job_progress / job_finished / job_failed / job_cancelled`` on the
+UI thread (queued signals). Cancelling sets a flag; the next progress callback raises
+``lvqac_core.errors.Cancelled`` inside the core. One job runs at a time; a superseded job is
+cancelled and its late results are ignored by the session (job ids).
+"""
+from __future__ import annotations
+
+import threading
+import traceback
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from .state import Job, Session
+
+
+def describe_error(exc: BaseException) -> tuple[str, str]:
+    """(dialog title, one-paragraph message) for an exception raised by a job."""
+    from lvqac_core import errors as E
+    if isinstance(exc, MemoryError) or "out of memory" in str(exc).lower():
+        return ("Out of memory", "Not enough memory to process this image. Try a smaller image, "
+                "or the CPU device.\n\n" + (str(exc) or "MemoryError"))
+    if isinstance(exc, E.ModelNotFoundError):
+        return "Model not available", str(exc)
+    if isinstance(exc, E.ModelMismatchError):
+        return "Model mismatch", str(exc)
+    if isinstance(exc, E.LvqFormatError):
+        return "Not a valid .lvq file", str(exc)
+    if isinstance(exc, E.ImageError):
+        return "Cannot read image", str(exc)
+    if isinstance(exc, E.LvqacError):
+        return "Error", str(exc)
+    tb = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return "Unexpected error", tb
+
+
+class _Signals(QObject):
+    progress = Signal(int, float)
+    finished = Signal(int, object)
+    failed = Signal(int, str, str)
+    cancelled = Signal(int)
+
+
+class _Task(QRunnable):
+    def __init__(self, job: Job, backend, token: threading.Event, signals: _Signals) -> None:
+        super().__init__()
+        self.setAutoDelete(True)
+        self.job, self.backend, self.token, self.signals = job, backend, token, signals
+
+    def run(self) -> None:  # worker thread
+        from lvqac_core.errors import Cancelled
+        job, token, sig = self.job, self.token, self.signals
+        last = [-1.0]
+
+        def progress(fraction: float) -> None:
+            if token.is_set():
+                raise Cancelled("cancelled")
+            if fraction - last[0] >= 0.005 or fraction >= 1.0:
+                last[0] = fraction
+                sig.progress.emit(job.id, float(fraction))
+
+        try:
+            if token.is_set():
+                raise Cancelled("cancelled")
+            payload = self.backend.run(job, progress)
+        except Cancelled:
+            sig.cancelled.emit(job.id)
+            return
+        except BaseException as exc:  # noqa: BLE001 - every error becomes a dialog
+            title, message = describe_error(exc)
+            sig.failed.emit(job.id, title, message)
+            return
+        if token.is_set():
+            sig.cancelled.emit(job.id)
+        else:
+            sig.finished.emit(job.id, payload)
+
+
+class JobRunner(QObject):
+    """Connects a :class:`Session` to a backend on one worker thread."""
+
+    def __init__(self, session: Session, backend, parent=None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.backend = backend
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)
+        self._tokens: dict[int, threading.Event] = {}
+        self._signals: dict[int, _Signals] = {}
+        session.job_requested.connect(self.submit)
+        session.job_cancel_requested.connect(self.cancel)
+
+    def submit(self, job: Job) -> None:
+        for token in self._tokens.values():  # one job at a time: anything older is stale
+            token.set()
+        token = threading.Event()
+        sig = _Signals()
+        sig.progress.connect(self.session.job_progress)
+        sig.finished.connect(self._finished)
+        sig.failed.connect(self._failed)
+        sig.cancelled.connect(self._cancelled)
+        self._tokens[job.id] = token
+        self._signals[job.id] = sig
+        self.pool.start(_Task(job, self.backend, token, sig))
+
+    def cancel(self, job_id: int) -> None:
+        token = self._tokens.get(job_id)
+        if token is not None:
+            token.set()
+
+    def _forget(self, job_id: int) -> None:
+        self._tokens.pop(job_id, None)
+        sig = self._signals.pop(job_id, None)
+        if sig is not None:
+            sig.deleteLater()
+
+    def _finished(self, job_id: int, payload) -> None:
+        self._forget(job_id)
+        self.session.job_finished(job_id, payload)
+
+    def _failed(self, job_id: int, title: str, message: str) -> None:
+        self._forget(job_id)
+        self.session.job_failed(job_id, title, message)
+
+    def _cancelled(self, job_id: int) -> None:
+        self._forget(job_id)
+        self.session.job_cancelled(job_id)
+
+    @property
+    def running(self) -> int:
+        return len(self._tokens)
+
+    def shutdown(self, timeout_ms: int = 5000) -> bool:
+        for token in self._tokens.values():
+            token.set()
+        return self.pool.waitForDone(timeout_ms)

@@ -1,0 +1,114 @@
+"""Fixtures for the GUI tests: offscreen Qt, temporary settings, tiny untrained models."""
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from lvqac_gui.backend import Backend, demo_codec_factory
+
+
+def make_image(h: int = 96, w: int = 128, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w]
+    base = np.stack([xx * 255 / w, yy * 255 / h, (xx + yy) * 127 / (w + h)], axis=2)
+    return np.clip(base + rng.normal(0, 8, base.shape), 0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="session")
+def factory():
+    cache = {}
+    make = demo_codec_factory()
+
+    def get(quantizer, lmbda, device):
+        key = (quantizer, round(lmbda, 6), device)
+        if key not in cache:
+            cache[key] = make(quantizer, lmbda, device)
+        return cache[key]
+    return get
+
+
+@pytest.fixture
+def backend(factory):
+    return Backend(codec_factory=factory)
+
+
+class SlowBackend(Backend):
+    """Calls progress often and sleeps, so that cancel / responsiveness can be observed."""
+
+    def __init__(self, factory, seconds: float = 1.5):
+        super().__init__(codec_factory=factory)
+        self.seconds = seconds
+        self.started = threading.Event()
+        self.runs = 0
+
+    def run(self, job, progress=None):
+        self.runs += 1
+        self.started.set()
+        steps = 30
+        for k in range(steps):
+            progress(0.5 * k / steps)
+            time.sleep(self.seconds / steps)
+        return super().run(job, lambda f: progress(0.5 + 0.5 * f))
+
+
+@pytest.fixture
+def slow_backend(factory):
+    return SlowBackend(factory)
+
+
+@pytest.fixture
+def image_file(tmp_path):
+    p = tmp_path / "test image.png"
+    Image.fromarray(make_image()).save(p)
+    return p
+
+
+@pytest.fixture
+def settings(tmp_path):
+    from lvqac_gui.settings import AppSettings
+    return AppSettings(str(tmp_path / "settings.ini"))
+
+
+@pytest.fixture
+def make_window(qtbot, settings, backend):
+    from lvqac_gui.main_window import MainWindow
+    from lvqac_gui.state import Session
+    from lvqac_gui.theme import apply_dark
+    from PySide6.QtWidgets import QApplication
+    apply_dark(QApplication.instance())
+    windows = []
+
+    def make(backend_=None, settings_=None):
+        win = MainWindow(Session(), backend_ or backend, settings_ or settings)
+        win.shown_errors = []
+        win.error_handler = lambda title, msg: win.shown_errors.append((title, msg))
+        qtbot.addWidget(win)
+        win.resize(1280, 800)
+        win.show()
+        windows.append(win)
+        return win
+    yield make
+    for w in windows:
+        w.session.cancel()
+        w.runner.shutdown(5000)
+
+
+def wait_idle(qtbot, win, timeout=30000):
+    qtbot.waitUntil(lambda: not win.session.busy, timeout=timeout)
+
+
+class _Helpers:
+    make_image = staticmethod(make_image)
+    wait_idle = staticmethod(wait_idle)
+
+
+@pytest.fixture
+def helpers():
+    return _Helpers
