@@ -1,47 +1,11 @@
-"""Shared fixtures: tiny random-initialised models (real round trips, nothing faked)."""
+"""Shared test set-up (helpers live in lvqac_testing.py, importable from any test module)."""
 from __future__ import annotations
 
 import os
 import warnings
 
-import numpy as np
-import pytest
 import torch
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 warnings.filterwarnings("ignore", category=FutureWarning)
 torch.set_num_threads(min(2, torch.get_num_threads()))
-
-
-def tiny_model(architecture: str = "minnen2018-mean", quantizer: str = "lvqac", seed: int = 0, **kw):
-    from lvqac_core.models import build_model
-
-    torch.manual_seed(seed)
-    kw.setdefault("N", 16)
-    kw.setdefault("M", 24)
-    model = build_model(architecture=architecture, quantizer=quantizer, **kw)
-    if model.a_head is not None:  # make A vary so companding is really exercised
-        torch.nn.init.normal_(model.a_head.net[-1].weight, std=0.05)
-        torch.nn.init.constant_(model.a_head.net[-1].bias, 1.0)
-    return model.eval()
-
-
-def tiny_codec(architecture: str = "minnen2018-mean", quantizer: str = "lvqac", **kw):
-    from lvqac_core.api import Codec
-
-    return Codec.from_model(tiny_model(architecture, quantizer, **kw))
-
-
-def smooth_image(h: int, w: int, seed: int = 0) -> np.ndarray:
-    """A small natural-ish test image: smooth gradients plus texture, uint8 RGB."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
-    img = np.stack([
-        128 + 100 * np.sin(xx / 7.0 + c) * np.cos(yy / 9.0 - c) for c in range(3)
-    ], axis=-1) + rng.normal(0, 8, (h, w, 3))
-    return np.clip(img, 0, 255).astype(np.uint8)
-
-
-@pytest.fixture
-def codec_factory():
-    return tiny_codec

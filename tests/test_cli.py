@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import smooth_image, tiny_model
+from lvqac_testing import smooth_image, tiny_model
 from lvqac_core.checkpoint import save_checkpoint
 from lvqac_core.cli import main
 

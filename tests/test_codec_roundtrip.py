@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import smooth_image, tiny_codec, tiny_model
+from lvqac_testing import smooth_image, tiny_codec, tiny_model
 from lvqac_core import bitstream
 from lvqac_core.api import Codec
 from lvqac_core.errors import DesyncError, LvqFormatError, ModelMismatchError

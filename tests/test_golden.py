@@ -6,7 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from conftest import smooth_image
+from lvqac_testing import smooth_image
 from lvqac_core import bitstream
 from lvqac_core.api import Codec
 from lvqac_core.checkpoint import load_checkpoint

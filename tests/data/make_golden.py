@@ -15,7 +15,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from conftest import smooth_image, tiny_model  # noqa: E402
+from lvqac_testing import smooth_image, tiny_model  # noqa: E402
 from lvqac_core.api import Codec  # noqa: E402
 from lvqac_core.checkpoint import save_checkpoint  # noqa: E402
 
