@@ -1,0 +1,85 @@
+"""``lvqac train``: train or fine-tune a model on a folder of images (works under torchrun)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+__all__ = ["register", "add_arguments", "run", "config_from_args"]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", required=True, help="folder of training images (searched recursively)")
+    p.add_argument("--out", required=True, help="output folder: model.pt, resume.pt, log.csv, summary.json")
+    p.add_argument("--architecture", default="minnen2018-ckbd")
+    p.add_argument("--quantizer", default="scalar", choices=["scalar", "lvq", "lvqac"])
+    p.add_argument("--lambda", dest="lmbda", type=float, default=0.0075, help="RD trade-off λ (MSE)")
+    p.add_argument("-N", type=int, default=48, help="channels of the transforms")
+    p.add_argument("-M", type=int, default=64, help="channels of the latent y")
+    p.add_argument("--group-size", type=int, default=0, help="lattice group size g (0: g = M, the paper)")
+    p.add_argument("--steps", type=int, default=1000)
+    p.add_argument("--batch-size", type=int, default=8, help="per process")
+    p.add_argument("--crop", type=int, default=256)
+    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--aux-lr", type=float, default=1e-3)
+    p.add_argument("--decay-step", type=int, default=0, help="multiply lr by 0.1 from this step (0: never)")
+    p.add_argument("--tau-start", type=float, default=0.5)
+    p.add_argument("--tau-end", type=float, default=0.05)
+    p.add_argument("--init", default=None, metavar="CKPT", help="start from these weights (other quantizer/λ ok)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/resume.pt if present")
+    p.add_argument("--checkpoint-minutes", type=float, default=5.0)
+    p.add_argument("--max-minutes", type=float, default=0.0, help="stop and save after this much wall time (0: off)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    p.add_argument("--workers", type=int, default=0, help="data-loader worker processes")
+    p.add_argument("--log-every", type=int, default=10)
+    p.add_argument("--amp", action="store_true",
+                   help="bf16 autocast on CUDA (off by default: likelihoods lose precision in bf16; ignored on CPU)")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+
+def register(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("train", help="train or fine-tune a model", description=__doc__)
+    add_arguments(p)
+    p.set_defaults(func=run)
+    return p
+
+
+def config_from_args(args: argparse.Namespace):
+    from ..training import TrainConfig
+
+    return TrainConfig(
+        data=args.data, out=args.out, architecture=args.architecture, quantizer=args.quantizer,
+        lmbda=args.lmbda, N=args.N, M=args.M, group_size=args.group_size, steps=args.steps,
+        batch_size=args.batch_size, crop=args.crop, lr=args.lr, aux_lr=args.aux_lr,
+        decay_step=args.decay_step, tau_start=args.tau_start, tau_end=args.tau_end, init=args.init,
+        seed=args.seed, device=args.device, threads=args.threads, workers=args.workers,
+        checkpoint_minutes=args.checkpoint_minutes, max_minutes=args.max_minutes, log_every=args.log_every,
+        amp=args.amp, progress=not args.no_progress,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..training.trainer import Trainer, init_distributed_from_env
+
+    started = init_distributed_from_env(args.device)
+    try:
+        trainer = Trainer(config_from_args(args))
+        info = trainer.run(resume=args.resume)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"lvqac train: error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        if started:
+            import torch.distributed as dist
+
+            if dist.is_initialized():
+                dist.destroy_process_group()
+    if trainer.is_main:
+        if args.json:
+            print(json.dumps(info, indent=2))
+        else:
+            print(f"trained {info['step']} steps in {info['wall_seconds']} s → {info.get('checkpoint')}")
+    return 0

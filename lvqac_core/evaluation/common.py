@@ -1,0 +1,126 @@
+"""Shared helpers: image listing, RD points and curves, means, environment info."""
+from __future__ import annotations
+
+import subprocess
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+from PIL import Image
+
+from ..metrics import ms_ssim_db
+
+__all__ = ["IMAGE_SUFFIXES", "list_images", "load_rgb", "ImageScore", "RDPoint", "RDCurve", "mean_point",
+           "environment", "git_commit"]
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm")
+
+
+def list_images(folder: str | Path) -> list[Path]:
+    folder = Path(folder)
+    if folder.is_file():
+        return [folder]
+    if not folder.is_dir():
+        raise FileNotFoundError(f"image folder not found: {folder}")
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise FileNotFoundError(f"no images in {folder}")
+    return files
+
+
+def load_rgb(path: str | Path) -> np.ndarray:
+    with Image.open(path) as im:
+        return np.array(im.convert("RGB"), dtype=np.uint8)
+
+
+@dataclass
+class ImageScore:
+    image: str
+    bpp: float
+    psnr: float
+    ms_ssim: float
+    bpp_estimated: Optional[float] = None
+    encode_seconds: Optional[float] = None
+    decode_seconds: Optional[float] = None
+    bytes: Optional[int] = None
+
+    @property
+    def ms_ssim_db(self) -> float:
+        return ms_ssim_db(self.ms_ssim)
+
+
+@dataclass
+class RDPoint:
+    """One operating point (a quality setting or one model): per-image scores and their means."""
+
+    label: str  # e.g. "q50" or a model id
+    images: list[ImageScore] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def mean(self, key: str) -> Optional[float]:
+        vals = [getattr(s, key) for s in self.images]
+        vals = [v for v in vals if v is not None]
+        return float(np.mean(vals)) if vals else None
+
+    def summary(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"label": self.label, "num_images": len(self.images)}
+        for k in ("bpp", "bpp_estimated", "psnr", "ms_ssim", "encode_seconds", "decode_seconds"):
+            out[k] = self.mean(k)
+        out["ms_ssim_db"] = float(np.mean([s.ms_ssim_db for s in self.images])) if self.images else None
+        out.update(self.extra)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        d = self.summary()
+        d["per_image"] = [dict(asdict(s), ms_ssim_db=s.ms_ssim_db) for s in self.images]
+        return d
+
+
+@dataclass
+class RDCurve:
+    name: str
+    points: list[RDPoint] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def bpp(self) -> list[float]:
+        return [p.mean("bpp") for p in self.points]
+
+    def psnr(self) -> list[float]:
+        return [p.mean("psnr") for p in self.points]
+
+    def sorted(self) -> "RDCurve":
+        return RDCurve(self.name, sorted(self.points, key=lambda p: p.mean("bpp") or 0.0), list(self.notes))
+
+    def to_dict(self, per_image: bool = True) -> dict[str, Any]:
+        return {"name": self.name, "notes": self.notes,
+                "points": [p.to_dict() if per_image else p.summary() for p in self.points]}
+
+
+def mean_point(label: str, scores: list[ImageScore], **extra: Any) -> RDPoint:
+    return RDPoint(label, list(scores), dict(extra))
+
+
+def git_commit(cwd: str | Path | None = None) -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd or Path(__file__).resolve().parent,
+                             capture_output=True, text=True, timeout=10)
+        return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else "unknown"
+    except Exception:
+        return "unknown"
+
+
+def environment() -> dict[str, str]:
+    import platform
+
+    import PIL
+    import torch
+
+    try:
+        import compressai
+
+        cai = compressai.__version__
+    except Exception:
+        cai = "unavailable"
+    return {"torch": torch.__version__, "compressai": cai, "numpy": np.__version__, "pillow": PIL.__version__,
+            "python": platform.python_version(), "git_commit": git_commit()}

@@ -1,0 +1,53 @@
+"""RD plot (PSNR against bpp) of any set of curves, with CompressAI's published mbt2018-mean
+Kodak curve as a dashed reference line. Matplotlib with the Agg backend (no display needed)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Sequence, Union
+
+from .common import RDCurve
+from .evaluate import reference_curve
+
+__all__ = ["plot_rd"]
+
+CurveLike = Union[RDCurve, tuple]  # RDCurve or (name, bpp list, psnr list)
+
+
+def _xy(c: CurveLike) -> tuple[str, list[float], list[float]]:
+    if isinstance(c, RDCurve):
+        s = c.sorted()
+        return s.name, s.bpp(), s.psnr()
+    name, bpp, ps = c
+    pairs = sorted(zip(bpp, ps))
+    return name, [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def plot_rd(curves: Sequence[CurveLike], out: str | Path, *, title: str = "Rate–distortion",
+            reference: bool = True, xlim: Optional[tuple[float, float]] = None) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 5), dpi=120)
+    for c in curves:
+        name, x, y = _xy(c)
+        if x:
+            ax.plot(x, y, marker="o", markersize=3.5, linewidth=1.5, label=name)
+    if reference:
+        ref = reference_curve()
+        if ref:
+            ax.plot(ref["bpp"], ref["psnr"], "k--", linewidth=1.2, label=ref["name"])
+    ax.set_xlabel("bits per pixel")
+    ax.set_ylabel("PSNR (dB, RGB)")
+    ax.set_title(title)
+    if xlim:
+        ax.set_xlim(*xlim)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+    plt.close(fig)
+    return out

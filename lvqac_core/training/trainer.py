@@ -1,0 +1,436 @@
+"""The training loop: rate–distortion loss, two optimizers, temperature annealing, exact resume, DDP.
+
+Loss = λ·255²·MSE + bpp, bpp = (bits of y, z and selection) / (B·H·W). Adam on the main parameters
+(clipped to norm 1.0), a separate Adam on CompressAI's ``*quantiles`` (aux loss). The step's random
+numbers (batch, crops, flips, quantization noise) are derived from ``(seed, step, rank)``, so a
+resumed run continues bit-exactly. Under ``torchrun`` every rank draws its own batch and the
+gradients are averaged with ``all_reduce`` (gloo on CPU, nccl on CUDA); only rank 0 writes.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import platform
+import random
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from ..checkpoint import _DERIVED, save_checkpoint
+from ..models import LatticeCodecModel, ModelConfig, build_model
+from .data import ImageCropBatches, list_images, make_loader, step_generator
+
+__all__ = ["TrainConfig", "Trainer", "rd_loss", "temperature_at", "load_init_weights", "RESUME_NAME", "FINAL_NAME"]
+
+RESUME_NAME = "resume.pt"
+FINAL_NAME = "model.pt"
+LATEST_NAME = "model_latest.pt"
+LOG_NAME = "log.csv"
+LOG_FIELDS = ["step", "loss", "bpp", "mse", "psnr", "aux", "lr", "tau", "seconds"]
+NEW_PARAM_PREFIXES = ("quantizer.", "a_head.")  # LVQAC's log_v and A head start from their init
+
+
+@dataclass
+class TrainConfig:
+    data: str
+    out: str
+    architecture: str = "minnen2018-ckbd"
+    quantizer: str = "scalar"
+    lmbda: float = 0.0075
+    N: int = 48
+    M: int = 64
+    group_size: int = 0
+    steps: int = 1000
+    batch_size: int = 8
+    crop: int = 256
+    lr: float = 1e-4
+    aux_lr: float = 1e-3
+    decay_step: int = 0  # 0: no decay; else lr ×0.1 from this step on
+    decay_gamma: float = 0.1
+    clip: float = 1.0
+    tau_start: float = 0.5
+    tau_end: float = 0.05
+    init: Optional[str] = None
+    seed: int = 0
+    device: str = "auto"
+    threads: int = 0  # 0: leave torch's default
+    workers: int = 0
+    checkpoint_minutes: float = 5.0
+    max_minutes: float = 0.0  # 0: no wall-time limit; else stop (and save) after this long
+    log_every: int = 10
+    amp: bool = False  # bf16 autocast, CUDA only (opt-in: the rate terms are precision-sensitive)
+    progress: bool = True
+    quantizer_options: dict[str, Any] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        if self.crop <= 0 or self.crop % 64:
+            raise ValueError(f"--crop must be a positive multiple of 64 (the model's total stride), got {self.crop}")
+        if self.steps < 0 or self.batch_size <= 0:
+            raise ValueError("--steps must be ≥ 0 and --batch-size > 0")
+        if self.lr <= 0 or self.lmbda <= 0:
+            raise ValueError("--lr and --lambda must be positive")
+
+    def model_config(self) -> ModelConfig:
+        return ModelConfig(architecture=self.architecture, quantizer=self.quantizer, N=self.N, M=self.M,
+                           lmbda=self.lmbda, group_size=self.group_size,
+                           quantizer_options=dict(self.quantizer_options))
+
+
+def temperature_at(step: int, steps: int, tau_start: float, tau_end: float) -> float:
+    """Geometric annealing from tau_start (step 0) to tau_end (last step)."""
+    if steps <= 1 or tau_start <= 0 or tau_end <= 0:
+        return float(tau_end if steps <= 1 else tau_start)
+    t = min(max(step / (steps - 1), 0.0), 1.0)
+    return float(tau_start * (tau_end / tau_start) ** t)
+
+
+def rd_loss(out, x: torch.Tensor, lmbda: float) -> dict[str, torch.Tensor]:
+    b, _, h, w = x.shape
+    bits = sum(v.float() for v in out.bits.values())
+    bpp = bits / (b * h * w)
+    mse = torch.mean((out.x_hat.float() - x.float()) ** 2)
+    loss = lmbda * 255.0 ** 2 * mse + bpp
+    return {"loss": loss, "bpp": bpp, "mse": mse}
+
+
+def psnr_from_mse(mse: float) -> float:
+    return float("inf") if mse <= 0 else 10.0 * math.log10(1.0 / mse)
+
+
+def load_init_weights(model: LatticeCodecModel, path: str | os.PathLike) -> dict[str, list[str]]:
+    """Load a checkpoint's weights into ``model`` (quantizer/λ may differ).
+
+    Parameters under ``quantizer.`` / ``a_head.`` may be missing (they keep their init) or extra
+    (dropped); any other missing or mismatched weight is an error.
+    """
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(payload, dict) or "state_dict" not in payload:
+        raise ValueError(f"{path} is not an LVQAC checkpoint")
+    if payload.get("format") == "lvqac-train-state/1":
+        src = payload["model"]
+    else:
+        src = payload["state_dict"]
+    src = {k: v for k, v in src.items() if k not in _DERIVED}
+    own = model.state_dict()
+    dropped = [k for k in src if k not in own and k.startswith(NEW_PARAM_PREFIXES)]
+    unexpected = [k for k in src if k not in own and not k.startswith(NEW_PARAM_PREFIXES)]
+    if unexpected:
+        raise ValueError(f"{Path(path).name}: weights not in this architecture: {unexpected[:5]}")
+    bad = [k for k in src if k in own and own[k].shape != src[k].shape]
+    if bad:
+        raise ValueError(f"{Path(path).name}: shape mismatch (different N/M?): {bad[:5]}")
+    state = {k: (v.float() if v.is_floating_point() else v) for k, v in src.items() if k in own}
+    missing, _ = model.load_state_dict(state, strict=False)
+    missing = [k for k in missing if k not in _DERIVED]
+    backbone_missing = [k for k in missing if not k.startswith(NEW_PARAM_PREFIXES)]
+    if backbone_missing:
+        raise ValueError(f"{Path(path).name}: backbone weights missing: {backbone_missing[:5]}")
+    return {"new": missing, "dropped": dropped}
+
+
+def _dist_info() -> tuple[int, int, bool]:
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size(), True
+    return 0, 1, False
+
+
+def _resolve_device(device: str, local_rank: int) -> torch.device:
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise RuntimeError("CUDA requested but not available")
+        if device == "cuda":
+            device = f"cuda:{local_rank}"
+    return torch.device(device)
+
+
+def init_distributed_from_env(device: str = "auto") -> bool:
+    """Start the process group when launched by torchrun (WORLD_SIZE > 1). Returns True if started."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or (dist.is_available() and dist.is_initialized()):
+        return False
+    use_cuda = device.startswith("cuda") or (device == "auto" and torch.cuda.is_available())
+    dist.init_process_group(backend="nccl" if use_cuda else "gloo")
+    if use_cuda:
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    return True
+
+
+class Trainer:
+    def __init__(self, cfg: TrainConfig):
+        cfg.validate()
+        self.cfg = cfg
+        self.rank, self.world, self.distributed = _dist_info()
+        self.device = _resolve_device(cfg.device, int(os.environ.get("LOCAL_RANK", "0")))
+        if cfg.threads:
+            torch.set_num_threads(int(cfg.threads))
+        self.out = Path(cfg.out)
+        self.is_main = self.rank == 0
+        if self.is_main:
+            self.out.mkdir(parents=True, exist_ok=True)
+        torch.manual_seed(cfg.seed)
+        self.model = build_model(cfg.model_config())
+        self.init_info: dict[str, list[str]] | None = None
+        if cfg.init:
+            self.init_info = load_init_weights(self.model, cfg.init)
+        self.model.to(self.device)
+        self.cuda = self.device.type == "cuda"
+        self.amp = bool(cfg.amp) and self.cuda
+        if self.cuda:
+            self.model.to(memory_format=torch.channels_last)
+        named = list(self.model.named_parameters())
+        self.aux_params = [p for n, p in named if n.endswith("quantiles")]
+        self.main_params = [p for n, p in named if not n.endswith("quantiles")]
+        self.opt = torch.optim.Adam(self.main_params, lr=cfg.lr)
+        self.aux_opt = torch.optim.Adam(self.aux_params, lr=cfg.aux_lr)
+        milestones = [cfg.decay_step] if cfg.decay_step and cfg.decay_step > 0 else []
+        self.sched = torch.optim.lr_scheduler.MultiStepLR(self.opt, milestones=milestones, gamma=cfg.decay_gamma)
+        self.step = 0
+        self.elapsed = 0.0  # training seconds over all sessions
+        self.files = list_images(cfg.data)
+        if self.distributed:
+            self._broadcast_params()
+
+    # ------------------------------------------------------------------ state ------------
+    def state(self) -> dict[str, Any]:
+        return {
+            "format": "lvqac-train-state/1",
+            "config": asdict(self.cfg),
+            "model_config": self.model.config.to_dict(),
+            "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+            "opt": self.opt.state_dict(),
+            "aux_opt": self.aux_opt.state_dict(),
+            "sched": self.sched.state_dict(),
+            "step": self.step,
+            "elapsed": self.elapsed,
+            "rng": {
+                "python": random.getstate(),
+                "numpy": np.random.get_state(),
+                "torch": torch.get_rng_state(),
+                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+            },
+        }
+
+    def load_state(self, path: str | os.PathLike) -> None:
+        st = torch.load(path, map_location="cpu", weights_only=False)
+        self.model.load_state_dict(st["model"])
+        self.model.to(self.device)
+        self.opt.load_state_dict(st["opt"])
+        self.aux_opt.load_state_dict(st["aux_opt"])
+        self.sched.load_state_dict(st["sched"])
+        self.step = int(st["step"])
+        self.elapsed = float(st.get("elapsed", 0.0))
+        rng = st["rng"]
+        random.setstate(rng["python"])
+        np.random.set_state(rng["numpy"])
+        torch.set_rng_state(rng["torch"])
+        if rng.get("cuda") is not None and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(rng["cuda"])
+
+    def save_resume(self) -> None:
+        if not self.is_main:
+            return
+        path = self.out / RESUME_NAME
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        torch.save(self.state(), tmp)
+        os.replace(tmp, path)
+        save_checkpoint(self.model, self.out / LATEST_NAME, half=True, extra=self.provenance(final=False))
+
+    def provenance(self, final: bool) -> dict[str, Any]:
+        import compressai
+
+        c = self.cfg
+        return {
+            "data": str(Path(c.data).resolve()),
+            "num_images": len(self.files),
+            "steps": self.step,
+            "planned_steps": c.steps,
+            "crop": c.crop,
+            "batch_size": c.batch_size,
+            "world_size": self.world,
+            "lambda": c.lmbda,
+            "lr": c.lr,
+            "decay_step": c.decay_step,
+            "tau_start": c.tau_start,
+            "tau_end": c.tau_end,
+            "seed": c.seed,
+            "init": str(c.init) if c.init else None,
+            "wall_seconds": round(self.elapsed, 1),
+            "device": str(self.device),
+            "torch": str(torch.__version__),
+            "compressai": str(compressai.__version__),
+            "python": platform.python_version(),
+            "final": final,
+        }
+
+    # ------------------------------------------------------------------ training ---------
+    def _broadcast_params(self) -> None:
+        for t in self.model.state_dict().values():
+            dist.broadcast(t.data if hasattr(t, "data") else t, src=0)
+
+    def _average_grads(self, params: list[torch.nn.Parameter]) -> None:
+        if not self.distributed or self.world == 1:
+            return
+        grads = []
+        for p in params:
+            if p.grad is None:
+                p.grad = torch.zeros_like(p)
+            grads.append(p.grad)
+        flat = torch.cat([g.reshape(-1) for g in grads])
+        dist.all_reduce(flat)
+        flat /= self.world
+        off = 0
+        for g in grads:
+            n = g.numel()
+            g.copy_(flat[off:off + n].view_as(g))
+            off += n
+
+    def dataset(self, start_step: int, num_steps: int) -> ImageCropBatches:
+        c = self.cfg
+        return ImageCropBatches(self.files, crop=c.crop, batch_size=c.batch_size, seed=c.seed, rank=self.rank,
+                                world_size=self.world, start_step=start_step, num_steps=num_steps)
+
+    def train_step(self, x: torch.Tensor) -> dict[str, float]:
+        c = self.cfg
+        self.model.train()
+        tau = temperature_at(self.step, c.steps, c.tau_start, c.tau_end)
+        self.model.quantizer.set_temperature(tau)
+        # the step's noise comes from (seed, step, rank): exact resume, distinct ranks
+        torch.manual_seed(int(step_generator(c.seed, self.step, self.rank, salt=3).initial_seed()))
+        x = x.to(self.device, non_blocking=True)
+        if self.cuda:
+            x = x.contiguous(memory_format=torch.channels_last)
+        self.opt.zero_grad(set_to_none=True)
+        self.aux_opt.zero_grad(set_to_none=True)
+        with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.amp):
+            out = self.model(x)
+        terms = rd_loss(out, x, c.lmbda)
+        terms["loss"].backward()
+        self._average_grads(self.main_params)
+        if c.clip and c.clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.main_params, c.clip)
+        self.opt.step()
+        aux = self.model.aux_loss()
+        aux.backward()
+        self._average_grads(self.aux_params)
+        self.aux_opt.step()
+        lr = self.opt.param_groups[0]["lr"]
+        self.sched.step()
+        self.step += 1
+        mse = float(terms["mse"].detach())
+        return {"loss": float(terms["loss"].detach()), "bpp": float(terms["bpp"].detach()), "mse": mse,
+                "psnr": psnr_from_mse(mse), "aux": float(aux.detach()), "lr": lr, "tau": tau}
+
+    @torch.no_grad()
+    def evaluate_batch(self, x: torch.Tensor, seed: int = 12345) -> dict[str, float]:
+        """Training-mode loss on a fixed batch with fixed noise (for monitoring and tests)."""
+        self.model.train()
+        self.model.quantizer.set_temperature(temperature_at(self.step, self.cfg.steps, self.cfg.tau_start, self.cfg.tau_end))
+        state = torch.get_rng_state()
+        torch.manual_seed(seed)
+        try:
+            terms = rd_loss(self.model(x.to(self.device)), x.to(self.device), self.cfg.lmbda)
+        finally:
+            torch.set_rng_state(state)
+        return {k: float(v) for k, v in terms.items()}
+
+    def run(self, resume: bool = False, on_step: Optional[Callable[[int, dict], None]] = None,
+            until: Optional[int] = None) -> dict[str, Any]:
+        """Train to ``cfg.steps`` (or stop at step ``until``, saving resume state, as an interruption would)."""
+        c = self.cfg
+        if resume and (self.out / RESUME_NAME).is_file():
+            self.load_state(self.out / RESUME_NAME)
+        start = self.step
+        log_path = self.out / LOG_NAME
+        log_file = None
+        writer = None
+        if self.is_main:
+            new = not log_path.exists() or start == 0
+            if not new:  # drop rows logged after the resume point (they will be redone)
+                with open(log_path, newline="") as f:
+                    rows = [r for r in csv.DictReader(f) if int(r["step"]) <= start]
+                with open(log_path, "w", newline="") as f:
+                    w = csv.DictWriter(f, fieldnames=LOG_FIELDS)
+                    w.writeheader()
+                    w.writerows(rows)
+            log_file = open(log_path, "w" if new else "a", newline="")
+            writer = csv.DictWriter(log_file, fieldnames=LOG_FIELDS)
+            if new:
+                writer.writeheader()
+        end = c.steps if until is None else min(c.steps, int(until))
+        remaining = max(0, end - start)
+        loader = make_loader(self.dataset(start, remaining), num_workers=c.workers)
+        bar = None
+        if self.is_main and c.progress and remaining:
+            from tqdm import tqdm
+
+            bar = tqdm(total=c.steps, initial=start, desc=f"train {c.quantizer} λ={c.lmbda}", unit="step",
+                       dynamic_ncols=True, file=sys.stderr)
+        t_session = time.monotonic()
+        elapsed0 = self.elapsed
+        last_ckpt = t_session
+        acc: dict[str, float] = {}
+        n_acc = 0
+        stopped_early = False
+        try:
+            for x in loader:
+                m = self.train_step(x)
+                self.elapsed = elapsed0 + (time.monotonic() - t_session)
+                for k, v in m.items():
+                    acc[k] = acc.get(k, 0.0) + v
+                n_acc += 1
+                if on_step is not None:
+                    on_step(self.step, m)
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{m['loss']:.3f}", bpp=f"{m['bpp']:.3f}", psnr=f"{m['psnr']:.2f}")
+                if writer is not None and (self.step % c.log_every == 0 or self.step == c.steps):
+                    row = {k: acc[k] / n_acc for k in ("loss", "bpp", "mse", "aux")}
+                    row.update(step=self.step, psnr=psnr_from_mse(row["mse"]), lr=m["lr"], tau=m["tau"],
+                               seconds=round(self.elapsed, 2))
+                    writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+                    log_file.flush()
+                    acc, n_acc = {}, 0
+                now = time.monotonic()
+                stop = c.max_minutes > 0 and (now - t_session) >= c.max_minutes * 60
+                if self.distributed:
+                    flag = torch.tensor([1.0 if stop else 0.0])
+                    dist.broadcast(flag, src=0)
+                    stop = bool(flag.item())
+                if c.checkpoint_minutes > 0 and now - last_ckpt >= c.checkpoint_minutes * 60 and not stop:
+                    self.save_resume()
+                    last_ckpt = now
+                if stop:
+                    stopped_early = self.step < c.steps
+                    break
+        finally:
+            if bar is not None:
+                bar.close()
+            if log_file is not None:
+                log_file.close()
+        self.save_resume()
+        if until is not None and self.step < c.steps:
+            return {"step": self.step, "steps": c.steps, "stopped_early": True, "out": str(self.out)}
+        return self.finish(stopped_early)
+
+    def finish(self, stopped_early: bool = False) -> dict[str, Any]:
+        info: dict[str, Any] = {"step": self.step, "steps": self.cfg.steps, "stopped_early": stopped_early,
+                                "wall_seconds": round(self.elapsed, 1), "out": str(self.out)}
+        if self.is_main:
+            self.model.eval()
+            self.model.update(force=True)
+            final = self.out / FINAL_NAME
+            sha = save_checkpoint(self.model, final, half=True, extra=self.provenance(final=True))
+            info.update(checkpoint=str(final), sha256=sha)
+            (self.out / "summary.json").write_text(json.dumps(info, indent=2))
+        if self.distributed:
+            dist.barrier()
+        return info

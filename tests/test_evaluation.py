@@ -1,0 +1,107 @@
+"""Evaluation: Pillow baselines, learned codecs through the API, BD tables, RD plot, ``lvqac eval``."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from lvqac_core.evaluation.baselines import available, run_baseline
+from lvqac_core.evaluation.common import RDCurve, RDPoint, ImageScore, environment
+from lvqac_core.evaluation.evaluate import bd_table, reference_curve
+from lvqac_core.evaluation.rdplot import plot_rd
+
+HAS_API = (Path(__file__).resolve().parents[1] / "lvqac_core" / "api.py").is_file()
+
+
+def _images(folder: Path, n: int = 2) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(1)
+    yy, xx = np.mgrid[0:48, 0:64]
+    for i in range(n):
+        base = np.stack([xx * 4, yy * 5, (xx + yy) * 2 + 30 * i], -1)
+        img = np.clip(base + rng.normal(0, 6, base.shape), 0, 255).astype(np.uint8)
+        Image.fromarray(img).save(folder / f"img{i}.png")
+    return folder
+
+
+@pytest.mark.parametrize("name", ["jpeg", "webp", "avif", "jpeg2000"])
+def test_baselines_on_two_tiny_images(tmp_path, name):
+    folder = _images(tmp_path / "imgs")
+    ok, note = available(name)
+    curve = run_baseline(name, folder, settings=[20, 80] if name != "jpeg2000" else [40, 10])
+    if not ok:
+        assert curve.points == [] and curve.notes == [note]
+        return
+    assert len(curve.points) == 2
+    lo, hi = curve.points  # sorted by rate
+    assert lo.mean("bpp") < hi.mean("bpp")
+    assert lo.mean("psnr") < hi.mean("psnr")
+    for p in curve.points:
+        assert len(p.images) == 2
+        s = p.images[0]
+        assert s.bytes and s.bpp == pytest.approx(8 * s.bytes / (48 * 64))
+        assert 0 < s.ms_ssim <= 1
+
+
+def test_bd_table_and_plot(tmp_path):
+    ref = reference_curve()
+    assert ref and len(ref["bpp"]) == len(ref["psnr"]) == 8 and "source" in ref
+
+    def curve(name, scale):
+        c = RDCurve(name)
+        for b, p in zip(ref["bpp"], ref["psnr"]):
+            c.points.append(RDPoint(f"{b}", [ImageScore("x", b * scale, p, 0.9)]))
+        return c
+
+    rows = bd_table([curve("a", 1.0), curve("b", 0.9)])
+    assert rows[0]["test"] == "b" and rows[0]["bd_rate_percent"] == pytest.approx(-10.0, abs=1e-9)
+    out = plot_rd([curve("a", 1.0), ("tuple curve", [0.2, 0.5], [28.0, 32.0])], tmp_path / "rd.png")
+    assert out.is_file() and out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_environment_fields():
+    env = environment()
+    for k in ("torch", "compressai", "numpy", "pillow", "git_commit"):
+        assert isinstance(env[k], str) and env[k]
+
+
+@pytest.mark.skipif(not HAS_API, reason="lvqac_core/api.py not there yet")
+def test_eval_tiny_random_model_and_cli(tmp_path, capsys):
+    from lvqac_core.checkpoint import save_checkpoint
+    from lvqac_core.evaluation.evaluate import evaluate_models
+    from lvqac_core.models import ModelConfig, build_model
+
+    torch.manual_seed(0)
+    folder = _images(tmp_path / "imgs")
+    paths = []
+    for q in ("scalar", "lvqac"):
+        m = build_model(ModelConfig("minnen2018-ckbd", q, N=16, M=16))
+        m.update(force=True)
+        p = tmp_path / f"{q}_tiny" / "model.pt"
+        save_checkpoint(m, p, half=True)
+        paths.append(str(p))
+    curves = evaluate_models(paths, folder, device="cpu")
+    assert {c.name for c in curves} == {"minnen2018-ckbd scalar", "minnen2018-ckbd lvqac"}
+    pt = curves[0].points[0]
+    assert pt.label.endswith("_tiny") and len(pt.images) == 2
+    s = pt.summary()
+    assert s["bpp"] > 0 and s["bpp_estimated"] > 0 and np.isfinite(s["psnr"]) and s["device"] == "cpu"
+    assert pt.extra["decode_mismatches"] == 0
+
+    from lvqac_core.cli import main
+
+    out_json = tmp_path / "res.json"
+    rc = main(["eval", str(folder), "--model", *paths, "--baselines", "jpeg,webp", "--bdrate",
+               "--plot", str(tmp_path / "rd.png"), "-o", str(out_json), "--device", "cpu", "--quiet"])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "jpeg" in text and "BD against" in text
+    rep = json.loads(out_json.read_text())
+    assert rep["num_images"] == 2 and rep["environment"]["torch"]
+    assert {c["name"] for c in rep["curves"]} >= {"jpeg", "webp", "minnen2018-ckbd scalar"}
+    assert (tmp_path / "rd.png").is_file()
+    assert main(["eval", str(tmp_path / "missing")]) == 2
