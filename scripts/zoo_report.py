@@ -1,0 +1,60 @@
+"""Markdown tables for the README from an `lvqac eval` results file: per-model Kodak results and
+BD-rates of every family against scalar, JPEG, WebP, AVIF and CompressAI's published mbt2018-mean.
+
+    .venv/bin/python scripts/zoo_report.py results/kodak_zoo.json
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from lvqac_core.evaluation.bdrate import BDError, bd_psnr, bd_rate  # noqa: E402
+
+REFERENCE = ROOT / "resources" / "rd" / "compressai_mbt2018_mean_kodak.json"
+
+
+def curves(report: dict) -> dict[str, tuple[list[float], list[float]]]:
+    out = {}
+    for c in report["curves"]:
+        pts = sorted((p["bpp"], p["psnr"]) for p in c["points"])
+        out[c["name"]] = ([b for b, _ in pts], [q for _, q in pts])
+    ref = json.loads(REFERENCE.read_text())
+    out["CompressAI mbt2018-mean (published)"] = (ref["bpp"], ref["psnr"])
+    return out
+
+
+def main() -> None:
+    report = json.loads(Path(sys.argv[1]).read_text())
+    print("| model | λ | bpp (file) | bpp (estimated) | PSNR dB | MS-SSIM | enc s | dec s |")
+    print("|---|---|---|---|---|---|---|---|")
+    for c in report["curves"]:
+        for p in sorted(c["points"], key=lambda p: p["bpp"]):
+            if "model_id" not in p:
+                continue
+            print(f"| {p['model_id']} | {p['lambda']:g} | {p['bpp']:.4f} | {p['bpp_estimated']:.4f} | {p['psnr']:.2f} | "
+                  f"{p['ms_ssim']:.4f} | {p['encode_seconds']:.2f} | {p['decode_seconds']:.2f} |")
+    cs = curves(report)
+    families = [n for n in cs if n.split()[-1] in ("scalar", "lvq", "lvqac")]
+    anchors = [n for n in cs if n not in families or n.endswith(" scalar")]
+    print()
+    print("| test ↓ / anchor → | " + " | ".join(anchors) + " |")
+    print("|---|" + "---|" * len(anchors))
+    for f in families:
+        cells = []
+        for a in anchors:
+            if a == f:
+                cells.append("—")
+                continue
+            try:
+                cells.append(f"{bd_rate(*cs[a], *cs[f]):+.1f} % ({bd_psnr(*cs[a], *cs[f]):+.2f} dB)")
+            except BDError as e:
+                cells.append(f"n/a ({e})")
+        print(f"| {f} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
