@@ -29,6 +29,8 @@ def test_roundtrip_is_bit_exact(architecture, quantizer):
     assert res.bpp == pytest.approx(8 * len(res.data) / (70 * 37))
     h, w = 3, 5  # ceil(37/16), ceil(70/16)
     assert res.maps.bits.shape == (h, w)
+    assert np.allclose(dec.maps.bits, res.maps.bits)  # the decoder sees the same bits per position
+    assert 0 < res.maps.bits.sum() <= res.bpp_estimated * 70 * 37 * (1 + 1e-5)  # cropped: padding excluded
     if quantizer == "scalar":
         assert res.maps.selection is None and "selection" not in {k for k, v in res.section_bytes.items() if v}
     else:

@@ -86,9 +86,7 @@ class LatticeCodecModel(nn.Module):
         self.entropy_bottleneck = EntropyBottleneck(N)
         self.context = build_context(config.spec.context, M)
         self.entropy_parameters = entropy_parameters_net(config.spec.context, M)
-        self.quantizer = build_quantizer(
-            config.quantizer, M, config.effective_group_size, **config.quantizer_options
-        ) if config.quantizer != "scalar" else build_quantizer("scalar", M, **config.quantizer_options)
+        self.quantizer = build_quantizer(config.quantizer, M, config.effective_group_size, **config.quantizer_options)
         self.a_head = _AHead(2 * M) if self.quantizer.companded else None
         self.lower_bound_scale = LowerBound(0.11)
         self._bank: Optional[CellTableBank] = None
@@ -214,7 +212,8 @@ class LatticeCodecModel(nn.Module):
                 "decoded symbols do not match the encoder's checksum: the file was written on another "
                 "device or with other weights, and decoding it here would give a wrong image"
             )
-        maps = self._maps(st, a_val, None)
+        _, z_lik = self.entropy_bottleneck(z_hat)  # eval mode: ẑ is already on its grid
+        maps = self._maps(st, a_val, z_lik)
         return self.g_s(st.y_hat).clamp_(0, 1), maps
 
     def _device(self) -> torch.device:

@@ -22,7 +22,7 @@ QUANTIZERS = ("scalar", "lvq", "lvqac")
 
 
 def build_quantizer(name: str, channels: int, group_size: int | None = None, **kwargs) -> Quantizer:
-    if name == "scalar":
+    if name == "scalar":  # one value per coordinate: no groups
         return ScalarQuantizer(channels, **kwargs)
     if name == "lvq":
         return LatticeQuantizer(channels, group_size, **kwargs)
