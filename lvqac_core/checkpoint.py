@@ -1,6 +1,7 @@
 """Self-describing checkpoints: the model's config (architecture, sizes, quantizer, λ, provenance)
 travels with its weights. Weights of the transforms may be stored as fp16; entropy-model and
-quantizer parameters stay fp32. Coding tables are never stored: ``load_checkpoint`` rebuilds them.
+quantizer parameters stay fp32. Coding tables and the context mask are never stored: ``load_checkpoint``
+rebuilds them.
 """
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from .models import LatticeCodecModel, ModelConfig, build_model
 __all__ = ["save_checkpoint", "load_checkpoint", "checkpoint_bytes", "file_sha256", "FORMAT"]
 
 FORMAT = "lvqac-checkpoint/1"
-_DERIVED = ("entropy_bottleneck._quantized_cdf", "entropy_bottleneck._offset", "entropy_bottleneck._cdf_length")
+# rebuilt on load: CompressAI's coding tables and the context convolution's constant mask
+_DERIVED = ("entropy_bottleneck._quantized_cdf", "entropy_bottleneck._offset", "entropy_bottleneck._cdf_length",
+            "context.mask")
 _KEEP_FP32 = ("entropy_bottleneck.", "quantizer.")
 
 
