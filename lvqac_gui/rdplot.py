@@ -20,12 +20,16 @@ class RDPlot(pg.PlotWidget):
         self.setLabel("bottom", "rate [bpp]")
         self.setLabel("left", "PSNR [dB]")
         self.showGrid(x=True, y=True, alpha=0.25)
-        self.legend = self.addLegend(offset=(-5, 5), labelTextSize="8pt")
-        self.legend.setBrush(pg.mkBrush(32, 33, 36, 200))
+        # The legend sits below the axes (in the plot item's layout), so it never hides a curve.
+        item = self.getPlotItem()
+        self.legend = pg.LegendItem(labelTextSize="7pt", colCount=2, verSpacing=-8, horSpacing=6)
+        item.layout.addItem(self.legend, 4, 1)
+        item.legend = self.legend  # plot(..., name=...) entries land in it
         self.setMinimumHeight(180)
         self.current: Optional[pg.ScatterPlotItem] = None
         self.compare_items: list = []
         self.curve_count = 0
+        self.zoo_points: list[tuple[float, float]] = []
         self.getPlotItem().setMenuEnabled(False)
         for ax in ("bottom", "left"):
             self.getAxis(ax).enableAutoSIPrefix(False)
@@ -34,13 +38,14 @@ class RDPlot(pg.PlotWidget):
     def set_curves(self, zoo: dict[str, list[tuple[float, float, float, str]]],
                    references: dict[str, list[tuple[float, float]]]) -> None:
         self.curve_count = 0
+        self.zoo_points = [(p[0], p[1]) for pts in zoo.values() for p in pts]
         for q, pts in zoo.items():
             if not pts:
                 continue
             color = QUANTIZER_COLORS.get(q, "#cccccc")
             self.plot([p[0] for p in pts], [p[1] for p in pts], pen=pg.mkPen(color, width=2),
                       symbol=QUANTIZER_SYMBOLS.get(q, "o"), symbolSize=6, symbolBrush=color,
-                      name=f"zoo {q} (Kodak)")
+                      name=f"zoo {q}")
             self.curve_count += 1
         for k, (name, pts) in enumerate(references.items()):
             color = REFERENCE_COLORS[k % len(REFERENCE_COLORS)]
@@ -60,16 +65,17 @@ class RDPlot(pg.PlotWidget):
         self._autorange()
 
     def _autorange(self) -> None:
-        if self.curve_count == 0:  # only our own points: keep them away from the edges
-            xs, ys = [], []
-            for it in ([self.current] if self.current is not None else []) + self.compare_items:
-                x, y = it.getData()
-                xs += list(x)
-                ys += list(y)
-            if xs:
-                self.setXRange(0.0, max(xs) * 1.4 + 1e-3, padding=0)
-                self.setYRange(min(ys) - 1.5, max(ys) + 1.5, padding=0)
-        else:
+        """Frame the zoo curves and our own points (reference curves may run off to high rates)."""
+        xs = [p[0] for p in self.zoo_points]
+        ys = [p[1] for p in self.zoo_points]
+        for it in ([self.current] if self.current is not None else []) + self.compare_items:
+            x, y = it.getData()
+            xs += list(x)
+            ys += list(y)
+        if xs:
+            self.setXRange(0.0, max(xs) * 1.6 + 1e-3, padding=0)
+            self.setYRange(min(ys) - 2.5, max(ys) + 2.0, padding=0)
+        elif self.curve_count:
             self.enableAutoRange()
 
     def set_compare(self, rows: list[CompareRow]) -> None:

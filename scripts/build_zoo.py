@@ -81,7 +81,25 @@ def record(args) -> None:
             missing.append(e["id"])
     manifest["kodak_command"] = args.command
     path.write_text(json.dumps(manifest, indent=2) + "\n")
+    export_baselines(report, args)
     print(f"recorded Kodak results for {len(manifest['models']) - len(missing)} models" + (f"; missing: {missing}" if missing else ""))
+
+
+BASELINE_NAMES = {"jpeg": "JPEG", "webp": "WebP", "avif": "AVIF", "jpeg2000": "JPEG 2000"}
+
+
+def export_baselines(report: dict, args) -> None:
+    """The classical codecs' Kodak curves as reference lines for the app (resources/rd/)."""
+    rd = ROOT / "resources" / "rd"
+    for curve in report["curves"]:
+        name = curve["name"]
+        pts = sorted((p["bpp"], p["psnr"]) for p in curve["points"] if "model_id" not in p)
+        if name not in BASELINE_NAMES or len(pts) < 2:
+            continue
+        data = {"name": f"{BASELINE_NAMES[name]} (Kodak)", "bpp": [round(b, 4) for b, _ in pts],
+                "psnr": [round(q, 3) for _, q in pts], "source": f"{args.command} → {args.results}"}
+        (rd / f"kodak_{name}.json").write_text(json.dumps(data, indent=2) + "\n")
+        print(f"wrote resources/rd/kodak_{name}.json")
 
 
 def main() -> None:
