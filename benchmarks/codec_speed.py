@@ -43,9 +43,12 @@ def models_sharing_weights(arch: str, N: int, M: int, weights: str | None):
              if not k.startswith(("quantizer.", "a_head.")) and k not in _DERIVED}  # tables: rebuilt by from_model
     out = {}
     for q in ("scalar", "lvq", "lvqac"):
-        torch.manual_seed(0)
-        m = build_model(ModelConfig(arch, q, N, M))
-        m.load_state_dict(state, strict=False)
+        if q == base.config.quantizer:
+            m = base  # the checkpoint's own model: its trained quantizer and A head included
+        else:
+            torch.manual_seed(0)
+            m = build_model(ModelConfig(arch, q, N, M))
+            m.load_state_dict(state, strict=False)
         out[q] = Codec.from_model(m, f"{arch}-{q}")
     return arch, N, M, out
 

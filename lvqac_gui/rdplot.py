@@ -30,7 +30,7 @@ class RDPlot(pg.PlotWidget):
         self.compare_items: list = []
         self.curve_count = 0
         self.zoo_points: list[tuple[float, float]] = []
-        self.getPlotItem().setMenuEnabled(False)
+        item.setMenuEnabled(False)
         for ax in ("bottom", "left"):
             self.getAxis(ax).enableAutoSIPrefix(False)
         self.setLimits(xMin=0.0)
