@@ -80,6 +80,14 @@ def _wait_idle(app, session, timeout: float) -> bool:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    from . import syslibs
+    if syslibs.needs_check():  # one clear line instead of Qt's plugin abort
+        if syslibs.check(install=False) != 0:
+            return 2
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            print("lvqac-gui: no display (DISPLAY is not set); for a headless screenshot use "
+                  "QT_QPA_PLATFORM=offscreen lvqac-gui --screenshot OUT.png", file=sys.stderr)
+            return 2
     from PySide6.QtWidgets import QApplication
 
     from .backend import Backend, demo_codec_factory
