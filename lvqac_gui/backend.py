@@ -122,6 +122,20 @@ def demo_codec_factory(N: int = 16, M: int = 24, architecture: str = "minnen2018
     return make
 
 
+def encode_stage(f: float) -> str:
+    """What ``Codec.compress`` does after reporting ``f``: it reports 0.02 once the image is read,
+    0.475 when the analysis transform and hyperprior are done, 0.9 when the latent rows are
+    coded (``lvqac_core.api`` / ``codec_model``)."""
+    return ("reading image" if f < 0.02 else "analysing" if f < 0.475 else "coding" if f < 0.9
+            else "measuring PSNR / MS-SSIM")
+
+
+def decode_stage(f: float) -> str:
+    """What ``Codec.decompress`` does after reporting ``f`` (0.5: hyperprior decoded, 0.95: latent
+    rows decoded, then the synthesis transform)."""
+    return "decoding hyperprior" if f < 0.5 else "decoding latents" if f < 0.95 else "synthesis"
+
+
 class Backend:
     """Runs jobs with ``lvqac_core``. ``codec_factory`` replaces the zoo (tests, demo models)."""
 
@@ -132,11 +146,19 @@ class Backend:
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ models
-    def codec(self, quantizer: str, lmbda: float, device: str, spec: Optional[str] = None):
+    def is_loaded(self, quantizer: str, lmbda: float, device: str, spec: Optional[str] = None) -> bool:
+        with self._lock:
+            return (spec, quantizer, round(lmbda, 6), device) in self._codecs
+
+    def codec(self, quantizer: str, lmbda: float, device: str, spec: Optional[str] = None,
+              progress: Progress = None):
         key = (spec, quantizer, round(lmbda, 6), device)
         with self._lock:
             if key in self._codecs:
                 return self._codecs[key]
+        if progress is not None:  # loading has no measurable progress: say so (fraction < 0)
+            name = spec or f"{quantizer} λ={lmbda:g}"
+            progress(-1.0, f"loading model {name} (first use)")
         if spec is not None:
             from lvqac_core.api import load_model
             codec = load_model(spec, device)
@@ -161,6 +183,8 @@ class Backend:
             return self.decompress(job, dev, progress)
         if job.kind == "compare":
             return self.compare(job, dev, progress)
+        if job.kind == "classical":
+            return self.classical(job, progress)
         raise ValueError(f"unknown job kind {job.kind!r}")
 
     @staticmethod
@@ -168,16 +192,17 @@ class Backend:
         return source.array if source.array is not None else source.path
 
     def compress(self, job: Job, dev: DeviceChoice, progress: Progress = None) -> Display:
-        report = progress or (lambda f: None)
-        report(0.0)
-        codec = self.codec(job.quantizer, job.lmbda, dev.device, job.model_spec)
+        report = progress or (lambda f, stage="": None)
+        codec = self.codec(job.quantizer, job.lmbda, dev.device, job.model_spec, progress=report)
         split = 0.75 if job.measure_decode else 1.0
         res = codec.compress(self._image_of(job.source),
-                             progress=lambda f: report(0.02 + (split - 0.02) * f))
+                             progress=lambda f: report(0.02 + (split - 0.02) * f, encode_stage(f)))
         decode_seconds = None
         if job.measure_decode:
-            dec = codec.decompress(res.data, progress=lambda f: report(split + (0.97 - split) * f))
+            dec = codec.decompress(res.data, progress=lambda f: report(split + (0.97 - split) * f,
+                                                                       decode_stage(f)))
             decode_seconds = dec.decode_seconds
+        report(0.98, "drawing maps")
         stats = Stats(width=res.width, height=res.height, num_bytes=res.num_bytes, bpp=res.bpp,
                       bpp_estimated=res.bpp_estimated, psnr=res.psnr, ms_ssim=res.ms_ssim,
                       encode_seconds=res.encode_seconds, decode_seconds=decode_seconds,
@@ -193,8 +218,8 @@ class Backend:
     def decompress(self, job: Job, dev: DeviceChoice, progress: Progress = None) -> Display:
         from lvqac_core import bitstream
         from lvqac_core.errors import InputError
-        report = progress or (lambda f: None)
-        report(0.0)
+        report = progress or (lambda f, stage="": None)
+        report(0.0, "reading file")
         try:
             data = Path(job.source.path).read_bytes()
         except OSError as exc:
@@ -202,14 +227,16 @@ class Backend:
         header = bitstream.read_header(data)
         with self._lock:
             codec = self._by_id.get(header.model_id)
+        dec_report = lambda f: report(f, decode_stage(f))  # noqa: E731
         if codec is not None and getattr(codec, "device", dev.device) == dev.device:
-            res = codec.decompress(data, progress=report)
+            res = codec.decompress(data, progress=dec_report)
         elif self.codec_factory is not None and header.model_id.startswith("demo-untrained-"):
-            codec = self.codec(header.quantizer, header.lmbda, dev.device)
-            res = codec.decompress(data, progress=report)
+            codec = self.codec(header.quantizer, header.lmbda, dev.device, progress=report)
+            res = codec.decompress(data, progress=dec_report)
         else:
             from lvqac_core.api import decompress
-            res = decompress(data, device=dev.device, progress=report)
+            report(-1.0, f"loading model {header.model_id}")
+            res = decompress(data, device=dev.device, progress=dec_report)
         image = res.image
         if image.ndim == 2:
             image = np.repeat(image[:, :, None], 3, axis=2)
@@ -228,19 +255,31 @@ class Backend:
                        residual=None, maps=res.maps, data=data, stats=stats, layers=layers,
                        device_note=dev.note)
 
+    def classical(self, job: Job, progress: Progress = None):
+        """JPEG / WebP / AVIF of the job's reference image at ``job.target_bytes`` (bisection)."""
+        from lvqac_core.errors import LvqacError
+        from . import classical
+        report = progress or (lambda f, stage="": None)
+        if not classical.available(job.codec):
+            raise LvqacError(f"this Pillow build cannot write {job.codec.upper()}")
+        report(0.0, "searching the quality")
+        return classical.at_size(job.codec, job.reference, job.target_bytes,
+                                 progress=lambda f: report(0.95 * f, "searching the quality"))
+
     def compare(self, job: Job, dev: DeviceChoice, progress: Progress = None) -> list[CompareRow]:
         from lvqac_core.errors import Cancelled, LvqacError
-        report = progress or (lambda f: None)
+        report = progress or (lambda f, stage="": None)
         rows = []
         n = len(QUANTIZERS)
         for k, q in enumerate(QUANTIZERS):
-            report(k / n)
+            report(k / n, q)
             try:
-                codec = self.codec(q, job.lmbda, dev.device)
+                codec = self.codec(q, job.lmbda, dev.device, progress=report)
                 res = codec.compress(self._image_of(job.source),
-                                     progress=lambda f, k=k: report((k + f) / n))
+                                     progress=lambda f, k=k, q=q: report((k + f) / n, f"{q}: {encode_stage(f)}"))
                 rows.append(CompareRow(q, res.model_id, res.bpp, res.psnr, res.ms_ssim,
-                                       res.num_bytes, res.encode_seconds))
+                                       res.num_bytes, res.encode_seconds,
+                                       reconstruction=res.reconstruction))
             except Cancelled:
                 raise
             except LvqacError as exc:

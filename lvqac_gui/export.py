@@ -1,4 +1,5 @@
-"""Writing results to disk (Qt-free): the .lvq file, the decoded PNG and every map as PNG.
+"""Writing results to disk (Qt-free): the .lvq file, the decoded PNG and every map as PNG (with
+its colour bar and scale drawn under it). Names carry the model: ``STEM.QUANTIZER-λ.*``.
 
 All writes are atomic (temporary file + rename, via ``lvqac_core.image_io``); existing files are
 only replaced with ``overwrite=True`` (the window asks first).
@@ -10,6 +11,7 @@ from typing import Optional
 
 import numpy as np
 
+from .maps import annotated
 from .state import Display
 
 MAP_LAYERS = ("residual", "selection", "a_law", "bits")
@@ -27,21 +29,33 @@ def write_png(image: np.ndarray, path: str | Path, overwrite: bool = False) -> P
     return Path(path)
 
 
-def planned_files(display: Display, directory: str | Path, stem: Optional[str] = None) -> dict[str, Path]:
-    """What :func:`export_all` writes: key -> path (maps that do not exist are left out)."""
-    d = Path(directory)
+def model_tag(display: Display) -> str:
+    """The model in file names: quantizer and λ, e.g. ``lvqac-0.0075``."""
+    return f"{display.stats.quantizer}-{display.stats.lmbda:g}"
+
+
+def base_name(display: Display, stem: Optional[str] = None) -> str:
+    """``STEM.QUANTIZER-λ``; a decoded ``photo.lvqac-0.0075.lvq`` keeps its one tag."""
     stem = stem or display.source.stem
-    tag = f"{display.stats.quantizer}-{display.stats.lmbda:g}"
-    out = {"lvq": d / f"{stem}.lvq", "decoded": d / f"{stem}.{tag}.decoded.png"}
+    tag = model_tag(display)
+    return stem if stem.endswith("." + tag) else f"{stem}.{tag}"
+
+
+def planned_files(display: Display, directory: str | Path, stem: Optional[str] = None) -> dict[str, Path]:
+    """What :func:`export_all` writes: key -> path (maps that do not exist are left out). Every
+    name carries the model (quantizer, λ), so variants of one image do not clash."""
+    d = Path(directory)
+    base = base_name(display, stem)
+    out = {"lvq": d / f"{base}.lvq", "decoded": d / f"{base}.decoded.png"}
     for name in MAP_LAYERS:
         layer = display.layers.get(name)
         if layer is None or layer.image is None:
             continue
         if name == "selection" and len(layer.groups) > 1:
             for g in range(len(layer.groups)):
-                out[f"selection_g{g}"] = d / f"{stem}.{tag}.selection-g{g}.png"
+                out[f"selection_g{g}"] = d / f"{base}.selection-g{g}.png"
         else:
-            out[name] = d / f"{stem}.{tag}.{name.replace('_', '-')}.png"
+            out[name] = d / f"{base}.{name.replace('_', '-')}.png"
     return out
 
 
@@ -60,7 +74,9 @@ def export_all(display: Display, directory: str | Path, stem: Optional[str] = No
             written.append(write_png(display.reconstruction, path, overwrite))
         elif key.startswith("selection_g"):
             g = int(key[len("selection_g"):])
-            written.append(write_png(display.layers["selection"].groups[g], path, overwrite))
-        else:
-            written.append(write_png(display.layers[key].image[:, :, :3], path, overwrite))
+            layer = display.layers["selection"]
+            written.append(write_png(annotated(layer, layer.groups[g], layer.group_shares[g]),
+                                     path, overwrite))
+        else:  # each map as on screen, with its colour bar and scale (or legend) under it
+            written.append(write_png(annotated(display.layers[key]), path, overwrite))
     return written

@@ -9,15 +9,17 @@ from typing import Optional
 import numpy as np
 from PySide6.QtCore import QByteArray, QMimeData, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QGridLayout, QLabel, QMainWindow, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QCheckBox, QDockWidget, QGridLayout, QLabel,
+                               QMainWindow, QTabWidget, QVBoxLayout, QWidget)
 
+from . import __version__
 from . import backend as bk
-from . import dialogs, export
-from .panels import CompareTable, ControlPanel, StatsPanel
+from . import classical, dialogs, export
+from .maps import Layer
+from .panels import GUIDE_TIPS, CompareTable, ControlPanel, HistoryTable, StatsPanel
 from .rdplot import RDPlot
 from .settings import AppSettings
-from .state import LAMBDAS, QUANTIZERS, Display, Session
+from .state import LAMBDAS, QUANTIZER_LABELS, QUANTIZERS, Display, Session, write_history_csv
 from .views import ImagePanel, SplitView, ViewLinker
 from .workers import JobRunner
 
@@ -41,6 +43,8 @@ class MainWindow(QMainWindow):
         self.error_handler = lambda title, msg: dialogs.show_error(self, title, msg)
         self.errors: list[tuple[str, str]] = []  # every error shown (for tests / screenshot mode)
         self._shown_size: Optional[tuple[int, int]] = None
+        self._fit_on_result = False
+        self._split_for: Optional[Display] = None
 
         # ---- central: panels + split view
         self.linker = ViewLinker()
@@ -51,24 +55,40 @@ class MainWindow(QMainWindow):
         grid.setSpacing(3)
         for k, (key, title) in enumerate(PANELS):
             p = ImagePanel(key, title)
+            if key in GUIDE_TIPS:
+                p.title.setToolTip(GUIDE_TIPS[key])
             self.panels[key] = p
             grid.addWidget(p, k // 3, k % 3)
             self.linker.add(p.vb)
             p.hovered.connect(self.show_probe)
             p.left.connect(self._clear_probe)
+        for k in range(3):  # equal shares, whatever each panel shows
+            grid.setColumnStretch(k, 1)
+        for k in range(2):
+            grid.setRowStretch(k, 1)
         self.split = SplitView()
         self.linker.add(self.split.vb)
         self.split.hovered.connect(self.show_probe)
+        self.split.side_requested.connect(self._side_requested)
+        self.history = HistoryTable(self.session)
+        self.history.csv_btn.clicked.connect(lambda: self.export_csv())
         self.tabs = QTabWidget()
         self.tabs.addTab(grid_w, "Panels")
         self.tabs.addTab(self.split, "A/B split")
+        self.tabs.addTab(self.history, "Results")
         self.tabs.currentChanged.connect(lambda _: QTimer.singleShot(0, self._tab_changed))
         self.drop_hint = QLabel("Drop images or .lvq files here — or File ▸ Open (Ctrl+O)")
         self.drop_hint.setObjectName("Placeholder")
         self.drop_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.banner = QLabel("")  # notes about the shown result (alpha dropped, CUDA fallback, ...)
+        self.banner.setObjectName("Banner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
         central = QWidget()
         cl = QVBoxLayout(central)
         cl.setContentsMargins(0, 0, 0, 0)
+        cl.setSpacing(2)
+        cl.addWidget(self.banner)
         cl.addWidget(self.tabs, 1)
         cl.addWidget(self.drop_hint)
         self.setCentralWidget(central)
@@ -79,9 +99,15 @@ class MainWindow(QMainWindow):
         self.rd = RDPlot()
         self.rd.set_curves(bk.zoo_curves(), bk.reference_curves())
         self.compare_table = CompareTable()
+        self.compare_table.hide()  # until quantizers are compared
+        self.legend_box = QCheckBox("Legend")
+        self.legend_box.setChecked(True)
+        self.legend_box.setToolTip("Show the legend under the plot (hide it for a taller plot)")
+        self.legend_box.toggled.connect(self.rd.set_legend_visible)
         rd_w = QWidget()
         rl = QVBoxLayout(rd_w)
         rl.setContentsMargins(2, 2, 2, 2)
+        rl.addWidget(self.legend_box)
         rl.addWidget(self.rd, 1)
         rl.addWidget(self.compare_table)
         self.docks = {}
@@ -96,8 +122,6 @@ class MainWindow(QMainWindow):
                           | QDockWidget.DockWidgetFeature.DockWidgetClosable)
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, d)
             self.docks[name] = d
-        self.resizeDocks([self.docks["controls"], self.docks["numbers"], self.docks["rd"]],
-                         [190, 300, 300], Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["controls"]], [380], Qt.Orientation.Horizontal)
 
         # ---- status bar
@@ -125,8 +149,11 @@ class MainWindow(QMainWindow):
         s.source_changed.connect(self._source_changed)
         s.busy_changed.connect(self._busy_changed)
         s.queue_changed.connect(self._queue_changed)
+        s.classical_changed.connect(lambda _: self._update_split())
+        s.history_changed.connect(self._history_changed)
         self._rebuild_recent()
         self.show_display(None)
+        self._update_actions()
 
         if restore:
             geo = self.settings.bytes_value("window/geometry")
@@ -136,7 +163,33 @@ class MainWindow(QMainWindow):
             if st is not None:
                 self.restoreState(st)
         if not restore or self.settings.bytes_value("window/geometry") is None:
-            self.resize(1400, 900)
+            w, h = 1400, 900
+            screen = QApplication.primaryScreen()
+            if screen is not None:  # never larger than the screen
+                avail = screen.availableGeometry()
+                w, h = min(w, int(avail.width() * 0.96)), min(h, int(avail.height() * 0.94))
+            self.resize(w, h)
+            self.arrange_docks(h)
+        elif self.settings.bytes_value("window/state") is None:
+            self.arrange_docks(self.height())
+
+    def arrange_docks(self, height: int) -> None:
+        """Right docks: below 1000 px of window height, Numbers and Rate–distortion share the
+        space under the Model dock as tabs, so that the plot gets room to be read; above, they
+        are stacked."""
+        ctl, num, rd = self.docks["controls"], self.docks["numbers"], self.docks["rd"]
+        if height < 1000:
+            self.tabifyDockWidget(num, rd)
+            num.raise_()
+            self.resizeDocks([ctl, num], [250, max(height - 330, 200)], Qt.Orientation.Vertical)
+        else:
+            for d in (num, rd):
+                if self.tabifiedDockWidgets(d):
+                    self.removeDockWidget(d)
+                    self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, d)
+                    d.show()
+            self.resizeDocks([ctl, num, rd], [250, 330, max(height - 640, 300)],
+                             Qt.Orientation.Vertical)
 
     # ------------------------------------------------------------------ actions
     def _act(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
@@ -192,18 +245,54 @@ class MainWindow(QMainWindow):
 
         h = mb.addMenu("&Help")
         self._act(h, "&Shortcuts", self.show_shortcuts, "F1")
+        self._act(h, "&Guide: λ, lattices, A, bits", self.show_guide)
+        self._act(h, "&About LVQAC Studio", self.show_about)
 
     def _step_lambda(self, step: int) -> None:
         idx = min(range(len(LAMBDAS)), key=lambda k: abs(LAMBDAS[k] - self.session.lmbda))
         idx = min(max(idx + step, 0), len(LAMBDAS) - 1)
         self.session.set_choices(lmbda=LAMBDAS[idx])
 
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        return [(a.shortcut().toString(QKeySequence.SequenceFormat.NativeText),
+                 a.text().replace("&", "")) for a in self.actions() if not a.shortcut().isEmpty()]
+
+    def shortcuts_html(self) -> str:
+        """The shortcuts as a two-column table (keys right-aligned in their own column)."""
+        rows = "".join(f"<tr><td align='right' style='padding-right:14px'><b>{k}</b></td>"
+                       f"<td>{t}</td></tr>" for k, t in self.shortcut_rows())
+        return f"<table cellspacing='2'>{rows}</table>"
+
     def show_shortcuts(self) -> None:
-        rows = []
-        for a in self.actions():
-            if not a.shortcut().isEmpty():
-                rows.append(f"{a.shortcut().toString():<14} {a.text().replace('&', '')}")
-        dialogs.show_info(self, "Shortcuts", "\n".join(rows))
+        dialogs.show_info(self, "Shortcuts", self.shortcuts_html())
+
+    def guide_html(self) -> str:
+        items = [("λ (lambda)", GUIDE_TIPS["lambda"]), ("Quantizer", GUIDE_TIPS["quantizer"]),
+                 ("Zⁿ vs Zⁿ+½", GUIDE_TIPS["selection"]), ("A (A-law)", GUIDE_TIPS["a_law"]),
+                 ("Bits per position", GUIDE_TIPS["bits"]), ("Residual", GUIDE_TIPS["residual"]),
+                 ("A/B split", "Each side picks what it shows: the original, this result, the other "
+                  "quantizers (after Compare quantizers) or JPEG / WebP / AVIF of this image at the "
+                  "same file size. Space swaps the sides at the same zoom and position (flicker); "
+                  "Error map shows both residuals on one colour scale.")]
+        body = "".join(f"<p><b>{k}</b><br>{v.replace(chr(10), '<br>')}</p>" for k, v in items)
+        return f"<div style='max-width:520px'>{body}</div>"
+
+    def show_guide(self) -> None:
+        dialogs.show_info(self, "Guide", self.guide_html())
+
+    def about_html(self) -> str:
+        import PySide6
+        import pyqtgraph
+        return (f"<h3>LVQAC Studio {__version__}</h3>"
+                "<p>Inspect a learned image codec with lattice vector quantization and adaptive "
+                "A-law companding (<code>lvqac_core</code>): reconstruction, residual, codebook "
+                "choice, A and bits per position; compare with JPEG / WebP / AVIF at the same "
+                "file size.</p>"
+                f"<p>PySide6 {PySide6.__version__} · pyqtgraph {pyqtgraph.__version__}<br>"
+                f"Settings: {self.settings.path}</p>")
+
+    def show_about(self) -> None:
+        dialogs.show_info(self, "About LVQAC Studio", self.about_html())
 
     # ------------------------------------------------------------------ opening
     def open_dialog(self) -> None:
@@ -256,6 +345,11 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ saving
     def _need_display(self) -> Optional[Display]:
+        """The shown result, or None (a job running: its result is not shown yet, so saving
+        waits; nothing stale is ever written)."""
+        if self.session.busy:
+            self.statusBar().showMessage("Wait for the running job: export saves what is shown", 6000)
+            return None
         d = self.session.display
         if d is None:
             self._error("Nothing to export", "Open and compress an image first.")
@@ -274,7 +368,7 @@ class MainWindow(QMainWindow):
         d = self._need_display()
         if d is None:
             return None
-        path = path or dialogs.ask_save_path(self, "Save .lvq", self._suggest(f"{d.source.stem}.lvq"),
+        path = path or dialogs.ask_save_path(self, "Save .lvq", self._suggest(f"{export.base_name(d)}.lvq"),
                                              "LVQAC files (*.lvq)")
         if not path:
             return None
@@ -285,12 +379,12 @@ class MainWindow(QMainWindow):
         if d is None:
             return None
         path = path or dialogs.ask_save_path(self, "Export decoded PNG",
-                                             self._suggest(f"{d.source.stem}.decoded.png"), "PNG (*.png)")
+                                             self._suggest(f"{export.base_name(d)}.decoded.png"), "PNG (*.png)")
         if not path:
             return None
         return self._save_one(lambda disp, p, ow: export.write_png(disp.reconstruction, p, ow), d, Path(path))
 
-    def _save_one(self, writer, d: Display, path: Path) -> Optional[Path]:
+    def _save_one(self, writer, d: Optional[Display], path: Path) -> Optional[Path]:
         overwrite = False
         if path.exists():
             if not dialogs.confirm_overwrite(self, [path]):
@@ -322,6 +416,17 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Exported {len(out)} files to {directory}", 6000)
         return out
 
+    def export_csv(self, path: Optional[str] = None) -> Optional[Path]:
+        """The Results table (every run since start) as CSV."""
+        if not self.session.history:
+            return None
+        path = path or dialogs.ask_save_path(self, "Export results as CSV",
+                                             self._suggest("lvqac-results.csv"), "CSV (*.csv)")
+        if not path:
+            return None
+        return self._save_one(lambda _d, p, ow: write_history_csv(self.session.history, p, ow),
+                              None, Path(path))
+
     def _suggest(self, name: str) -> str:
         return str(Path(str(self.settings.value("files/last_dir", "") or Path.cwd())) / name)
 
@@ -332,30 +437,161 @@ class MainWindow(QMainWindow):
             panel.set_layer(None if d is None else d.layers.get(key))
         self.stats.show_display(d)
         self.controls.show_device(d)
+        self._show_banner(d)
+        self._update_actions()
         if d is None:
-            self.split.set_images(None, None)
+            self.split.set_sides({}, None)
             self.rd.set_current(None, None)
             return
-        self.split.set_images(d.original, d.reconstruction)
+        self._update_split()
         self.rd.set_current(d.stats.bpp, d.stats.psnr, f"{d.source.name} ({d.stats.quantizer})")
-        size = (d.width, d.height)
-        self.linker.size = size
-        if size != self._shown_size:
-            self._shown_size = size
-            self.linker.fit()
-            QTimer.singleShot(0, self.linker.fit)  # again once the layout has settled
+        self._show_size((d.width, d.height), force=self._fit_on_result)
+        self._fit_on_result = False
         self.setWindowTitle(f"LVQAC Studio — {d.source.name}")
 
+    def _show_size(self, size: tuple[int, int], force: bool = False) -> None:
+        """A new image: every panel fitted to it (now and once the layout has settled)."""
+        self.linker.size = size
+        if force or size != self._shown_size:
+            self._shown_size = size
+            self.linker.fit()
+            QTimer.singleShot(0, self.linker.fit)
+
+    def _show_banner(self, d: Optional[Display]) -> None:
+        notes = [] if d is None else [n for n in d.stats.notes if n]
+        self.banner.setText("  •  ".join(["ⓘ " + notes[0]] + notes[1:]) if notes else "")
+        self.banner.setVisible(bool(notes))
+
     def _source_changed(self, source) -> None:
+        """A new file: its image at once, the old result gone, the view reset, a true title."""
+        s = self.session
         self.drop_hint.hide()
         self.setWindowTitle(f"LVQAC Studio — {source.name}")
+        waiting = "decoding…" if source.is_lvq else "compressing…"
+        for key, panel in self.panels.items():
+            panel.waiting = waiting
+            if key == "original" and s.preview is not None:
+                panel.set_layer(Layer("Original", s.preview))
+            elif key == "original" and source.is_lvq:
+                panel.set_layer(Layer("Original", None, placeholder="original not in file"))
+            else:
+                panel.set_layer(None)
+        self.stats.show_display(None)
+        self.controls.show_device(None)
+        self._show_banner(None)
+        self.rd.set_current(None, None)
+        self.controls.set_file_model(source.is_lvq)
+        if s.display is None:
+            if s.preview is not None:
+                self.split.set_sides({"original": {"label": "Original", "image": s.preview,
+                                                   "info": self._file_info(source)}},
+                                     s.preview, "original", "original",
+                                     note=f"{waiting[:-1]} {source.name}…")
+            else:
+                self.split.set_sides({}, None)
+        self._update_actions()
+        self.linker.fitted = True  # a new image starts fitted, whatever the last one's zoom
+        if s.preview is not None:
+            self._show_size((s.preview.shape[1], s.preview.shape[0]), force=True)
+        else:
+            self._fit_on_result = True
+
+    @staticmethod
+    def _file_info(source) -> str:
+        if source.path and Path(source.path).is_file():
+            return f"{Path(source.path).stat().st_size:,} B ({Path(source.path).suffix[1:].upper()} file)"
+        return ""
+
+    @staticmethod
+    def _info(num_bytes, bpp, psnr, ms_ssim, file_bytes: Optional[int]) -> str:
+        parts = [f"{num_bytes:,} B", f"{bpp:.3f} bpp"]
+        if psnr is not None:
+            parts.append(f"{psnr:.2f} dB")
+        if ms_ssim is not None:
+            parts.append(f"MS-SSIM {ms_ssim:.4f}")
+        if file_bytes:
+            parts.append(f"{100 * (1 - num_bytes / file_bytes):.0f}% saving")
+        return " · ".join(parts)
+
+    def _update_split(self) -> None:
+        """The split view's choices for the shown result: original, this result, the other
+        quantizers (after Compare), JPEG / WebP / AVIF at this result's file size."""
+        d = self.session.display
+        if d is None:
+            return
+        st = d.stats
+        label = f"{QUANTIZER_LABELS.get(st.quantizer, st.quantizer)} λ={st.lmbda:g}"
+        if d.original is None:
+            sides = {"result": {"label": f"Decoded .lvq ({label})", "image": d.reconstruction,
+                                "info": self._info(st.num_bytes, st.bpp, None, None, None)}}
+            self.split.set_sides(sides, None, "result", "result",
+                                 note="original not in file — both sides show the decoded image")
+            return
+        src = d.source
+        fb = Path(src.path).stat().st_size if src.path and Path(src.path).is_file() else None
+        sides = {"original": {"label": "Original", "image": d.original, "info": self._file_info(src)},
+                 "result": {"label": label, "image": d.reconstruction,
+                            "info": self._info(st.num_bytes, st.bpp, st.psnr, st.ms_ssim, fb)}}
+        for row in self.session.compare_rows:
+            if row.reconstruction is not None and row.quantizer != st.quantizer:
+                sides[f"q:{row.quantizer}"] = {
+                    "label": f"{QUANTIZER_LABELS[row.quantizer]} λ={st.lmbda:g}",
+                    "image": row.reconstruction,
+                    "info": self._info(row.num_bytes, row.bpp, row.psnr, row.ms_ssim, fb)}
+        for codec in classical.CODECS:
+            c = self.session.classical.get(codec)
+            name = f"{classical.LABELS[codec]} at the same size"
+            if c is None:
+                sides[codec] = {"label": name, "image": None,
+                                "pending": f"{classical.LABELS[codec]}: encoding at {st.num_bytes:,} B…"
+                                if self._classical_running(codec) else "choose to compute"}
+            else:
+                sides[codec] = {"label": f"{classical.LABELS[codec]} q{c.quality:.1f} (same size)",
+                                "image": c.reconstruction,
+                                "info": self._info(c.num_bytes, c.bpp, c.psnr, c.ms_ssim, fb)
+                                + f" · {100 * c.size_error:+.1f}% bytes"}
+        new = d is not self._split_for
+        self._split_for = d
+        lk, rk = self.split.left_key(), self.split.right_key()
+        if new and (lk is None or lk == rk or lk not in sides or rk not in sides):
+            self.split.set_sides(sides, d.original, "original", "result")
+        else:
+            self.split.set_sides(sides, d.original)
+        if not self.session.busy and not self.session.queue:  # a chosen classical side follows a new result's size
+            for key in (self.split.left_key(), self.split.right_key()):
+                if key in classical.CODECS and key not in self.session.classical:
+                    self._side_requested(key)
+                    break
+
+    def _classical_running(self, codec: str) -> bool:
+        job = self.session.active
+        return job is not None and job.kind == "classical" and job.codec == codec
+
+    def _side_requested(self, key: str) -> None:
+        if key in classical.CODECS:
+            if self.session.request_classical(key) is not None:
+                self._update_split()
 
     def _compare_changed(self, rows) -> None:
         self.compare_table.show_rows(rows)
+        self.compare_table.setVisible(bool(rows))
         self.rd.set_compare(rows)
+        self._update_split()
+
+    def _history_changed(self, entries) -> None:
+        failed = sum(1 for e in entries if e.error)
+        self.tabs.setTabText(2, f"Results ({len(entries)}" + (f", {failed} failed)" if failed else ")"))
+
+    def _update_actions(self) -> None:
+        """Saving and exporting write what is shown: only with a result and no job running."""
+        ok = self.session.display is not None and not self.session.busy
+        for a in (self.act_save, self.act_export_png, self.act_export_all):
+            a.setEnabled(ok)
 
     def _busy_changed(self, busy: bool) -> None:
-        self.act_save.setEnabled(not busy or self.session.display is not None)
+        self._update_actions()
+        if not busy:
+            self._update_split()
 
     def _queue_changed(self, done: int, total: int) -> None:
         self.batch_label.setText(f"batch {done}/{total}" if total > 1 else "")

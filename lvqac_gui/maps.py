@@ -55,6 +55,7 @@ class Layer:
     placeholder: str = ""  # text shown when image is None
     groups: list[np.ndarray] = field(default_factory=list)  # categorical: one image per group
     group_shares: list[float] = field(default_factory=list)
+    scale_note: str = ""  # how the colour scale's ends were chosen, when they are not min / max
 
 
 def apply_lut(values: np.ndarray, vmin: float, vmax: float, lut: np.ndarray) -> np.ndarray:
@@ -86,7 +87,8 @@ def residual_layer(residual: Optional[np.ndarray]) -> Layer:
     level = residual_level(r)
     rgb = apply_lut(r, -level, level, DIVERGING_LUT)
     return Layer("Residual (reconstruction − original, mean of RGB)", rgb, kind="diverging",
-                 vmin=-level, vmax=level, unit="", lut=DIVERGING_LUT)
+                 vmin=-level, vmax=level, unit="", lut=DIVERGING_LUT,
+                 scale_note="clipped at the 99.5th percentile of |r|")
 
 
 def selection_layer(selection: Optional[np.ndarray], stride: int, height: int, width: int) -> Layer:
@@ -138,3 +140,71 @@ def render_layers(original: Optional[np.ndarray], reconstruction: np.ndarray,
         "bits": sequential_layer("Bits per position (16×16 px)", getattr(maps, "bits", None),
                                  stride, h, w, unit=" bits", placeholder="no bit map"),
     }
+
+
+def fmt_value(v: float) -> str:
+    a = abs(v)
+    if a != 0 and (a < 0.01 or a >= 1e4):
+        return f"{v:.2e}"
+    return f"{v:.3g}" if a < 100 else f"{v:.0f}"
+
+
+def scale_labels(vmin: float, vmax: float, unit: str = "", center: bool = False,
+                 caption: str = "") -> tuple[str, str, str]:
+    """(left, centre, right) texts of a colour bar. A ``caption`` marks a clipped scale, whose
+    ends are clip levels rather than the data's min / max."""
+    if caption:
+        return (f"≤ {fmt_value(vmin)}{unit}", f"0 · {caption}" if center else caption,
+                f"≥ {fmt_value(vmax)}{unit}")
+    return f"min {fmt_value(vmin)}{unit}", "0" if center else "", f"max {fmt_value(vmax)}{unit}"
+
+
+def _ascii(text: str) -> str:
+    return text.replace("ⁿ", "^n").replace("½", "1/2").replace("−", "-").replace("≤", "<=").replace("≥", ">=")
+
+
+def annotated(layer: Layer, image: Optional[np.ndarray] = None, share: Optional[float] = None) -> np.ndarray:
+    """``layer``'s image with its colour bar (min / max or clip levels) or legend (codebook
+    shares) drawn in a strip under it, as an RGB array — what an exported map shows."""
+    from PIL import Image, ImageDraw, ImageFont
+    img = np.ascontiguousarray((layer.image if image is None else image)[:, :, :3])
+    h, w = img.shape[:2]
+    scale = max(1.0, w / 700.0)
+    fs = int(round(11 * scale))
+    strip = int(round(40 * scale))
+    out = Image.new("RGB", (w, h + strip), (32, 33, 36))
+    out.paste(Image.fromarray(img), (0, 0))
+    d = ImageDraw.Draw(out)
+    try:
+        font = ImageFont.load_default(size=fs)
+    except TypeError:  # Pillow without FreeType
+        font = ImageFont.load_default()
+    pad = int(round(4 * scale))
+    text_y = h + int(round(20 * scale))
+    if layer.kind in ("diverging", "sequential") and layer.lut is not None:
+        bar_h = int(round(12 * scale))
+        xs = np.linspace(0, len(layer.lut) - 1, max(w - 2 * pad, 2)).astype(np.intp)
+        bar = np.repeat(layer.lut[xs][None], bar_h, axis=0)
+        out.paste(Image.fromarray(np.ascontiguousarray(bar)), (pad, h + pad))
+        left, centre, right = (_ascii(t) for t in scale_labels(
+            layer.vmin, layer.vmax, _ascii(layer.unit), layer.kind == "diverging", layer.scale_note))
+        d.text((pad, text_y), left, fill=(230, 230, 230), font=font)
+        rw = d.textlength(right, font=font)
+        d.text((w - pad - rw, text_y), right, fill=(230, 230, 230), font=font)
+        if centre:
+            cw = d.textlength(centre, font=font)
+            d.text(((w - cw) / 2, text_y), centre, fill=(230, 230, 230), font=font)
+    elif layer.kind == "categorical":
+        x = pad
+        for k, (name, rgb, s) in enumerate(layer.legend):
+            if share is not None:
+                s = share if k == 1 else 1.0 - share
+            box = int(round(12 * scale))
+            d.rectangle([x, h + pad, x + box, h + pad + box], fill=tuple(rgb))
+            label = f"{_ascii(name)}: {100 * s:.1f}%"
+            d.text((x + box + pad, h + pad), label, fill=(230, 230, 230), font=font)
+            x += box + 2 * pad + int(d.textlength(label, font=font)) + 3 * pad
+    title = _ascii(layer.title)
+    if layer.kind == "categorical":
+        d.text((pad, text_y), title, fill=(180, 180, 180), font=font)
+    return np.asarray(out)

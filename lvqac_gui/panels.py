@@ -48,6 +48,12 @@ class ControlPanel(QWidget):
         self.progress.setValue(0)
         self.progress.setFormat("idle")
         self.progress.setTextVisible(True)
+        self.stage = QLabel("idle")  # what is happening, also while the bar cannot measure it
+        self.stage.setObjectName("Placeholder")
+        self.stage.setWordWrap(True)
+        self.lmbda_box.setToolTip(GUIDE_TIPS["lambda"])
+        self.quantizer_box.setToolTip(GUIDE_TIPS["quantizer"])
+        self.device_box.setToolTip("Where the networks run. Auto = CUDA when present, else CPU.")
 
         for box in (self.lmbda_box, self.quantizer_box, self.device_box):
             box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -69,6 +75,7 @@ class ControlPanel(QWidget):
         lay.addLayout(row)
         lay.addWidget(self.compare_btn)
         lay.addWidget(self.progress)
+        lay.addWidget(self.stage)
 
         self._fill_lambdas()
         self.sync_from_session()
@@ -105,6 +112,15 @@ class ControlPanel(QWidget):
         self.lmbda_box.blockSignals(False)
         self.model_label.setText(f"explicit model: {s.model_spec}" if s.model_spec else "")
         self.model_label.setVisible(bool(s.model_spec))
+        self.set_file_model(s.source is not None and s.source.is_lvq)
+
+    def set_file_model(self, fixed: bool) -> None:
+        """A decoded .lvq fixes the model: λ and quantizer show the file's and cannot change."""
+        for box, tip in ((self.lmbda_box, GUIDE_TIPS["lambda"]),
+                         (self.quantizer_box, GUIDE_TIPS["quantizer"])):
+            box.setEnabled(not fixed)
+            box.setToolTip("The model that wrote this .lvq file (open an image to choose)"
+                           if fixed else tip)
 
     def _lmbda_chosen(self, idx: int) -> None:
         self.session.set_choices(lmbda=self.lmbda_box.itemData(idx))
@@ -117,14 +133,22 @@ class ControlPanel(QWidget):
 
     def _busy(self, busy: bool) -> None:
         self.cancel_btn.setEnabled(busy)
-        if not busy and self.progress.format() not in ("Done", "Failed"):
-            self.progress.setValue(0)
-            self.progress.setFormat("idle")
+        if not busy:
+            self.progress.setRange(0, 1000)
+            if self.progress.format() not in ("Done", "Failed"):
+                self.progress.setValue(0)
+                self.progress.setFormat("idle")
+                self.stage.setText("idle")
 
     def _progress(self, fraction: float, text: str) -> None:
-        self.progress.setValue(int(round(fraction * 1000)))
-        self.progress.setFormat(f"{text} — {100 * fraction:.0f}%" if text and text not in ("Done", "Failed")
-                                else (text or "idle"))
+        if fraction < 0:  # no measurable progress (a model is loading): a busy bar and the words
+            self.progress.setRange(0, 0)
+        else:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(round(fraction * 1000)))
+        done = text in ("Done", "Failed", "")
+        self.progress.setFormat("%p%" if not done else (text or "idle"))
+        self.stage.setText(text or "idle")
 
     def show_device(self, display: Optional[Display]) -> None:
         if display is None:
@@ -134,6 +158,25 @@ class ControlPanel(QWidget):
         self.device_used.setText(display.stats.device.upper())
         self.device_note.setText(display.device_note or "")
         self.device_note.setVisible(bool(display.device_note))
+
+
+GUIDE_TIPS = {
+    "lambda": "λ weighs distortion against rate when a model is trained (loss = rate + λ·255²·MSE):\n"
+              "a larger λ spends more bits for a better picture. Each λ is its own trained model.",
+    "quantizer": "Scalar: round each latent to an integer (the usual learned codec).\n"
+                 "LVQ: quantize groups of latents to the nearest point of two shifted lattices,\n"
+                 "Zⁿ or Zⁿ+½ (one bit per group says which).\n"
+                 "LVQAC: LVQ after adaptive A-law companding of the latents (A is predicted per "
+                 "position).",
+    "selection": "Per latent position (16×16 pixels), which lattice coded it: Zⁿ (integers) or "
+                 "Zⁿ+½ (integers + ½). The codec picks the closer one; the choice costs bits.",
+    "a_law": "LVQAC's companding parameter A ≥ 1 per position: larger A = finer steps for small "
+             "values, coarser for large ones (A = 1 is no companding).",
+    "bits": "Estimated bits spent on each 16×16 block (latents + codebook choice), from the "
+            "entropy model; brighter = more bits.",
+    "residual": "Reconstruction − original, mean of R, G, B. Colours are clipped at the 99.5th "
+                "percentile of |r| so that a few outliers do not wash the map out.",
+}
 
 
 class StatsPanel(QTableWidget):
@@ -155,8 +198,8 @@ class StatsPanel(QTableWidget):
         rows = [] if display is None else display.stats.rows()
         if display is not None:
             rows = [("Source", display.source.name)] + rows
-            for n in display.stats.notes:
-                rows.append(("Note", n))
+            # the device is in the Model dock; notes are the banner over the images
+            rows = [r for r in rows if r[0] != "Device"]
         self.setRowCount(len(rows))
         for r, (k, v) in enumerate(rows):
             self.setItem(r, 0, QTableWidgetItem(k))
@@ -197,3 +240,77 @@ class CompareTable(QTableWidget):
                 self.setItem(r, c, item)
             if row.error:
                 self.setSpan(r, 1, 1, len(self.HEADERS) - 1)
+
+
+class HistoryTable(QWidget):
+    """Every run since the app started (batches included): file, model, bytes, bpp, PSNR,
+    MS-SSIM, time or the error. Double-click (or Enter) reopens a row; *Export CSV* saves it."""
+
+    HEADERS = ["#", "file", "model", "bytes", "bpp", "PSNR [dB]", "MS-SSIM", "time [s]", "status"]
+
+    def __init__(self, session: Session, parent=None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.table = QTableWidget(0, len(self.HEADERS))
+        self.table.setHorizontalHeaderLabels(self.HEADERS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        hh = self.table.horizontalHeader()
+        for c in range(len(self.HEADERS)):
+            hh.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        hh.setSectionResizeMode(len(self.HEADERS) - 1, QHeaderView.ResizeMode.Stretch)
+        self.table.cellDoubleClicked.connect(lambda r, c: self.reopen_row(r))
+        self.table.activated.connect(lambda idx: self.reopen_row(idx.row()))
+        self.summary = QLabel("No runs yet. Open one image or several (a batch); every result "
+                              "and every failure is listed here.")
+        self.summary.setObjectName("Placeholder")
+        self.summary.setWordWrap(True)
+        self.reopen_btn = QPushButton("Show again")
+        self.reopen_btn.setToolTip("Show the selected run again (double-click a row does the same)")
+        self.reopen_btn.clicked.connect(lambda: self.reopen_row(self.table.currentRow()))
+        self.csv_btn = QPushButton("Export CSV…")
+        self.csv_btn.setToolTip("Save this table as CSV")
+        self.csv_btn.setEnabled(False)
+        self.reopen_btn.setEnabled(False)
+        top = QHBoxLayout()
+        top.addWidget(self.summary, 1)
+        top.addWidget(self.reopen_btn)
+        top.addWidget(self.csv_btn)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(3, 3, 3, 3)
+        lay.addLayout(top)
+        lay.addWidget(self.table, 1)
+        session.history_changed.connect(self.show_entries)
+
+    def show_entries(self, entries) -> None:
+        from PySide6.QtGui import QBrush, QColor
+        self.table.setRowCount(len(entries))
+        for r, e in enumerate(entries):
+            def f(v, fmt):
+                return "—" if v is None else format(v, fmt)
+            vals = [str(e.index + 1), e.name, e.model, f(e.num_bytes, ","), f(e.bpp, ".4f"),
+                    f(e.psnr, ".2f"), f(e.ms_ssim, ".4f"), f(e.seconds, ".2f"),
+                    e.error or ("decoded .lvq" if e.kind == "decoded" else "ok")]
+            for c, v in enumerate(vals):
+                item = QTableWidgetItem(v)
+                item.setToolTip(e.source.path or e.name if c == 1 else v)
+                if c >= 3 and c <= 7:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if e.error:
+                    item.setForeground(QBrush(QColor("#f08080")))
+                self.table.setItem(r, c, item)
+        failed = sum(1 for e in entries if e.error)
+        self.summary.setText(f"{len(entries)} runs since start, {failed} failed" +
+                             (" (red rows name the file and the reason)" if failed else "") +
+                             ". Double-click a row to show it again.")
+        self.summary.setObjectName("" if entries else "Placeholder")
+        self.csv_btn.setEnabled(bool(entries))
+        self.reopen_btn.setEnabled(bool(entries))
+        if entries:
+            self.table.scrollToBottom()
+
+    def reopen_row(self, row: int) -> None:
+        if 0 <= row < len(self.session.history):
+            self.session.reopen(row)

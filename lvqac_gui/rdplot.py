@@ -6,12 +6,15 @@ from typing import Optional
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
 
 from .state import CompareRow
 
 QUANTIZER_COLORS = {"scalar": "#9e9e9e", "lvq": "#4c8ed9", "lvqac": "#f0a030"}
 REFERENCE_COLORS = ["#7fbf7f", "#c77fd6", "#d6c27f", "#7fd6d0", "#d67f7f"]
 QUANTIZER_SYMBOLS = {"scalar": "s", "lvq": "t", "lvqac": "o"}
+LEGEND_PT = 9
+AXIS_PT = 9
 
 
 class RDPlot(pg.PlotWidget):
@@ -22,10 +25,16 @@ class RDPlot(pg.PlotWidget):
         self.showGrid(x=True, y=True, alpha=0.25)
         # The legend sits below the axes (in the plot item's layout), so it never hides a curve.
         item = self.getPlotItem()
-        self.legend = pg.LegendItem(labelTextSize="7pt", colCount=2, verSpacing=-8, horSpacing=6)
+        self.legend = pg.LegendItem(labelTextSize=f"{LEGEND_PT}pt", colCount=2, verSpacing=-4,
+                                    horSpacing=8)
         item.layout.addItem(self.legend, 4, 1)
         item.legend = self.legend  # plot(..., name=...) entries land in it
-        self.setMinimumHeight(180)
+        self.setMinimumHeight(200)
+        font = QFont()
+        font.setPointSize(AXIS_PT)
+        for ax in ("bottom", "left"):
+            self.getAxis(ax).setTickFont(font)
+            self.getAxis(ax).label.setFont(font)
         self.current: Optional[pg.ScatterPlotItem] = None
         self.compare_items: list = []
         self.curve_count = 0
@@ -92,3 +101,13 @@ class RDPlot(pg.PlotWidget):
             self.addItem(it)
             self.compare_items.append(it)
         self._autorange()
+
+    def set_legend_visible(self, on: bool) -> None:
+        """The legend sits under the axes; hiding it gives the curves the whole height."""
+        self.legend.setVisible(on)
+        item = self.getPlotItem()
+        if on and self.legend not in [item.layout.itemAt(i) for i in range(item.layout.count())]:
+            item.layout.addItem(self.legend, 4, 1)
+        elif not on:
+            item.layout.removeItem(self.legend)
+        item.layout.activate()

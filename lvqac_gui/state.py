@@ -30,6 +30,9 @@ IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".
                             ".pgm", ".pnm", ".gif", ".tga"})
 LVQ_SUFFIX = ".lvq"
 MAX_RECENT = 10
+MAX_KEPT_RESULTS = 12
+"""History rows keep their full result (images, maps) for the newest this many runs; older rows
+are reopened by running them again."""
 
 
 def is_lvq_path(path: str | os.PathLike) -> bool:
@@ -75,6 +78,9 @@ class Job:
     device: str
     model_spec: Optional[str] = None  # explicit zoo id / checkpoint path overriding λ+quantizer
     measure_decode: bool = True
+    codec: str = ""  # kind "classical": "jpeg" | "webp" | "avif"
+    target_bytes: int = 0  # kind "classical": the file size to match
+    reference: Optional[np.ndarray] = field(default=None, compare=False, repr=False)  # its original
 
 
 @dataclass
@@ -177,6 +183,75 @@ class Display:
 
 
 @dataclass
+class HistoryEntry:
+    """One run since the app started: a result (display kept while recent) or a failure."""
+
+    index: int
+    source: Source
+    quantizer: str
+    lmbda: float
+    seconds: Optional[float] = None
+    num_bytes: Optional[int] = None
+    bpp: Optional[float] = None
+    psnr: Optional[float] = None
+    ms_ssim: Optional[float] = None
+    error: Optional[str] = None
+    kind: str = "compressed"  # "compressed" | "decoded" | "failed"
+    display: Optional[Display] = field(default=None, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+    @property
+    def model(self) -> str:
+        return f"{self.quantizer} λ={self.lmbda:g}"
+
+    def csv_row(self) -> list[str]:
+        def f(v, fmt):
+            return "" if v is None else format(v, fmt)
+        return [self.source.path or self.source.name, self.quantizer, f"{self.lmbda:g}",
+                f(self.num_bytes, "d"), f(self.bpp, ".6f"), f(self.psnr, ".4f"),
+                f(self.ms_ssim, ".6f"), f(self.seconds, ".4f"), self.error or "ok"]
+
+
+CSV_HEADER = ["file", "quantizer", "lambda", "bytes", "bpp", "psnr_db", "ms_ssim", "seconds", "status"]
+
+
+def write_history_csv(entries: list[HistoryEntry], path: str | os.PathLike,
+                      overwrite: bool = False) -> Path:
+    """The results table as CSV (atomic write; an existing file only with ``overwrite``)."""
+    import csv
+    import io
+    from lvqac_core.image_io import atomic_write_bytes
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_HEADER)
+    for e in entries:
+        w.writerow(e.csv_row())
+    atomic_write_bytes(path, buf.getvalue().encode("utf-8"), overwrite=overwrite)
+    return Path(path)
+
+
+def default_loader(source: Source) -> Optional[np.ndarray]:
+    """Read what a new source shows at once: the image's RGB, or None for a .lvq (whose header is
+    checked). Raises the core's errors (ImageError, LvqFormatError) for files that cannot open."""
+    if source.array is not None:
+        return source.array
+    if source.is_lvq:
+        from lvqac_core import bitstream
+        from lvqac_core.errors import InputError
+        try:
+            data = Path(source.path).read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read {source.path}: {exc.strerror or exc}") from exc
+        bitstream.read_header(data)
+        return None
+    from lvqac_core.image_io import load_image
+    return load_image(source.path).rgb
+
+
+@dataclass
 class CompareRow:
     quantizer: str
     model_id: str = ""
@@ -186,6 +261,7 @@ class CompareRow:
     num_bytes: Optional[int] = None
     encode_seconds: Optional[float] = None
     error: Optional[str] = None
+    reconstruction: Optional[np.ndarray] = field(default=None, repr=False)
 
 
 class Session:
@@ -203,6 +279,10 @@ class Session:
         self.source: Optional[Source] = None
         self.display: Optional[Display] = None
         self.compare_rows: list[CompareRow] = []
+        self.preview: Optional[np.ndarray] = None  # the new source's image, shown before its result
+        self.history: list[HistoryEntry] = []
+        self.classical: dict[str, Any] = {}  # codec -> classical.Classical of the shown result
+        self.loader = default_loader
         self.recent: list[str] = []
         self.queue: deque[Source] = deque()
         self.batch_total = 0
@@ -225,6 +305,8 @@ class Session:
         self.message = Signal("message")  # (text)
         self.recent_changed = Signal("recent_changed")  # (list[str])
         self.queue_changed = Signal("queue_changed")  # (done, total)
+        self.history_changed = Signal("history_changed")  # (list[HistoryEntry])
+        self.classical_changed = Signal("classical_changed")  # (dict codec -> Classical)
 
     # ------------------------------------------------------------------ choices
     @property
@@ -279,13 +361,21 @@ class Session:
             self.error.emit("Cannot open", "Not an image or .lvq file:\n" + "\n".join(rejected))
         if not sources:
             return rejected
+        if self.active is not None:  # a new open replaces the running job and batch
+            self.job_cancel_requested.emit(self.active.id)
+            self.active = None
+            self.busy_changed.emit(False)
         self.queue = deque(sources[1:])
         self.batch_total = len(sources)
         self.batch_done = 0
         self.batch_log = []
         self.queue_changed.emit(self.batch_done, self.batch_total)
-        self.load(sources[0])
+        self._load_next(sources[0])
         return rejected
+
+    @property
+    def in_batch(self) -> bool:
+        return self.batch_total > 1
 
     def open_array(self, name: str, array: np.ndarray) -> None:
         self.queue.clear()
@@ -293,23 +383,82 @@ class Session:
         self.batch_done = 0
         self.load(Source(name=name, array=np.ascontiguousarray(array)))
 
-    def load(self, source: Source) -> None:
+    def _load_next(self, source: Source) -> None:
+        """Load ``source``; a file that cannot be opened is reported (a batch goes on)."""
+        while source is not None:
+            if self.load(source):
+                return
+            if self.in_batch:
+                self.batch_done += 1
+                self.queue_changed.emit(self.batch_done, self.batch_total)
+            source = self.queue.popleft() if self.queue else None
+
+    def load(self, source: Source) -> bool:
+        """Show ``source`` at once (its image; the old result is cleared), then start its job.
+        A file that cannot be read is reported and nothing else changes (False)."""
+        try:
+            preview = self.loader(source)
+        except Exception as exc:  # noqa: BLE001 - reported, in a batch without blocking
+            title, message = _describe(exc)
+            self._failed(source, title, message)
+            return False
         self.source = source
+        self.preview = preview
+        self.display = None
+        self.classical = {}
         self.compare_rows = []
         self.compare_changed.emit(self.compare_rows)
-        if source.path:
-            self.add_recent(source.path)
+        self.classical_changed.emit(self.classical)
         self.source_changed.emit(source)
         if source.is_lvq:
             self._request("decompress")
         else:
             self.compress()
+        return True
 
     def add_recent(self, path: str) -> None:
         path = str(Path(path).resolve())
         self.recent = [path] + [p for p in self.recent if p != path]
         del self.recent[MAX_RECENT:]
         self.recent_changed.emit(list(self.recent))
+
+    def forget_recent(self, path: str) -> None:
+        path = str(Path(path).resolve())
+        if path in self.recent:
+            self.recent = [p for p in self.recent if p != path]
+            self.recent_changed.emit(list(self.recent))
+
+    # ------------------------------------------------------------------ history
+    def _add_history(self, entry: HistoryEntry) -> None:
+        self.history.append(entry)
+        kept = [e for e in self.history if e.display is not None]
+        for e in kept[:-MAX_KEPT_RESULTS]:
+            e.display = None  # memory: old rows are re-run when reopened
+        self.history_changed.emit(list(self.history))
+
+    def reopen(self, index: int) -> None:
+        """Show history row ``index`` again (its kept result, else run it again)."""
+        entry = self.history[index]
+        if entry.display is not None:
+            if self.active is not None:
+                self.cancel()
+            d = entry.display
+            self.source, self.preview, self.display = d.source, d.original, d
+            self.lmbda, self.quantizer, self.model_spec = d.stats.lmbda, d.stats.quantizer, None
+            self.classical, self.compare_rows = {}, []
+            self.choices_changed.emit()
+            self.source_changed.emit(d.source)
+            self.compare_changed.emit(self.compare_rows)
+            self.classical_changed.emit(self.classical)
+            self.display_changed.emit(d)
+            return
+        if not entry.source.is_lvq:
+            self.lmbda, self.quantizer, self.model_spec = entry.lmbda, entry.quantizer, None
+            self.choices_changed.emit()
+        if entry.source.path:
+            self.open_paths([entry.source.path])
+        elif entry.source.array is not None:
+            self.open_array(entry.source.name, entry.source.array)
 
     # ------------------------------------------------------------------ work
     def compress(self) -> Optional[Job]:
@@ -328,6 +477,20 @@ class Session:
         self.compare_changed.emit(self.compare_rows)
         return self._request("compare")
 
+    def request_classical(self, codec: str) -> Optional[Job]:
+        """Encode the shown image with ``codec`` (JPEG / WebP / AVIF) at the shown result's size."""
+        d = self.display
+        if d is None or d.original is None:
+            self.message.emit("A classical codec at the same size needs a compressed image")
+            return None
+        if codec in self.classical:
+            return None
+        if self.active is not None:
+            self.message.emit("Busy — try again when the running job has finished")
+            return None
+        return self._request("classical", codec=codec, target_bytes=d.stats.num_bytes,
+                             reference=d.original)
+
     def cancel(self) -> None:
         """Cancel the running job and the rest of the batch. The UI is idle at once."""
         if self.active is None:
@@ -341,13 +504,13 @@ class Session:
         self.progress_changed.emit(0.0, "")
         self.message.emit("Cancelled")
 
-    def _request(self, kind: str) -> Job:
+    def _request(self, kind: str, **extra) -> Job:
         assert self.source is not None
         if self.active is not None:  # supersede
             self.job_cancel_requested.emit(self.active.id)
         job = Job(id=self._next_id, kind=kind, source=self.source, lmbda=self.lmbda,
                   quantizer=self.quantizer, device=self.device, model_spec=self.model_spec,
-                  measure_decode=self.measure_decode)
+                  measure_decode=self.measure_decode, **extra)
         self._next_id += 1
         was_busy = self.active is not None
         self.active = job
@@ -360,36 +523,59 @@ class Session:
 
     def _job_text(self, job: Job) -> str:
         verb = {"compress": "Compressing", "decompress": "Decoding",
-                "compare": "Comparing quantizers on"}[job.kind]
+                "compare": "Comparing quantizers on",
+                "classical": f"{job.codec.upper()} at {job.target_bytes:,} bytes of"}[job.kind]
         batch = f" [{self.batch_done + 1}/{self.batch_total}]" if self.batch_total > 1 else ""
         return f"{verb} {job.source.name}{batch}"
 
     def _is_current(self, job_id: int) -> bool:
         return self.active is not None and self.active.id == job_id
 
-    def job_progress(self, job_id: int, fraction: float) -> None:
+    def job_progress(self, job_id: int, fraction: float, stage: str = "") -> None:
+        """``stage`` says what is happening ("loading model", "analysing", "coding", ...);
+        a negative fraction means "no measurable progress" (e.g. while a model loads)."""
         if not self._is_current(job_id):
             return
-        self.progress = float(min(max(fraction, 0.0), 1.0))
-        self.progress_changed.emit(self.progress, self._job_text(self.active))
+        self.progress = float(min(fraction, 1.0))
+        text = self._job_text(self.active)
+        self.progress_changed.emit(self.progress, f"{text}: {stage}" if stage else text)
 
     def job_finished(self, job_id: int, payload: Any) -> None:
         if not self._is_current(job_id):
             return
         job = self.active
         self.active = None
-        if job.kind == "compare":
-            self.compare_rows = list(payload)
-            self.compare_changed.emit(self.compare_rows)
+        if job.kind in ("compare", "classical"):
+            if job.kind == "compare":
+                self.compare_rows = list(payload)
+                self.compare_changed.emit(self.compare_rows)
+            else:
+                self.classical = dict(self.classical)
+                self.classical[job.codec] = payload
+                self.classical_changed.emit(self.classical)
             self.progress_changed.emit(1.0, "Done")
             self.busy_changed.emit(False)
             return
         else:
             self.display = payload
+            self.classical = {}  # JPEG / WebP / AVIF matched the previous result's size
+            self.classical_changed.emit(self.classical)
+            st = payload.stats
+            if payload.kind == "decoded":  # the controls follow the file's model
+                self.lmbda, self.quantizer, self.model_spec = float(st.lmbda), st.quantizer, None
+                self.choices_changed.emit()
             self.display_changed.emit(payload)
             if payload.device_note:
                 self.message.emit(payload.device_note)
             self.batch_log.append((job.source.name, "ok"))
+            if job.source.path:
+                self.add_recent(job.source.path)
+            seconds = (st.encode_seconds or 0.0) + (st.decode_seconds or 0.0)
+            self._add_history(HistoryEntry(
+                index=len(self.history), source=job.source, quantizer=st.quantizer,
+                lmbda=float(st.lmbda), seconds=seconds or None, num_bytes=st.num_bytes,
+                bpp=st.bpp, psnr=st.psnr, ms_ssim=st.ms_ssim, kind=payload.kind,
+                display=payload))
         self.progress = 1.0
         self.progress_changed.emit(1.0, "Done")
         self._after_job()
@@ -399,10 +585,27 @@ class Session:
             return
         job = self.active
         self.active = None
-        self.batch_log.append((job.source.name, message))
         self.progress_changed.emit(0.0, "Failed")
-        self.error.emit(title, message)
+        if job.kind in ("compare", "classical"):
+            self.error.emit(title, message)
+            self.busy_changed.emit(False)
+            return
+        self._failed(job.source, title, message, job)
         self._after_job()
+
+    def _failed(self, source: Source, title: str, message: str, job: Optional[Job] = None) -> None:
+        """A file that failed: history row, not in Open Recent; a dialog only outside a batch."""
+        self.batch_log.append((source.name, message))
+        if source.path:
+            self.forget_recent(source.path)
+        self._add_history(HistoryEntry(
+            index=len(self.history), source=source,
+            quantizer=job.quantizer if job else self.quantizer,
+            lmbda=job.lmbda if job else self.lmbda, error=f"{title}: {message}", kind="failed"))
+        if self.in_batch:
+            self.message.emit(f"{source.name}: {title} — {message.splitlines()[0] if message else ''}")
+        else:
+            self.error.emit(title, f"{source.name}: {message}")
 
     def job_cancelled(self, job_id: int) -> None:
         if self._is_current(job_id):  # cancelled from inside (not through cancel())
@@ -416,6 +619,20 @@ class Session:
             self.batch_done += 1
             self.queue_changed.emit(self.batch_done, self.batch_total)
         if self.queue:
-            self.load(self.queue.popleft())
-        else:
+            self._load_next(self.queue.popleft())
+        if self.active is None:
             self.busy_changed.emit(False)
+
+
+def _describe(exc: BaseException) -> tuple[str, str]:
+    """(title, message) for an error raised while opening a file (Qt-free)."""
+    from lvqac_core import errors as E
+    if isinstance(exc, E.LvqFormatError):
+        return "Not a valid .lvq file", str(exc)
+    if isinstance(exc, E.ImageError):
+        return "Cannot read image", str(exc)
+    if isinstance(exc, E.LvqacError):
+        return "Cannot open", str(exc)
+    if isinstance(exc, OSError):
+        return "Cannot open", exc.strerror or str(exc)
+    return "Cannot open", f"{type(exc).__name__}: {exc}"

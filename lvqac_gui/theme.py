@@ -15,6 +15,8 @@ QDockWidget::title {{ background: #303136; padding: 4px; }}
 QLabel#PanelTitle {{ font-weight: bold; padding: 2px 4px; }}
 QLabel#Placeholder {{ color: #9a9a9a; font-style: italic; }}
 QLabel#Note {{ color: #f0b050; }}
+QLabel#Banner {{ background: #4a3c14; color: #ffdf9a; padding: 4px 8px; border: 1px solid #7a6420; }}
+QLabel#SideStats {{ color: #d8d8d8; padding: 0 6px; }}
 QFrame#ImagePanel {{ border: 1px solid #3a3b40; border-radius: 3px; }}
 QTableWidget {{ gridline-color: #3a3b40; }}
 QProgressBar {{ border: 1px solid #444; border-radius: 3px; text-align: center; }}

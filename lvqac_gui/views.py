@@ -8,7 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QLinearGradient, QPainter, QPen
-from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QSizePolicy, QSlider,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QHBoxLayout, QLabel, QSizePolicy, QSlider,
                                QVBoxLayout, QWidget)
 
 from .maps import Layer
@@ -35,12 +35,20 @@ class ColorBar(QWidget):
         self.vmax = 1.0
         self.unit = ""
         self.center_label = False
+        self.caption = ""  # e.g. "clipped at the 99.5th percentile of |r|"
         self.setFixedHeight(30)
 
     def set_scale(self, lut: np.ndarray, vmin: float, vmax: float, unit: str = "",
-                  center_label: bool = False) -> None:
+                  center_label: bool = False, caption: str = "") -> None:
         self.lut, self.vmin, self.vmax, self.unit, self.center_label = lut, vmin, vmax, unit, center_label
+        self.caption = caption
+        self.setToolTip(caption)
         self.update()
+
+    def labels(self) -> tuple[str, str, str]:
+        """(left, centre, right) texts under the bar."""
+        from .maps import scale_labels
+        return scale_labels(self.vmin, self.vmax, self.unit, self.center_label, self.caption)
 
     @staticmethod
     def _fmt(v: float) -> str:
@@ -67,12 +75,13 @@ class ColorBar(QWidget):
         p.drawRect(bar)
         p.setPen(QPen(self.palette().windowText().color()))
         y = 27
-        p.drawText(QPointF(4, y), f"min {self._fmt(self.vmin)}{self.unit}")
-        right = f"max {self._fmt(self.vmax)}{self.unit}"
+        left, c, right = self.labels()
         fm = p.fontMetrics()
+        p.drawText(QPointF(4, y), left)
         p.drawText(QPointF(w - 4 - fm.horizontalAdvance(right), y), right)
-        if self.center_label:
-            c = "0"
+        if c:
+            room = w - 16 - fm.horizontalAdvance(left) - fm.horizontalAdvance(right)
+            c = fm.elidedText(c, Qt.TextElideMode.ElideRight, max(int(room), 10))
             p.drawText(QPointF(w / 2 - fm.horizontalAdvance(c) / 2, y), c)
         p.end()
 
@@ -87,7 +96,10 @@ class ImagePanel(QFrame):
         super().__init__(parent)
         self.key = key
         self.setObjectName("ImagePanel")
+        # every panel gets the same share of the grid, whatever it shows (image or placeholder)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.layer: Optional[Layer] = None
+        self.waiting = "no result yet"  # placeholder while there is no layer
         self.title = QLabel(title)
         self.title.setObjectName("PanelTitle")
         self.group_box = QComboBox()
@@ -148,7 +160,7 @@ class ImagePanel(QFrame):
         if layer is None or layer.image is None:
             self.item.clear()
             self.item.hide()
-            text = "no result yet" if layer is None else (layer.placeholder or "not available")
+            text = self.waiting if layer is None else (layer.placeholder or "not available")
             self.placeholder.setText(text)
             self.placeholder.show()
             self.gv.hide()
@@ -162,7 +174,7 @@ class ImagePanel(QFrame):
         self.item.setImage(layer.image, autoLevels=False, levels=None)
         if layer.kind in ("diverging", "sequential") and layer.lut is not None:
             self.colorbar.set_scale(layer.lut, layer.vmin, layer.vmax, layer.unit,
-                                    center_label=layer.kind == "diverging")
+                                    center_label=layer.kind == "diverging", caption=layer.scale_note)
             self.colorbar.show()
         elif layer.kind == "categorical":
             if len(layer.groups) > 1:
@@ -216,7 +228,7 @@ class ViewLinker:
     def add(self, vb: pg.ViewBox) -> None:
         self.views.append(vb)
         vb.sigRangeChangedManually.connect(lambda *a, vb=vb: self._follow(vb))
-        vb.sigResized.connect(lambda *a, vb=vb: self._apply_to(vb))
+        vb.sigResized.connect(lambda *a, vb=vb: self._resized(vb))
 
     @staticmethod
     def _shown(vb: pg.ViewBox) -> bool:
@@ -247,6 +259,12 @@ class ViewLinker:
         self._zoom, self._center = self._state(source)
         self.fitted = False
         self._apply_all(exclude=source)
+
+    def _resized(self, vb: pg.ViewBox) -> None:
+        if self.fitted and self.size is not None and not self._syncing:
+            self.fit()  # a fitted view stays fitted when panels or the window change size
+        else:
+            self._apply_to(vb)
 
     def _apply_to(self, vb: pg.ViewBox) -> None:
         if self._center is None or self._syncing or vb.width() <= 2 or vb.height() <= 2:
@@ -293,9 +311,13 @@ class ViewLinker:
 
 
 class SplitView(QWidget):
-    """A/B comparison: original left of the slider, reconstruction right (Space flips)."""
+    """A/B comparison at the same zoom and position: each side picks what it shows (original,
+    the shown result, the other quantizers, JPEG / WebP / AVIF of this image at the same file
+    size); its numbers are shown above it. Space (flicker) swaps the sides; *Error map* shows each
+    side's residual on one colour scale."""
 
     hovered = Signal(int, int)
+    side_requested = Signal(str)  # a side chose content that is not computed yet (e.g. "webp")
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -311,45 +333,147 @@ class SplitView(QWidget):
         self.slider.setRange(0, 1000)
         self.slider.setValue(500)
         self.slider.valueChanged.connect(self._slider_moved)
-        self.caption_left = QLabel("◀ Original")
-        self.caption_right = QLabel("Reconstruction ▶")
+        self.left_box = QComboBox()
+        self.right_box = QComboBox()
+        for box in (self.left_box, self.right_box):
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            box.setToolTip("What this side shows. Classical codecs are encoded at the file size of "
+                           "the shown result (quality found by bisection on bytes).")
+            box.currentIndexChanged.connect(self._choice_changed)
+        self.caption_left = QLabel("")
+        self.caption_right = QLabel("")
+        for cap in (self.caption_left, self.caption_right):
+            cap.setObjectName("SideStats")
+            cap.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.caption_right.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.note = QLabel("")
         self.note.setObjectName("Placeholder")
         self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        caps = QHBoxLayout()
-        caps.addWidget(self.caption_left)
-        caps.addWidget(self.note, 1)
-        caps.addWidget(self.caption_right)
+        self.error_box = QCheckBox("Error map")
+        self.error_box.setToolTip("Show each side's residual (side − original, mean of RGB) on one "
+                                  "shared colour scale, clipped at the 99.5th percentile of |r| "
+                                  "over both sides")
+        self.error_box.toggled.connect(lambda _: self._redraw())
+        self.error_bar = ColorBar()
+        self.error_bar.hide()
+        top = QHBoxLayout()
+        top.addWidget(QLabel("◀"))
+        top.addWidget(self.left_box)
+        top.addWidget(self.caption_left, 1)
+        top.addWidget(self.caption_right, 1)
+        top.addWidget(self.right_box)
+        top.addWidget(QLabel("▶"))
         lay = QVBoxLayout(self)
         lay.setContentsMargins(3, 3, 3, 3)
-        lay.addLayout(caps)
+        lay.addLayout(top)
+        lay.addWidget(self.note)
         lay.addWidget(self.gv, 1)
+        lay.addWidget(self.error_bar)
         row = QHBoxLayout()
         row.addWidget(QLabel("Split"))
         row.addWidget(self.slider, 1)
+        row.addWidget(self.error_box)
+        row.addWidget(QLabel("Space: swap sides"))
         lay.addLayout(row)
+        self.note.hide()
+        self.sides: dict[str, dict] = {}  # key -> {"label", "image", "info"}; image None = on request
+        self.original: Optional[np.ndarray] = None
         self.a: Optional[np.ndarray] = None
         self.b: Optional[np.ndarray] = None
-        self.names = ("Original", "Reconstruction")
         self.flipped = False
         self._updating = False
+        self._residuals: dict[str, np.ndarray] = {}
         self.gv.scene().sigMouseMoved.connect(self._mouse_moved)
 
+    # ------------------------------------------------------------------ content
+    def set_sides(self, sides: dict[str, dict], original: Optional[np.ndarray],
+                  left: Optional[str] = None, right: Optional[str] = None, note: str = "") -> None:
+        """``sides``: key -> {"label": str, "image": array | None, "info": str}, in menu order.
+        ``left`` / ``right`` choose the sides (else the current choices where still offered)."""
+        keep = (self.left_key(), self.right_key())
+        self.sides = dict(sides)
+        self.original = original
+        self._residuals = {}
+        self.note.setText(note)
+        self.note.setVisible(bool(note))
+        for box, want, kept in ((self.left_box, left, keep[0]), (self.right_box, right, keep[1])):
+            box.blockSignals(True)
+            box.clear()
+            for key, side in self.sides.items():
+                box.addItem(side["label"], key)
+            choice = want if want in self.sides else kept if kept in self.sides else None
+            if choice is not None:
+                box.setCurrentIndex(box.findData(choice))
+            box.blockSignals(False)
+        self._redraw()
+
+    def set_images(self, original: Optional[np.ndarray], reconstruction: Optional[np.ndarray]) -> None:
+        """Original left, reconstruction right (the simple two-image case)."""
+        sides = {}
+        if original is not None:
+            sides["original"] = {"label": "Original", "image": original, "info": ""}
+        if reconstruction is not None:
+            sides["result"] = {"label": "Reconstruction", "image": reconstruction, "info": ""}
+        self.set_sides(sides, original, "original" if original is not None else "result", "result")
+
+    def left_key(self) -> Optional[str]:
+        return self.left_box.currentData()
+
+    def right_key(self) -> Optional[str]:
+        return self.right_box.currentData()
+
+    def choose(self, left: Optional[str] = None, right: Optional[str] = None) -> None:
+        for box, key in ((self.left_box, left), (self.right_box, right)):
+            if key is not None and key in self.sides:
+                box.setCurrentIndex(box.findData(key))
+
+    def _choice_changed(self, _idx: int) -> None:
+        for key in (self.left_key(), self.right_key()):
+            if key in self.sides and self.sides[key]["image"] is None:
+                self.side_requested.emit(key)
+        self._redraw()
+
+    def _image(self, key: Optional[str]) -> Optional[np.ndarray]:
+        side = self.sides.get(key) if key is not None else None
+        if side is None or side["image"] is None:
+            return None
+        if not self.error_box.isChecked() or self.original is None:
+            return side["image"]
+        return self._error_image(key)
+
+    def error_level(self) -> float:
+        """The shared residual level of both sides' error maps (99.5th percentile of |r|)."""
+        from .maps import residual_level
+        levels = []
+        for key in (self.left_key(), self.right_key()):
+            r = self._residual(key)
+            if r is not None:
+                levels.append(residual_level(r))
+        return max(levels) if levels else 1.0
+
+    def _residual(self, key: Optional[str]) -> Optional[np.ndarray]:
+        side = self.sides.get(key) if key is not None else None
+        if side is None or side["image"] is None or self.original is None:
+            return None
+        if key not in self._residuals:
+            self._residuals[key] = (side["image"].astype(np.float32)
+                                    - self.original.astype(np.float32)).mean(axis=2)
+        return self._residuals[key]
+
+    def _error_image(self, key: str) -> Optional[np.ndarray]:
+        from .maps import DIVERGING_LUT, apply_lut
+        r = self._residual(key)
+        if r is None:
+            return None
+        level = self.error_level()
+        return apply_lut(r, -level, level, DIVERGING_LUT)
+
+    # ------------------------------------------------------------------ drawing
     def _mouse_moved(self, pos) -> None:
         if self.a is None or not self.vb.sceneBoundingRect().contains(pos):
             return
         p = self.vb.mapSceneToView(pos)
         self.hovered.emit(int(np.floor(p.x())), int(np.floor(p.y())))
-
-    def set_images(self, original: Optional[np.ndarray], reconstruction: Optional[np.ndarray]) -> None:
-        self.a, self.b = original, reconstruction
-        if original is None and reconstruction is not None:
-            self.a = reconstruction
-            self.note.setText("original not in file — both sides show the reconstruction")
-        else:
-            self.note.setText("")
-        self._redraw()
 
     def split_x(self) -> int:
         ref = self.a if self.a is not None else self.b
@@ -358,18 +482,44 @@ class SplitView(QWidget):
         return int(round(self.slider.value() / 1000 * ref.shape[1]))
 
     def flip(self) -> None:
+        """Flicker: swap the two sides (same zoom, same position)."""
+        lk, rk = self.left_key(), self.right_key()
         self.flipped = not self.flipped
+        for box, key in ((self.left_box, rk), (self.right_box, lk)):
+            box.blockSignals(True)
+            box.setCurrentIndex(max(0, box.findData(key)))
+            box.blockSignals(False)
         self._redraw()
 
+    def _caption(self, key: Optional[str]) -> str:
+        side = self.sides.get(key) if key is not None else None
+        if side is None:
+            return ""
+        if side["image"] is None:
+            return side.get("pending", "computing…")
+        return side.get("info", "")
+
     def _redraw(self) -> None:
+        self.caption_left.setText(self._caption(self.left_key()))
+        self.caption_right.setText(self._caption(self.right_key()))
+        errors = self.error_box.isChecked() and self.original is not None
+        if errors:
+            from .maps import DIVERGING_LUT
+            self.error_bar.set_scale(DIVERGING_LUT, -self.error_level(), self.error_level(),
+                                     center_label=True, caption="both sides, clipped at the "
+                                     "99.5th percentile of |r|")
+        self.error_bar.setVisible(errors)
+        self.a, self.b = self._image(self.left_key()), self._image(self.right_key())
         if self.a is None or self.b is None:
+            ref = self.a if self.a is not None else self.b
             self.left_item.clear()
             self.right_item.clear()
+            if ref is not None:  # one side still computing: show the other in full
+                self.left_item.setImage(np.ascontiguousarray(ref), autoLevels=False)
+                self.left_item.setRect(QRectF(0, 0, ref.shape[1], ref.shape[0]))
+                self.left_item.show()
             return
-        left, right = (self.b, self.a) if self.flipped else (self.a, self.b)
-        ln, rn = (self.names[1], self.names[0]) if self.flipped else self.names
-        self.caption_left.setText(f"◀ {ln}")
-        self.caption_right.setText(f"{rn} ▶")
+        left, right = self.a, self.b
         h, w = left.shape[:2]
         x = min(max(self.split_x(), 0), w)
         if x > 0:

@@ -37,7 +37,7 @@ def describe_error(exc: BaseException) -> tuple[str, str]:
 
 
 class _Signals(QObject):
-    progress = Signal(int, float)
+    progress = Signal(int, float, str)
     finished = Signal(int, object)
     failed = Signal(int, str, str)
     cancelled = Signal(int)
@@ -54,12 +54,14 @@ class _Task(QRunnable):
         job, token, sig = self.job, self.token, self.signals
         last = [-1.0]
 
-        def progress(fraction: float) -> None:
+        last_stage = [""]
+
+        def progress(fraction: float, stage: str = "") -> None:
             if token.is_set():
                 raise Cancelled("cancelled")
-            if fraction - last[0] >= 0.005 or fraction >= 1.0:
-                last[0] = fraction
-                sig.progress.emit(job.id, float(fraction))
+            if abs(fraction - last[0]) >= 0.005 or fraction >= 1.0 or stage != last_stage[0]:
+                last[0], last_stage[0] = fraction, stage
+                sig.progress.emit(job.id, float(fraction), stage)
 
         try:
             if token.is_set():

@@ -55,7 +55,7 @@ class SlowBackend(Backend):
         for k in range(steps):
             progress(0.5 * k / steps)
             time.sleep(self.seconds / steps)
-        return super().run(job, lambda f: progress(0.5 + 0.5 * f))
+        return super().run(job, lambda f, stage="": progress(0.5 + 0.5 * max(f, 0.0), stage))
 
 
 @pytest.fixture

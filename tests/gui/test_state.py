@@ -41,6 +41,9 @@ class Recorder:
         session.job_cancel_requested.connect(self.cancels.append)
         session.error.connect(lambda t, m: self.errors.append((t, m)))
         session.display_changed.connect(self.displays.append)
+        self.messages, self.sources = [], []
+        session.message.connect(self.messages.append)
+        session.source_changed.connect(self.sources.append)
 
 
 def test_open_queue_and_supersede(tmp_path):
@@ -50,9 +53,11 @@ def test_open_queue_and_supersede(tmp_path):
         p.write_bytes(b"not really decoded here")
         files.append(p)
     s = Session()
+    s.loader = lambda source: np.zeros((4, 4, 3), np.uint8)  # what the window shows at once
     rec = Recorder(s)
     s.open_paths(files)
     assert len(rec.jobs) == 1 and rec.jobs[0].kind == "compress" and s.busy
+    assert s.preview is not None and s.display is None
     assert len(s.queue) == 2
     # changing λ while busy supersedes the running job
     s.set_choices(lmbda=0.015)
@@ -64,7 +69,9 @@ def test_open_queue_and_supersede(tmp_path):
     assert len(rec.displays) == 1
     assert rec.jobs[-1].source.name == "im1.png"  # the queue moved on
     s.job_failed(rec.jobs[-1].id, "Cannot read image", "bad")
-    assert rec.errors == [("Cannot read image", "bad")]
+    # in a batch a failure blocks nothing: a message naming the file and a history row
+    assert rec.errors == [] and "im1.png" in rec.messages[-1]
+    assert [e.kind for e in s.history] == ["compressed", "failed"] and "bad" in s.history[1].error
     assert rec.jobs[-1].source.name == "im2.png"
     s.cancel()
     assert not s.busy and not s.queue and rec.cancels[-1] == rec.jobs[-1].id
