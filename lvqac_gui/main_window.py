@@ -23,6 +23,7 @@ from .state import LAMBDAS, QUANTIZER_LABELS, QUANTIZERS, Display, Session, writ
 from .views import ImagePanel, SplitView, ViewLinker
 from .workers import JobRunner
 
+SHORT_NAMES = {"scalar": "Scalar", "lvq": "LVQ", "lvqac": "LVQAC"}
 PANELS = (("original", "Original"), ("reconstruction", "Reconstruction"), ("residual", "Residual"),
           ("selection", "Codebook selection"), ("a_law", "A-law parameter A"),
           ("bits", "Bits per position"))
@@ -62,6 +63,7 @@ class MainWindow(QMainWindow):
             self.linker.add(p.vb)
             p.hovered.connect(self.show_probe)
             p.left.connect(self._clear_probe)
+        self.panels["residual"].colorbar.setToolTip(GUIDE_TIPS["residual"])
         for k in range(3):  # equal shares, whatever each panel shows
             grid.setColumnStretch(k, 1)
         for k in range(2):
@@ -459,7 +461,7 @@ class MainWindow(QMainWindow):
 
     def _show_banner(self, d: Optional[Display]) -> None:
         notes = [] if d is None else [n for n in d.stats.notes if n]
-        self.banner.setText("  •  ".join(["ⓘ " + notes[0]] + notes[1:]) if notes else "")
+        self.banner.setText(("Note: " + "  •  ".join(notes)) if notes else "")
         self.banner.setVisible(bool(notes))
 
     def _source_changed(self, source) -> None:
@@ -520,7 +522,7 @@ class MainWindow(QMainWindow):
         if d is None:
             return
         st = d.stats
-        label = f"{QUANTIZER_LABELS.get(st.quantizer, st.quantizer)} λ={st.lmbda:g}"
+        label = f"{SHORT_NAMES.get(st.quantizer, st.quantizer)} λ={st.lmbda:g}"
         if d.original is None:
             sides = {"result": {"label": f"Decoded .lvq ({label})", "image": d.reconstruction,
                                 "info": self._info(st.num_bytes, st.bpp, None, None, None)}}
@@ -535,7 +537,7 @@ class MainWindow(QMainWindow):
         for row in self.session.compare_rows:
             if row.reconstruction is not None and row.quantizer != st.quantizer:
                 sides[f"q:{row.quantizer}"] = {
-                    "label": f"{QUANTIZER_LABELS[row.quantizer]} λ={st.lmbda:g}",
+                    "label": f"{SHORT_NAMES[row.quantizer]} λ={st.lmbda:g}",
                     "image": row.reconstruction,
                     "info": self._info(row.num_bytes, row.bpp, row.psnr, row.ms_ssim, fb)}
         for codec in classical.CODECS:
@@ -546,10 +548,11 @@ class MainWindow(QMainWindow):
                                 "pending": f"{classical.LABELS[codec]}: encoding at {st.num_bytes:,} B…"
                                 if self._classical_running(codec) else "choose to compute"}
             else:
-                sides[codec] = {"label": f"{classical.LABELS[codec]} q{c.quality:.1f} (same size)",
+                sides[codec] = {"label": f"{classical.LABELS[codec]} q{c.quality:.1f}, same size",
                                 "image": c.reconstruction,
                                 "info": self._info(c.num_bytes, c.bpp, c.psnr, c.ms_ssim, fb)
-                                + f" · {100 * c.size_error:+.1f}% bytes"}
+                                + f" · {100 * c.size_error:+.1f}% bytes"
+                                + (" (the nearest size it reaches)" if abs(c.size_error) > 0.02 else "")}
         new = d is not self._split_for
         self._split_for = d
         lk, rk = self.split.left_key(), self.split.right_key()

@@ -86,9 +86,9 @@ def residual_layer(residual: Optional[np.ndarray]) -> Layer:
     r = residual.mean(axis=2) if residual.ndim == 3 else residual
     level = residual_level(r)
     rgb = apply_lut(r, -level, level, DIVERGING_LUT)
-    return Layer("Residual (reconstruction − original, mean of RGB)", rgb, kind="diverging",
+    return Layer("Residual (reconstruction − original)", rgb, kind="diverging",
                  vmin=-level, vmax=level, unit="", lut=DIVERGING_LUT,
-                 scale_note="clipped at the 99.5th percentile of |r|")
+                 scale_note="99.5th-percentile clip")
 
 
 def selection_layer(selection: Optional[np.ndarray], stride: int, height: int, width: int) -> Layer:

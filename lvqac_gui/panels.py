@@ -174,8 +174,9 @@ GUIDE_TIPS = {
              "values, coarser for large ones (A = 1 is no companding).",
     "bits": "Estimated bits spent on each 16×16 block (latents + codebook choice), from the "
             "entropy model; brighter = more bits.",
-    "residual": "Reconstruction − original, mean of R, G, B. Colours are clipped at the 99.5th "
-                "percentile of |r| so that a few outliers do not wash the map out.",
+    "residual": "Reconstruction − original, mean of R, G, B. The colour bar's ends are not the "
+                "min / max: colours are clipped at the 99.5th percentile of |r| (≤ / ≥ mark the "
+                "clip) so that a few outliers do not wash the map out.",
 }
 
 

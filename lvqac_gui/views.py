@@ -42,7 +42,6 @@ class ColorBar(QWidget):
                   center_label: bool = False, caption: str = "") -> None:
         self.lut, self.vmin, self.vmax, self.unit, self.center_label = lut, vmin, vmax, unit, center_label
         self.caption = caption
-        self.setToolTip(caption)
         self.update()
 
     def labels(self) -> tuple[str, str, str]:
@@ -336,7 +335,8 @@ class SplitView(QWidget):
         self.left_box = QComboBox()
         self.right_box = QComboBox()
         for box in (self.left_box, self.right_box):
-            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(24)
             box.setToolTip("What this side shows. Classical codecs are encoded at the file size of "
                            "the shown result (quality found by bisection on bytes).")
             box.currentIndexChanged.connect(self._choice_changed)
@@ -344,6 +344,8 @@ class SplitView(QWidget):
         self.caption_right = QLabel("")
         for cap in (self.caption_left, self.caption_right):
             cap.setObjectName("SideStats")
+            # long numbers never widen the window: the label takes the room it is given
+            cap.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             cap.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.caption_right.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.note = QLabel("")
@@ -357,15 +359,20 @@ class SplitView(QWidget):
         self.error_bar = ColorBar()
         self.error_bar.hide()
         top = QHBoxLayout()
-        top.addWidget(QLabel("◀"))
+        top.addWidget(QLabel("◀ left:"))
         top.addWidget(self.left_box)
-        top.addWidget(self.caption_left, 1)
-        top.addWidget(self.caption_right, 1)
+        top.addStretch(1)
+        top.addWidget(QLabel("right:"))
         top.addWidget(self.right_box)
         top.addWidget(QLabel("▶"))
+        caps = QHBoxLayout()
+        caps.addWidget(self.caption_left, 1)
+        caps.addWidget(self.caption_right, 1)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(3, 3, 3, 3)
+        lay.setSpacing(2)
         lay.addLayout(top)
+        lay.addLayout(caps)
         lay.addWidget(self.note)
         lay.addWidget(self.gv, 1)
         lay.addWidget(self.error_bar)
