@@ -21,7 +21,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--screenshot", metavar="OUT.png",
                    help="open FILE (or the sample), compress, save a screenshot of the window, exit")
     p.add_argument("--size", default="1280x800", metavar="WxH", help="window size for --screenshot")
-    p.add_argument("--tab", choices=("panels", "split"), default="panels", help="tab for --screenshot")
+    p.add_argument("--tab", choices=("panels", "split", "results"), default="panels",
+                   help="tab for --screenshot")
+    p.add_argument("--left", metavar="SIDE", help="--tab split: left side (original, result, jpeg, "
+                   "webp, avif — classical codecs at the result's file size)")
+    p.add_argument("--right", metavar="SIDE", help="--tab split: right side (as --left)")
+    p.add_argument("--error-map", action="store_true", help="--tab split: show both sides' error maps")
     p.add_argument("--timeout", type=float, default=300.0, help="seconds --screenshot waits for the result")
     p.add_argument("--settings", metavar="INI", help="settings file (default: per-user QSettings)")
     p.add_argument("--demo-models", action="store_true",
@@ -121,6 +126,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         win.error_handler = lambda title, msg: failures.append(f"{title}: {msg}")
         w, h = _parse_size(args.size)
         win.resize(w, h)
+        win.arrange_docks(h)
         win.show()
         app.processEvents()
         if args.files:
@@ -131,6 +137,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         # a batch keeps the session busy until its last file; the window shows the last result
         if args.tab == "split":
             win.tabs.setCurrentIndex(1)
+            for _ in range(5):
+                app.processEvents()
+            win.split.choose(left=args.left, right=args.right)
+            win.split.error_box.setChecked(args.error_map)
+            ok = _wait_idle(app, session, args.timeout) and ok
+        elif args.tab == "results":
+            win.tabs.setCurrentIndex(2)
         for _ in range(5):
             app.processEvents()
         win.linker.fit()

@@ -21,7 +21,10 @@ from .rdplot import RDPlot
 from .settings import AppSettings
 from .state import LAMBDAS, QUANTIZER_LABELS, QUANTIZERS, Display, Session, write_history_csv
 from .views import ImagePanel, SplitView, ViewLinker
+from .pyside_fix import keep_bools_alive
 from .workers import JobRunner
+
+keep_bools_alive()  # PySide6 6.12 + Python 3.11: every signal emit drops a reference to True
 
 SHORT_NAMES = {"scalar": "Scalar", "lvq": "LVQ", "lvqac": "LVQAC"}
 PANELS = (("original", "Original"), ("reconstruction", "Reconstruction"), ("residual", "Residual"),
@@ -185,8 +188,8 @@ class MainWindow(QMainWindow):
             num.raise_()
             self.resizeDocks([ctl, num], [250, max(height - 330, 200)], Qt.Orientation.Vertical)
         else:
-            for d in (num, rd):
-                if self.tabifiedDockWidgets(d):
+            if self.tabifiedDockWidgets(num):
+                for d in (num, rd):  # back to one column: Model, Numbers, Rate–distortion
                     self.removeDockWidget(d)
                     self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, d)
                     d.show()
@@ -505,8 +508,9 @@ class MainWindow(QMainWindow):
         return ""
 
     @staticmethod
-    def _info(num_bytes, bpp, psnr, ms_ssim, file_bytes: Optional[int]) -> str:
-        parts = [f"{num_bytes:,} B", f"{bpp:.3f} bpp"]
+    def _info(num_bytes, bpp, psnr, ms_ssim, file_bytes: Optional[int], size_error=None) -> str:
+        size = f"{num_bytes:,} B" + ("" if size_error is None else f" ({100 * size_error:+.1f}%)")
+        parts = [size, f"{bpp:.3f} bpp"]
         if psnr is not None:
             parts.append(f"{psnr:.2f} dB")
         if ms_ssim is not None:
@@ -550,9 +554,8 @@ class MainWindow(QMainWindow):
             else:
                 sides[codec] = {"label": f"{classical.LABELS[codec]} q{c.quality:.1f}, same size",
                                 "image": c.reconstruction,
-                                "info": self._info(c.num_bytes, c.bpp, c.psnr, c.ms_ssim, fb)
-                                + f" · {100 * c.size_error:+.1f}% bytes"
-                                + (" (the nearest size it reaches)" if abs(c.size_error) > 0.02 else "")}
+                                "info": self._info(c.num_bytes, c.bpp, c.psnr, c.ms_ssim, fb, c.size_error)
+                                + (" · the nearest size it reaches" if abs(c.size_error) > 0.02 else "")}
         new = d is not self._split_for
         self._split_for = d
         lk, rk = self.split.left_key(), self.split.right_key()

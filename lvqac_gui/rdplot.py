@@ -103,11 +103,10 @@ class RDPlot(pg.PlotWidget):
         self._autorange()
 
     def set_legend_visible(self, on: bool) -> None:
-        """The legend sits under the axes; hiding it gives the curves the whole height."""
+        """The legend sits under the axes; hiding it gives the curves the whole height (the
+        legend stays in the layout with a zero height: removing graphics layout items from Python
+        is fragile under PySide)."""
         self.legend.setVisible(on)
-        item = self.getPlotItem()
-        if on and self.legend not in [item.layout.itemAt(i) for i in range(item.layout.count())]:
-            item.layout.addItem(self.legend, 4, 1)
-        elif not on:
-            item.layout.removeItem(self.legend)
-        item.layout.activate()
+        self.legend.setMinimumHeight(-1 if on else 0)  # -1: back to the legend's own size
+        self.legend.setMaximumHeight(-1 if on else 0)
+        self.getPlotItem().layout.invalidate()

@@ -346,6 +346,7 @@ class SplitView(QWidget):
             cap.setObjectName("SideStats")
             # long numbers never widen the window: the label takes the room it is given
             cap.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            cap.setWordWrap(True)
             cap.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.caption_right.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.note = QLabel("")

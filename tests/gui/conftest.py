@@ -12,6 +12,9 @@ import pytest
 from PIL import Image
 
 from lvqac_gui.backend import Backend, demo_codec_factory
+from lvqac_gui.pyside_fix import keep_bools_alive
+
+keep_bools_alive()  # PySide6 6.12 on Python 3.11 leaks references to True per signal emit
 
 
 def make_image(h: int = 96, w: int = 128, seed: int = 0) -> np.ndarray:
@@ -100,7 +103,7 @@ def make_window(qtbot, settings, backend):
         w.runner.shutdown(5000)
 
 
-def wait_idle(qtbot, win, timeout=30000):
+def wait_idle(qtbot, win, timeout=90000):
     qtbot.waitUntil(lambda: not win.session.busy, timeout=timeout)
 
 

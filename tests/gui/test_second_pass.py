@@ -285,3 +285,24 @@ def test_split_sides_webp_at_same_size_flicker_and_error_maps(qtbot, helpers, ma
     for key, img in (("result", s.a), ("webp", s.b)):
         r = (s.sides[key]["image"].astype(np.float32) - s.original.astype(np.float32)).mean(axis=2)
         assert np.array_equal(img, apply_lut(r, -level, level, DIVERGING_LUT))  # one scale
+
+
+def test_signal_emits_cannot_exhaust_true():
+    """PySide6 6.12 on Python 3.11 drops a reference to True per signal emit (see
+    lvqac_gui/pyside_fix.py); 50,000 emits — more than True's references at start — must not
+    abort the interpreter."""
+    import sys
+
+    from PySide6.QtCore import QObject, Signal
+
+    from lvqac_gui import main_window  # noqa: F401 - importing the window applies the fix
+    from lvqac_gui.pyside_fix import keep_bools_alive, leaks_true
+
+    class Emitter(QObject):
+        ping = Signal(int)
+
+    e = Emitter()
+    for _ in range(50_000):
+        e.ping.emit(1)
+    if leaks_true():
+        assert keep_bools_alive() and sys.getrefcount(True) > 1 << 39
