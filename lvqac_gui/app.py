@@ -95,11 +95,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return 2
     from PySide6.QtWidgets import QApplication
 
-    from .backend import Backend, demo_codec_factory
-    from .main_window import MainWindow
-    from .settings import AppSettings
-    from .state import Session
-    from .theme import apply_dark
+    from .model.backend import Backend, demo_codec_factory
+    from .qt.main_window import MainWindow
+    from .qt.settings import AppSettings
+    from .model.state import Session
+    from .qt.theme import apply_dark
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("LVQAC Studio")

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lvqac_gui.backend import Backend, demo_codec_factory
-from lvqac_gui.pyside_fix import keep_bools_alive
+from lvqac_gui.model.backend import Backend, demo_codec_factory
+from lvqac_gui.qt.pyside_fix import keep_bools_alive
 
 keep_bools_alive()  # PySide6 6.12 on Python 3.11 leaks references to True per signal emit
 
@@ -75,15 +75,15 @@ def image_file(tmp_path):
 
 @pytest.fixture
 def settings(tmp_path):
-    from lvqac_gui.settings import AppSettings
+    from lvqac_gui.qt.settings import AppSettings
     return AppSettings(str(tmp_path / "settings.ini"))
 
 
 @pytest.fixture
 def make_window(qtbot, settings, backend):
-    from lvqac_gui.main_window import MainWindow
-    from lvqac_gui.state import Session
-    from lvqac_gui.theme import apply_dark
+    from lvqac_gui.qt.main_window import MainWindow
+    from lvqac_gui.model.state import Session
+    from lvqac_gui.qt.theme import apply_dark
     from PySide6.QtWidgets import QApplication
     apply_dark(QApplication.instance())
     windows = []

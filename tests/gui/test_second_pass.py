@@ -11,7 +11,8 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from lvqac_gui import classical, dialogs
+from lvqac_gui.model import classical
+from lvqac_gui.qt import dialogs
 
 
 def _mime(*paths) -> QMimeData:
@@ -192,7 +193,7 @@ def test_rd_dock_readable(qtbot, helpers, make_window, image_file, size):
     helpers.wait_idle(qtbot, win)
     _settle(qtbot, 150)
     assert win.rd.isVisible() and win.rd.height() >= 200 and win.rd.width() >= 250, win.rd.size()
-    from lvqac_gui.rdplot import LEGEND_PT
+    from lvqac_gui.qt.rdplot import LEGEND_PT
     assert LEGEND_PT >= 9
     plot_h = win.rd.getPlotItem().vb.height()
     assert plot_h >= 90, plot_h
@@ -212,7 +213,7 @@ def test_notes_banner(qtbot, helpers, make_window, tmp_path):
 
 
 def test_feedback_stages_recent_and_help(qtbot, helpers, make_window, image_file, factory):
-    from lvqac_gui.backend import Backend
+    from lvqac_gui.model.backend import Backend
     win = make_window(backend_=Backend(codec_factory=factory))  # nothing loaded yet
     texts = []
     win.session.progress_changed.connect(lambda f, t: texts.append((f, t)))
@@ -281,7 +282,7 @@ def test_split_sides_webp_at_same_size_flicker_and_error_maps(qtbot, helpers, ma
     s.error_box.setChecked(True)
     assert s.error_bar.isVisible()
     level = s.error_level()
-    from lvqac_gui.maps import DIVERGING_LUT, apply_lut
+    from lvqac_gui.model.maps import DIVERGING_LUT, apply_lut
     for key, img in (("result", s.a), ("webp", s.b)):
         r = (s.sides[key]["image"].astype(np.float32) - s.original.astype(np.float32)).mean(axis=2)
         assert np.array_equal(img, apply_lut(r, -level, level, DIVERGING_LUT))  # one scale
@@ -295,8 +296,8 @@ def test_signal_emits_cannot_exhaust_true():
 
     from PySide6.QtCore import QObject, Signal
 
-    from lvqac_gui import main_window  # noqa: F401 - importing the window applies the fix
-    from lvqac_gui.pyside_fix import keep_bools_alive, leaks_true
+    from lvqac_gui.qt import main_window  # noqa: F401 - importing the window applies the fix
+    from lvqac_gui.qt.pyside_fix import keep_bools_alive, leaks_true
 
     class Emitter(QObject):
         ping = Signal(int)

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from lvqac_core.results import InspectionMaps
-from lvqac_gui import backend as bk
-from lvqac_gui import maps
-from lvqac_gui.state import Display, Session, Source, Stats
+from lvqac_gui.model import backend as bk
+from lvqac_gui.model import maps
+from lvqac_gui.model.state import Display, Session, Source, Stats
 
 
 def _stats(**kw):
@@ -147,7 +147,7 @@ def test_device_fallback(monkeypatch):
 
 
 def test_export_planning(tmp_path):
-    from lvqac_gui import export
+    from lvqac_gui.model import export
     d = synthetic_display(groups=2)
     planned = export.planned_files(d, tmp_path)
     assert {"lvq", "decoded", "residual", "selection_g0", "selection_g1", "a_law", "bits"} == set(planned)
@@ -157,3 +157,13 @@ def test_export_planning(tmp_path):
     with pytest.raises(OutputExistsError):
         export.export_all(d, tmp_path)
     export.export_all(d, tmp_path, overwrite=True)
+
+
+def test_model_package_imports_no_qt():
+    import subprocess
+    import sys
+    code = ("import sys, lvqac_gui.model.state, lvqac_gui.model.backend, lvqac_gui.model.maps, "
+            "lvqac_gui.model.export, lvqac_gui.model.classical, lvqac_gui.model.events; "
+            "print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.strip() == "[]"

@@ -9,8 +9,8 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMessageBox
 
-from lvqac_gui import backend as bk
-from lvqac_gui import dialogs
+from lvqac_gui.model import backend as bk
+from lvqac_gui.qt import dialogs
 
 
 

@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor, QImage, QLinearGradient, QPainter, QPen
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QHBoxLayout, QLabel, QSizePolicy, QSlider,
                                QVBoxLayout, QWidget)
 
-from .maps import Layer
+from ..model.maps import Layer
 from .theme import BACKGROUND
 
 
@@ -46,7 +46,7 @@ class ColorBar(QWidget):
 
     def labels(self) -> tuple[str, str, str]:
         """(left, centre, right) texts under the bar."""
-        from .maps import scale_labels
+        from ..model.maps import scale_labels
         return scale_labels(self.vmin, self.vmax, self.unit, self.center_label, self.caption)
 
     @staticmethod
@@ -451,7 +451,7 @@ class SplitView(QWidget):
 
     def error_level(self) -> float:
         """The shared residual level of both sides' error maps (99.5th percentile of |r|)."""
-        from .maps import residual_level
+        from ..model.maps import residual_level
         levels = []
         for key in (self.left_key(), self.right_key()):
             r = self._residual(key)
@@ -469,7 +469,7 @@ class SplitView(QWidget):
         return self._residuals[key]
 
     def _error_image(self, key: str) -> Optional[np.ndarray]:
-        from .maps import DIVERGING_LUT, apply_lut
+        from ..model.maps import DIVERGING_LUT, apply_lut
         r = self._residual(key)
         if r is None:
             return None
@@ -512,7 +512,7 @@ class SplitView(QWidget):
         self.caption_right.setText(self._caption(self.right_key()))
         errors = self.error_box.isChecked() and self.original is not None
         if errors:
-            from .maps import DIVERGING_LUT
+            from ..model.maps import DIVERGING_LUT
             self.error_bar.set_scale(DIVERGING_LUT, -self.error_level(), self.error_level(),
                                      center_label=True, caption="both sides, clipped at the "
                                      "99.5th percentile of |r|")

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QHBoxL
                                QHeaderView, QLabel, QProgressBar, QPushButton, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from .state import (DEVICE_LABELS, DEVICES, LAMBDAS, QUANTIZER_LABELS, QUANTIZERS, CompareRow,
+from ..model.state import (DEVICE_LABELS, DEVICES, LAMBDAS, QUANTIZER_LABELS, QUANTIZERS, CompareRow,
                     Display, Session)
 
 

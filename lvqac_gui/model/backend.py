@@ -19,7 +19,7 @@ from .maps import render_layers
 from .state import QUANTIZERS, CompareRow, Display, Job, Source, Stats
 
 Progress = Optional[Callable[[float], None]]
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 
 CodecFactory = Callable[[str, float, str], object]  # (quantizer, lmbda, device) -> Codec
 

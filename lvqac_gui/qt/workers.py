@@ -13,7 +13,7 @@ import traceback
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from .state import Job, Session
+from ..model.state import Job, Session
 
 
 def describe_error(exc: BaseException) -> tuple[str, str]:

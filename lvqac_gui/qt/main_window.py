@@ -12,14 +12,15 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QApplication, QCheckBox, QDockWidget, QGridLayout, QLabel,
                                QMainWindow, QTabWidget, QVBoxLayout, QWidget)
 
-from . import __version__
-from . import backend as bk
-from . import classical, dialogs, export
-from .maps import Layer
+from .. import __version__
+from ..model import backend as bk
+from ..model import classical, export
+from . import dialogs
+from ..model.maps import Layer
 from .panels import GUIDE_TIPS, CompareTable, ControlPanel, HistoryTable, StatsPanel
 from .rdplot import RDPlot
 from .settings import AppSettings
-from .state import LAMBDAS, QUANTIZER_LABELS, QUANTIZERS, Display, Session, write_history_csv
+from ..model.state import LAMBDAS, QUANTIZER_LABELS, QUANTIZERS, Display, Session, write_history_csv
 from .views import ImagePanel, SplitView, ViewLinker
 from .pyside_fix import keep_bools_alive
 from .workers import JobRunner

@@ -10,7 +10,7 @@ from typing import Optional
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from .state import DEVICES, LAMBDAS, QUANTIZERS, Session
+from ..model.state import DEVICES, LAMBDAS, QUANTIZERS, Session
 
 
 class AppSettings:
