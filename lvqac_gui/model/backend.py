@@ -243,8 +243,10 @@ class Backend:
         image = np.ascontiguousarray(image[:, :, :3])
         h = res.header
         pixels = h.width * h.height
+        # the file does not carry the encoder's entropy estimate; summing the (cropped) bits map
+        # would give another number than the encoder showed for the same file, so: none
         stats = Stats(width=h.width, height=h.height, num_bytes=len(data), bpp=8.0 * len(data) / pixels,
-                      bpp_estimated=float(res.maps.bits.sum()) / pixels if res.maps.bits is not None else None,
+                      bpp_estimated=None,
                       psnr=None, ms_ssim=None, encode_seconds=None, decode_seconds=res.decode_seconds,
                       device=res.device, model_id=h.model_id, quantizer=h.quantizer, lmbda=h.lmbda,
                       section_bytes=dict(h.section_sizes),

@@ -233,7 +233,7 @@ class MainWindow(QMainWindow):
         v.addSeparator()
         self._act(v, "&Panels", lambda: self.tabs.setCurrentIndex(0), "Ctrl+1")
         self._act(v, "&A/B split", lambda: self.tabs.setCurrentIndex(1), "Ctrl+2")
-        self._act(v, "Flip A/B", self.split.flip, "Space")
+        self._act(v, "Swap split sides (flicker)", self.split.flip, "Space")
         v.addSeparator()
         for d in self.docks.values():
             v.addAction(d.toggleViewAction())

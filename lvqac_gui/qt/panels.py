@@ -165,7 +165,7 @@ GUIDE_TIPS = {
               "a larger λ spends more bits for a better picture. Each λ is its own trained model.",
     "quantizer": "Scalar: round each latent to an integer (the usual learned codec).\n"
                  "LVQ: quantize groups of latents to the nearest point of two shifted lattices,\n"
-                 "Zⁿ or Zⁿ+½ (one bit per group says which).\n"
+                 "Zⁿ or Zⁿ+½ (an entropy-coded flag per group and position says which).\n"
                  "LVQAC: LVQ after adaptive A-law companding of the latents (A is predicted per "
                  "position).",
     "selection": "Per latent position (16×16 pixels), which lattice coded it: Zⁿ (integers) or "

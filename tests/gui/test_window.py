@@ -146,7 +146,9 @@ def test_export_all_and_reopen_lvq(qtbot, helpers, make_window, image_file, tmp_
     assert win.panels["a_law"].has_image()
     for key in ("original", "residual"):
         assert "original not in file" in win.panels[key].placeholder.text()
-    assert win.stats.value("PSNR") == "—"
+    assert win.stats.value("PSNR") == "—" and win.stats.value("Rate (estimated)") == "—"
+    # the actual rate of the file is the one the encoder reported
+    assert win.stats.value("Rate (actual)") == f"{8 * lvq.stat().st_size / (128 * 96):.4f} bpp"
     assert win.errors == []
 
 
