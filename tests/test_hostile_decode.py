@@ -145,3 +145,31 @@ def test_info_of_a_large_claim_still_works() -> None:
     info = read_info(restamp(VALID, **geometry(1 << 20, 1 << 20)))
     assert info.header.width == 1 << 20
     assert isinstance(ImageTooLargeError("x"), ImageError)
+
+
+small_or_huge = st.one_of(st.integers(0, 130), st.integers(0, 1 << 21), st.integers(0, (1 << 64) - 1))
+headers = st.fixed_dictionaries({
+    "width": small_or_huge, "height": small_or_huge, "pad_right": small_or_huge, "pad_bottom": small_or_huge,
+    "latent_height": small_or_huge, "latent_width": small_or_huge, "hyper_height": small_or_huge,
+    "hyper_width": small_or_huge, "group_size": small_or_huge,
+    "quantizer": st.sampled_from(["scalar", "lvq", "lvqac"]),
+    "lmbda": st.floats(allow_nan=True, allow_infinity=True, width=32),
+    "mode": st.sampled_from(["RGB", "L", "I;16", "RGBA", "P", "CMYK", "x"]),
+    "model_id": st.sampled_from(["adhoc", "/etc/passwd", "../../x.pt", "minnen2018-ckbd-lvqac-0.0075"]),
+    "symbols_crc32": st.integers(0, (1 << 32) - 1),
+})
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(headers, st.binary(max_size=40), st.binary(max_size=40), st.binary(max_size=200))
+def test_arbitrary_header_fields_are_refused_or_decoded(fields, z, sel, y) -> None:
+    """Every header field drawn from small, large and 64-bit values (valid CRC): the container
+    and the decoder raise InputErrors with one line, or decode an image of the declared size."""
+    header = dataclasses.replace(HEADER, **fields)
+    data = bitstream._pack_raw(header, {"z": z, "selection": sel, "y": y})
+    try:
+        res = CODEC.decompress(data)
+    except InputError as e:
+        assert str(e) and "\n" not in str(e)
+        return
+    assert res.image.shape[:2] == (fields["height"], fields["width"])
