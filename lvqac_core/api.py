@@ -18,13 +18,14 @@ import torch
 
 from . import bitstream, zoo
 from .checkpoint import file_sha256, load_checkpoint
-from .errors import InputError, ModelMismatchError, ModelNotFoundError
-from .image_io import load_image, restore_mode, to_tensor, to_uint8
+from .errors import ImageTooLargeError, InputError, ModelMismatchError, ModelNotFoundError
+from .image_io import DEFAULT_MAX_PIXELS, check_coding_size, load_image, restore_mode, to_tensor, to_uint8
 from .metrics import ms_ssim, psnr
 from .models import LatentMaps, LatticeCodecModel
 from .results import CompressionResult, DecompressionResult, InspectionMaps
 
-__all__ = ["Codec", "FileInfo", "load_model", "decompress", "read_info", "resolve_device", "cuda_available"]
+__all__ = ["Codec", "FileInfo", "load_model", "load_zoo_model", "decompress", "read_info", "resolve_device",
+           "cuda_available"]
 
 Progress = Optional[Callable[[float], None]]
 ImageSource = Union[str, Path, bytes, np.ndarray, "object"]
@@ -37,6 +38,8 @@ def cuda_available() -> bool:
 
 def resolve_device(device: str = "auto") -> str:
     """``auto`` → ``cuda`` when present, else ``cpu``. Asking for CUDA without one is an error."""
+    if not isinstance(device, str):
+        raise InputError(f"device must be a string (auto, cpu or cuda), not {type(device).__name__}")
     if device == "auto":
         return "cuda" if cuda_available() else "cpu"
     if device.startswith("cuda") and not cuda_available():
@@ -70,6 +73,7 @@ class FileInfo:
 
 
 def read_info(data: bytes) -> FileInfo:
+    data = _file_bytes(data)
     return FileInfo(bitstream.read_header(data), len(data))
 
 
@@ -106,6 +110,7 @@ class Codec:
         loaded = load_image(image) if max_pixels is None else load_image(image, max_pixels=max_pixels)
         rgb = loaded.rgb
         height, width = rgb.shape[:2]
+        check_coding_size(width, height, DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels)
         _report(progress, 0.02)
         t0 = _now(self.device)
         x, (pad_bottom, pad_right) = to_tensor(rgb)
@@ -158,8 +163,15 @@ class Codec:
         _report(progress, 1.0)
         return result
 
-    def decompress(self, data: bytes, progress: Progress = None) -> DecompressionResult:
-        header, sections = bitstream.unpack(bytes(data))
+    def decompress(self, data: bytes, progress: Progress = None,
+                   max_pixels: int = DEFAULT_MAX_PIXELS) -> DecompressionResult:
+        """Decode ``.lvq`` bytes written by this model.
+
+        Everything is validated before any decoding: the container (see docs/format.md), the
+        model identity, and the coded size (padded pixels) against ``max_pixels``.
+        """
+        header, sections = bitstream.unpack(_file_bytes(data))
+        _check_file_size(header, max_pixels)
         self._check_matches(header)
         _report(progress, 0.02)
         t0 = _now(self.device)
@@ -197,38 +209,76 @@ class Codec:
 _CACHE: dict[tuple[str, str], Codec] = {}
 
 
-def load_model(spec: Optional[str] = None, device: str = "auto") -> Codec:
-    """Load a zoo model by id (default: the zoo's default) or a checkpoint file path."""
+def load_model(spec: Optional[Union[str, Path]] = None, device: str = "auto") -> Codec:
+    """Load a zoo model by id (default: the zoo's default) or a checkpoint file path.
+
+    ``spec`` comes from the user: a ``Path``, or a string with a ``/`` or ending in ``.pt`` /
+    ``.pth``, is a checkpoint path; otherwise an id listed in the zoo's manifest is the zoo model
+    (write ``./name`` for a file of that name), and anything else a checkpoint path. Model ids
+    read from files go through :func:`load_zoo_model`, never through here.
+    """
+    if spec is not None and not isinstance(spec, (str, Path)):
+        raise InputError(f"model must be a zoo id or a checkpoint path, not {type(spec).__name__}")
     dev = resolve_device(device)
     spec = spec or zoo.default_model_id()
     if spec is None:
         raise ModelNotFoundError("no model is installed (resources/models/manifest.json lists none)")
-    key = (str(spec), dev)
-    if key in _CACHE:
-        return _CACHE[key]
+    looks_like_path = isinstance(spec, Path) or "/" in spec or "\\" in spec or spec.endswith((".pt", ".pth"))
+    if not looks_like_path and zoo.has_model(spec):
+        return load_zoo_model(spec, dev)
     path = Path(spec)
-    if path.suffix in (".pt", ".pth") or path.is_file():
-        model = load_checkpoint(path, dev)
-        codec = Codec(model, path.stem, dev)
-    else:
-        entry = zoo.get_entry(str(spec))
-        model = load_checkpoint(entry.path, dev, expected_sha256=entry.sha256)
-        codec = Codec(model, entry.id, dev)
-    _CACHE[key] = codec
-    return codec
+    key = ("path", str(path.resolve()), dev)
+    if key not in _CACHE:
+        _CACHE[key] = Codec(load_checkpoint(path, dev), path.stem, dev)
+    return _CACHE[key]
 
 
-def decompress(data: bytes, device: str = "auto", progress: Progress = None) -> DecompressionResult:
-    """Decode a ``.lvq`` file with the zoo model it names."""
-    header = bitstream.read_header(bytes(data))
-    try:
-        codec = load_model(header.model_id, device)
-    except ModelNotFoundError:
+def load_zoo_model(model_id: str, device: str = "auto") -> Codec:
+    """Load the zoo model ``model_id`` (weights checked against the manifest's sha256).
+
+    Only the manifest is consulted: the id is never taken as a file path.
+    """
+    dev = resolve_device(device)
+    key = ("zoo", str(model_id), dev)
+    if key not in _CACHE:
+        entry = zoo.get_entry(str(model_id))
+        _CACHE[key] = Codec(load_checkpoint(entry.path, dev, expected_sha256=entry.sha256), entry.id, dev)
+    return _CACHE[key]
+
+
+def decompress(data: bytes, device: str = "auto", progress: Progress = None,
+               max_pixels: int = DEFAULT_MAX_PIXELS) -> DecompressionResult:
+    """Decode a ``.lvq`` file with the zoo model it names (looked up in the zoo only)."""
+    data = _file_bytes(data)
+    header = bitstream.read_header(data)
+    _check_file_size(header, max_pixels)
+    if not zoo.has_model(header.model_id):
         raise ModelNotFoundError(
             f"this file was written by model {header.model_id!r} ({header.architecture}, {header.quantizer}, "
             f"λ={header.lmbda:g}), which is not installed; load its checkpoint and use Codec.decompress"
-        ) from None
-    return codec.decompress(data, progress=progress)
+        )
+    codec = load_zoo_model(header.model_id, device)
+    return codec.decompress(data, progress=progress, max_pixels=max_pixels)
+
+
+def _file_bytes(data: object) -> bytes:
+    """The bytes of a ``.lvq`` file given as bytes-like; anything else is an InputError."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data)
+    hint = " (read the file first, e.g. Path(...).read_bytes())" if isinstance(data, (str, Path)) else ""
+    raise InputError(f"expected the bytes of a .lvq file, not {type(data).__name__}{hint}")
+
+
+def _check_file_size(header: bitstream.LvqHeader, max_pixels: int) -> None:
+    """Refuse files whose coded (padded) size exceeds the decoder's pixel limit."""
+    if isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1:
+        raise InputError(f"max_pixels must be a positive integer, not {max_pixels!r}")
+    padded_w = header.width + header.pad_right
+    padded_h = header.height + header.pad_bottom
+    if padded_w * padded_h > max_pixels:
+        raise ImageTooLargeError(
+            f"the .lvq file holds a {header.width}x{header.height} image, coded as {padded_w}x{padded_h} = "
+            f"{padded_w * padded_h} pixels, more than the limit of {max_pixels} pixels")
 
 
 def _inspection_maps(maps: LatentMaps, height: int, width: int) -> InspectionMaps:
@@ -250,6 +300,8 @@ def _now(device: str) -> float:
 
 def _report(progress: Progress, fraction: float) -> None:
     if progress is not None:
+        if not callable(progress):
+            raise InputError(f"progress must be a callable or None, not {type(progress).__name__}")
         progress(fraction)
 
 

@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import os
+import pickle
+import stat
+import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import torch
 
 from .errors import ModelNotFoundError
 from .models import LatticeCodecModel, ModelConfig, build_model
+from .models.registry import ARCHITECTURES
 
 __all__ = ["save_checkpoint", "load_checkpoint", "checkpoint_bytes", "file_sha256", "FORMAT"]
 
@@ -74,26 +79,130 @@ def file_sha256(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
+# Limits on what a checkpoint may ask us to build (the zoo uses N=48, M=64; the papers 192/320).
+MAX_CHANNELS = 512
+MAX_A_LEVELS = 64
+_QUANTIZER_OPTIONS = {
+    "scalar": {"train_mode"},
+    "lvq": {"tau"},
+    "lvqac": {"tau", "v_init", "tail", "a_max", "a_levels"},
+}
+
+
+def _positive_float(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+
+
+def config_problem(config: Any) -> Optional[str]:
+    """Why a checkpoint's ``config`` cannot be built safely, or None.
+
+    Checked before anything is allocated: a foreign or crafted checkpoint must not make the
+    loader build a model of absurd size or crash inside a constructor.
+    """
+    if not isinstance(config, dict):
+        return "its config is missing or not a dict"
+    arch = config.get("architecture")
+    if not isinstance(arch, str) or arch not in ARCHITECTURES:
+        return f"unknown architecture {arch!r} (known: {', '.join(sorted(ARCHITECTURES))})"
+    quantizer = config.get("quantizer", "scalar")
+    if quantizer not in _QUANTIZER_OPTIONS:
+        return f"unknown quantizer {quantizer!r}"
+    for key in ("N", "M"):
+        value = config.get(key, 128 if key == "N" else 192)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CHANNELS:
+            return f"{key} must be an integer in 1..{MAX_CHANNELS}, not {value!r}"
+    g = config.get("group_size", 0)
+    if isinstance(g, bool) or not isinstance(g, int) or g < 0 or (g and config.get("M", 192) % g):
+        return f"group_size must be 0 or a divisor of M, not {g!r}"
+    lmbda = config.get("lmbda", 0.0075)
+    if not (_positive_float(lmbda) or lmbda == 0):
+        return f"lambda must be a finite non-negative number, not {lmbda!r}"
+    options = config.get("quantizer_options", {}) or {}
+    if not isinstance(options, dict):
+        return "quantizer_options is not a dict"
+    unknown = set(options) - _QUANTIZER_OPTIONS[quantizer]
+    if unknown:
+        return f"unknown {quantizer} quantizer option(s) {sorted(map(str, unknown))}"
+    for key in ("tau", "v_init"):
+        if key in options and not _positive_float(options[key]):
+            return f"quantizer option {key} must be a positive number, not {options[key]!r}"
+    if "a_max" in options and not (_positive_float(options["a_max"]) and 1 < options["a_max"] <= 1e6):
+        return f"quantizer option a_max must lie in (1, 1e6], not {options['a_max']!r}"
+    levels = options.get("a_levels", 16)
+    if isinstance(levels, bool) or not isinstance(levels, int) or not 1 <= levels <= MAX_A_LEVELS:
+        return f"quantizer option a_levels must be an integer in 1..{MAX_A_LEVELS}, not {levels!r}"
+    if "tail" in options and options["tail"] not in ("linear", "log"):
+        return f"unknown companding tail {options['tail']!r}"
+    if "train_mode" in options and options["train_mode"] not in ("ste", "noise"):
+        return f"unknown train_mode {options['train_mode']!r}"
+    return None
+
+
+def _read_payload(path: Path) -> Any:
+    """``torch.load`` restricted to tensors and plain data, with errors in our own words."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        # torch's text advises turning weights_only off, i.e. running the file's code: never.
+        raise ModelNotFoundError(f"cannot load weights file {path}: it holds objects other than tensors and "
+                                 f"plain data, which are refused for safety") from None
+    except MemoryError:
+        raise ModelNotFoundError(f"cannot load weights file {path}: not enough memory") from None
+    except Exception as e:  # zip/pickle/storage errors: not a checkpoint
+        text = " ".join(str(e).split())
+        text = text if len(text) <= 160 else text[:157] + "..."
+        raise ModelNotFoundError(f"cannot read weights file {path}: not a PyTorch checkpoint ({text})") from None
+
+
 def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu",
                     expected_sha256: str | None = None) -> LatticeCodecModel:
-    """Rebuild the model from its config, load weights (as fp32), build coding tables, eval mode."""
+    """Rebuild the model from its config, load weights (as fp32), build coding tables, eval mode.
+
+    Everything read from the file is validated before use: config ranges (:func:`config_problem`),
+    state-dict names, types and shapes. Problems raise ``ModelNotFoundError`` with one line.
+    """
     path = Path(path)
-    if not path.is_file():
-        raise ModelNotFoundError(f"weights file not found: {path}")
+    try:
+        st = path.stat()
+    except (OSError, ValueError):
+        raise ModelNotFoundError(f"weights file not found: {path}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ModelNotFoundError(f"weights file {path} is not a regular file")
     if expected_sha256 is not None and file_sha256(path) != expected_sha256:
         raise ModelNotFoundError(f"weights file {path.name} does not match the manifest's sha256 (damaged or replaced)")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # pickle/zip errors: not a checkpoint
-        raise ModelNotFoundError(f"cannot read weights file {path}: {e}") from None
+    payload = _read_payload(path)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ModelNotFoundError(f"{path} is not an LVQAC checkpoint")
-    model = build_model(ModelConfig.from_dict(payload["config"]))
-    state = {k: v.float() if v.is_floating_point() else v for k, v in payload["state_dict"].items()}
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    missing = [k for k in missing if k not in _DERIVED]
+    problem = config_problem(payload.get("config"))
+    if problem:
+        raise ModelNotFoundError(f"{path.name} is not a usable LVQAC checkpoint: {problem}")
+    state = payload.get("state_dict")
+    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
+                                              for k, v in state.items()):
+        raise ModelNotFoundError(f"{path.name} is not a usable LVQAC checkpoint: its state_dict is not a dict of tensors")
+    try:
+        model = build_model(ModelConfig.from_dict(payload["config"]))
+    except (ValueError, TypeError) as e:
+        raise ModelNotFoundError(f"{path.name} is not a usable LVQAC checkpoint: {' '.join(str(e).split())}") from None
+    expected = model.state_dict()
+    missing = [k for k in expected if k not in state and k not in _DERIVED]
+    unexpected = [k for k in state if k not in expected]
     if missing or unexpected:
         raise ModelNotFoundError(f"{path.name}: weights do not fit the architecture (missing {missing[:3]}, unexpected {unexpected[:3]})")
+    for name, tensor in state.items():
+        want = expected[name]
+        if tuple(tensor.shape) != tuple(want.shape) or tensor.is_floating_point() != want.is_floating_point():
+            raise ModelNotFoundError(f"{path.name}: weights do not fit the architecture ({name} has shape "
+                                     f"{tuple(tensor.shape)} {tensor.dtype}, expected {tuple(want.shape)} {want.dtype})")
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise ModelNotFoundError(f"{path.name}: weights contain NaN or infinite values ({name})")
+    state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+    model.load_state_dict(state, strict=False)
     model.to(device).eval()
-    model.update(force=True)
+    try:
+        model.update(force=True)
+    except (ValueError, RuntimeError) as e:
+        raise ModelNotFoundError(f"{path.name}: cannot build coding tables from its weights ({' '.join(str(e).split())[:160]})") from None
     return model

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import io
 import os
+import re
+import stat
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Union
@@ -27,6 +30,8 @@ __all__ = [
     "GRAYSCALE_MODES",
     "LoadedImage",
     "load_image",
+    "check_coding_size",
+    "path_problem",
     "pad_amounts",
     "to_tensor",
     "to_uint8",
@@ -50,6 +55,8 @@ NOTE_16BIT = "16-bit samples reduced to 8 bits"
 NOTE_GRAY = "grayscale coded as RGB; decoded back to grayscale"
 NOTE_PALETTE = "palette image converted to RGB"
 NOTE_FLOAT = "floating-point samples converted to 8 bits"
+NOTE_ICC = ("embedded ICC colour profile not applied and not kept (pixels are coded as stored; the "
+            "decoded PNG has no profile)")
 
 Source = Union[str, os.PathLike, bytes, bytearray, Image.Image, np.ndarray]
 
@@ -87,6 +94,43 @@ def _check_size(width: int, height: int, max_pixels: int, name: str) -> None:
         raise ImageTooLargeError(
             f"image {name} is {width}x{height} = {width * height} pixels, more than the limit "
             f"of {max_pixels} pixels")
+
+
+def check_coding_size(width: int, height: int, max_pixels: int = DEFAULT_MAX_PIXELS,
+                      name: str = "") -> None:
+    """Refuse an image whose coded size (padded to multiples of :data:`STRIDE`) exceeds
+    ``max_pixels``: coding memory grows with the padded pixels (a 1 x 1048577 image codes
+    as 64 x 1048640).
+
+    Raises:
+        ImageTooLargeError: with the image size, the padded size and the limit.
+    """
+    pad_bottom, pad_right = pad_amounts(height, width)
+    padded = (width + pad_right) * (height + pad_bottom)
+    if padded > max_pixels:
+        label = f"image {name}" if name else "the image"
+        raise ImageTooLargeError(
+            f"{label} is {width}x{height}, coded as {width + pad_right}x{height + pad_bottom} = "
+            f"{padded} pixels, more than the limit of {max_pixels} pixels")
+
+
+def _bomb(exc: BaseException, name: str, max_pixels: int) -> ImageTooLargeError:
+    """Pillow's decompression-bomb refusal, in our words and with our limit."""
+    found = re.search(r"\((\d+) pixels\)", str(exc))
+    size = f"{found.group(1)} pixels" if found else "larger than Pillow accepts"
+    return ImageTooLargeError(f"image {name} is {size}, more than the limit of {max_pixels} pixels")
+
+
+def _sixteen_bit(img: Image.Image) -> bool:
+    """True when the file stores more than 8 bits per sample in a mode Pillow reads as 8-bit."""
+    for tile in getattr(img, "tile", None) or ():
+        args = getattr(tile, "args", None)
+        if args is None and isinstance(tile, tuple) and len(tile) > 3:
+            args = tile[3]
+        raw = args[0] if isinstance(args, tuple) and args else args
+        if isinstance(raw, str) and (";16" in raw or ";32" in raw):
+            return True
+    return False
 
 
 def _gray16_to_8(arr: np.ndarray) -> np.ndarray:
@@ -157,41 +201,67 @@ def _open_pil(source: Union[str, os.PathLike, bytes, bytearray], name: str,
         fp: object = io.BytesIO(bytes(source))
     else:
         path = Path(source)
-        if not path.exists():
-            raise ImageError(f"cannot read image {name}: no such file")
-        if path.is_dir():
-            raise ImageError(f"cannot read image {name}: it is a directory")
+        problem = path_problem(path)
+        if problem:
+            raise ImageError(f"cannot read image {name}: {problem}")
         fp = path
-    try:
-        img = Image.open(fp)  # type: ignore[arg-type]
-    except Image.DecompressionBombError as exc:
-        raise ImageTooLargeError(f"image {name} is too large: {exc}") from exc
-    except Exception as exc:  # Pillow raises assorted types for undecodable data
-        raise ImageError(f"cannot read image {name}: {_reason(exc)}") from exc
-    with img:
-        _check_size(img.width, img.height, max_pixels, name)
-        notes: list[str] = []
+    with warnings.catch_warnings():  # Pillow's warnings become notes or errors, never stderr text
+        warnings.simplefilter("ignore")
         try:
-            frames = int(getattr(img, "n_frames", 1))
-        except Exception:
-            frames = 1
-        if frames > 1:
-            notes.append(f"first of {frames} frames coded")
-        try:
-            img.load()
+            img = Image.open(fp)  # type: ignore[arg-type]
         except Image.DecompressionBombError as exc:
-            raise ImageTooLargeError(f"image {name} is too large: {exc}") from exc
-        except Exception as exc:
+            raise _bomb(exc, name, max_pixels) from exc
+        except Exception as exc:  # Pillow raises assorted types for undecodable data
             raise ImageError(f"cannot read image {name}: {_reason(exc)}") from exc
-        oriented = _orient(img, notes)
-        try:
-            loaded = _from_pil(oriented, name)
-        except ImageError:
-            raise
-        except Exception as exc:
-            raise ImageError(f"cannot read image {name}: {_reason(exc)}") from exc
+        with img:
+            _check_size(img.width, img.height, max_pixels, name)
+            notes: list[str] = []
+            try:
+                frames = int(getattr(img, "n_frames", 1))
+            except Exception:
+                frames = 1
+            if frames > 1:
+                notes.append(f"first of {frames} frames coded")
+            wide = _sixteen_bit(img) and not img.mode.startswith("I")
+            if img.info.get("icc_profile"):
+                notes.append(NOTE_ICC)
+            try:
+                img.load()
+            except Image.DecompressionBombError as exc:
+                raise _bomb(exc, name, max_pixels) from exc
+            except Exception as exc:
+                raise ImageError(f"cannot read image {name}: {_reason(exc)}") from exc
+            oriented = _orient(img, notes)
+            try:
+                loaded = _from_pil(oriented, name)
+            except ImageError:
+                raise
+            except Exception as exc:
+                raise ImageError(f"cannot read image {name}: {_reason(exc)}") from exc
+    if wide and NOTE_16BIT not in loaded.notes:
+        notes.append(NOTE_16BIT)
     loaded.notes[:0] = notes
     return loaded
+
+
+def path_problem(path: Union[str, os.PathLike]) -> Union[str, None]:
+    """Why ``path`` cannot be read as an input file (missing, a directory, a device or FIFO,
+    a name the system refuses), or None for a readable regular file."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "no such file"
+    except NotADirectoryError:
+        return "no such file (a parent is not a directory)"
+    except PermissionError:
+        return "permission denied"
+    except (OSError, ValueError) as exc:
+        return getattr(exc, "strerror", None) or _reason(exc)
+    if stat.S_ISDIR(st.st_mode):
+        return "it is a directory"
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file"
+    return None
 
 
 def _orient(img: Image.Image, notes: list[str]) -> Image.Image:

@@ -17,6 +17,7 @@ __all__ = [
     "load_manifest",
     "list_models",
     "get_entry",
+    "has_model",
     "find_model",
     "default_model_id",
     "PAPER_LAMBDAS",
@@ -70,24 +71,69 @@ def load_manifest(directory: Optional[Path] = None) -> dict[str, Any]:
     if not path.is_file():
         return {"format": MANIFEST_FORMAT, "default": None, "models": []}
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
-        raise ModelNotFoundError(f"model manifest {path} is unreadable: {e}") from None
+        raise ModelNotFoundError(f"model manifest {path} is unreadable: {_one_line(e)}") from None
+    if not isinstance(data, dict):
+        raise ModelNotFoundError(f"model manifest {path} is invalid: not a JSON object")
     if data.get("format") != MANIFEST_FORMAT:
         raise ModelNotFoundError(f"model manifest {path} has unknown format {data.get('format')!r}")
-    return data
+    models = data.get("models", [])
+    if not isinstance(models, list):
+        raise ModelNotFoundError(f"model manifest {path} is invalid: 'models' is not a list")
+    for i, d in enumerate(models):
+        problem = _entry_problem(d)
+        if problem:
+            raise ModelNotFoundError(f"model manifest {path} is invalid: model {i + 1} {problem}")
+    default = data.get("default")
+    if default is not None and (not isinstance(default, str) or default not in {d["id"] for d in models}):
+        raise ModelNotFoundError(f"model manifest {path} is invalid: default {default!r} is not one of its models")
+    return {**data, "models": models, "default": default}
+
+
+_REQUIRED = {"id": str, "file": str, "sha256": str, "architecture": str, "quantizer": str,
+             "lambda": (int, float), "N": int, "M": int}
+
+
+def _entry_problem(d: Any) -> Optional[str]:
+    """Why a manifest entry is unusable, or None."""
+    if not isinstance(d, dict):
+        return "is not a JSON object"
+    for key, kind in _REQUIRED.items():
+        if key not in d:
+            return f"lacks {key!r}"
+        if not isinstance(d[key], kind) or isinstance(d[key], bool):
+            return f"has a {type(d[key]).__name__} for {key!r}"
+    name = d["file"]
+    if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+        return f"names a file outside the zoo folder ({name!r})"
+    if len(d["sha256"]) != 64 or any(c not in "0123456789abcdef" for c in d["sha256"]):
+        return "has a malformed sha256"
+    for key in ("kodak", "training"):
+        if d.get(key) is not None and not isinstance(d[key], dict):
+            return f"has a {type(d[key]).__name__} for {key!r}"
+    return None
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split()) or type(e).__name__
 
 
 def _entry(d: dict[str, Any]) -> ZooEntry:
     return ZooEntry(
         id=d["id"], file=d["file"], sha256=d["sha256"], architecture=d["architecture"],
         quantizer=d["quantizer"], lmbda=float(d["lambda"]), N=int(d["N"]), M=int(d["M"]),
-        precision=d.get("precision", "fp16"), kodak=d.get("kodak"), training=d.get("training", {}),
+        precision=str(d.get("precision", "fp16")), kodak=d.get("kodak"), training=d.get("training") or {},
     )
 
 
 def list_models() -> list[ZooEntry]:
     return [_entry(d) for d in load_manifest()["models"]]
+
+
+def has_model(model_id: str) -> bool:
+    """True when the zoo's manifest lists ``model_id`` (the weights file is not checked)."""
+    return any(e.id == model_id for e in list_models())
 
 
 def get_entry(model_id: str) -> ZooEntry:
@@ -109,6 +155,6 @@ def find_model(quantizer: str, lmbda: float, architecture: Optional[str] = None)
 
 def default_model_id() -> Optional[str]:
     m = load_manifest()
-    if m.get("default"):
+    if m["default"]:
         return m["default"]
     return m["models"][0]["id"] if m["models"] else None

@@ -1,12 +1,15 @@
 """The ``lvqac`` command line. Each subcommand lives in its own module with ``register(sub)``.
 
-Errors a user can cause print one line on stderr and exit with 2; ``--json`` prints stable keys
-(documented in docs/cli.md).
+Errors a user can cause (usage errors included) print one line on stderr and exit with 2;
+``--json`` prints stable keys (documented in docs/cli.md). Library warnings are not shown
+(run ``python -W default -m lvqac_core.cli ...`` to see them); ``LVQAC_DEBUG=1`` shows the
+traceback of an unexpected error instead of its one-line summary.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import warnings
 from typing import Optional, Sequence
@@ -18,8 +21,19 @@ __all__ = ["main", "build_parser"]
 _COMMANDS = ("models_cmd", "compress_cmd", "decompress_cmd", "info_cmd", "train_cmd", "eval_cmd")
 
 
+class _UsageError(Exception):
+    """A command line argparse refused (its message, one line)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse prints usage plus the error (several lines) and exits; we want one line."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise _UsageError(f"{' '.join(message.split())} (see {self.prog} --help)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lvqac", description="Learned image compression with LVQ + adaptive companding (LVQAC).")
+    parser = _Parser(prog="lvqac", description="Learned image compression with LVQ + adaptive companding (LVQAC).")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _COMMANDS:
         try:
@@ -32,24 +46,51 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _say(text: str) -> None:
+    print("lvqac: " + " ".join(str(text).split()), file=sys.stderr)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    warnings.filterwarnings("ignore", category=FutureWarning)
+    if not sys.warnoptions:  # library warnings are noise for a command-line user
+        warnings.simplefilter("ignore")
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as e:
+        _say(f"error: {e}")
+        return 2
     if not getattr(args, "func", None):
-        parser.print_help(sys.stderr)
+        _say("error: a command is required: " + ", ".join(sorted(_command_names(parser)))
+             + " (see lvqac --help)")
         return 2
     try:
         return int(args.func(args) or 0)
     except InputError as e:
-        print(f"lvqac: error: {e}", file=sys.stderr)
+        _say(f"error: {e}")
         return 2
     except LvqacError as e:
-        print(f"lvqac: error: {e}", file=sys.stderr)
+        _say(f"error: {e}")
         return 1
     except KeyboardInterrupt:
-        print("lvqac: interrupted", file=sys.stderr)
+        _say("interrupted")
         return 130
+    except MemoryError:
+        _say("error: out of memory")
+        return 1
+    except BrokenPipeError:
+        return 1
+    except Exception as e:  # a bug: one line, unless LVQAC_DEBUG asks for the traceback
+        if os.environ.get("LVQAC_DEBUG"):
+            raise
+        _say(f"internal error: {type(e).__name__}: {e} (set LVQAC_DEBUG=1 for the traceback; please report it)")
+        return 1
+
+
+def _command_names(parser: argparse.ArgumentParser) -> list[str]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return list(action.choices)
+    return []
 
 
 if __name__ == "__main__":  # pragma: no cover

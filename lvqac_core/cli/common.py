@@ -1,14 +1,23 @@
-"""Helpers shared by the subcommands: JSON output, reading input files, output naming."""
+"""Helpers shared by the subcommands: JSON output, checking input and output paths, options."""
 from __future__ import annotations
 
+import argparse
 import json
+import math
+import os
+import stat
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
-from ..errors import InputError
+from ..errors import InputError, OutputExistsError
+from ..image_io import path_problem
 
-__all__ = ["emit_json", "read_input_bytes", "add_device_argument"]
+__all__ = ["emit_json", "read_input_bytes", "add_device_argument", "check_input", "plan_outputs",
+           "check_suffix", "positive_float", "is_dir_spec"]
+
+STDIO_REFUSAL = ("'-' (standard input/output) is not supported by lvqac: give a file name "
+                 "(write ./- for a file named '-')")
 
 
 def emit_json(obj: Any) -> None:
@@ -16,17 +25,94 @@ def emit_json(obj: Any) -> None:
     sys.stdout.write("\n")
 
 
+def check_input(path: str) -> None:
+    """Refuse ``-``, missing files, directories and special files, with one line."""
+    if path == "-":
+        raise InputError(STDIO_REFUSAL)
+    problem = path_problem(path)
+    if problem:
+        raise InputError(f"{path}: {problem}")
+
+
 def read_input_bytes(path: str) -> bytes:
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"{path}: no such file")
-    if p.is_dir():
-        raise InputError(f"{path}: is a directory")
+    check_input(path)
     try:
-        return p.read_bytes()
+        return Path(path).read_bytes()
     except OSError as e:
-        raise InputError(f"{path}: cannot read ({e.strerror})") from None
+        raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
+    except MemoryError:
+        raise InputError(f"{path}: too large to read into memory") from None
 
 
 def add_device_argument(p) -> None:
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda (default: auto)")
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0 (``inf``, ``nan``, 0 and negatives are refused)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number greater than 0")
+    return value
+
+
+def is_dir_spec(output: str) -> bool:
+    """``-o`` names a directory when it ends with a separator or is an existing directory."""
+    return output.endswith(("/", os.sep)) or os.path.isdir(output)
+
+
+def check_suffix(path: Path, suffix: str, what: str) -> None:
+    """Refuse an output name whose suffix promises another format than the one written."""
+    if path.suffix.lower() != suffix:
+        got = f"'{path.suffix}'" if path.suffix else "no suffix"
+        raise InputError(f"{path}: {what} writes {suffix} files, but this name has {got}; "
+                         f"name it {path.with_suffix(suffix).name if path.name else '...' + suffix}")
+
+
+def _existing_kind(path: Path) -> str | None:
+    """None when nothing is at ``path``; else 'file', 'dir' or 'special'."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except NotADirectoryError:
+        raise InputError(f"{path}: cannot write there (a parent is not a directory)") from None
+    except OSError as e:
+        raise InputError(f"{path}: cannot write there ({e.strerror or e})") from None
+    if stat.S_ISDIR(st.st_mode):
+        return "dir"
+    if stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode):
+        return "file"
+    return "special"
+
+
+def _key(path: Path | str) -> str:
+    return os.path.normcase(str(Path(path).resolve()))
+
+
+def plan_outputs(inputs: Sequence[str], outputs: Sequence[Path], force: bool) -> None:
+    """Check every output before anything is written: no two inputs map to one output, no
+    output is one of the inputs, existing files need ``force``, directories and special files
+    are never replaced."""
+    seen: dict[str, str] = {}
+    input_keys = {_key(i): i for i in inputs}
+    for image, out in zip(inputs, outputs):
+        if str(out) == "-":
+            raise InputError(STDIO_REFUSAL)
+        key = _key(out)
+        if key in seen:
+            raise InputError(f"{seen[key]} and {image} would both be written to {out}; "
+                             f"nothing was written (give distinct names or separate -o)")
+        seen[key] = image
+        if key in input_keys:
+            raise InputError(f"{out} is also an input; refusing to overwrite it")
+        kind = _existing_kind(out)
+        if kind == "dir":
+            raise InputError(f"{out} is a directory; give a file name or a directory ending in /")
+        if kind == "special":
+            raise InputError(f"{out} exists and is not a regular file; refusing to replace it")
+        if kind == "file" and not force:
+            raise OutputExistsError(f"{out} exists; use --force to overwrite")

@@ -7,16 +7,18 @@ from .. import zoo
 from ..api import load_model
 from ..errors import InputError
 from ..image_io import atomic_write_bytes
-from .common import add_device_argument, emit_json
+from .common import (STDIO_REFUSAL, add_device_argument, check_input, check_suffix, emit_json,
+                     is_dir_spec, plan_outputs, positive_float)
 
 
 def register(sub) -> None:
     p = sub.add_parser("compress", help="compress images into .lvq files")
     p.add_argument("images", nargs="+", metavar="IMAGE")
-    p.add_argument("-o", "--output", help="output file (one image) or directory (several); default: IMAGE with .lvq")
+    p.add_argument("-o", "--output", help="output .lvq file (one image) or directory (several, or a name ending "
+                                          "in /); default: IMAGE with .lvq")
     p.add_argument("--model", help="zoo id or checkpoint path (default: the zoo's default)")
     p.add_argument("--quantizer", choices=("scalar", "lvq", "lvqac"), help="pick the zoo model with this quantizer")
-    p.add_argument("--lambda", dest="lmbda", type=float, help="pick the zoo model with this λ")
+    p.add_argument("--lambda", dest="lmbda", type=positive_float, help="pick the zoo model with this λ")
     add_device_argument(p)
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -37,26 +39,33 @@ def resolve_model_spec(model: str | None, quantizer: str | None, lmbda: float | 
     return zoo.find_model(q, lam, base.architecture if base else None).id
 
 
-def _outputs(images: list[str], output: str | None) -> list[Path]:
+def _outputs(images: list[str], output: str | None) -> tuple[list[Path], Path | None]:
+    """The output of each image, and the directory to create (None when none is needed)."""
     if output is None:
-        return [Path(i).with_suffix(".lvq") for i in images]
+        return [Path(i).with_suffix(".lvq") for i in images], None
+    if output == "-":
+        raise InputError(STDIO_REFUSAL)
+    if len(images) == 1 and not is_dir_spec(output):
+        out = Path(output)
+        check_suffix(out, ".lvq", "compress")
+        return [out], None
     out = Path(output)
-    if len(images) == 1 and not out.is_dir():
-        return [out]
     if out.exists() and not out.is_dir():
         raise InputError(f"{output}: several images need -o to be a directory")
-    out.mkdir(parents=True, exist_ok=True)
-    return [out / (Path(i).stem + ".lvq") for i in images]
+    return [out / (Path(i).stem + ".lvq") for i in images], out
 
 
 def run(args) -> int:
-    outputs = _outputs(args.images, args.output)
-    for image, out in zip(args.images, outputs):
-        if out.exists() and not args.force:
-            raise InputError(f"{out} exists; use --force to overwrite")
-        if not Path(image).is_file():
-            raise InputError(f"{image}: no such file")
+    for image in args.images:
+        check_input(image)
+    outputs, directory = _outputs(args.images, args.output)
+    plan_outputs(args.images, outputs, args.force)
     codec = load_model(resolve_model_spec(args.model, args.quantizer, args.lmbda), args.device)
+    if directory is not None:
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise InputError(f"{directory}: cannot create the output directory ({e.strerror or e})") from None
     rows = []
     for image, out in zip(args.images, outputs):
         res = codec.compress(image)

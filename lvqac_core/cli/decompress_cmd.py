@@ -6,26 +6,43 @@ from pathlib import Path
 from ..api import decompress, load_model
 from ..errors import InputError
 from ..image_io import save_png
-from .common import add_device_argument, emit_json, read_input_bytes
+from .common import (STDIO_REFUSAL, add_device_argument, check_suffix, emit_json, is_dir_spec,
+                     plan_outputs, read_input_bytes)
 
 
 def register(sub) -> None:
     p = sub.add_parser("decompress", help="decode a .lvq file to PNG")
     p.add_argument("file", metavar="FILE.lvq")
-    p.add_argument("-o", "--output", help="output PNG (default: FILE with .png)")
-    p.add_argument("--model", help="checkpoint path, when the file's model is not in the zoo")
+    p.add_argument("-o", "--output", help="output .png, or a directory (default: FILE with .png)")
+    p.add_argument("--model", help="zoo id or checkpoint path, when the file's model is not in the zoo")
     add_device_argument(p)
     p.add_argument("--force", action="store_true", help="overwrite an existing output")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=run)
 
 
+def _output(file: str, output: str | None) -> Path:
+    if output is None:
+        return Path(file).with_suffix(".png")
+    if output == "-":
+        raise InputError(STDIO_REFUSAL)
+    if is_dir_spec(output):
+        return Path(output) / (Path(file).stem + ".png")
+    out = Path(output)
+    check_suffix(out, ".png", "decompress")
+    return out
+
+
 def run(args) -> int:
-    out = Path(args.output) if args.output else Path(args.file).with_suffix(".png")
-    if out.exists() and not args.force:
-        raise InputError(f"{out} exists; use --force to overwrite")
     data = read_input_bytes(args.file)
+    out = _output(args.file, args.output)
+    plan_outputs([args.file], [out], args.force)
     res = load_model(args.model, args.device).decompress(data) if args.model else decompress(data, args.device)
+    if out.parent != Path("") and not out.parent.exists():
+        try:
+            out.parent.mkdir(parents=True)
+        except OSError as e:
+            raise InputError(f"{out.parent}: cannot create the output directory ({e.strerror or e})") from None
     save_png(res.image, out, overwrite=args.force)
     row = {"input": args.file, "output": str(out), "model": res.header.model_id,
            "decode_seconds": res.decode_seconds, "device": res.device}

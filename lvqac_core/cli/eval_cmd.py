@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
+from .common import STDIO_REFUSAL, is_dir_spec
 
 __all__ = ["register", "run"]
 
@@ -45,10 +46,15 @@ def run(args: argparse.Namespace) -> int:
     from ..evaluation.evaluate import bd_table, evaluate_models, evaluation_report
     from ..evaluation.rdplot import plot_rd
 
+    if args.images == "-":
+        raise InputError(STDIO_REFUSAL)
     try:
         list_images(args.images)
-    except FileNotFoundError as e:
-        raise InputError(str(e)) from None
+    except (FileNotFoundError, OSError) as e:
+        raise InputError(" ".join(str(e).split())) from None
+    for option, value in (("-o", args.output), ("--plot", args.plot)):
+        if value is not None and (value == "-" or is_dir_spec(value)):
+            raise InputError(f"{option} {value}: give a file name (not '-' or a directory)")
     models = [m for group in args.model for m in group]
     names = [b.strip().lower() for b in args.baselines.split(",") if b.strip()]
     bad = [b for b in names if b not in BASELINES]
@@ -67,11 +73,14 @@ def run(args: argparse.Namespace) -> int:
         rows = bd_table(curves, anchor=args.anchor, method="pchip" if args.pchip else "cubic",
                         include_reference=False)
     report = evaluation_report(args.images, curves, rows)
-    if args.plot:
-        plot_rd(curves, args.plot, title=f"RD on {Path(args.images).name}")
-        report["plot"] = str(args.plot)
-    if args.output:
-        Path(args.output).write_text(json.dumps(report, indent=2, allow_nan=True))
+    try:
+        if args.plot:
+            plot_rd(curves, args.plot, title=f"RD on {Path(args.images).name}")
+            report["plot"] = str(args.plot)
+        if args.output:
+            Path(args.output).write_text(json.dumps(report, indent=2, allow_nan=True))
+    except OSError as e:
+        raise InputError(f"cannot write {e.filename or 'the results'}: {e.strerror or e}") from None
     if args.json:
         json.dump(report, sys.stdout, indent=2, allow_nan=True)
         sys.stdout.write("\n")

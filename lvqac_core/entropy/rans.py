@@ -1,9 +1,13 @@
-"""Thin wrappers over CompressAI's rANS coder for symbols coded with a :class:`CellTableBank`."""
+"""rANS coding of symbols with a :class:`CellTableBank`: CompressAI's C++ coder encodes, the
+bounds-checked :class:`~lvqac_core.entropy.safe_rans.SafeRansDecoder` decodes (the bytes come
+from files, which CompressAI's decoder cannot be trusted with)."""
 from __future__ import annotations
 
 import numpy as np
-from compressai.ans import RansDecoder, RansEncoder
+from compressai.ans import RansEncoder
 
+from ..errors import DesyncError
+from .safe_rans import SafeRansDecoder
 from .tables import CellTableBank
 
 __all__ = ["encode_symbols", "SymbolStreamDecoder"]
@@ -20,16 +24,19 @@ def encode_symbols(symbols: np.ndarray, indexes: np.ndarray, bank: CellTableBank
 
 
 class SymbolStreamDecoder:
-    """Decodes one rANS string in chunks, in the order it was encoded."""
+    """Decodes one rANS string in chunks, in the order it was encoded.
 
-    def __init__(self, data: bytes, bank: CellTableBank):
+    Raises :class:`~lvqac_core.errors.CorruptFile` for a string that is not a whole rANS stream
+    or that ends before the symbols asked for.
+    """
+
+    def __init__(self, data: bytes, bank: CellTableBank, what: str = "latent (y) section"):
         self._bank = bank
-        self._dec = RansDecoder()
-        self._dec.set_stream(data)
+        self._dec = SafeRansDecoder(bytes(data), what, overrun=DesyncError)
 
     def decode(self, indexes: np.ndarray) -> np.ndarray:
         if indexes.size == 0:
             return np.zeros(0, dtype=np.int32)
         local, cdfs, lengths, offsets = self._bank.subset(indexes.ravel())
-        out = self._dec.decode_stream(local, cdfs, lengths, offsets)
+        out = self._dec.decode(local, cdfs, lengths, offsets)
         return np.asarray(out, dtype=np.int32)

@@ -24,6 +24,7 @@ from compressai.entropy_models import EntropyBottleneck
 from compressai.ops import LowerBound
 
 from ..entropy import CellTableBank, SymbolStreamDecoder, encode_symbols
+from ..entropy.safe_rans import SafeRansDecoder
 from ..errors import Cancelled, CorruptFile, DesyncError
 from ..quantizers import QuantizedLatent, build_quantizer
 from ..quantizers.lvq import expand_groups
@@ -195,7 +196,12 @@ class LatticeCodecModel(nn.Module):
         progress: Progress = None,
     ) -> tuple[Tensor, LatentMaps]:
         dev = self._device()
-        z_hat = self.entropy_bottleneck.decompress([sections.get("z", b"")], tuple(hyper_hw)).to(dev)
+        latent_hw, hyper_hw = tuple(latent_hw), tuple(hyper_hw)
+        if latent_hw != (4 * hyper_hw[0], 4 * hyper_hw[1]):
+            raise CorruptFile(f"corrupt .lvq file: latent grid {latent_hw[0]}x{latent_hw[1]} is not four "
+                              f"times the hyper-latent grid {hyper_hw[0]}x{hyper_hw[1]} (padded size not a "
+                              f"multiple of 64)")
+        z_hat = self._decode_z(sections.get("z", b""), hyper_hw).to(dev)
         selection = None
         if self.quantizer.uses_selection:
             G = self.quantizer.num_groups()
@@ -215,6 +221,19 @@ class LatticeCodecModel(nn.Module):
         _, z_lik = self.entropy_bottleneck(z_hat)  # eval mode: ẑ is already on its grid
         maps = self._maps(st, a_val, z_lik)
         return self.g_s(st.y_hat).clamp_(0, 1), maps
+
+    def _decode_z(self, string: bytes, hyper_hw: tuple[int, int]) -> Tensor:
+        """``entropy_bottleneck.decompress`` with the bounds-checked decoder (same result)."""
+        eb = self.entropy_bottleneck
+        channels = eb._quantized_cdf.size(0)
+        h, w = hyper_hw
+        decoder = SafeRansDecoder(bytes(string), "hyper-latent (z) section")
+        indexes = np.repeat(np.arange(channels, dtype=np.int32), h * w).tolist()
+        values = decoder.decode(indexes, eb._quantized_cdf.tolist(), eb._cdf_length.reshape(-1).int().tolist(),
+                                eb._offset.reshape(-1).int().tolist())
+        symbols = torch.tensor(values, dtype=torch.int32).reshape(1, channels, h, w)
+        medians = eb._get_medians().detach().reshape(1, channels, 1, 1)
+        return symbols.to(medians.device).type_as(medians) + medians
 
     def _device(self) -> torch.device:
         return next(self.parameters()).device

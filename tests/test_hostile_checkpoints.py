@@ -1,0 +1,147 @@
+"""Broken, foreign and unsafe checkpoints given with --model: one line, exit 2, nothing run,
+nothing huge allocated; corrupt manifests: one line."""
+from __future__ import annotations
+
+import io
+import json
+import os
+
+import pytest
+import torch
+
+from hostile_common import make_zoo, one_line_error
+from lvqac_testing import tiny_model
+from lvqac_core import api
+from lvqac_core.checkpoint import FORMAT, checkpoint_bytes, load_checkpoint
+from lvqac_core.cli import main
+from lvqac_core.errors import ModelNotFoundError
+
+MARKER = "lvqac-hostile-pickle-ran"
+
+
+class _Evil:
+    def __reduce__(self):
+        return (os.system, (f"touch {MARKER}",))
+
+
+def _payload() -> dict:
+    return torch.load(io.BytesIO(checkpoint_bytes(tiny_model("minnen2018-mean", "scalar"))), weights_only=True)
+
+
+def _variants() -> dict:
+    good = _payload()
+    out = {}
+
+    def variant(name, **changes):
+        p = {**good, **changes}
+        out[name] = p
+
+    cfg = good["config"]
+    variant("missing config", config=None)
+    variant("unknown architecture", config={**cfg, "architecture": "resnet50"})
+    variant("string N", config={**cfg, "N": "48"})
+    variant("huge N", config={**cfg, "N": 10 ** 6})
+    variant("huge M", config={**cfg, "M": 2 ** 40})
+    variant("float M", config={**cfg, "M": 24.0})
+    variant("bad group", config={**cfg, "group_size": 7})
+    variant("bad lambda", config={**cfg, "lmbda": float("nan")})
+    variant("unknown option", config={**cfg, "quantizer_options": {"bogus": 1}})
+    variant("not a state dict", state_dict=[1, 2, 3])
+    variant("non-tensor entry", state_dict={**good["state_dict"], "g_a.0.weight": 3})
+    first = next(iter(good["state_dict"]))
+    variant("wrong shape", state_dict={**good["state_dict"], first: torch.zeros(2, 2)})
+    variant("missing weight", state_dict={k: v for k, v in good["state_dict"].items() if k != first})
+    variant("extra weight", state_dict={**good["state_dict"], "extra.weight": torch.zeros(1)})
+    variant("nan weight", state_dict={**good["state_dict"], first: torch.full_like(good["state_dict"][first],
+                                                                                   float("nan"))})
+    variant("foreign format", format="something-else/1")
+    return out
+
+
+VARIANTS = _variants()
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_broken_checkpoints_are_one_line_refusals(tmp_path, capsys, name) -> None:
+    path = tmp_path / "broken.pt"
+    torch.save(VARIANTS[name], path)
+    with pytest.raises(ModelNotFoundError) as info:
+        load_checkpoint(path)
+    assert "\n" not in str(info.value)
+    img = tmp_path / "x.png"
+    from PIL import Image
+    Image.new("RGB", (8, 8)).save(img)
+    api._CACHE.clear()
+    assert main(["compress", str(img), "--model", str(path)]) == 2
+    one_line_error(capsys.readouterr().err)
+    assert not (tmp_path / "x.lvq").exists()
+
+
+def test_unsafe_pickle_is_refused_without_torch_advice(tmp_path, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "evil.pt"
+    torch.save({"format": FORMAT, "config": {"architecture": "minnen2018-mean"}, "state_dict": _Evil()}, path)
+    (tmp_path / MARKER).unlink(missing_ok=True)
+    api._CACHE.clear()
+    assert main(["decompress", str(tmp_path / "nothing.lvq"), "--model", str(path)]) == 2  # input first
+    capsys.readouterr()
+    (tmp_path / "a.lvq").write_bytes(b"\x8bLVQ\r\n\x1a\n")
+    for argv in (["compress", str(path.with_name("a.png")), "--model", str(path)],
+                 ["decompress", str(tmp_path / "a.lvq"), "--model", str(path)]):
+        from PIL import Image
+        Image.new("RGB", (8, 8)).save(tmp_path / "a.png")
+        assert main(argv) == 2
+    with pytest.raises(ModelNotFoundError) as info:
+        load_checkpoint(path)
+    msg = str(info.value)
+    assert "weights_only" not in msg and "\n" not in msg and "refused" in msg
+    assert not (tmp_path / MARKER).exists()
+
+
+@pytest.mark.parametrize("content", [b"", b"garbage" * 100, b"PK\x03\x04" + b"\x00" * 50])
+def test_non_checkpoints(tmp_path, content) -> None:
+    path = tmp_path / "junk.pt"
+    path.write_bytes(content)
+    with pytest.raises(ModelNotFoundError) as info:
+        load_checkpoint(path)
+    assert "\n" not in str(info.value)
+    for special in (tmp_path, "/dev/null"):
+        with pytest.raises(ModelNotFoundError, match="not a regular file"):
+            load_checkpoint(special)
+
+
+MANIFESTS = {
+    "not json": "{",
+    "a list": "[]",
+    "no models list": json.dumps({"format": "lvqac-zoo/1", "models": {"a": 1}}),
+    "entry not an object": json.dumps({"format": "lvqac-zoo/1", "models": [3]}),
+    "missing sha256": None,
+    "N a string": None,
+    "file outside": None,
+    "bad default": None,
+}
+
+
+@pytest.mark.parametrize("name", sorted(MANIFESTS))
+def test_corrupt_manifests_are_one_line_errors(tmp_path, capsys, monkeypatch, name) -> None:
+    zoo = tmp_path / "zoo"
+    manifest = make_zoo(zoo, tiny_model("minnen2018-mean", "scalar"), "tiny")
+    entry = manifest["models"][0]
+    text = MANIFESTS[name]
+    if text is None:
+        if name == "missing sha256":
+            del entry["sha256"]
+        elif name == "N a string":
+            entry["N"] = "16"
+        elif name == "file outside":
+            entry["file"] = "../../etc/passwd"
+        else:
+            manifest["default"] = 7
+        text = json.dumps(manifest)
+    (zoo / "manifest.json").write_text(text)
+    monkeypatch.setenv("LVQAC_ZOO_DIR", str(zoo))
+    api._CACHE.clear()
+    for argv in (["models"], ["compress", str(tmp_path / "missing.png")]):
+        assert main(argv) == 2
+        line = one_line_error(capsys.readouterr().err)
+        assert "manifest" in line or "missing.png" in line
