@@ -166,3 +166,28 @@ def test_bf16_and_fp32_rate_terms_agree():
         bits[name] = {k: float(v.detach()) for k, v in out.bits.items()}
     for k in ("y", "z"):
         assert bits["bf16"][k] == pytest.approx(bits["fp32"][k], rel=0.01), (k, bits)
+
+
+def test_train_cli_records_the_choices_and_refuses_wrong_ones(tmp_path, capsys):
+    import json
+
+    from PIL import Image
+
+    from lvqac_core.cli import main
+
+    data = tmp_path / "data"
+    data.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(data / f"{i}.png")
+    common = ["train", "--data", str(data), "-N", "16", "-M", "16", "--crop", "64", "--batch-size", "1",
+              "--steps", "1", "--device", "cpu", "--no-progress", "--json", "--checkpoint-minutes", "0"]
+    assert main(common + ["--out", str(tmp_path / "a"), "--quantizer", "lvqac", "--train-mode", "hard-relax",
+                          "--rate-proxy", "hard", "--compander", "exp", "--precision", "fp32"]) == 0
+    ckpt = json.loads(capsys.readouterr().out)["checkpoint"]
+    payload = torch.load(ckpt, weights_only=True)
+    opts = payload["config"]["quantizer_options"]
+    assert opts == {"rate_proxy": "hard", "train_mode": "hard-relax", "compander": "exp"}
+    assert payload["extra"]["precision"] == "fp32" and payload["extra"]["train_mode"] == "hard-relax"
+    assert main(common + ["--out", str(tmp_path / "b"), "--quantizer", "lvq", "--train-mode", "noise"]) == 2
+    assert "does not apply to the lvq quantizer" in capsys.readouterr().err
