@@ -43,6 +43,8 @@ VARIANTS = {
     "lvq-hard-relax": ("lvq", ["--train-mode", "hard-relax"]),
     "lvqac-exp": ("lvqac", ["--train-mode", "hard-ste", "--compander", "exp"]),
     "lvqac-alaw": ("lvqac", ["--train-mode", "hard-ste", "--compander", "alaw"]),
+    "lvq-hard-ste-ratehard": ("lvq", ["--train-mode", "hard-ste", "--rate-proxy", "hard"]),
+    "lvqac-exp-ratehard": ("lvqac", ["--train-mode", "hard-ste", "--compander", "exp", "--rate-proxy", "hard"]),
     "lvq-hard-ste-fp32": ("lvq", ["--train-mode", "hard-ste", "--precision", "fp32"]),  # vs bf16, same seed
 }
 DEFAULT = ["scalar-ste", "lvq-relaxed", "lvq-hard-ste", "lvq-hard-relax", "lvqac-exp", "lvqac-alaw"]

@@ -191,3 +191,32 @@ def test_train_cli_records_the_choices_and_refuses_wrong_ones(tmp_path, capsys):
     assert payload["extra"]["precision"] == "fp32" and payload["extra"]["train_mode"] == "hard-relax"
     assert main(common + ["--out", str(tmp_path / "b"), "--quantizer", "lvq", "--train-mode", "noise"]) == 2
     assert "does not apply to the lvq quantizer" in capsys.readouterr().err
+
+
+def test_init_from_another_compander_keeps_the_new_head_at_the_identity(tmp_path):
+    from lvqac_core.checkpoint import save_checkpoint
+    from lvqac_core.training.trainer import load_init_weights
+
+    torch.manual_seed(8)
+    old = build_model(ModelConfig("minnen2018-ckbd", "lvqac", N=16, M=16))  # no compander: the A-law
+    assert old.quantizer.compander == "alaw"
+    save_checkpoint(old, tmp_path / "alaw.pt", half=False)
+    new = build_model(ModelConfig("minnen2018-ckbd", "lvqac", N=16, M=16, quantizer_options={"compander": "exp"}))
+    info = load_init_weights(new, tmp_path / "alaw.pt")
+    assert "a_head.net.2.bias" in info["new"] and float(new.a_head.net[2].bias) == 0.0
+    assert torch.equal(new.g_a[0].weight, old.g_a[0].weight)
+    same = build_model(ModelConfig("minnen2018-ckbd", "lvqac", N=16, M=16))
+    load_init_weights(same, tmp_path / "alaw.pt")
+    assert float(same.a_head.net[2].bias) == float(old.a_head.net[2].bias) == -4.0
+
+
+def test_soft_round_limits():
+    from lvqac_core.quantizers.lvqac import soft_round
+
+    u = torch.linspace(-3.2, 3.2, 641, dtype=torch.float64)
+    off_half = (u - torch.floor(u) - 0.5).abs() > 0.05
+    assert torch.allclose(soft_round(u, 200.0)[off_half], torch.round(u)[off_half], atol=1e-6)
+    assert torch.allclose(soft_round(u, 1e-4), u, atol=1e-6)  # α → 0: the identity (straight-through limit)
+    s = soft_round(u, 16.0)
+    assert torch.all(s[1:] >= s[:-1])  # monotone and continuous across cell edges
+    assert float((s[1:] - s[:-1]).max()) < 0.6
