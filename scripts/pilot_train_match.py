@@ -134,6 +134,35 @@ def last_log(run: Path) -> dict:
             "train_seconds": float(rows[-1]["seconds"])}
 
 
+def print_table(results: dict[str, dict], slope: float, lmbda: float) -> None:
+    ref = results.get("scalar-ste", results[f"shipped:{BASE.stem}"])
+    print(f"local scalar slope {slope:.3f} dB per ln(bpp) (shipped scalar λ 0.0032 / 0.015 on the same images)")
+    print(f"{'run':<40} {'bpp':>6} {'PSNR':>6} {'RD loss':>8} {'ΔR@PSNR':>8} {'train loss':>10} {'A <1 / =1 / >1':>18}")
+    for name, r in results.items():
+        r["rd_loss"] = lmbda * 255.0 ** 2 * r["mse"] + r["bpp"]
+        r["delta_rate_vs_scalar_ste"] = math.exp(math.log(r["bpp"]) - math.log(ref["bpp"])
+                                                 - (r["psnr"] - ref["psnr"]) / slope) - 1
+        astr = ""
+        if "a" in r:
+            astr = f"{100 * r['a']['below_1']:.0f}/{100 * r['a']['identity']:.0f}/{100 * r['a']['above_1']:.0f} %"
+        tl = f"{r['train_loss_last200']:.4f}" if "train_loss_last200" in r else "-"
+        print(f"{name:<40} {r['bpp']:>6.4f} {r['psnr']:>6.2f} {r['rd_loss']:>8.4f} "
+              f"{100 * r['delta_rate_vs_scalar_ste']:>+7.1f}% {tl:>10} {astr:>18}")
+
+
+def merge(paths: list[Path], lmbda: float) -> None:
+    """One table from several pilot.json files (evaluation is deterministic: same model, same bytes)."""
+    results: dict[str, dict] = {}
+    slope = None
+    for p in paths:
+        d = json.loads(Path(p).read_text())
+        slope = slope if slope is not None else d["slope"]
+        for name, r in d["results"].items():
+            results.setdefault(name, r)
+    print(f"merged from {', '.join(str(p) for p in paths)}")
+    print_table(results, float(slope), lmbda)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=400)
@@ -148,7 +177,11 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "runs" / "pilot")
     ap.add_argument("--variants", nargs="+", default=DEFAULT, choices=sorted(VARIANTS))
     ap.add_argument("--eval-only", action="store_true")
+    ap.add_argument("--merge", type=Path, nargs="+", help="only print one table from these pilot.json files")
     a = ap.parse_args()
+    if a.merge:
+        merge(a.merge, a.lmbda)
+        return
     import torch
 
     torch.set_num_threads(1)
@@ -163,21 +196,9 @@ def main() -> None:
         results[n] = evaluate(a.out / n / "model.pt", images, a.out / "_files" / n) | last_log(a.out / n)
     lo, hi = (results[f"shipped:{p.stem}"] for p in SLOPE_MODELS)
     slope = (hi["psnr"] - lo["psnr"]) / (math.log(hi["bpp"]) - math.log(lo["bpp"]))
-    ref = results.get("scalar-ste", results[f"shipped:{BASE.stem}"])
     print(f"pilot: {a.steps} steps from {BASE.name}, λ {a.lmbda}, lr {a.lr}, seed {a.seed}, batch 8 of 128², "
           f"1 thread; Kodak {images[0].stem}…{images[-1].stem} ({len(images)} images), real .lvq files")
-    print(f"local scalar slope {slope:.3f} dB per ln(bpp) (shipped scalar λ 0.0032 / 0.015 on the same images)")
-    print(f"{'run':<40} {'bpp':>6} {'PSNR':>6} {'RD loss':>8} {'ΔR@PSNR':>8} {'train loss':>10} {'A <1 / =1 / >1':>18}")
-    for name, r in results.items():
-        r["rd_loss"] = a.lmbda * 255.0 ** 2 * r["mse"] + r["bpp"]
-        r["delta_rate_vs_scalar_ste"] = math.exp(math.log(r["bpp"]) - math.log(ref["bpp"])
-                                                 - (r["psnr"] - ref["psnr"]) / slope) - 1
-        astr = ""
-        if "a" in r:
-            astr = f"{100 * r['a']['below_1']:.0f}/{100 * r['a']['identity']:.0f}/{100 * r['a']['above_1']:.0f} %"
-        tl = f"{r['train_loss_last200']:.4f}" if "train_loss_last200" in r else "-"
-        print(f"{name:<40} {r['bpp']:>6.4f} {r['psnr']:>6.2f} {r['rd_loss']:>8.4f} "
-              f"{100 * r['delta_rate_vs_scalar_ste']:>+7.1f}% {tl:>10} {astr:>18}")
+    print_table(results, slope, a.lmbda)
     (a.out / "pilot.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(a).items()}, "slope": slope,
                                                   "results": results}, indent=2))
     print(f"→ {a.out / 'pilot.json'}")
