@@ -30,7 +30,7 @@ from lvqac_core.image_io import load_image  # noqa: E402
 def codecs(checkpoints: list[str]):
     if checkpoints:
         for c in checkpoints:
-            yield c, Codec.from_model(load_checkpoint(c), model_id=Path(c).parent.name)
+            yield f"{Path(c).parent.name}/{Path(c).name}", Codec.from_model(load_checkpoint(c), model_id=Path(c).parent.name)
         return
     for e in zoo.list_models():
         if e.quantizer == "lvqac":
