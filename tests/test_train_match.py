@@ -182,13 +182,24 @@ def test_train_cli_records_the_choices_and_refuses_wrong_ones(tmp_path, capsys):
         Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(data / f"{i}.png")
     common = ["train", "--data", str(data), "-N", "16", "-M", "16", "--crop", "64", "--batch-size", "1",
               "--steps", "1", "--device", "cpu", "--no-progress", "--json", "--checkpoint-minutes", "0"]
-    assert main(common + ["--out", str(tmp_path / "a"), "--quantizer", "lvqac", "--train-mode", "hard-relax",
-                          "--rate-proxy", "hard", "--compander", "exp", "--precision", "fp32"]) == 0
+    assert main(common + ["--out", str(tmp_path / "a"), "--quantizer", "lvq", "--train-mode", "hard-relax",
+                          "--rate-proxy", "hard", "--precision", "fp32"]) == 0
     ckpt = json.loads(capsys.readouterr().out)["checkpoint"]
     payload = torch.load(ckpt, weights_only=True)
-    opts = payload["config"]["quantizer_options"]
-    assert opts == {"rate_proxy": "hard", "train_mode": "hard-relax", "compander": "exp"}
+    assert payload["config"]["quantizer_options"] == {"rate_proxy": "hard", "train_mode": "hard-relax"}
     assert payload["extra"]["precision"] == "fp32" and payload["extra"]["train_mode"] == "hard-relax"
+    # the compander goes into the LVQAC model's config (no training needed to check it)
+    import argparse
+
+    from lvqac_core.cli.train_cmd import add_arguments, config_from_args
+
+    ap = argparse.ArgumentParser()
+    add_arguments(ap)
+    for extra, comp in (([], "exp"), (["--compander", "alaw"], "alaw")):
+        cfg = config_from_args(ap.parse_args(["--data", str(data), "--out", str(tmp_path / "c"),
+                                              "--quantizer", "lvqac", *extra]))
+        assert cfg.model_config().quantizer_options == {"rate_proxy": "noise", "compander": comp}
+        assert build_model(cfg.model_config()).quantizer.compander == comp
     assert main(common + ["--out", str(tmp_path / "b"), "--quantizer", "lvq", "--train-mode", "noise"]) == 2
     assert "does not apply to the lvq quantizer" in capsys.readouterr().err
 
