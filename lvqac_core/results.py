@@ -41,7 +41,8 @@ class InspectionMaps:
     Attributes:
         selection: codebook index per position (uint8, 0 = Z^n, 1 = Z^n + 1/2), shape (G, h, w)
             with G channel groups (G = 1 for the paper's g = M); None for the scalar quantizer.
-        a_law: per-position A-law parameter A >= 1 (float32, (h, w)); None unless LVQAC.
+        a_law: per-position companding parameter A (float32, (h, w)); A = 1 is the identity. A-law
+            models have A >= 1, exponential-compander models A in [1/16, 16]. None unless LVQAC.
         bits: estimated bits spent at each position, latents + selection (float32, (h, w)).
         stride: image pixels per latent position along each axis (16).
     """

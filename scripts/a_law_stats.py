@@ -1,10 +1,15 @@
-"""How much the zoo's LVQAC models actually compand: per model, the share of latent positions whose
-coded A-law parameter is above 1 and the largest A, over a folder of images (default: Kodak).
+"""How much LVQAC models actually compand: per model, the compander, the share of latent positions
+whose coded A is below / at / above the identity (A = 1), and the smallest and largest A, over a
+folder of images (default: Kodak). A-law models have A >= 1; exponential-compander models
+(``compander: exp``) have A in [1/a_max, a_max], A < 1 being a dead zone.
 
-    .venv/bin/python scripts/a_law_stats.py [IMAGES]
+    .venv/bin/python scripts/a_law_stats.py [IMAGES] [--checkpoints CKPT ...] [--limit K]
+
+Without ``--checkpoints``: every LVQAC model of the zoo.
 """
 from __future__ import annotations
 
+import argparse
 import sys
 import warnings
 from pathlib import Path
@@ -16,24 +21,44 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lvqac_core import zoo  # noqa: E402
-from lvqac_core.api import load_model  # noqa: E402
+from lvqac_core.api import Codec, load_model  # noqa: E402
+from lvqac_core.checkpoint import load_checkpoint  # noqa: E402
 from lvqac_core.evaluation.common import list_images  # noqa: E402
 from lvqac_core.image_io import load_image  # noqa: E402
 
 
-def main() -> None:
-    images = list_images(sys.argv[1] if len(sys.argv) > 1 else ROOT.parent / "shared" / "data" / "kodak")
-    rgbs = [load_image(p).rgb for p in images]
-    print(f"{len(rgbs)} images; A per latent position as coded (snapped to the model's levels)")
-    print(f"{'model':<32} {'positions':>9} {'A > 1':>8} {'max A':>7}")
+def codecs(checkpoints: list[str]):
+    if checkpoints:
+        for c in checkpoints:
+            yield f"{Path(c).parent.name}/{Path(c).name}", Codec.from_model(load_checkpoint(c), model_id=Path(c).parent.name)
+        return
     for e in zoo.list_models():
-        if e.quantizer != "lvqac":
+        if e.quantizer == "lvqac":
+            yield e.id, load_model(e.id, "cpu")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("images", nargs="?", default=str(ROOT.parent / "shared" / "data" / "kodak"))
+    ap.add_argument("--checkpoints", nargs="+", default=[], help="checkpoint files instead of the zoo")
+    ap.add_argument("--limit", type=int, default=0, help="use only the first K images")
+    a = ap.parse_args()
+    images = list_images(a.images)
+    if a.limit:
+        images = images[: a.limit]
+    rgbs = [load_image(p).rgb for p in images]
+    print(f"{len(rgbs)} images; A per latent position as coded (snapped to the model's levels; A = 1: identity)")
+    print(f"{'model':<36} {'compander':>9} {'positions':>9} {'A < 1':>7} {'A = 1':>7} {'A > 1':>7} {'min A':>7} {'max A':>7}")
+    for name, codec in codecs(a.checkpoints):
+        q = codec.model.quantizer
+        if not q.companded:
+            print(f"{name:<36} {'none':>9}  (not an LVQAC model)")
             continue
-        codec = load_model(e.id, "cpu")
-        maps = [codec.compress(rgb).maps.a_law for rgb in rgbs]
-        total = sum(a.size for a in maps)
-        above = sum(int((a > 1.0).sum()) for a in maps)
-        print(f"{e.id:<32} {total:>9} {100 * above / total:>7.1f}% {max(float(a.max()) for a in maps):>7.2f}")
+        a_all = np.concatenate([codec.compress(rgb).maps.a_law.ravel() for rgb in rgbs])
+        below, above = float((a_all < 1 - 1e-6).mean()), float((a_all > 1 + 1e-6).mean())
+        ident = 1.0 - below - above
+        print(f"{str(name)[-36:]:<36} {q.compander:>9} {a_all.size:>9} {100 * below:>6.1f}% {100 * ident:>6.1f}% "
+              f"{100 * above:>6.1f}% {a_all.min():>7.3f} {a_all.max():>7.3f}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,9 @@
 #
 # Environment: DATA (default ../shared/data/train), ARCH (minnen2018-ckbd), N (48), M (64),
 # CROP (128), BATCH (8), LR (1e-4), THREADS (1), JOBS (1 = one model at a time; 2 uses both cores),
-# DEVICE (auto), PYTHON (.venv/bin/python), LAMBDAS, QUANTIZERS (space-separated overrides).
+# DEVICE (auto), PYTHON (.venv/bin/python), LAMBDAS, QUANTIZERS (space-separated overrides;
+# "scalar-noise" = the scalar quantizer trained with additive uniform noise, the classic baseline),
+# EXTRA (more `lvqac train` arguments for every model, e.g. "--compander alaw --rate-proxy hard").
 # The learning rate drops ×0.1 at 80 % of STEPS; τ anneals 0.5 → 0.05 over STEPS (lattices).
 # Re-running skips models whose model.pt exists and resumes interrupted ones (--resume).
 set -euo pipefail
@@ -41,8 +43,11 @@ one() {
   if [ -f "$out/model.pt" ]; then echo "skip $out (done)"; return 0; fi
   mkdir -p "$out"
   echo "$(date +%T) start $out"
+  local qargs=(--quantizer "$q")
+  [ "$q" = scalar-noise ] && qargs=(--quantizer scalar --train-mode noise)
+  # shellcheck disable=SC2086
   OMP_NUM_THREADS=$THREADS "$PYTHON" -m lvqac_core.training --data "$DATA" --out "$out" --resume \
-    --init "$BASE" --architecture "$ARCH" -N "$N" -M "$M" --quantizer "$q" --lambda "$l" \
+    --init "$BASE" --architecture "$ARCH" -N "$N" -M "$M" "${qargs[@]}" --lambda "$l" ${EXTRA:-} \
     --steps "$STEPS" --decay-step "$DECAY" --lr "$LR" --crop "$CROP" --batch-size "$BATCH" \
     --threads "$THREADS" --device "$DEVICE" --checkpoint-minutes 5 --log-every 25 --no-progress --json \
     > "$out/stdout.txt" 2> "$out/stderr.txt" || { echo "FAILED $out (see $out/stderr.txt)" >&2; return 1; }

@@ -34,8 +34,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     p.add_argument("--workers", type=int, default=0, help="data-loader worker processes")
     p.add_argument("--log-every", type=int, default=10)
-    p.add_argument("--amp", action="store_true",
-                   help="bf16 autocast on CUDA (off by default: likelihoods lose precision in bf16; ignored on CPU)")
+    p.add_argument("--train-mode", default="",
+                   help="distortion path in training: scalar ste|noise (default ste; noise = the classic "
+                        "additive-uniform baseline), lattice hard-ste|hard-relax|relaxed (default hard-ste)")
+    p.add_argument("--rate-proxy", default="noise", choices=["noise", "hard"],
+                   help="rate term in training: additive-noise cell (default) or the hard value's cell")
+    p.add_argument("--compander", default="exp", choices=["exp", "alaw"],
+                   help="LVQAC companding: exp (A in [1/16, 16], learnable both ways; default) or the paper's alaw (A >= 1)")
+    p.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"],
+                   help="auto: bf16 autocast where the CPU/GPU has native bf16 (entropy model stays fp32), else fp32")
+    p.add_argument("--channels-last", default="auto", choices=["auto", "on", "off"],
+                   help="channels_last memory format (auto: with bf16 or CUDA)")
+    p.add_argument("--amp", action="store_true", help="same as --precision bf16")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
@@ -57,7 +67,8 @@ def config_from_args(args: argparse.Namespace):
         decay_step=args.decay_step, tau_start=args.tau_start, tau_end=args.tau_end, init=args.init,
         seed=args.seed, device=args.device, threads=args.threads, workers=args.workers,
         checkpoint_minutes=args.checkpoint_minutes, max_minutes=args.max_minutes, log_every=args.log_every,
-        amp=args.amp, progress=not args.no_progress,
+        amp=args.amp, precision=args.precision, channels_last=args.channels_last, train_mode=args.train_mode,
+        rate_proxy=args.rate_proxy, compander=args.compander, progress=not args.no_progress,
     )
 
 

@@ -99,18 +99,14 @@ class _float64_domain:
     def from_u(self, u: torch.Tensor, a: torch.Tensor | None) -> torch.Tensor:
         if not self.q.companded:
             return u
-        from ..quantizers.companding import alaw_expand
-
         v = float(self.q.v.detach().double())  # type: ignore[attr-defined]
-        return v * alaw_expand(u / v, a, self.q.tail)  # type: ignore[attr-defined]
+        return v * self.q.expand(u / v, a)  # type: ignore[attr-defined]
 
     def to_u(self, r: torch.Tensor, a: torch.Tensor | None) -> torch.Tensor:
         if not self.q.companded:
             return r
-        from ..quantizers.companding import alaw_compress
-
         v = float(self.q.v.detach().double())  # type: ignore[attr-defined]
-        return v * alaw_compress(r / v, a, self.q.tail)  # type: ignore[attr-defined]
+        return v * self.q.compress(r / v, a)  # type: ignore[attr-defined]
 
 
 def _table(dom: _float64_domain, sigma: float, a: torch.Tensor | None, k: int) -> tuple[list[int], int]:

@@ -88,42 +88,51 @@ class LatticeCodecModel(nn.Module):
         self.context = build_context(config.spec.context, M)
         self.entropy_parameters = entropy_parameters_net(config.spec.context, M)
         self.quantizer = build_quantizer(config.quantizer, M, config.effective_group_size, **config.quantizer_options)
-        self.a_head = _AHead(2 * M) if self.quantizer.companded else None
+        self.a_head = (_AHead(2 * M, self.quantizer.compander, self.quantizer.a_max)  # type: ignore[attr-defined]
+                       if self.quantizer.companded else None)
         self.lower_bound_scale = LowerBound(0.11)
         self._bank: Optional[CellTableBank] = None
 
     # ---------------------------------------------------------------- training --------
     def forward(self, x: Tensor) -> ForwardOutput:
+        """Training/evaluation pass. Under autocast (bf16) only the transforms g_a, h_a, h_s, g_s run
+        in low precision: the entropy bottleneck, the entropy parameters and context, the A map, the
+        quantizer and every likelihood run in fp32 (bf16 CDF differences are too coarse)."""
         y = self.g_a(x)
         z = self.h_a(y)
-        z_hat, z_lik = self.entropy_bottleneck(z)
+        with _fp32(x):
+            z_hat, z_lik = self.entropy_bottleneck(z.float())
         hyper = self.h_s(z_hat)
-        a = self._a_map(hyper)
-        kind = self.config.spec.context
-        if kind == "none":
-            mu, sigma = self._split(hyper)
-            y_hat, lik = self._relaxed(y, mu, sigma, a)
-        elif kind == "checkerboard":
-            anchors = anchor_mask(*y.shape[-2:], device=y.device)
-            mu_a, sig_a = self._split(self.entropy_parameters(torch.cat([hyper, torch.zeros_like(hyper)], 1)))
-            y_hat_a, lik_a = self._relaxed(y, mu_a, sig_a, a)
-            ctx = self.context(y_hat_a * anchors)
-            mu_n, sig_n = self._split(self.entropy_parameters(torch.cat([hyper, ctx], 1)))
-            y_hat_n, lik_n = self._relaxed(y, mu_n, sig_n, a)
-            y_hat = torch.where(anchors, y_hat_a, y_hat_n)
-            lik = torch.where(anchors, lik_a, lik_n)
-        else:
-            y_ctx = y + torch.empty_like(y).uniform_(-0.5, 0.5) if self.training else torch.round(y)
-            mu, sigma = self._split(self.entropy_parameters(torch.cat([hyper, self.context(y_ctx)], 1)))
-            y_hat, lik = self._relaxed(y, mu, sigma, a)
+        with _fp32(x):
+            y, hyper = y.float(), hyper.float()
+            a = self._a_map(hyper)
+            kind = self.config.spec.context
+            if kind == "none":
+                mu, sigma = self._split(hyper)
+                y_hat, lik = self._relaxed(y, mu, sigma, a)
+            elif kind == "checkerboard":
+                anchors = anchor_mask(*y.shape[-2:], device=y.device)
+                mu_a, sig_a = self._split(self.entropy_parameters(torch.cat([hyper, torch.zeros_like(hyper)], 1)))
+                y_hat_a, lik_a = self._relaxed(y, mu_a, sig_a, a)
+                # the context sees the anchors as the distortion path quantized them: exact lattice
+                # points with a hard training mode, as at inference
+                ctx = self.context(y_hat_a * anchors)
+                mu_n, sig_n = self._split(self.entropy_parameters(torch.cat([hyper, ctx], 1)))
+                y_hat_n, lik_n = self._relaxed(y, mu_n, sig_n, a)
+                y_hat = torch.where(anchors, y_hat_a, y_hat_n)
+                lik = torch.where(anchors, lik_a, lik_n)
+            else:
+                y_ctx = y + torch.empty_like(y).uniform_(-0.5, 0.5) if self.training else torch.round(y)
+                mu, sigma = self._split(self.entropy_parameters(torch.cat([hyper, self.context(y_ctx)], 1)))
+                y_hat, lik = self._relaxed(y, mu, sigma, a)
+            b, _, h, w = y.shape
+            bits = {
+                "y": -torch.log2(lik).sum(),
+                "z": -torch.log2(z_lik).sum(),
+            }
+            if self.quantizer.uses_selection:
+                bits["selection"] = torch.tensor(float(b * h * w * self.quantizer.num_groups()), device=x.device)
         x_hat = self.g_s(y_hat)
-        b, _, h, w = y.shape
-        bits = {
-            "y": -torch.log2(lik).sum(),
-            "z": -torch.log2(z_lik).sum(),
-        }
-        if self.quantizer.uses_selection:
-            bits["selection"] = torch.tensor(float(b * h * w * self.quantizer.num_groups()), device=x.device)
         return ForwardOutput(x_hat=x_hat, bits=bits)
 
     def _relaxed(self, y: Tensor, mu: Tensor, sigma: Tensor, a: Optional[Tensor]) -> tuple[Tensor, Tensor]:
@@ -145,6 +154,8 @@ class LatticeCodecModel(nn.Module):
         a = self.a_head(hyper)
         if not self.training:
             a = self.quantizer.snap(a)[1]  # type: ignore[attr-defined]
+        elif self.a_head.mode == "exp":  # train on the coder's levels, straight-through to the head
+            a = self.quantizer.snap(a.detach())[1] + (a - a.detach())  # type: ignore[attr-defined]
         return a
 
     def aux_loss(self) -> Tensor:
@@ -341,19 +352,34 @@ class LatticeCodecModel(nn.Module):
 
 
 class _AHead(nn.Module):
-    """Predicts the per-position A-law parameter from the hyperprior features: A = 1 + softplus."""
+    """Predicts the per-position companding parameter A from the hyperprior features.
 
-    def __init__(self, in_channels: int, hidden: int = 64):
+    ``"alaw"``: A = 1 + softplus(h), initialised at A ≈ 1.02 (A ≥ 1; ∂loss/∂A = 0 at A = 1).
+    ``"exp"``: A = exp(ln(a_max)·tanh(h)) ∈ (1/a_max, a_max), initialised at exactly A = 1 (h = 0),
+    where ∂A/∂h = ln a_max ≠ 0: both directions are reachable and the identity is not stationary.
+    """
+
+    def __init__(self, in_channels: int, mode: str = "alaw", a_max: float = 64.0, hidden: int = 64):
         super().__init__()
+        self.mode = mode
+        self.log_a_max = math.log(a_max)
         self.net = nn.Sequential(
             nn.Conv2d(in_channels, hidden, 3, padding=1), nn.LeakyReLU(inplace=True),
             nn.Conv2d(hidden, 1, 3, padding=1),
         )
         nn.init.zeros_(self.net[-1].weight)
-        nn.init.constant_(self.net[-1].bias, -4.0)  # A ≈ 1.02: training starts as plain LVQ
+        # alaw: A ≈ 1.02, training starts as plain LVQ; exp: A = 1 exactly
+        nn.init.constant_(self.net[-1].bias, -4.0 if mode == "alaw" else 0.0)
 
     def forward(self, hyper: Tensor) -> Tensor:
-        return 1.0 + F.softplus(self.net(hyper))
+        if self.mode == "alaw":
+            return 1.0 + F.softplus(self.net(hyper))
+        return torch.exp(self.log_a_max * torch.tanh(self.net(hyper)))
+
+
+def _fp32(x: Tensor):
+    """Autocast off: the enclosed entropy-model code runs in fp32 (a no-op without autocast)."""
+    return torch.autocast(device_type=x.device.type, enabled=False)
 
 
 def _positions(mask: Tensor) -> tuple[Tensor, Tensor]:

@@ -34,7 +34,8 @@ class ModelConfig:
     """Everything needed to rebuild a model; stored in every checkpoint.
 
     ``group_size`` 0 means g = M (the paper's one selection bit per position).
-    ``quantizer_options`` go to the quantizer (tau, v_init, tail, a_max, a_levels, train_mode).
+    ``quantizer_options`` go to the quantizer (tau, v_init, tail, a_max, a_levels, compander,
+    train_mode, rate_proxy); a checkpoint without ``compander`` uses the A-law.
     ``provenance`` records how the weights were made (training data, steps, λ, base checkpoint).
     """
 

@@ -30,15 +30,30 @@ class QuantizedLatent:
     selection: Optional[Tensor]  # uint8 (B, G, H, W) or None
 
 
+RATE_PROXIES = ("noise", "hard")
+
+
 class Quantizer(nn.Module):
+    """Training options (recorded in the checkpoint's ``quantizer_options``):
+
+    - ``train_mode``: how the distortion path quantizes in training (see each subclass).
+    - ``rate_proxy``: what the rate term sees in training. ``"noise"``: the unit cell centred at
+      u + U(−½, ½) (the additive-noise proxy); ``"hard"``: the cell of the hard quantized value
+      (the inference cell mass), with straight-through gradients to u.
+    """
+
     name: str = "base"
     uses_selection: bool = False
     companded: bool = False
     group_size: int = 0
+    train_mode: str = ""
 
-    def __init__(self, channels: int):
+    def __init__(self, channels: int, rate_proxy: str = "noise"):
         super().__init__()
+        if rate_proxy not in RATE_PROXIES:
+            raise ValueError(f"rate_proxy must be one of {RATE_PROXIES}, got {rate_proxy!r}")
         self.channels = int(channels)
+        self.rate_proxy = rate_proxy
 
     # ---- domain (identity unless companded) -------------------------------------------
     def to_u(self, r: Tensor, a: Optional[Tensor] = None) -> Tensor:
@@ -49,6 +64,9 @@ class Quantizer(nn.Module):
 
     # ---- to be provided by subclasses --------------------------------------------------
     def relax(self, u: Tensor) -> Tensor:  # training-time differentiable quantization
+        raise NotImplementedError
+
+    def nearest(self, u: Tensor) -> Tensor:  # the inference quantizer's value in the u-domain
         raise NotImplementedError
 
     def quantize_u(self, u: Tensor) -> QuantizedLatent:
@@ -65,11 +83,15 @@ class Quantizer(nn.Module):
         return self.channels // self.group_size if self.uses_selection else 0
 
     def train_forward(self, r: Tensor, a: Optional[Tensor]) -> tuple[Tensor, Tensor]:
-        """(r̂ for the distortion path, noisy u for the rate proxy)."""
+        """(r̂ for the distortion path, the u whose unit cell the rate proxy charges)."""
         u = self.to_u(r, a)
-        r_hat = self.from_u(self.relax(u), a)
-        u_noisy = u + torch.empty_like(u).uniform_(-0.5, 0.5)
-        return r_hat, u_noisy
+        u_hat = self.relax(u)
+        r_hat = self.from_u(u_hat, a)
+        if self.train_mode == "noise":  # the classic baseline: one noisy value for both terms
+            return r_hat, u_hat
+        if self.rate_proxy == "hard":
+            return r_hat, self.nearest(u.detach()) + (u - u.detach())
+        return r_hat, u + torch.empty_like(u).uniform_(-0.5, 0.5)
 
     def quantize(self, r: Tensor, a: Optional[Tensor] = None) -> QuantizedLatent:
         return self.quantize_u(self.to_u(r, a))

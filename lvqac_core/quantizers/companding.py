@@ -1,4 +1,6 @@
-"""Spatially adaptive A-law companding (LVQAC, Zhang & Wu, CVPR 2023, Sec. 3; design note §3).
+"""Spatially adaptive companding: the paper's A-law and (ours) an exponential compander.
+
+A-law companding (LVQAC, Zhang & Wu, CVPR 2023, Sec. 3; design note §3).
 
     F_A(x)   = sgn(x)·A|x|/c               |x| < 1/A            c = 1 + ln A
              = sgn(x)·(1 + ln(A|x|))/c     1/A <= |x| <= 1
@@ -14,7 +16,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-__all__ = ["TAILS", "alaw_compress", "alaw_expand"]
+__all__ = ["TAILS", "COMPANDERS", "alaw_compress", "alaw_expand", "exp_compress", "exp_expand"]
+
+COMPANDERS = ("alaw", "exp")  # the paper's A-law (A >= 1) and the exponential compander (A > 0)
 
 TAILS = ("linear", "log")
 
@@ -50,4 +54,51 @@ def alaw_expand(v: Tensor, a: Tensor, tail: str = "linear") -> Tensor:
     out = torch.where(av < 1.0 / c, linear, logseg)
     if tail == "linear":
         out = torch.where(av > 1.0, 1.0 + (av - 1.0) * c, out)
+    return torch.sign(v) * out
+
+
+# ---- the exponential compander (ours, issue 8): learnable in both directions -------------------
+#
+#     E_A(x) = sgn(x)·(1 − e^{−t|x|}) / (1 − e^{−t})    |x| <= 1,   t = ln A ∈ R
+#            = x                                       |x| > 1
+#
+# E_A(±1) = ±1, so the tails are the identity and only [−1, 1] is redistributed. The slope at 0 is
+# t/(1 − e^{−t}) and at |x| = 1 it is t·e^{−t}/(1 − e^{−t}): their ratio is exactly A, as for the
+# A-law (A-law: (A/c)/(1/c) = A). A = 1 (t = 0) is the identity, A > 1 gives finer cells near zero
+# (A-law-like), A < 1 a wider zero cell (dead zone). E_{1/A} is E_A turned by 180°
+# about (½, ½): E_{1/A}(x) = 1 − E_A(1 − x) on [0, 1], so levels symmetric in log A are symmetric around the identity.
+# ∂E/∂t at t = 0 is x(1 − x)/2 ≠ 0 on (0, 1): the identity is not a stationary point.
+# Near t = 0 a second-order series replaces the 0/0 form (error O(t³), below fp64/fp32 rounding).
+
+EXP_SERIES_T = 1e-3
+
+
+def _safe_t(t: Tensor) -> tuple[Tensor, Tensor]:
+    small = t.abs() < EXP_SERIES_T
+    return small, torch.where(small, torch.full_like(t, EXP_SERIES_T), t)
+
+
+def exp_compress(x: Tensor, a: Tensor) -> Tensor:
+    """E_A(x) elementwise; ``a`` (A > 0) broadcasts against ``x``."""
+    t = torch.log(torch.as_tensor(a, dtype=x.dtype, device=x.device))
+    small, ts = _safe_t(t)
+    ax = x.abs()
+    inner = ax.clamp(max=1.0)
+    exact = torch.expm1(-ts * inner) / torch.expm1(-ts)
+    series = inner + t * inner * (1 - inner) / 2 + t * t * inner * (1 - inner) * (1 - 2 * inner) / 12
+    out = torch.where(small, series, exact)
+    out = torch.where(ax > 1.0, ax, out)
+    return torch.sign(x) * out
+
+
+def exp_expand(v: Tensor, a: Tensor) -> Tensor:
+    """E_A⁻¹(v) elementwise, the exact inverse of :func:`exp_compress`."""
+    t = torch.log(torch.as_tensor(a, dtype=v.dtype, device=v.device))
+    small, ts = _safe_t(t)
+    av = v.abs()
+    inner = av.clamp(max=1.0)
+    exact = -torch.log1p(torch.expm1(-ts) * inner) / ts
+    series = inner - t * inner * (1 - inner) / 2 + t * t * inner * (1 - inner) * (1 - 2 * inner) / 6
+    out = torch.where(small, series, exact)
+    out = torch.where(av > 1.0, av, out)
     return torch.sign(v) * out

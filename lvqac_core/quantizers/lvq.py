@@ -7,9 +7,15 @@
     k  = argmin_k ||u − c_k||²  (one selection bit per group, ties go to codebook 0)
 
 Vectors are the channels of one latent position: tensors are (B, C, H, W) and groups split C.
-Training relaxes the argmin with w = softmax(−d/τ) over the two squared distances, with a
-straight-through estimator inside each codebook. τ is given per group size 1 and scaled by
-sqrt(g), since d0 − d1 has standard deviation ≈ sqrt(g/48).
+Training (``train_mode``): the relaxation replaces the argmin with w = softmax(−d/τ) over the two
+squared distances, with a straight-through estimator inside each codebook; τ is given per group
+size 1 and scaled by sqrt(g), since d0 − d1 has standard deviation ≈ sqrt(g/48).
+- ``"hard-ste"`` (default): forward value = the exact closest point, gradient = identity
+  (straight-through): Q(u) + (u − u.detach()).
+- ``"hard-relax"``: forward value = the exact closest point, gradient of the relaxation:
+  Q(u) + (soft − soft.detach()).
+- ``"relaxed"``: forward value = the relaxation w0·c̃0 + w1·c̃1 (the first zoo's training; not a
+  lattice point while the weights are mixed, so training sees a finer quantizer than inference).
 """
 from __future__ import annotations
 
@@ -20,7 +26,9 @@ from torch import Tensor
 
 from .base import Quantizer, QuantizedLatent
 
-__all__ = ["codebook_points", "closest_point", "soft_quantize", "group_distances", "LatticeQuantizer"]
+LATTICE_TRAIN_MODES = ("hard-ste", "hard-relax", "relaxed")
+
+__all__ = ["LATTICE_TRAIN_MODES", "codebook_points", "closest_point", "soft_quantize", "group_distances", "LatticeQuantizer"]
 
 
 def codebook_points(u: Tensor) -> tuple[Tensor, Tensor]:
@@ -76,8 +84,12 @@ class LatticeQuantizer(Quantizer):
     name = "lvq"
     uses_selection = True
 
-    def __init__(self, channels: int, group_size: int | None = None, tau: float = 0.5):
-        super().__init__(channels)
+    def __init__(self, channels: int, group_size: int | None = None, tau: float = 0.5,
+                 train_mode: str = "hard-ste", rate_proxy: str = "noise"):
+        super().__init__(channels, rate_proxy=rate_proxy)
+        if train_mode not in LATTICE_TRAIN_MODES:
+            raise ValueError(f"train_mode must be one of {LATTICE_TRAIN_MODES}, got {train_mode!r}")
+        self.train_mode = train_mode
         g = channels if group_size in (None, 0) else int(group_size)
         if channels % g:
             raise ValueError(f"group size {g} must divide M = {channels}")
@@ -88,7 +100,16 @@ class LatticeQuantizer(Quantizer):
         self.tau = float(tau)
 
     def relax(self, u: Tensor) -> Tensor:
-        return soft_quantize(u, self.group_size, self.tau)
+        if self.train_mode == "relaxed":
+            return soft_quantize(u, self.group_size, self.tau)
+        hard = self.nearest(u.detach())
+        if self.train_mode == "hard-ste":
+            return hard + (u - u.detach())
+        soft = soft_quantize(u, self.group_size, self.tau)
+        return hard + (soft - soft.detach())
+
+    def nearest(self, u: Tensor) -> Tensor:
+        return closest_point(u, self.group_size)[0]
 
     def quantize_u(self, u: Tensor) -> QuantizedLatent:
         point, sel = closest_point(u, self.group_size)

@@ -1,7 +1,9 @@
 """Uniform scalar quantization (the baseline): û = round(u).
 
-Training: ``"ste"`` (straight-through rounding, default) or ``"noise"`` (additive U(−½, ½))
-for the reconstruction path; the rate always uses the additive-noise proxy.
+Training (``train_mode``): ``"ste"`` (default): the distortion path sees round(u) exactly, with
+straight-through gradients; the rate uses ``rate_proxy`` (default the additive-noise proxy).
+``"noise"``: the classic baseline (Ballé et al.): u + U(−½, ½) for both the distortion and the
+rate term (one shared noise draw).
 """
 from __future__ import annotations
 
@@ -19,8 +21,8 @@ class ScalarQuantizer(Quantizer):
     name = "scalar"
     uses_selection = False
 
-    def __init__(self, channels: int, train_mode: str = "ste"):
-        super().__init__(channels)
+    def __init__(self, channels: int, train_mode: str = "ste", rate_proxy: str = "noise"):
+        super().__init__(channels, rate_proxy=rate_proxy)
         if train_mode not in TRAIN_MODES:
             raise ValueError(f"train_mode must be one of {TRAIN_MODES}")
         self.train_mode = train_mode
@@ -29,7 +31,10 @@ class ScalarQuantizer(Quantizer):
     def relax(self, u: Tensor) -> Tensor:
         if self.train_mode == "noise":
             return u + torch.empty_like(u).uniform_(-0.5, 0.5)
-        return u + (torch.round(u) - u).detach()
+        return torch.round(u.detach()) + (u - u.detach())  # exactly round(u) forward
+
+    def nearest(self, u: Tensor) -> Tensor:
+        return torch.round(u)
 
     def quantize_u(self, u: Tensor) -> QuantizedLatent:
         return QuantizedLatent(symbols=torch.round(u).to(torch.int32), selection=None)

@@ -26,6 +26,9 @@ import torch.distributed as dist
 
 from ..checkpoint import _DERIVED, save_checkpoint
 from ..models import LatticeCodecModel, ModelConfig, build_model
+from ..quantizers.base import RATE_PROXIES
+from ..quantizers.companding import COMPANDERS
+from ..quantizers.lvq import LATTICE_TRAIN_MODES
 from .data import ImageCropBatches, list_images, make_loader, step_generator
 
 __all__ = ["TrainConfig", "Trainer", "rd_loss", "temperature_at", "load_init_weights", "RESUME_NAME", "FINAL_NAME"]
@@ -66,7 +69,12 @@ class TrainConfig:
     checkpoint_minutes: float = 5.0
     max_minutes: float = 0.0  # 0: no wall-time limit; else stop (and save) after this long
     log_every: int = 10
-    amp: bool = False  # bf16 autocast, CUDA only (opt-in: the rate terms are precision-sensitive)
+    amp: bool = False  # same as precision="bf16" (kept for old callers)
+    precision: str = "auto"  # "auto": bf16 autocast where the device has native bf16, else fp32
+    channels_last: str = "auto"  # "auto": on with bf16 or CUDA; "on" | "off"
+    train_mode: str = ""  # distortion path in training; "": the quantizer's default (see TRAIN_MODES)
+    rate_proxy: str = "noise"  # "noise" (additive-uniform cell) | "hard" (cell of the hard value)
+    compander: str = "exp"  # LVQAC only: "exp" (learnable both ways, ours) | "alaw" (the paper, A >= 1)
     progress: bool = True
     quantizer_options: dict[str, Any] = field(default_factory=dict)
 
@@ -77,11 +85,59 @@ class TrainConfig:
             raise ValueError("--steps must be ≥ 0 and --batch-size > 0")
         if self.lr <= 0 or self.lmbda <= 0:
             raise ValueError("--lr and --lambda must be positive")
+        family = "scalar" if self.quantizer == "scalar" else "lattice"
+        if self.train_mode and self.train_mode not in TRAIN_MODES[family]:
+            raise ValueError(f"--train-mode {self.train_mode!r} does not apply to the {self.quantizer} quantizer; "
+                             f"choose one of {', '.join(TRAIN_MODES[family])}")
+        if self.rate_proxy not in RATE_PROXIES:
+            raise ValueError(f"--rate-proxy must be one of {', '.join(RATE_PROXIES)}")
+        if self.compander not in COMPANDERS:
+            raise ValueError(f"--compander must be one of {', '.join(COMPANDERS)}")
+        if self.precision not in PRECISIONS or self.channels_last not in ("auto", "on", "off"):
+            raise ValueError(f"--precision must be one of {', '.join(PRECISIONS)} and --channels-last auto|on|off")
+
+    def quantizer_settings(self) -> dict[str, Any]:
+        """The quantizer options this run trains with (stored in the checkpoint's config)."""
+        opts: dict[str, Any] = {"rate_proxy": self.rate_proxy}
+        if self.train_mode:
+            opts["train_mode"] = self.train_mode
+        if self.quantizer == "lvqac":
+            opts["compander"] = self.compander
+        opts.update(self.quantizer_options)
+        return opts
 
     def model_config(self) -> ModelConfig:
         return ModelConfig(architecture=self.architecture, quantizer=self.quantizer, N=self.N, M=self.M,
                            lmbda=self.lmbda, group_size=self.group_size,
-                           quantizer_options=dict(self.quantizer_options))
+                           quantizer_options=self.quantizer_settings())
+
+
+TRAIN_MODES = {"scalar": ("ste", "noise"), "lattice": LATTICE_TRAIN_MODES}
+PRECISIONS = ("auto", "bf16", "fp32")
+
+
+def cpu_has_bf16() -> bool:
+    """True when the CPU has native bf16 arithmetic (x86 AVX512-BF16 or AMX-BF16, from /proc/cpuinfo)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    flags = set()
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            flags.update(line.split(":", 1)[-1].split())
+    return bool(flags & {"avx512_bf16", "amx_bf16"})
+
+
+def resolve_precision(precision: str, amp: bool, device: torch.device) -> bool:
+    """Whether to train under bf16 autocast."""
+    if amp or precision == "bf16":
+        return True
+    if precision == "fp32":
+        return False
+    if device.type == "cuda":
+        return bool(torch.cuda.is_bf16_supported())
+    return device.type == "cpu" and cpu_has_bf16()
 
 
 def temperature_at(step: int, steps: int, tau_start: float, tau_end: float) -> float:
@@ -119,6 +175,12 @@ def load_init_weights(model: LatticeCodecModel, path: str | os.PathLike) -> dict
     else:
         src = payload["state_dict"]
     src = {k: v for k, v in src.items() if k not in _DERIVED}
+    src_cfg = payload.get("model_config") or payload.get("config") or {}
+    if isinstance(src_cfg, dict) and src_cfg.get("quantizer") == "lvqac" and model.quantizer.companded:
+        src_comp = (src_cfg.get("quantizer_options") or {}).get("compander", "alaw")
+        if src_comp != model.quantizer.compander:  # type: ignore[attr-defined]
+            # another compander's A head and V mean something else: start those from their init
+            src = {k: v for k, v in src.items() if not k.startswith(NEW_PARAM_PREFIXES)}
     own = model.state_dict()
     dropped = [k for k in src if k not in own and k.startswith(NEW_PARAM_PREFIXES)]
     unexpected = [k for k in src if k not in own and not k.startswith(NEW_PARAM_PREFIXES)]
@@ -183,8 +245,9 @@ class Trainer:
             self.init_info = load_init_weights(self.model, cfg.init)
         self.model.to(self.device)
         self.cuda = self.device.type == "cuda"
-        self.amp = bool(cfg.amp) and self.cuda
-        if self.cuda:
+        self.amp = resolve_precision(cfg.precision, cfg.amp, self.device)
+        self.channels_last = cfg.channels_last == "on" or (cfg.channels_last == "auto" and (self.cuda or self.amp))
+        if self.channels_last:
             self.model.to(memory_format=torch.channels_last)
         named = list(self.model.named_parameters())
         self.aux_params = [p for n, p in named if n.endswith("quantiles")]
@@ -263,6 +326,10 @@ class Trainer:
             "tau_end": c.tau_end,
             "seed": c.seed,
             "init": str(c.init) if c.init else None,
+            "precision": "bf16" if self.amp else "fp32",
+            "channels_last": self.channels_last,
+            "train_mode": self.model.quantizer.train_mode,
+            "rate_proxy": self.model.quantizer.rate_proxy,
             "wall_seconds": round(self.elapsed, 1),
             "device": str(self.device),
             "torch": str(torch.__version__),
@@ -306,7 +373,7 @@ class Trainer:
         # the step's noise comes from (seed, step, rank): exact resume, distinct ranks
         torch.manual_seed(int(step_generator(c.seed, self.step, self.rank, salt=3).initial_seed()))
         x = x.to(self.device, non_blocking=True)
-        if self.cuda:
+        if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         self.opt.zero_grad(set_to_none=True)
         self.aux_opt.zero_grad(set_to_none=True)
