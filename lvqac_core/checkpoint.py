@@ -20,6 +20,10 @@ import torch
 from .errors import ModelNotFoundError
 from .models import LatticeCodecModel, ModelConfig, build_model
 from .models.registry import ARCHITECTURES
+from .quantizers.base import RATE_PROXIES
+from .quantizers.companding import COMPANDERS, TAILS
+from .quantizers.lvq import LATTICE_TRAIN_MODES
+from .quantizers.scalar import TRAIN_MODES as SCALAR_TRAIN_MODES
 
 __all__ = ["save_checkpoint", "load_checkpoint", "checkpoint_bytes", "file_sha256", "FORMAT"]
 
@@ -82,10 +86,18 @@ def file_sha256(path: str | os.PathLike) -> str:
 # Limits on what a checkpoint may ask us to build (the zoo uses N=48, M=64; the papers 192/320).
 MAX_CHANNELS = 512
 MAX_A_LEVELS = 64
+_COMMON_OPTIONS = {"train_mode", "rate_proxy"}
 _QUANTIZER_OPTIONS = {
-    "scalar": {"train_mode"},
-    "lvq": {"tau"},
-    "lvqac": {"tau", "v_init", "tail", "a_max", "a_levels"},
+    "scalar": _COMMON_OPTIONS,
+    "lvq": _COMMON_OPTIONS | {"tau"},
+    "lvqac": _COMMON_OPTIONS | {"tau", "v_init", "tail", "a_max", "a_levels", "compander", "a_grad_alpha"},
+}
+# the values each enumerated option may take, from the quantizers themselves
+_CHOICES = {
+    "train_mode": {"scalar": SCALAR_TRAIN_MODES, "lvq": LATTICE_TRAIN_MODES, "lvqac": LATTICE_TRAIN_MODES},
+    "rate_proxy": {q: RATE_PROXIES for q in _QUANTIZER_OPTIONS},
+    "compander": {"lvqac": COMPANDERS},
+    "tail": {"lvqac": TAILS},
 }
 
 
@@ -123,7 +135,7 @@ def config_problem(config: Any) -> Optional[str]:
     unknown = set(options) - _QUANTIZER_OPTIONS[quantizer]
     if unknown:
         return f"unknown {quantizer} quantizer option(s) {sorted(map(str, unknown))}"
-    for key in ("tau", "v_init"):
+    for key in ("tau", "v_init", "a_grad_alpha"):
         if key in options and not _positive_float(options[key]):
             return f"quantizer option {key} must be a positive number, not {options[key]!r}"
     if "a_max" in options and not (_positive_float(options["a_max"]) and 1 < options["a_max"] <= 1e6):
@@ -131,10 +143,9 @@ def config_problem(config: Any) -> Optional[str]:
     levels = options.get("a_levels", 16)
     if isinstance(levels, bool) or not isinstance(levels, int) or not 1 <= levels <= MAX_A_LEVELS:
         return f"quantizer option a_levels must be an integer in 1..{MAX_A_LEVELS}, not {levels!r}"
-    if "tail" in options and options["tail"] not in ("linear", "log"):
-        return f"unknown companding tail {options['tail']!r}"
-    if "train_mode" in options and options["train_mode"] not in ("ste", "noise"):
-        return f"unknown train_mode {options['train_mode']!r}"
+    for key, allowed in _CHOICES.items():
+        if key in options and options[key] not in allowed[quantizer]:
+            return f"unknown {quantizer} quantizer option {key}={options[key]!r} (known: {', '.join(allowed[quantizer])})"
     return None
 
 

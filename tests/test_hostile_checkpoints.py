@@ -12,7 +12,7 @@ import torch
 from hostile_common import make_zoo, one_line_error
 from lvqac_testing import tiny_model
 from lvqac_core import api
-from lvqac_core.checkpoint import FORMAT, checkpoint_bytes, load_checkpoint
+from lvqac_core.checkpoint import FORMAT, checkpoint_bytes, config_problem, load_checkpoint
 from lvqac_core.cli import main
 from lvqac_core.errors import ModelNotFoundError
 
@@ -46,6 +46,8 @@ def _variants() -> dict:
     variant("bad group", config={**cfg, "group_size": 7})
     variant("bad lambda", config={**cfg, "lmbda": float("nan")})
     variant("unknown option", config={**cfg, "quantizer_options": {"bogus": 1}})
+    variant("unknown train mode", config={**cfg, "quantizer_options": {"train_mode": "hard-ste"}})
+    variant("unknown rate proxy", config={**cfg, "quantizer_options": {"rate_proxy": "oracle"}})
     variant("not a state dict", state_dict=[1, 2, 3])
     variant("non-tensor entry", state_dict={**good["state_dict"], "g_a.0.weight": 3})
     first = next(iter(good["state_dict"]))
@@ -145,3 +147,13 @@ def test_corrupt_manifests_are_one_line_errors(tmp_path, capsys, monkeypatch, na
         assert main(argv) == 2
         line = one_line_error(capsys.readouterr().err)
         assert "manifest" in line or "missing.png" in line
+
+
+def test_every_option_the_trainer_records_is_accepted(tmp_path) -> None:
+    """The loader's option check and the quantizers' own options must not drift apart."""
+    model = tiny_model("minnen2018-ckbd", "lvqac")
+    model.config.quantizer_options.update(train_mode="hard-relax", rate_proxy="hard", compander="alaw",
+                                          a_grad_alpha=8.0)
+    assert config_problem(model.config.to_dict()) is None
+    bad = {**model.config.to_dict(), "quantizer_options": {"compander": "mu-law"}}
+    assert "compander" in config_problem(bad)
