@@ -30,7 +30,7 @@ def main() -> None:
         if e.quantizer != "lvqac":
             continue
         codec = load_model(e.id, "cpu")
-        maps = [codec.compress(rgb).maps.a_law for rgb in rgbs]
+        maps = [codec.compress(rgb, reconstruction=False).maps.a_law for rgb in rgbs]
         total = sum(a.size for a in maps)
         above = sum(int((a > 1.0).sum()) for a in maps)
         print(f"{e.id:<32} {total:>9} {100 * above / total:>7.1f}% {max(float(a.max()) for a in maps):>7.2f}")

@@ -51,7 +51,7 @@ class LatentCode:
     hyper_hw: tuple[int, int]
     symbols_crc32: int
     bits_estimated: float
-    x_hat: Tensor  # (1, 3, Hp, Wp), what the decoder will reconstruct
+    x_hat: Optional[Tensor]  # (1, 3, Hp, Wp), what the decoder will reconstruct (None: not asked)
     maps: LatentMaps
 
 
@@ -95,7 +95,7 @@ class LatticeCodecModel(nn.Module):
     def forward(self, x: Tensor) -> ForwardOutput:
         y = self.g_a(x)
         z = self.h_a(y)
-        z_hat, z_lik = self.entropy_bottleneck(z)
+        z_hat, z_lik = self.entropy_bottleneck(z, training=False)
         hyper = self.h_s(z_hat)
         a = self._a_map(hyper)
         kind = self.config.spec.context
@@ -161,15 +161,19 @@ class LatticeCodecModel(nn.Module):
             raise RuntimeError("entropy-coding tables are not built: call model.update() first")
         return self._bank
 
-    @torch.no_grad()
-    def compress_tensor(self, x: Tensor, progress: Progress = None) -> LatentCode:
-        """Code one padded image (1, 3, Hp, Wp) with Hp, Wp multiples of 64."""
+    @torch.inference_mode()
+    def compress_tensor(self, x: Tensor, progress: Progress = None, reconstruct: bool = True) -> LatentCode:
+        """Code one padded image (1, 3, Hp, Wp) with Hp, Wp multiples of 64.
+
+        ``reconstruct=False`` skips the synthesis transform (``x_hat`` is None).
+        """
         y = self.g_a(x)
         z = self.h_a(y)
         z_hw = tuple(z.shape[-2:])
         z_string = self.entropy_bottleneck.compress(z)[0]
-        z_hat = self.entropy_bottleneck.decompress([z_string], z_hw)
-        _, z_lik = self.entropy_bottleneck(z)
+        # In eval mode the bottleneck's forward rounds z around its medians exactly as
+        # compress/decompress do, so ẑ comes from it without decoding the z string back.
+        z_hat, z_lik = self.entropy_bottleneck(z, training=False)
         st, a_val = self._code_latents(z_hat, y=y, progress=progress)
         sections = {"z": z_string, "y": encode_symbols(np.concatenate(st.symbols), np.concatenate(st.indexes), self.bank)}
         if st.selection is not None:
@@ -181,11 +185,11 @@ class LatticeCodecModel(nn.Module):
             hyper_hw=z_hw,
             symbols_crc32=st.checksum(),
             bits_estimated=float(maps.bits.astype(np.float64).sum()),
-            x_hat=self.g_s(st.y_hat).clamp_(0, 1),
+            x_hat=self.g_s(st.y_hat).clamp_(0, 1) if reconstruct else None,
             maps=maps,
         )
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def decompress_tensor(
         self,
         sections: dict[str, bytes],
