@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
-from compressai.ans import RansDecoder, RansEncoder
+from ..compressai_parts import RansDecoder, RansEncoder
 
 from .tables import CellTableBank
 

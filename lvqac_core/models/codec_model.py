@@ -20,8 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from compressai.entropy_models import EntropyBottleneck
-from compressai.ops import LowerBound
+from ..compressai_parts import EntropyBottleneck, LowerBound
 
 from ..entropy import CellTableBank, SymbolStreamDecoder, encode_symbols
 from ..errors import Cancelled, CorruptFile, DesyncError
