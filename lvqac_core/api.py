@@ -19,7 +19,7 @@ import torch
 from . import bitstream, zoo
 from .checkpoint import file_sha256, load_checkpoint
 from .errors import InputError, ModelMismatchError, ModelNotFoundError
-from .image_io import load_image, restore_mode, to_tensor, to_uint8
+from .image_io import load_image, pad_amounts, restore_mode, to_tensor
 from .metrics import psnr
 from .models import LatentMaps, LatticeCodecModel
 from .results import CompressionResult, DecompressionResult, InspectionMaps
@@ -122,9 +122,11 @@ class Codec:
         height, width = rgb.shape[:2]
         _report(progress, 0.02)
         t0 = _now(self.device)
-        x, (pad_bottom, pad_right) = to_tensor(rgb)
-        x = x.to(self.device)
-        code = self.model.compress_tensor(x, progress=_scaled(progress, 0.05, 0.9), reconstruct=reconstruction)
+        pad_bottom, pad_right = pad_amounts(height, width)
+        # the padded float image is passed without a reference here, so the model frees it
+        # right after the analysis transform (it is 12 bytes per pixel)
+        code = self.model.compress_tensor(_moved(to_tensor(rgb)[0], self.device), progress=_scaled(progress, 0.05, 0.9),
+                                          reconstruct=reconstruction, out_hw=(height, width))
         header = bitstream.LvqHeader(
             format_version=bitstream.FORMAT_VERSION,
             model_id=self.model_id,
@@ -145,7 +147,7 @@ class Codec:
             symbols_crc32=code.symbols_crc32,
         )
         data = bitstream.pack(header, code.sections)
-        recon = to_uint8(code.x_hat, height, width) if reconstruction else None
+        recon = code.reconstruction if reconstruction else None
         encode_seconds = _now(self.device) - t0
         _report(progress, 0.95)
         pixels = width * height
@@ -183,8 +185,9 @@ class Codec:
             (header.hyper_height, header.hyper_width),
             header.symbols_crc32,
             progress=_scaled(progress, 0.05, 0.95),
+            out_hw=(header.height, header.width),
         )
-        image = restore_mode(to_uint8(x_hat, header.height, header.width), header.mode)
+        image = restore_mode(x_hat, header.mode)
         seconds = _now(self.device) - t0
         _report(progress, 1.0)
         return DecompressionResult(
@@ -254,6 +257,10 @@ def _inspection_maps(maps: LatentMaps, height: int, width: int) -> InspectionMap
         bits=maps.bits[:h, :w].copy(),
         stride=LATENT_STRIDE,
     )
+
+
+def _moved(x: torch.Tensor, device: str) -> torch.Tensor:
+    return x if str(x.device) == device else x.to(device)
 
 
 def _ms_ssim(a: np.ndarray, b: np.ndarray) -> float:
