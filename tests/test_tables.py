@@ -60,3 +60,15 @@ def test_rounding_edge_guard_flags_a_boundary_value():
     edge = np.array([0.5 / 65536.0])
     assert T._near_rounding_edge(edge)
     assert not T._near_rounding_edge(np.array([0.25 / 65536.0, 0.3, 0.0]))
+
+
+def test_subset_matches_unique():
+    import numpy as np
+
+    bank = CellTableBank.build(tiny_model("minnen2018-mean", "lvq").quantizer)
+    idx = np.random.default_rng(0).integers(0, len(bank.cdfs), 5000).astype(np.int32)
+    used, local = np.unique(idx, return_inverse=True)
+    loc, cdfs, lengths, offsets = bank.subset(idx)
+    assert loc == local.astype(np.int32).tolist()
+    assert cdfs == [bank.cdfs[u] for u in used] and offsets == [bank.offsets[u] for u in used]
+    assert lengths == [bank.lengths[u] for u in used]

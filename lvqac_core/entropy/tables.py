@@ -80,7 +80,12 @@ class CellTableBank:
 
     def subset(self, indexes: np.ndarray) -> tuple[list[int], list[list[int]], list[int], list[int]]:
         """Local indexes and the few tables they use (keeps the rANS calls small)."""
-        used, local = np.unique(indexes, return_inverse=True)
+        # as np.unique(indexes, return_inverse=True), without sorting (linear in the symbols)
+        idx = np.asarray(indexes, dtype=np.int64).ravel()
+        used = np.flatnonzero(np.bincount(idx, minlength=len(self.cdfs)))
+        lookup = np.zeros(len(self.cdfs), dtype=np.int32)
+        lookup[used] = np.arange(len(used), dtype=np.int32)
+        local = lookup[idx]
         return (
             local.astype(np.int32).tolist(),
             [self.cdfs[u] for u in used],
