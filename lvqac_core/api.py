@@ -19,8 +19,8 @@ import torch
 from . import bitstream, zoo
 from .checkpoint import file_sha256, load_checkpoint
 from .errors import ImageTooLargeError, InputError, ModelMismatchError, ModelNotFoundError
-from .image_io import DEFAULT_MAX_PIXELS, check_coding_size, load_image, restore_mode, to_tensor, to_uint8
-from .metrics import ms_ssim, psnr
+from .image_io import DEFAULT_MAX_PIXELS, check_coding_size, load_image, pad_amounts, restore_mode, to_tensor
+from .metrics import psnr
 from .models import LatentMaps, LatticeCodecModel
 from .results import CompressionResult, DecompressionResult, InspectionMaps
 
@@ -106,16 +106,32 @@ class Codec:
         return float(self.model.config.lmbda)
 
     # -- coding ----------------------------------------------------------------------------
-    def compress(self, image: ImageSource, progress: Progress = None, max_pixels: Optional[int] = None) -> CompressionResult:
+    def compress(self, image: ImageSource, progress: Progress = None, max_pixels: Optional[int] = None, *,
+                 reconstruction: bool = True, ms_ssim: Optional[bool] = None) -> CompressionResult:
+        """Code ``image`` into a ``.lvq`` file (``result.data``) and compute only what is asked.
+
+        ``reconstruction=True`` (default) runs the synthesis transform on the encoder side, so the
+        result carries ``reconstruction``, ``residual`` and ``psnr``; ``ms_ssim`` (default: same as
+        ``reconstruction``) adds MS-SSIM, the costliest part of a small encode. Batch work that
+        only needs the file passes ``reconstruction=False``: the fields not computed are then None
+        and ``encode_seconds`` covers analysis and entropy coding only. The file is byte-identical
+        either way.
+        """
+        if ms_ssim is None:
+            ms_ssim = reconstruction
+        if ms_ssim and not reconstruction:
+            raise InputError("ms_ssim=True needs reconstruction=True")
         loaded = load_image(image) if max_pixels is None else load_image(image, max_pixels=max_pixels)
         rgb = loaded.rgb
         height, width = rgb.shape[:2]
         check_coding_size(width, height, DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels)
         _report(progress, 0.02)
         t0 = _now(self.device)
-        x, (pad_bottom, pad_right) = to_tensor(rgb)
-        x = x.to(self.device)
-        code = self.model.compress_tensor(x, progress=_scaled(progress, 0.05, 0.9))
+        pad_bottom, pad_right = pad_amounts(height, width)
+        # the padded float image is passed without a reference here, so the model frees it
+        # right after the analysis transform (it is 12 bytes per pixel)
+        code = self.model.compress_tensor(_moved(to_tensor(rgb)[0], self.device), progress=_scaled(progress, 0.05, 0.9),
+                                          reconstruct=reconstruction, out_hw=(height, width))
         header = bitstream.LvqHeader(
             format_version=bitstream.FORMAT_VERSION,
             model_id=self.model_id,
@@ -136,7 +152,7 @@ class Codec:
             symbols_crc32=code.symbols_crc32,
         )
         data = bitstream.pack(header, code.sections)
-        recon = to_uint8(code.x_hat, height, width)
+        recon = code.reconstruction if reconstruction else None
         encode_seconds = _now(self.device) - t0
         _report(progress, 0.95)
         pixels = width * height
@@ -149,13 +165,13 @@ class Codec:
             lmbda=self.lmbda,
             bpp=8.0 * len(data) / pixels,
             bpp_estimated=code.bits_estimated / pixels,
-            psnr=psnr(rgb, recon),
-            ms_ssim=ms_ssim(rgb, recon),
+            psnr=None if recon is None else psnr(rgb, recon),
+            ms_ssim=_ms_ssim(rgb, recon) if ms_ssim else None,
             encode_seconds=encode_seconds,
             device=self.device,
             original=rgb,
             reconstruction=recon,
-            residual=recon.astype(np.float32) - rgb.astype(np.float32),
+            residual=None if recon is None else recon.astype(np.float32) - rgb.astype(np.float32),
             maps=_inspection_maps(code.maps, height, width),
             section_bytes=bitstream.read_header(data).section_sizes,
             notes=list(loaded.notes),
@@ -181,8 +197,9 @@ class Codec:
             (header.hyper_height, header.hyper_width),
             header.symbols_crc32,
             progress=_scaled(progress, 0.05, 0.95),
+            out_hw=(header.height, header.width),
         )
-        image = restore_mode(to_uint8(x_hat, header.height, header.width), header.mode)
+        image = restore_mode(x_hat, header.mode)
         seconds = _now(self.device) - t0
         _report(progress, 1.0)
         return DecompressionResult(
@@ -290,6 +307,16 @@ def _inspection_maps(maps: LatentMaps, height: int, width: int) -> InspectionMap
         bits=maps.bits[:h, :w].copy(),
         stride=LATENT_STRIDE,
     )
+
+
+def _moved(x: torch.Tensor, device: str) -> torch.Tensor:
+    return x if str(x.device) == device else x.to(device)
+
+
+def _ms_ssim(a: np.ndarray, b: np.ndarray) -> float:
+    from .metrics import ms_ssim  # pytorch_msssim is imported only when MS-SSIM is asked for
+
+    return ms_ssim(a, b)
 
 
 def _now(device: str) -> float:

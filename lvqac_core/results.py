@@ -65,6 +65,9 @@ class CompressionResult:
 
     ``reconstruction`` is exactly what decoding ``data`` yields on the same device.
     ``residual`` is reconstruction - original in 8-bit units (float32, (H, W, 3)).
+    Fields that were not asked for are None: ``reconstruction``, ``residual`` and ``psnr`` when
+    ``compress(..., reconstruction=False)``; ``ms_ssim`` (and ``ms_ssim_db``) when ``ms_ssim=False``.
+    The defaults compute everything.
     """
 
     data: bytes
@@ -75,13 +78,13 @@ class CompressionResult:
     lmbda: float
     bpp: float
     bpp_estimated: float
-    psnr: float
-    ms_ssim: float
+    psnr: Optional[float]  # None when no reconstruction was asked for
+    ms_ssim: Optional[float]  # None unless asked for
     encode_seconds: float
     device: str
     original: np.ndarray  # uint8 (H, W, 3), the RGB image that was coded
-    reconstruction: np.ndarray  # uint8 (H, W, 3)
-    residual: np.ndarray  # float32 (H, W, 3)
+    reconstruction: Optional[np.ndarray]  # uint8 (H, W, 3); None when not asked for
+    residual: Optional[np.ndarray]  # float32 (H, W, 3); None when not asked for
     maps: InspectionMaps
     section_bytes: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # e.g. "alpha channel dropped"
@@ -91,7 +94,9 @@ class CompressionResult:
         return len(self.data)
 
     @property
-    def ms_ssim_db(self) -> float:
+    def ms_ssim_db(self) -> Optional[float]:
+        if self.ms_ssim is None:
+            return None
         return float(-10.0 * np.log10(max(1.0 - self.ms_ssim, 1e-12)))
 
 

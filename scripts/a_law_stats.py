@@ -54,7 +54,7 @@ def main() -> None:
         if not q.companded:
             print(f"{name:<36} {'none':>9}  (not an LVQAC model)")
             continue
-        a_all = np.concatenate([codec.compress(rgb).maps.a_law.ravel() for rgb in rgbs])
+        a_all = np.concatenate([codec.compress(rgb, reconstruction=False).maps.a_law.ravel() for rgb in rgbs])
         below, above = float((a_all < 1 - 1e-6).mean()), float((a_all > 1 + 1e-6).mean())
         ident = 1.0 - below - above
         print(f"{str(name)[-36:]:<36} {q.compander:>9} {a_all.size:>9} {100 * below:>6.1f}% {100 * ident:>6.1f}% "

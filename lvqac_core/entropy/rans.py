@@ -4,7 +4,7 @@ from files, which CompressAI's decoder cannot be trusted with)."""
 from __future__ import annotations
 
 import numpy as np
-from compressai.ans import RansEncoder
+from ..compressai_parts import RansEncoder
 
 from ..errors import DesyncError
 from .safe_rans import SafeRansDecoder

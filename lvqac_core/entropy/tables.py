@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from compressai._CXX import pmf_to_quantized_cdf
+from ..compressai_parts import pmf_to_quantized_cdf
 
 from ..quantizers.base import Quantizer, standard_normal_cdf
 
@@ -58,8 +58,7 @@ class CellTableBank:
             for a in a_values:
                 a_t = None if a is None else torch.tensor(a, dtype=torch.float64)
                 for k in range(n_cb):
-                    for sigma in scales:
-                        cdf, offset = _table(q64, float(sigma), a_t, k)
+                    for cdf, offset in _tables(q64, scales, a_t, k):
                         cdfs.append(cdf)
                         lengths.append(len(cdf))
                         offsets.append(offset)
@@ -81,7 +80,12 @@ class CellTableBank:
 
     def subset(self, indexes: np.ndarray) -> tuple[list[int], list[list[int]], list[int], list[int]]:
         """Local indexes and the few tables they use (keeps the rANS calls small)."""
-        used, local = np.unique(indexes, return_inverse=True)
+        # as np.unique(indexes, return_inverse=True), without sorting (linear in the symbols)
+        idx = np.asarray(indexes, dtype=np.int64).ravel()
+        used = np.flatnonzero(np.bincount(idx, minlength=len(self.cdfs)))
+        lookup = np.zeros(len(self.cdfs), dtype=np.int32)
+        lookup[used] = np.arange(len(used), dtype=np.int32)
+        local = lookup[idx]
         return (
             local.astype(np.int32).tolist(),
             [self.cdfs[u] for u in used],
@@ -109,7 +113,61 @@ class _float64_domain:
         return v * self.q.compress(r / v, a)  # type: ignore[attr-defined]
 
 
+# Guards of the vectorised build (see _tables): how far float64 results may drift from the
+# one-table-at-a-time path (different SIMD lanes, libm vs. vectorised erfc/exp/log).
+_ABS_DRIFT = 1e-12
+
+
+def _tables(dom: _float64_domain, scales: np.ndarray, a: torch.Tensor | None, k: int) -> list[tuple[list[int], int]]:
+    """All scale levels of one (A level, codebook) in one vectorised pass, equal to :func:`_table`.
+
+    The integers of a table depend on float64 values only through ``ceil`` of the u-bound and
+    ``round(float32(p) · 2^16)`` of each probability (CompressAI's ``pmf_to_quantized_cdf`` takes
+    float32). Where a value lies so close to such a boundary that a last-bit difference could
+    flip it, that table is rebuilt by :func:`_table`, so the tables are the same integers.
+    """
+    sig = torch.from_numpy(np.ascontiguousarray(scales, dtype=np.float64))
+    u_bound = dom.to_u(sig * TAIL_SIGMAS, a).numpy()
+    s_max = np.ceil(u_bound).astype(np.int64) + 1
+    risky = np.abs(u_bound - np.round(u_bound)) < 1e-9  # ceil could flip
+    s_min = -s_max - k
+    lens = s_max - s_min + 1
+    starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
+    table_of = np.repeat(np.arange(len(scales)), lens)
+    s = (np.arange(int(lens.sum())) - np.repeat(starts, lens) + np.repeat(s_min, lens)).astype(np.float64)
+    u_center = torch.from_numpy(s) + 0.5 * k
+    sig_e = sig[torch.from_numpy(table_of)]
+    upper = standard_normal_cdf(dom.from_u(u_center + 0.5, a) / sig_e)
+    lower = standard_normal_cdf(dom.from_u(u_center - 0.5, a) / sig_e)
+    pmf_t = (upper - lower).clamp_min(0.0)
+    pmf = pmf_t.numpy()
+    out: list[tuple[list[int], int]] = []
+    for i, sigma in enumerate(scales):
+        lo, n = int(starts[i]), int(lens[i])
+        p = pmf[lo:lo + n]
+        tail = max(float(1.0 - pmf_t[lo:lo + n].sum()), 1e-12)
+        if risky[i] or _near_rounding_edge(np.append(p, tail)):
+            out.append(_table(dom, float(sigma), a, k))
+            continue
+        out.append((pmf_to_quantized_cdf(p.tolist() + [tail], PRECISION), int(s_min[i])))
+    return out
+
+
+def _near_rounding_edge(p: np.ndarray) -> bool:
+    """True when a drift of ``_ABS_DRIFT`` in some p could change round(float32(p) · 2^16).
+
+    That integer is monotone in p, so it suffices to compare both ends of the drift interval.
+    """
+    scale = np.float32(1 << PRECISION)
+
+    def freq(v: np.ndarray) -> np.ndarray:
+        return np.floor(v.astype(np.float32) * scale + np.float32(0.5))  # std::round for v >= 0
+
+    return bool((freq(np.maximum(p - _ABS_DRIFT, 0.0)) != freq(p + _ABS_DRIFT)).any())
+
+
 def _table(dom: _float64_domain, sigma: float, a: torch.Tensor | None, k: int) -> tuple[list[int], int]:
+    """One table, one scale level at a time (the reference the vectorised build must equal)."""
     r_bound = torch.tensor(sigma * TAIL_SIGMAS, dtype=torch.float64)
     u_bound = float(dom.to_u(r_bound, a))
     s_max = int(math.ceil(u_bound)) + 1

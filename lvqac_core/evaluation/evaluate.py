@@ -36,7 +36,7 @@ def evaluate_codec(codec, images: str | Path | Sequence[Path], label: Optional[s
         "lambda": codec.lmbda, "device": str(codec.device)})
     mismatches = 0
     for f in files:
-        res = codec.compress(str(f))
+        res = codec.compress(str(f), ms_ssim=False)  # MS-SSIM is measured on the decoded image below
         dec = codec.decompress(res.data)
         img = np.asarray(dec.image)
         orig = res.original

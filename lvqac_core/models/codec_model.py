@@ -20,12 +20,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from compressai.entropy_models import EntropyBottleneck
-from compressai.ops import LowerBound
+from ..compressai_parts import EntropyBottleneck, LowerBound
 
 from ..entropy import CellTableBank, SymbolStreamDecoder, encode_symbols
 from ..entropy.safe_rans import SafeRansDecoder
 from ..errors import Cancelled, CorruptFile, DesyncError
+from ..image_io import to_uint8
 from ..quantizers import QuantizedLatent, build_quantizer
 from ..quantizers.lvq import expand_groups
 from ..results import ForwardOutput
@@ -36,6 +36,14 @@ from .transforms import TRANSFORMS
 __all__ = ["LatticeCodecModel", "LatentCode", "LatentMaps", "build_model"]
 
 Progress = Optional[Callable[[float], None]]
+
+# Large images run the analysis/synthesis transforms in horizontal bands of latent rows, each
+# computed with MARGIN extra latent rows above and below (more than the transform's receptive
+# field: Minnen's convolutions reach 1.9 latent rows, Cheng's residual blocks about 6.5), then
+# cropped; results equal the whole-image transform (tests/test_speed_paths.py) while the
+# full-resolution intermediate features (N × H/2 × W/2 floats) never exist at once.
+BAND_PIXELS = 1 << 21  # image pixels per band, about 2 MP
+MARGIN = {"minnen": 2, "cheng": 8}
 
 
 @dataclass
@@ -52,8 +60,9 @@ class LatentCode:
     hyper_hw: tuple[int, int]
     symbols_crc32: int
     bits_estimated: float
-    x_hat: Tensor  # (1, 3, Hp, Wp), what the decoder will reconstruct
+    x_hat: Optional[Tensor]  # (1, 3, Hp, Wp), what the decoder will reconstruct (None: not asked)
     maps: LatentMaps
+    reconstruction: Optional[np.ndarray] = None  # uint8 (H, W, 3) instead of x_hat when out_hw was given
 
 
 class _CodingState:
@@ -173,31 +182,87 @@ class LatticeCodecModel(nn.Module):
             raise RuntimeError("entropy-coding tables are not built: call model.update() first")
         return self._bank
 
-    @torch.no_grad()
-    def compress_tensor(self, x: Tensor, progress: Progress = None) -> LatentCode:
-        """Code one padded image (1, 3, Hp, Wp) with Hp, Wp multiples of 64."""
-        y = self.g_a(x)
-        z = self.h_a(y)
-        z_hw = tuple(z.shape[-2:])
-        z_string = self.entropy_bottleneck.compress(z)[0]
-        z_hat = self.entropy_bottleneck.decompress([z_string], z_hw)
-        _, z_lik = self.entropy_bottleneck(z)
-        st, a_val = self._code_latents(z_hat, y=y, progress=progress)
-        sections = {"z": z_string, "y": encode_symbols(np.concatenate(st.symbols), np.concatenate(st.indexes), self.bank)}
-        if st.selection is not None:
-            sections["selection"] = np.packbits(st.selection.cpu().numpy().astype(np.uint8).ravel()).tobytes()
-        maps = self._maps(st, a_val, z_lik)
-        return LatentCode(
-            sections=sections,
-            latent_hw=tuple(y.shape[-2:]),
-            hyper_hw=z_hw,
-            symbols_crc32=st.checksum(),
-            bits_estimated=float(maps.bits.astype(np.float64).sum()),
-            x_hat=self.g_s(st.y_hat).clamp_(0, 1),
-            maps=maps,
-        )
+    # ---------------------------------------------------------------- transforms ------
+    band_pixels: int = BAND_PIXELS
 
-    @torch.no_grad()
+    def _bands(self, lh: int, lw: int) -> list[tuple[int, int]]:
+        """Latent row ranges [a, b) of the bands (one band for images up to ~3 MP)."""
+        rows = max(8, self.band_pixels // (256 * max(lw, 1)))
+        if lh <= rows + rows // 2:
+            return [(0, lh)]
+        return [(a, min(a + rows, lh)) for a in range(0, lh, rows)]
+
+    def analysis(self, x: Tensor) -> Tensor:
+        """g_a(x), band by band for large images (same values as one call)."""
+        lh, lw = x.shape[-2] // 16, x.shape[-1] // 16
+        bands = self._bands(lh, lw)
+        if len(bands) == 1:
+            return self.g_a(x)
+        m = MARGIN[self.config.spec.backbone]
+        y = x.new_empty(x.shape[0], self.config.M, lh, lw)
+        for a, b in bands:
+            a0, b0 = max(0, a - m), min(lh, b + m)
+            y[:, :, a:b] = self.g_a(x[:, :, 16 * a0:16 * b0])[:, :, a - a0:b - a0]
+        return y
+
+    def synthesis_bands(self, y_hat: Tensor):
+        """Yield (first pixel row, g_s(ŷ) clamped to [0, 1] for that band), top to bottom."""
+        lh, lw = y_hat.shape[-2:]
+        bands = self._bands(lh, lw)
+        if len(bands) == 1:
+            yield 0, self.g_s(y_hat).clamp_(0, 1)
+            return
+        m = MARGIN[self.config.spec.backbone]
+        for a, b in bands:
+            a0, b0 = max(0, a - m), min(lh, b + m)
+            yield 16 * a, self.g_s(y_hat[:, :, a0:b0])[:, :, 16 * (a - a0):16 * (b - a0)].clamp_(0, 1)
+
+    def synthesis(self, y_hat: Tensor, out_hw: Optional[tuple[int, int]] = None):
+        """x̂ = g_s(ŷ) clamped: a (1, 3, Hp, Wp) tensor, or with ``out_hw`` = (H, W) the cropped
+        uint8 (H, W, 3) image (converted band by band as :func:`~lvqac_core.image_io.to_uint8`)."""
+        if out_hw is None:
+            return torch.cat([band for _, band in self.synthesis_bands(y_hat)], dim=2)
+        height, width = out_hw
+        out = np.empty((height, width, 3), dtype=np.uint8)
+        for r0, band in self.synthesis_bands(y_hat):
+            n = min(band.shape[-2], height - r0)
+            if n > 0:
+                out[r0:r0 + n] = to_uint8(band, n, width)
+        return out
+
+    def compress_tensor(self, x: Tensor, progress: Progress = None, reconstruct: bool = True,
+                        out_hw: Optional[tuple[int, int]] = None) -> LatentCode:
+        """Code one padded image (1, 3, Hp, Wp) with Hp, Wp multiples of 64.
+
+        ``reconstruct=False`` skips the synthesis transform (``x_hat`` is None); with ``out_hw``
+        the reconstruction comes as ``LatentCode.reconstruction`` (uint8, cropped) instead.
+        """
+        with torch.inference_mode():  # not a decorator: its wrapper would keep x alive
+            y = self.analysis(x)
+            del x
+            z = self.h_a(y)
+            z_hw = tuple(z.shape[-2:])
+            z_string = self.entropy_bottleneck.compress(z)[0]
+            # In eval mode the bottleneck's forward rounds z around its medians exactly as
+            # compress/decompress do, so ẑ comes from it without decoding the z string back.
+            z_hat, z_lik = self.entropy_bottleneck(z, training=False)
+            st, a_val = self._code_latents(z_hat, y=y, progress=progress)
+            sections = {"z": z_string, "y": encode_symbols(np.concatenate(st.symbols), np.concatenate(st.indexes), self.bank)}
+            if st.selection is not None:
+                sections["selection"] = np.packbits(st.selection.cpu().numpy().astype(np.uint8).ravel()).tobytes()
+            maps = self._maps(st, a_val, z_lik)
+            return LatentCode(
+                sections=sections,
+                latent_hw=tuple(y.shape[-2:]),
+                hyper_hw=z_hw,
+                symbols_crc32=st.checksum(),
+                bits_estimated=float(maps.bits.astype(np.float64).sum()),
+                x_hat=self.synthesis(st.y_hat) if reconstruct and out_hw is None else None,
+                maps=maps,
+                reconstruction=self.synthesis(st.y_hat, out_hw) if reconstruct and out_hw is not None else None,
+            )
+
+    @torch.inference_mode()
     def decompress_tensor(
         self,
         sections: dict[str, bytes],
@@ -205,7 +270,10 @@ class LatticeCodecModel(nn.Module):
         hyper_hw: tuple[int, int],
         symbols_crc32: int,
         progress: Progress = None,
-    ) -> tuple[Tensor, LatentMaps]:
+        out_hw: Optional[tuple[int, int]] = None,
+    ) -> tuple[Tensor | np.ndarray, LatentMaps]:
+        """Decode the sections: x̂ (1, 3, Hp, Wp) in [0, 1], or with ``out_hw`` = (H, W) the cropped
+        uint8 image; and the inspection maps."""
         dev = self._device()
         latent_hw, hyper_hw = tuple(latent_hw), tuple(hyper_hw)
         if latent_hw != (4 * hyper_hw[0], 4 * hyper_hw[1]):
@@ -231,7 +299,7 @@ class LatticeCodecModel(nn.Module):
             )
         _, z_lik = self.entropy_bottleneck(z_hat)  # eval mode: ẑ is already on its grid
         maps = self._maps(st, a_val, z_lik)
-        return self.g_s(st.y_hat).clamp_(0, 1), maps
+        return self.synthesis(st.y_hat, out_hw), maps
 
     def _decode_z(self, string: bytes, hyper_hw: tuple[int, int]) -> Tensor:
         """``entropy_bottleneck.decompress`` with the bounds-checked decoder (same result)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
-from compressai.layers import CheckerboardMaskedConv2d, MaskedConv2d
+from ..compressai_parts import CheckerboardMaskedConv2d, MaskedConv2d
 
 __all__ = ["anchor_mask", "build_context", "entropy_parameters_net"]
 

@@ -9,7 +9,7 @@ h_a another /4, so images are padded to multiples of 64.
 from __future__ import annotations
 
 from torch import nn
-from compressai.layers import (
+from ..compressai_parts import (
     GDN,
     ResidualBlock,
     ResidualBlockUpsample,
@@ -17,9 +17,19 @@ from compressai.layers import (
     conv3x3,
     subpel_conv3x3,
 )
-from compressai.models.utils import conv, deconv
 
 __all__ = ["minnen_transforms", "cheng_transforms", "TRANSFORMS"]
+
+
+def conv(in_channels: int, out_channels: int, kernel_size: int = 5, stride: int = 2) -> nn.Conv2d:
+    """As ``compressai.models.utils.conv`` (importing that module loads every CompressAI model)."""
+    return nn.Conv2d(in_channels, out_channels, kernel_size=kernel_size, stride=stride, padding=kernel_size // 2)
+
+
+def deconv(in_channels: int, out_channels: int, kernel_size: int = 5, stride: int = 2) -> nn.ConvTranspose2d:
+    """As ``compressai.models.utils.deconv``."""
+    return nn.ConvTranspose2d(in_channels, out_channels, kernel_size=kernel_size, stride=stride,
+                              output_padding=stride - 1, padding=kernel_size // 2)
 
 
 def minnen_transforms(N: int, M: int) -> tuple[nn.Module, nn.Module, nn.Module, nn.Module]:

@@ -1,0 +1,44 @@
+"""Shared helpers of the benchmarks: test images of a given size, interleaved medians."""
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+warnings.filterwarnings("ignore", category=FutureWarning)
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+SAMPLE = ROOT / "resources" / "samples" / "astronaut.png"
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    w, h = text.lower().split("x")
+    return int(w), int(h)
+
+
+def sample_image(width: int, height: int) -> np.ndarray:
+    """The committed 512×512 sample resized (bicubic) to width×height: uint8 RGB, deterministic."""
+    from PIL import Image
+
+    with Image.open(SAMPLE) as im:
+        return np.asarray(im.convert("RGB").resize((width, height), Image.BICUBIC)).copy()
+
+
+def interleaved(fns: dict[str, Callable[[], float | None]], repeats: int) -> dict[str, float]:
+    """Run every fn once per round, round-robin, and return each one's median seconds.
+
+    A fn returns its own measured seconds, or None to be timed here (wall clock).
+    """
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(repeats):
+        for k, fn in fns.items():
+            t0 = time.perf_counter()
+            r = fn()
+            times[k].append(time.perf_counter() - t0 if r is None else float(r))
+    return {k: statistics.median(v) for k, v in times.items()}

@@ -1,0 +1,264 @@
+"""Ours vs CompressAI vs Pillow: encode, decode, network vs entropy-coding time, peak RSS.
+
+    python benchmarks/speed_vs_peer.py [--sizes 768x512,1920x1080,3840x2160] [--repeats 3]
+        [--threads 1] [--no-rss] [--no-pillow]
+
+Codecs (all CPU, ``torch.set_num_threads(--threads)``):
+
+- ``ours scalar``  / ``ours lvqac``: the zoo's minnen2018-ckbd scalar and LVQAC models (λ of the
+  zoo's default), through the public API: ``Codec.compress(rgb, reconstruction=False)`` (what a
+  file needs; the peer does not synthesise on encode either) and ``Codec.decompress(data)``.
+- ``peer ckbd``: CompressAI's own checkerboard codec (``HyperpriorLatentCodec`` around a
+  ``CheckerboardLatentCodec`` + ``GaussianConditionalLatentCodec``, nested as its
+  ``Cheng2020AnchorCheckerboard``) on the same Minnen transforms, loaded with our scalar weights.
+- ``peer mbt-mean``: CompressAI's stock ``MeanScaleHyperprior`` (mbt2018-mean) of the same N/M,
+  untrained (random) weights: fine for timing, not for rate.
+- Pillow JPEG / WebP / AVIF at quality 75, default speed settings.
+
+Times are medians of --repeats runs interleaved round-robin over the codecs, so ratios compare
+like with like on a noisy, shared machine. ``enc net`` / ``dec net`` is the analysis g_a (resp.
+synthesis g_s) transform alone, timed on the same tensors; the rest of encode/decode is the
+hyperprior, parameter networks, quantization and rANS. Peak RSS is the VmHWM of a fresh
+process that loads the codec and runs one encode and one decode at that size. Test images are the
+committed 512×512 sample resized (bicubic), never Kodak.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+from torch import nn
+
+from bench_common import ROOT, parse_size, sample_image
+from lvqac_core import zoo
+from lvqac_core.api import Codec, load_model
+from lvqac_core.image_io import to_tensor, to_uint8
+
+OURS = ("ours scalar", "ours lvqac")
+PEERS = ("peer ckbd", "peer mbt-mean")
+PILLOW = ("JPEG q75", "WebP q75", "AVIF q75")
+
+
+# ------------------------------------------------------------------ codecs ---------------------
+def zoo_ids() -> dict[str, str]:
+    default = zoo.get_entry(zoo.default_model_id())
+    scalar = zoo.find_model("scalar", default.lmbda, default.architecture)
+    lvqac = zoo.find_model("lvqac", default.lmbda, default.architecture)
+    return {"ours scalar": scalar.id, "ours lvqac": lvqac.id}
+
+
+def peer_checkerboard(ours: Codec) -> nn.Module:
+    """CompressAI's checkerboard latent codec around our transforms and weights (shared modules)."""
+    from compressai.latent_codecs import (CheckerboardLatentCodec, GaussianConditionalLatentCodec,
+                                          HyperLatentCodec, HyperpriorLatentCodec)
+    from compressai.models.base import SimpleVAECompressionModel
+
+    m = ours.model
+    assert m.config.spec.context == "checkerboard" and m.config.quantizer == "scalar"
+
+    class OurChannelOrder(CheckerboardLatentCodec):
+        def merge(self, ctx, side):  # our entropy_parameters take [hyper, context]
+            return torch.cat([side, ctx], dim=1)
+
+    class Peer(SimpleVAECompressionModel):
+        def __init__(self):
+            super().__init__()
+            self.g_a, self.g_s = m.g_a, m.g_s
+            self.latent_codec = HyperpriorLatentCodec(latent_codec={
+                "y": OurChannelOrder(
+                    latent_codec={"y": GaussianConditionalLatentCodec(quantizer="ste")},
+                    entropy_parameters=m.entropy_parameters, context_prediction=m.context),
+                "hyper": HyperLatentCodec(entropy_bottleneck=m.entropy_bottleneck, h_a=m.h_a, h_s=m.h_s,
+                                          quantizer="ste"),
+            })
+
+    peer = Peer().eval()
+    peer.update(force=True)
+    return peer
+
+
+def peer_mean_scale(N: int, M: int) -> nn.Module:
+    from compressai.models import MeanScaleHyperprior
+
+    torch.manual_seed(0)
+    peer = MeanScaleHyperprior(N, M).eval()
+    peer.update(force=True)
+    return peer
+
+
+class Runner:
+    """encode() -> payload, decode(payload) -> uint8 image; net_* time the big transform alone."""
+
+    def __init__(self, name: str, codecs: dict, rgb):
+        self.name, self.rgb = name, rgb
+        self.h, self.w = rgb.shape[:2]
+        self.obj = codecs[name]
+        self.x = to_tensor(rgb)[0] if name in OURS + PEERS else None
+
+    def encode(self):
+        if self.name in OURS:
+            return self.obj.compress(self.rgb, reconstruction=False).data
+        if self.name in PEERS:
+            with torch.inference_mode():
+                x, _ = to_tensor(self.rgb)
+                return self.obj.compress(x)
+        from PIL import Image
+
+        fmt = self.name.split()[0]
+        buf = io.BytesIO()
+        Image.fromarray(self.rgb).save(buf, format=fmt, quality=75)
+        return buf.getvalue()
+
+    def decode(self, payload):
+        if self.name in OURS:
+            return self.obj.decompress(payload).image
+        if self.name in PEERS:
+            with torch.inference_mode():
+                out = self.obj.decompress(payload["strings"], payload["shape"])
+            return to_uint8(out["x_hat"], self.h, self.w)
+        from PIL import Image
+
+        with Image.open(io.BytesIO(payload)) as im:
+            im.load()
+            return im
+
+    def nbytes(self, payload) -> int:
+        if isinstance(payload, (bytes, bytearray)):
+            return len(payload)
+        return sum(len(s) for group in payload["strings"] for s in group)
+
+    def net_encode(self):
+        g_a = self.obj.model.g_a if self.name in OURS else self.obj.g_a
+        with torch.inference_mode():
+            g_a(self.x)
+
+    def net_decode(self, y_shape):
+        g_s = self.obj.model.g_s if self.name in OURS else self.obj.g_s
+        with torch.inference_mode():
+            g_s(torch.zeros(y_shape))
+
+
+def build_codecs(names) -> dict:
+    ids = zoo_ids()
+    codecs: dict = {}
+    for n in OURS:
+        if n in names or (n == "ours scalar" and set(PEERS) & set(names)):
+            codecs[n] = load_model(ids[n], "cpu")
+    if "peer ckbd" in names:
+        codecs["peer ckbd"] = peer_checkerboard(codecs["ours scalar"])
+    if "peer mbt-mean" in names:
+        cfg = codecs["ours scalar"].model.config
+        codecs["peer mbt-mean"] = peer_mean_scale(cfg.N, cfg.M)
+    for n in PILLOW:
+        codecs[n] = None
+    return {n: codecs[n] for n in names}
+
+
+# ------------------------------------------------------------------ measuring ------------------
+def time_one(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def bench_size(names, codecs, w: int, h: int, repeats: int) -> dict[str, dict[str, float]]:
+    rgb = sample_image(w, h)
+    runners = {n: Runner(n, codecs, rgb) for n in names}
+    M = codecs["ours scalar"].model.config.M if "ours scalar" in codecs else 64  # peers share N/M
+    y_shape = (1, M, -(-h // 64) * 4, -(-w // 64) * 4)
+    payloads = {n: r.encode() for n, r in runners.items()}  # warm-up
+    for n, r in runners.items():
+        r.decode(payloads[n])
+    t: dict[str, dict[str, list[float]]] = {n: {"enc": [], "dec": [], "enc net": [], "dec net": []} for n in names}
+    for _ in range(repeats):
+        for n, r in runners.items():
+            t0 = time.perf_counter()
+            payloads[n] = r.encode()
+            t[n]["enc"].append(time.perf_counter() - t0)
+            t[n]["dec"].append(time_one(lambda: r.decode(payloads[n])))
+            if n in OURS + PEERS:
+                t[n]["enc net"].append(time_one(r.net_encode))
+                t[n]["dec net"].append(time_one(lambda: r.net_decode(y_shape)))
+    out = {}
+    for n in names:
+        out[n] = {k: (statistics.median(v) if v else float("nan")) for k, v in t[n].items()}
+        out[n]["bpp"] = 8.0 * runners[n].nbytes(payloads[n]) / (w * h)
+    return out
+
+
+RSS_CHILD = r"""
+import sys, json, resource, torch
+sys.path.insert(0, {bench!r})
+torch.set_num_threads({threads})
+import speed_vs_peer as S
+codecs = S.build_codecs([{name!r}] if {name!r} != "none" else [])
+if {name!r} != "none":
+    r = S.Runner({name!r}, codecs, S.sample_image({w}, {h}))
+    r.decode(r.encode())
+print(json.dumps(S.vm_hwm_kb()))
+"""
+
+
+def vm_hwm_kb() -> int:
+    """Peak resident set of this process (VmHWM). Not ru_maxrss: Linux carries that across
+    fork + exec, so a child would report its parent's peak."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def peak_rss_mb(name: str, w: int, h: int, threads: int) -> float:
+    code = RSS_CHILD.format(bench=str(ROOT / "benchmarks"), threads=threads, name=name, w=w, h=h)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    if out.returncode:
+        return float("nan")
+    return json.loads(out.stdout.strip().splitlines()[-1]) / 1024.0
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", default="768x512,1920x1080,3840x2160")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--no-rss", action="store_true", help="skip the peak-RSS subprocesses")
+    p.add_argument("--no-pillow", action="store_true")
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    names = list(OURS + PEERS) + ([] if args.no_pillow else list(PILLOW))
+    codecs = build_codecs(names)
+    cfg = codecs["ours scalar"].model.config
+    base_rss = float("nan") if args.no_rss else peak_rss_mb("none", 64, 64, args.threads)
+    print(f"torch {torch.__version__}, {args.threads} thread(s), CPU ({os.cpu_count()} cores visible), "
+          f"median of {args.repeats} interleaved runs; N/M {cfg.N}/{cfg.M}; models {', '.join(zoo_ids().values())}")
+    print("ratios are against 'peer ckbd' (CompressAI's checkerboard codec with our scalar weights); "
+          f"RSS of a process that only imports torch, lvqac_core and Pillow: {base_rss:.0f} MB")
+    hdr = (f"{'size':<10} {'codec':<14} {'enc s':>7} {'dec s':>7} {'enc net':>8} {'dec net':>8} {'enc x':>6} "
+           f"{'dec x':>6} {'bpp':>6} {'RSS MB':>7}")
+    print(hdr)
+    for size in args.sizes.split(","):
+        w, h = parse_size(size)
+        res = bench_size(names, codecs, w, h, args.repeats)
+        peer = res.get("peer ckbd")
+        for n in names:
+            r = res[n]
+            rss = float("nan") if args.no_rss else peak_rss_mb(n, w, h, args.threads)
+            ex = r["enc"] / peer["enc"] if peer else float("nan")
+            dx = r["dec"] / peer["dec"] if peer else float("nan")
+            net = lambda v: "" if v != v else f"{v:.3f}"  # noqa: E731 (nan: not a learned codec)
+            print(f"{w}x{h:<5} {n:<14} {r['enc']:>7.3f} {r['dec']:>7.3f} {net(r['enc net']):>8} {net(r['dec net']):>8} "
+                  f"{ex:>6.2f} {dx:>6.2f} {r['bpp']:>6.3f} {rss:>7.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
