@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from lvqac_testing import smooth_image, tiny_codec
+from lvqac_core.errors import InputError
 
 
 @pytest.mark.parametrize("architecture", ["minnen2018-ckbd", "minnen2018-mean"])
@@ -26,7 +27,7 @@ def test_compress_options_write_the_same_file(architecture):
 
 def test_ms_ssim_needs_the_reconstruction():
     codec = tiny_codec("minnen2018-mean", "scalar")
-    with pytest.raises(ValueError):
+    with pytest.raises(InputError, match="reconstruction"):
         codec.compress(smooth_image(8, 8), reconstruction=False, ms_ssim=True)
 
 
