@@ -3,7 +3,6 @@ the companding is inactive; the Numbers table shows the core's selection share a
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
 
 from lvqac_gui.model.backend import Backend
