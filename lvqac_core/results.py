@@ -13,7 +13,15 @@ from typing import Optional
 import numpy as np
 import torch
 
-__all__ = ["ForwardOutput", "InspectionMaps", "CompressionResult", "DecompressionResult"]
+__all__ = ["ForwardOutput", "InspectionMaps", "CompressionResult", "DecompressionResult", "A_IDENTITY_TOL",
+           "MAP_SUMMARY_KEYS"]
+
+A_IDENTITY_TOL = 1e-3
+"""A position codes with the identity (A = 1) when |ln A| <= this. Snapped A levels are at least
+0.27 apart in ln A (A-law: ln 64 / 15; exponential compander: 2 ln 16 / 16), so any real level
+other than 1 is far outside it."""
+
+MAP_SUMMARY_KEYS = ("selection_share", "a_active_share", "a_min", "a_max")
 
 
 @dataclass
@@ -54,9 +62,32 @@ class InspectionMaps:
 
     def selection_share(self) -> Optional[float]:
         """Fraction of positions (or groups) that chose codebook 1 (Z^n + 1/2)."""
-        if self.selection is None:
+        if self.selection is None or self.selection.size == 0:
             return None
         return float(self.selection.mean())
+
+    def a_active_share(self) -> Optional[float]:
+        """Fraction of latent positions whose companding is not the identity (|ln A| >
+        :data:`A_IDENTITY_TOL`); None when the quantizer has no A."""
+        if self.a_law is None or self.a_law.size == 0:
+            return None
+        a = np.asarray(self.a_law, dtype=np.float64)
+        return float(np.mean(np.abs(np.log(a)) > A_IDENTITY_TOL))
+
+    def a_range(self) -> tuple[Optional[float], Optional[float]]:
+        """(min A, max A) over the positions; (None, None) when the quantizer has no A."""
+        if self.a_law is None or self.a_law.size == 0:
+            return None, None
+        return float(np.min(self.a_law)), float(np.max(self.a_law))
+
+    def summary(self) -> dict[str, Optional[float]]:
+        """The map figures ``lvqac compress/decompress --json`` and the app report, keyed by
+        :data:`MAP_SUMMARY_KEYS`: ``selection_share`` (share of position-groups on codebook 1),
+        ``a_active_share`` (share of positions with A != 1), ``a_min``, ``a_max``; None where the
+        quantizer has none (scalar: all four; LVQ: the three A figures)."""
+        a_min, a_max = self.a_range()
+        return {"selection_share": self.selection_share(), "a_active_share": self.a_active_share(),
+                "a_min": a_min, "a_max": a_max}
 
 
 @dataclass

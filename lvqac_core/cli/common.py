@@ -14,7 +14,7 @@ from ..errors import InputError, OutputExistsError
 from ..image_io import path_problem
 
 __all__ = ["emit_json", "read_input_bytes", "add_device_argument", "check_input", "plan_outputs",
-           "check_suffix", "positive_float", "is_dir_spec"]
+           "check_suffix", "positive_float", "is_dir_spec", "map_summary_line"]
 
 STDIO_REFUSAL = ("'-' (standard input/output) is not supported by lvqac: give a file name "
                  "(write ./- for a file named '-')")
@@ -23,6 +23,15 @@ STDIO_REFUSAL = ("'-' (standard input/output) is not supported by lvqac: give a 
 def emit_json(obj: Any) -> None:
     json.dump(obj, sys.stdout, indent=2, allow_nan=True)
     sys.stdout.write("\n")
+
+
+def map_summary_line(row: dict) -> str:
+    """The map figures of a lattice model's row (keys of ``InspectionMaps.summary``), briefly."""
+    text = f"codebook Zⁿ+½ {100 * row['selection_share']:.1f}%"
+    if row.get("a_min") is not None:
+        text += (f", A {row['a_min']:.3g}…{row['a_max']:.3g}, "
+                 f"A ≠ 1 at {100 * row['a_active_share']:.1f}% of positions")
+    return text
 
 
 def check_input(path: str) -> None:

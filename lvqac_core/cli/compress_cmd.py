@@ -8,7 +8,7 @@ from ..api import load_model
 from ..errors import InputError
 from ..image_io import atomic_write_bytes
 from .common import (STDIO_REFUSAL, add_device_argument, check_input, check_suffix, emit_json,
-                     is_dir_spec, plan_outputs, positive_float)
+                     is_dir_spec, map_summary_line, plan_outputs, positive_float)
 
 
 def register(sub) -> None:
@@ -74,12 +74,15 @@ def run(args) -> int:
             "input": str(image), "output": str(out), "model": res.model_id, "quantizer": res.quantizer,
             "lambda": res.lmbda, "bytes": len(res.data), "bpp": res.bpp, "bpp_estimated": res.bpp_estimated,
             "psnr": res.psnr, "ms_ssim": res.ms_ssim, "encode_seconds": res.encode_seconds, "device": res.device,
+            **res.maps.summary(),
         }
         rows.append(row)
         if not args.json:
             print(f"{image} -> {out}: {row['bytes']} B, {res.bpp:.4f} bpp (estimated {res.bpp_estimated:.4f}), "
                   f"PSNR {res.psnr:.2f} dB, MS-SSIM {res.ms_ssim:.4f} ({res.ms_ssim_db:.2f} dB), "
                   f"{res.encode_seconds:.2f} s on {res.device} [{res.model_id}]")
+            if row["selection_share"] is not None:
+                print(f"  {map_summary_line(row)}")
             for note in res.notes:
                 print(f"  note: {note}")
     if args.json:

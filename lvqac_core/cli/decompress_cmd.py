@@ -7,7 +7,7 @@ from ..api import decompress, load_model
 from ..errors import InputError
 from ..image_io import save_png
 from .common import (STDIO_REFUSAL, add_device_argument, check_suffix, emit_json, is_dir_spec,
-                     plan_outputs, read_input_bytes)
+                     map_summary_line, plan_outputs, read_input_bytes)
 
 
 def register(sub) -> None:
@@ -45,10 +45,12 @@ def run(args) -> int:
             raise InputError(f"{out.parent}: cannot create the output directory ({e.strerror or e})") from None
     save_png(res.image, out, overwrite=args.force)
     row = {"input": args.file, "output": str(out), "model": res.header.model_id,
-           "decode_seconds": res.decode_seconds, "device": res.device}
+           "decode_seconds": res.decode_seconds, "device": res.device, **res.maps.summary()}
     if args.json:
         emit_json(row)
     else:
         print(f"{args.file} -> {out}: {res.header.width}x{res.header.height}, "
               f"{res.decode_seconds:.2f} s on {res.device} [{res.header.model_id}]")
+        if row["selection_share"] is not None:
+            print(f"  {map_summary_line(row)}")
     return 0

@@ -208,7 +208,7 @@ class Backend:
                       encode_seconds=res.encode_seconds, decode_seconds=decode_seconds,
                       device=res.device, model_id=res.model_id, quantizer=res.quantizer,
                       lmbda=res.lmbda, section_bytes=dict(res.section_bytes),
-                      notes=list(res.notes) + ([dev.note] if dev.note else []))
+                      notes=list(res.notes) + ([dev.note] if dev.note else []), **res.maps.summary())
         layers = render_layers(res.original, res.reconstruction, res.residual, res.maps)
         report(1.0)
         return Display(source=job.source, kind="compressed", reconstruction=res.reconstruction,
@@ -250,7 +250,8 @@ class Backend:
                       psnr=None, ms_ssim=None, encode_seconds=None, decode_seconds=res.decode_seconds,
                       device=res.device, model_id=h.model_id, quantizer=h.quantizer, lmbda=h.lmbda,
                       section_bytes=dict(h.section_sizes),
-                      notes=["original not in file"] + ([dev.note] if dev.note else []))
+                      notes=["original not in file"] + ([dev.note] if dev.note else []),
+                      **res.maps.summary())
         layers = render_layers(None, image, None, res.maps)
         report(1.0)
         return Display(source=job.source, kind="decoded", reconstruction=image, original=None,

@@ -2,7 +2,10 @@
 
 * residual: signed, diverging blue-white-red map, symmetric levels ±L;
 * codebook selection: two categorical colours (Z^n, Z^n + 1/2), one layer per channel group;
-* A-law parameter and bits per position: sequential (viridis-like) map with min/max.
+* companding parameter A: diverging map in log A with white at the identity A = 1 (blue below,
+  red above), cropped to the map's own range so that the colour bar's ends are its min / max A;
+  a caption instead of a flat block when the companding is inactive (A = 1 everywhere);
+* bits per position: sequential (viridis-like) map with min/max.
 
 Latent maps are at 1/16 resolution; :func:`upscale` repeats each position 16× along both axes
 and crops to the image size so that they align with the image pixel for pixel.
@@ -56,6 +59,7 @@ class Layer:
     groups: list[np.ndarray] = field(default_factory=list)  # categorical: one image per group
     group_shares: list[float] = field(default_factory=list)
     scale_note: str = ""  # how the colour scale's ends were chosen, when they are not min / max
+    center_text: str = ""  # what the middle of the colour bar says (e.g. where A = 1 lies)
 
 
 def apply_lut(values: np.ndarray, vmin: float, vmax: float, lut: np.ndarray) -> np.ndarray:
@@ -124,6 +128,44 @@ def sequential_layer(title: str, values: Optional[np.ndarray], stride: int, heig
                  unit=unit, lut=SEQUENTIAL_LUT)
 
 
+A_TITLE = "Companding parameter A"
+A_INACTIVE = "companding inactive: A = 1 at every position (this model codes like LVQ)"
+
+
+def a_law_layer(values: Optional[np.ndarray], stride: int, height: int, width: int,
+                summary: Optional[dict] = None) -> Layer:
+    """The A map. ``summary`` is the core's ``InspectionMaps.summary()`` (A range and active
+    share); the colours are log A on the diverging map, white at A = 1, cropped to [min, max]."""
+    if values is None:
+        return Layer(A_TITLE, None, placeholder="no companding (LVQAC only)")
+    summary = summary or {}
+    a_min, a_max, active = summary.get("a_min"), summary.get("a_max"), summary.get("a_active_share")
+    if a_min is None or a_max is None or active is None:
+        return Layer(A_TITLE, None, placeholder="no A map")
+    if active == 0.0:
+        return Layer(A_TITLE, None, placeholder=A_INACTIVE)
+    lo, hi = float(np.log(a_min)), float(np.log(a_max))
+    half = max(abs(lo), abs(hi)) or 1.0
+    # the part of the symmetric diverging map [-half, half] (in ln A) that [lo, hi] covers
+    anchors = np.asarray(_DIVERGING, dtype=np.float64)
+    xs = np.linspace(0.0, 1.0, len(anchors))  # white (the middle anchor) at t = 0.5, i.e. A = 1
+
+    def colours(t: np.ndarray) -> np.ndarray:
+        return np.round(np.stack([np.interp(t, xs, anchors[:, c]) for c in range(3)], axis=-1)).astype(np.uint8)
+
+    lut = colours(np.linspace((lo + half) / (2 * half), (hi + half) / (2 * half), 256))
+    ln = np.log(np.asarray(values, dtype=np.float64))
+    rgb = colours(np.clip((np.nan_to_num(ln, nan=0.0) + half) / (2 * half), 0.0, 1.0))
+    if hi <= lo:
+        centre = f"A = {fmt_value(a_max)} at every position"
+    elif lo < 0.0 < hi:
+        centre = f"log scale · white: A = 1 · A ≠ 1 at {100 * active:.0f}%"
+    else:
+        centre = f"log scale · A ≠ 1 at {100 * active:.0f}%"
+    return Layer(A_TITLE, upscale(rgb, stride, height, width), kind="sequential", vmin=float(a_min),
+                 vmax=float(a_max), lut=lut, center_text=centre)
+
+
 def render_layers(original: Optional[np.ndarray], reconstruction: np.ndarray,
                   residual: Optional[np.ndarray], maps) -> dict[str, Layer]:
     """All panels of a result, keyed "original", "reconstruction", "residual", "selection",
@@ -135,8 +177,8 @@ def render_layers(original: Optional[np.ndarray], reconstruction: np.ndarray,
         "reconstruction": Layer("Reconstruction", reconstruction),
         "residual": residual_layer(residual),
         "selection": selection_layer(getattr(maps, "selection", None), stride, h, w),
-        "a_law": sequential_layer("A-law parameter A", getattr(maps, "a_law", None), stride, h, w,
-                                  placeholder="no companding (LVQAC only)"),
+        "a_law": a_law_layer(getattr(maps, "a_law", None), stride, h, w,
+                             maps.summary() if hasattr(maps, "summary") else None),
         "bits": sequential_layer("Bits per position (16×16 px)", getattr(maps, "bits", None),
                                  stride, h, w, unit=" bits", placeholder="no bit map"),
     }
@@ -150,17 +192,20 @@ def fmt_value(v: float) -> str:
 
 
 def scale_labels(vmin: float, vmax: float, unit: str = "", center: bool = False,
-                 caption: str = "") -> tuple[str, str, str]:
+                 caption: str = "", center_text: str = "") -> tuple[str, str, str]:
     """(left, centre, right) texts of a colour bar. A ``caption`` marks a clipped scale, whose
-    ends are clip levels rather than the data's min / max."""
+    ends are clip levels rather than the data's min / max; ``center_text`` is a min / max scale's
+    middle text."""
     if caption:
         return (f"≤ {fmt_value(vmin)}{unit}", f"0 · {caption}" if center else caption,
                 f"≥ {fmt_value(vmax)}{unit}")
-    return f"min {fmt_value(vmin)}{unit}", "0" if center else "", f"max {fmt_value(vmax)}{unit}"
+    return (f"min {fmt_value(vmin)}{unit}", "0" if center else center_text,
+            f"max {fmt_value(vmax)}{unit}")
 
 
 def _ascii(text: str) -> str:
-    return text.replace("ⁿ", "^n").replace("½", "1/2").replace("−", "-").replace("≤", "<=").replace("≥", ">=")
+    return (text.replace("ⁿ", "^n").replace("½", "1/2").replace("−", "-").replace("≤", "<=")
+            .replace("≥", ">=").replace("≠", "!=").replace("·", "-"))
 
 
 def annotated(layer: Layer, image: Optional[np.ndarray] = None, share: Optional[float] = None) -> np.ndarray:
@@ -187,7 +232,8 @@ def annotated(layer: Layer, image: Optional[np.ndarray] = None, share: Optional[
         bar = np.repeat(layer.lut[xs][None], bar_h, axis=0)
         out.paste(Image.fromarray(np.ascontiguousarray(bar)), (pad, h + pad))
         left, centre, right = (_ascii(t) for t in scale_labels(
-            layer.vmin, layer.vmax, _ascii(layer.unit), layer.kind == "diverging", layer.scale_note))
+            layer.vmin, layer.vmax, _ascii(layer.unit), layer.kind == "diverging", layer.scale_note,
+            layer.center_text))
         d.text((pad, text_y), left, fill=(230, 230, 230), font=font)
         rw = d.textlength(right, font=font)
         d.text((w - pad - rw, text_y), right, fill=(230, 230, 230), font=font)

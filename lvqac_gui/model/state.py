@@ -102,6 +102,11 @@ class Stats:
     lmbda: float
     section_bytes: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # the core's map figures (lvqac_core.results.InspectionMaps.summary); None = the quantizer has none
+    selection_share: Optional[float] = None
+    a_active_share: Optional[float] = None
+    a_min: Optional[float] = None
+    a_max: Optional[float] = None
 
     @property
     def ms_ssim_db(self) -> Optional[float]:
@@ -130,6 +135,12 @@ class Stats:
             ("Quantizer", self.quantizer),
             ("λ", f"{self.lmbda:g}"),
         ]
+        if self.selection_share is not None:
+            rows.append(("Codebook Zⁿ+½", f"{100 * self.selection_share:.1f} % of position-groups"))
+        if self.a_min is not None and self.a_max is not None and self.a_active_share is not None:
+            rows.append(("A range", f"{self.a_min:.3g} … {self.a_max:.3g}"))
+            rows.append(("A ≠ 1", "none (companding inactive)" if self.a_active_share == 0.0
+                         else f"{100 * self.a_active_share:.1f} % of positions"))
         for name, size in self.section_bytes.items():
             rows.append((f"  section {name}", f"{size:,} bytes"))
         return rows

@@ -170,8 +170,10 @@ GUIDE_TIPS = {
                  "position).",
     "selection": "Per latent position (16×16 pixels), which lattice coded it: Zⁿ (integers) or "
                  "Zⁿ+½ (integers + ½). The codec picks the closer one; the choice costs bits.",
-    "a_law": "LVQAC's companding parameter A ≥ 1 per position: larger A = finer steps for small "
-             "values, coarser for large ones (A = 1 is no companding).",
+    "a_law": "LVQAC's companding parameter A per position (A = 1: no companding). A > 1: finer "
+             "steps for small values, coarser for large ones; A < 1 (exponential compander only): a "
+             "dead zone, coarser near zero. Colours are log A, white at A = 1, red above, blue "
+             "below; the bar's ends are the map's min / max A.",
     "bits": "Estimated bits spent on each 16×16 block (latents + codebook choice), from the "
             "entropy model; brighter = more bits.",
     "residual": "Reconstruction − original, mean of R, G, B. The colour bar's ends are not the "

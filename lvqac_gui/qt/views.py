@@ -36,18 +36,20 @@ class ColorBar(QWidget):
         self.unit = ""
         self.center_label = False
         self.caption = ""  # e.g. "clipped at the 99.5th percentile of |r|"
+        self.center_text = ""  # a min / max scale's middle text (e.g. where A = 1 lies)
         self.setFixedHeight(30)
 
     def set_scale(self, lut: np.ndarray, vmin: float, vmax: float, unit: str = "",
-                  center_label: bool = False, caption: str = "") -> None:
+                  center_label: bool = False, caption: str = "", center_text: str = "") -> None:
         self.lut, self.vmin, self.vmax, self.unit, self.center_label = lut, vmin, vmax, unit, center_label
-        self.caption = caption
+        self.caption, self.center_text = caption, center_text
         self.update()
 
     def labels(self) -> tuple[str, str, str]:
         """(left, centre, right) texts under the bar."""
         from ..model.maps import scale_labels
-        return scale_labels(self.vmin, self.vmax, self.unit, self.center_label, self.caption)
+        return scale_labels(self.vmin, self.vmax, self.unit, self.center_label, self.caption,
+                            self.center_text)
 
     @staticmethod
     def _fmt(v: float) -> str:
@@ -173,7 +175,8 @@ class ImagePanel(QFrame):
         self.item.setImage(layer.image, autoLevels=False, levels=None)
         if layer.kind in ("diverging", "sequential") and layer.lut is not None:
             self.colorbar.set_scale(layer.lut, layer.vmin, layer.vmax, layer.unit,
-                                    center_label=layer.kind == "diverging", caption=layer.scale_note)
+                                    center_label=layer.kind == "diverging", caption=layer.scale_note,
+                                    center_text=layer.center_text)
             self.colorbar.show()
         elif layer.kind == "categorical":
             if len(layer.groups) > 1:

@@ -167,3 +167,50 @@ def test_model_package_imports_no_qt():
             "print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert r.stdout.strip() == "[]"
+
+
+def _a_display(a_law: np.ndarray) -> Display:
+    h, w = 16 * a_law.shape[0], 16 * a_law.shape[1]
+    rec = np.zeros((h, w, 3), np.uint8)
+    m = InspectionMaps(selection=np.ones((1,) + a_law.shape, np.uint8), a_law=a_law.astype(np.float32),
+                       bits=np.zeros(a_law.shape, np.float32))
+    return Display(source=Source("a.png"), kind="compressed", reconstruction=rec, original=None, residual=None,
+                   maps=m, data=b"x", stats=_stats(width=w, height=h, **m.summary()),
+                   layers=maps.render_layers(None, rec, None, m))
+
+
+def test_a_map_both_sides_of_the_identity():
+    a = np.array([[0.25, 1.0, 4.0], [1.0, 2.0, 0.5]])
+    d = _a_display(a)
+    layer = d.layers["a_law"]
+    assert (layer.vmin, layer.vmax) == (pytest.approx(0.25), pytest.approx(4.0))  # the true range
+    left, centre, right = maps.scale_labels(layer.vmin, layer.vmax, layer.unit, False, layer.scale_note,
+                                            layer.center_text)
+    assert left == "min 0.25" and right == "max 4" and "A = 1" in centre
+    img = layer.image
+    px = {v: tuple(int(c) for c in img[16 * i, 16 * j]) for (i, j), v in np.ndenumerate(a)}
+    assert px[1.0] == (247, 247, 247)  # white at the identity
+    assert px[4.0][0] > px[4.0][2] and px[0.25][2] > px[0.25][0]  # red above, blue below
+    assert px[2.0] != px[4.0] and px[0.5] != px[0.25]
+    # symmetric in log A: A = 4 and A = 1/4 are equally far from white
+    dist = {v: sum(abs(c - 247) for c in px[v]) for v in (0.25, 4.0)}
+    assert abs(dist[0.25] - dist[4.0]) < 60
+    rows = dict(d.stats.rows())
+    assert rows["A range"] == "0.25 … 4" and rows["A ≠ 1"] == "66.7 % of positions"
+    assert rows["Codebook Zⁿ+½"] == "100.0 % of position-groups"
+
+
+def test_a_map_one_sided_range_keeps_white_for_the_identity():
+    a = np.array([[1.0, 8.0], [2.0, 1.0]])  # the paper's A-law: A >= 1
+    layer = _a_display(a).layers["a_law"]
+    assert tuple(int(c) for c in layer.image[0, 0]) == (247, 247, 247)
+    assert tuple(int(c) for c in layer.lut[0]) == (247, 247, 247) and layer.lut[-1][0] > layer.lut[-1][2]
+
+
+def test_a_map_inactive_companding_says_so():
+    d = _a_display(np.ones((2, 3)))
+    layer = d.layers["a_law"]
+    assert layer.image is None and layer.placeholder == maps.A_INACTIVE
+    assert "companding inactive" in layer.placeholder and "A = 1 at every position" in layer.placeholder
+    rows = dict(d.stats.rows())
+    assert rows["A range"] == "1 … 1" and rows["A ≠ 1"] == "none (companding inactive)"
