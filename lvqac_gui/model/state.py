@@ -16,6 +16,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from .errors import describe_error
 from .events import Signal
 
 LAMBDAS: tuple[float, ...] = (0.0016, 0.0032, 0.0075, 0.015, 0.03, 0.045)
@@ -410,7 +411,7 @@ class Session:
         try:
             preview = self.loader(source)
         except Exception as exc:  # noqa: BLE001 - reported, in a batch without blocking
-            title, message = _describe(exc)
+            title, message = describe_error(exc)
             self._failed(source, title, message)
             return False
         self.source = source
@@ -635,15 +636,3 @@ class Session:
             self.busy_changed.emit(False)
 
 
-def _describe(exc: BaseException) -> tuple[str, str]:
-    """(title, message) for an error raised while opening a file (Qt-free)."""
-    from lvqac_core import errors as E
-    if isinstance(exc, E.LvqFormatError):
-        return "Not a valid .lvq file", str(exc)
-    if isinstance(exc, E.ImageError):
-        return "Cannot read image", str(exc)
-    if isinstance(exc, E.LvqacError):
-        return "Cannot open", str(exc)
-    if isinstance(exc, OSError):
-        return "Cannot open", exc.strerror or str(exc)
-    return "Cannot open", f"{type(exc).__name__}: {exc}"

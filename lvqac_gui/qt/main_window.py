@@ -29,7 +29,7 @@ keep_bools_alive()  # PySide6 6.12 + Python 3.11: every signal emit drops a refe
 
 SHORT_NAMES = {"scalar": "Scalar", "lvq": "LVQ", "lvqac": "LVQAC"}
 PANELS = (("original", "Original"), ("reconstruction", "Reconstruction"), ("residual", "Residual"),
-          ("selection", "Codebook selection"), ("a_law", "A-law parameter A"),
+          ("selection", "Codebook selection"), ("a_law", "Companding parameter A"),
           ("bits", "Bits per position"))
 
 
@@ -366,7 +366,7 @@ class MainWindow(QMainWindow):
             func(*args)
             return True
         except Exception as exc:  # noqa: BLE001
-            from .workers import describe_error
+            from ..model.errors import describe_error
             self._error("Cannot write file", describe_error(exc)[1])
             return False
 

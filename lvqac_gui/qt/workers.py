@@ -9,31 +9,11 @@ cancelled and its late results are ignored by the session (job ids).
 from __future__ import annotations
 
 import threading
-import traceback
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from ..model.errors import describe_error
 from ..model.state import Job, Session
-
-
-def describe_error(exc: BaseException) -> tuple[str, str]:
-    """(dialog title, one-paragraph message) for an exception raised by a job."""
-    from lvqac_core import errors as E
-    if isinstance(exc, MemoryError) or "out of memory" in str(exc).lower():
-        return ("Out of memory", "Not enough memory to process this image. Try a smaller image, "
-                "or the CPU device.\n\n" + (str(exc) or "MemoryError"))
-    if isinstance(exc, E.ModelNotFoundError):
-        return "Model not available", str(exc)
-    if isinstance(exc, E.ModelMismatchError):
-        return "Model mismatch", str(exc)
-    if isinstance(exc, E.LvqFormatError):
-        return "Not a valid .lvq file", str(exc)
-    if isinstance(exc, E.ImageError):
-        return "Cannot read image", str(exc)
-    if isinstance(exc, E.LvqacError):
-        return "Error", str(exc)
-    tb = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    return "Unexpected error", tb
 
 
 class _Signals(QObject):
