@@ -105,3 +105,17 @@ def test_eval_tiny_random_model_and_cli(tmp_path, capsys):
     assert {c["name"] for c in rep["curves"]} >= {"jpeg", "webp", "minnen2018-ckbd scalar"}
     assert (tmp_path / "rd.png").is_file()
     assert main(["eval", str(tmp_path / "missing")]) == 2
+
+
+def test_eval_refuses_existing_outputs_before_evaluating(tmp_path, capsys):
+    from lvqac_core.cli import main
+
+    folder = _images(tmp_path / "imgs")
+    out_json = tmp_path / "res.json"
+    out_json.write_text("precious")
+    rc = main(["eval", str(folder), "--baselines", "jpeg", "-o", str(out_json), "--quiet"])
+    assert rc == 2 and out_json.read_text() == "precious"
+    err = capsys.readouterr().err.strip()
+    assert "exists" in err and "--force" in err and "\n" not in err
+    assert main(["eval", str(folder), "--baselines", "jpeg", "-o", str(out_json), "--quiet", "--force"]) == 0
+    assert json.loads(out_json.read_text())["num_images"] == 2

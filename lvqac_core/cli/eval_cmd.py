@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
-from .common import STDIO_REFUSAL, is_dir_spec
+from ..image_io import atomic_write_bytes
+from .common import STDIO_REFUSAL, is_dir_spec, plan_outputs
 
 __all__ = ["register", "run"]
 
@@ -31,6 +32,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", default=None, metavar="results.json", help="write full results (per image)")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     p.add_argument("--json", action="store_true", help="print results as JSON on stdout")
+    p.add_argument("--force", action="store_true", help="overwrite existing -o / --plot files")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=run)
     return p
@@ -55,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
     for option, value in (("-o", args.output), ("--plot", args.plot)):
         if value is not None and (value == "-" or is_dir_spec(value)):
             raise InputError(f"{option} {value}: give a file name (not '-' or a directory)")
+    outputs = [Path(v) for v in (args.output, args.plot) if v is not None]
+    plan_outputs([args.images] * len(outputs), outputs, args.force)  # before hours of evaluation
     models = [m for group in args.model for m in group]
     names = [b.strip().lower() for b in args.baselines.split(",") if b.strip()]
     bad = [b for b in names if b not in BASELINES]
@@ -78,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
             plot_rd(curves, args.plot, title=f"RD on {Path(args.images).name}")
             report["plot"] = str(args.plot)
         if args.output:
-            Path(args.output).write_text(json.dumps(report, indent=2, allow_nan=True))
+            atomic_write_bytes(args.output, json.dumps(report, indent=2, allow_nan=True).encode(),
+                               overwrite=args.force)
     except OSError as e:
         raise InputError(f"cannot write {e.filename or 'the results'}: {e.strerror or e}") from None
     if args.json:
