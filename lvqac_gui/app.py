@@ -129,6 +129,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         win.arrange_docks(h)
         win.show()
         app.processEvents()
+        win.preload_model()
         if args.files:
             session.open_paths(args.files)
         else:
@@ -165,6 +166,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0 if ok and session.display is not None and not failures else 1
 
     win.show()
+    app.processEvents()
+    win.preload_model()  # the default model loads off the UI thread while the window is up
     if args.files:
         session.open_paths(args.files)
     else:

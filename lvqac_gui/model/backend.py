@@ -144,11 +144,31 @@ class Backend:
         self._codecs: dict[tuple, object] = {}
         self._by_id: dict[str, object] = {}  # model id -> codec, to decode files we wrote
         self._lock = threading.Lock()
+        # one lock per model key, held while that model loads: a job asking for a model that
+        # the background preload (or another thread) is loading waits for it, never loads twice
+        self._loading: dict[tuple, threading.Lock] = {}
 
     # ------------------------------------------------------------------ models
     def is_loaded(self, quantizer: str, lmbda: float, device: str, spec: Optional[str] = None) -> bool:
         with self._lock:
             return (spec, quantizer, round(lmbda, 6), device) in self._codecs
+
+    def model_name(self, quantizer: str, lmbda: float, spec: Optional[str] = None) -> str:
+        """The id of the model these choices load (the zoo's id; reads the manifest only)."""
+        if spec is not None:
+            return str(spec)
+        if self.codec_factory is not None:
+            return f"demo-untrained-{quantizer}-{lmbda:g}"
+        try:
+            from lvqac_core import zoo
+            return zoo.find_model(quantizer, lmbda).id
+        except Exception:  # noqa: BLE001 - not installed: loading says so
+            return f"{quantizer} λ={lmbda:g}"
+
+    def preload(self, quantizer: str, lmbda: float, device: str = "auto",
+                spec: Optional[str] = None):
+        """Load (and keep) the model for these choices; called on a worker thread at launch."""
+        return self.codec(quantizer, lmbda, resolve_device(device).device, spec)
 
     def codec(self, quantizer: str, lmbda: float, device: str, spec: Optional[str] = None,
               progress: Progress = None):
@@ -156,23 +176,47 @@ class Backend:
         with self._lock:
             if key in self._codecs:
                 return self._codecs[key]
-        if progress is not None:  # loading has no measurable progress: say so (fraction < 0)
-            name = spec or f"{quantizer} λ={lmbda:g}"
-            progress(-1.0, f"loading model {name} (first use)")
+            loading = self._loading.setdefault(key, threading.Lock())
+        name = spec or f"{quantizer} λ={lmbda:g}"
+        if not loading.acquire(blocking=False):  # being loaded by another thread: wait for it
+            if progress is not None:
+                progress(-1.0, f"waiting for model {name} (loading in the background)")
+            # poll, so that a cancelled job stops waiting (progress raises Cancelled)
+            while not loading.acquire(timeout=0.05):
+                if progress is not None:
+                    progress(-1.0, f"waiting for model {name} (loading in the background)")
+        try:
+            with self._lock:
+                if key in self._codecs:  # the other thread's load succeeded
+                    return self._codecs[key]
+            if progress is not None:  # loading has no measurable progress: say so (fraction < 0)
+                progress(-1.0, f"loading model {name} (first use)")
+            codec = self._load(quantizer, lmbda, device, spec)
+            with self._lock:
+                self._codecs[key] = codec
+                self._by_id[codec.model_id] = codec
+            return codec
+        finally:
+            loading.release()
+
+    @staticmethod
+    def _zoo_id(quantizer: str, lmbda: float) -> Optional[str]:
+        try:
+            from lvqac_core import zoo
+            return zoo.find_model(quantizer, lmbda).id
+        except Exception:  # noqa: BLE001 - not in the zoo
+            return None
+
+    def _load(self, quantizer: str, lmbda: float, device: str, spec: Optional[str]):
         if spec is not None:
             from lvqac_core.api import load_model
-            codec = load_model(spec, device)
-        elif self.codec_factory is not None:
-            codec = self.codec_factory(quantizer, lmbda, device)
-        else:
-            from lvqac_core import zoo
-            from lvqac_core.api import load_model
-            entry = zoo.find_model(quantizer, lmbda)
-            codec = load_model(entry.id, device)
-        with self._lock:
-            self._codecs[key] = codec
-            self._by_id[codec.model_id] = codec
-        return codec
+            return load_model(spec, device)
+        if self.codec_factory is not None:
+            return self.codec_factory(quantizer, lmbda, device)
+        from lvqac_core import zoo
+        from lvqac_core.api import load_model
+        entry = zoo.find_model(quantizer, lmbda)
+        return load_model(entry.id, device)
 
     # ------------------------------------------------------------------ jobs
     def run(self, job: Job, progress: Progress = None):
@@ -230,7 +274,10 @@ class Backend:
         dec_report = lambda f: report(f, decode_stage(f))  # noqa: E731
         if codec is not None and getattr(codec, "device", dev.device) == dev.device:
             res = codec.decompress(data, progress=dec_report)
-        elif self.codec_factory is not None and header.model_id.startswith("demo-untrained-"):
+        elif ((self.codec_factory is not None and header.model_id.startswith("demo-untrained-"))
+              or (self.codec_factory is None
+                  and self._zoo_id(header.quantizer, header.lmbda) == header.model_id)):
+            # the model the λ / quantizer controls load (maybe being preloaded): load it once
             codec = self.codec(header.quantizer, header.lmbda, dev.device, progress=report)
             res = codec.decompress(data, progress=dec_report)
         else:

@@ -23,7 +23,7 @@ from .settings import AppSettings
 from ..model.state import LAMBDAS, QUANTIZER_LABELS, QUANTIZERS, Display, Session, write_history_csv
 from .views import ImagePanel, SplitView, ViewLinker
 from .pyside_fix import keep_bools_alive
-from .workers import JobRunner
+from .workers import JobRunner, ModelPreloader
 
 keep_bools_alive()  # PySide6 6.12 + Python 3.11: every signal emit drops a reference to True
 
@@ -43,6 +43,9 @@ class MainWindow(QMainWindow):
         if restore:
             self.settings.load_into(self.session)
         self.runner = JobRunner(self.session, self.backend, self)
+        self.preloader = ModelPreloader(self.backend, self)
+        self.preloader.finished.connect(self._preloaded)
+        self.model_state = ""  # "" | "loading" | "ready" | "failed" (the launch-time preload)
         self.setWindowTitle("LVQAC Studio")
         self.setAcceptDrops(True)
         self.error_handler = lambda title, msg: dialogs.show_error(self, title, msg)
@@ -648,6 +651,25 @@ class MainWindow(QMainWindow):
 
     def show_probe(self, x: int, y: int) -> None:
         self.probe_label.setText(self.probe_text(x, y))
+
+    # ------------------------------------------------------------------ model preload
+    def preload_model(self) -> str:
+        """Start loading the model the controls select, in the background (call once the
+        window shows); a job started meanwhile waits for this load instead of loading again."""
+        name = self.preloader.start(self.session)
+        self.model_state = "loading"
+        text = f"loading model {name} in the background…"
+        self.statusBar().showMessage(text)
+        if not self.session.busy:
+            self.controls.stage.setText(text)
+        return name
+
+    def _preloaded(self, name: str, error: str) -> None:
+        self.model_state = "failed" if error else "ready"
+        text = f"model {name} ready" if not error else f"model {name} not loaded: {error.splitlines()[0]}"
+        self.statusBar().showMessage(text, 6000)
+        if not self.session.busy and self.controls.stage.text().startswith("loading model"):
+            self.controls.stage.setText(text)
 
     # ------------------------------------------------------------------ closing
     def save_settings(self) -> None:

@@ -118,3 +118,52 @@ class JobRunner(QObject):
         for token in self._tokens.values():
             token.set()
         return self.pool.waitForDone(timeout_ms)
+
+
+class _PreloadSignals(QObject):
+    done = Signal(str, str)  # (model name, error message or "")
+
+
+class _Preload(QRunnable):
+    def __init__(self, backend, quantizer: str, lmbda: float, device: str, spec, name: str,
+                 signals: _PreloadSignals) -> None:
+        super().__init__()
+        self.setAutoDelete(True)
+        self.backend, self.signals, self.name = backend, signals, name
+        self.args = (quantizer, lmbda, device, spec)
+
+    def run(self) -> None:  # worker thread
+        try:
+            self.backend.preload(*self.args)
+        except BaseException as exc:  # noqa: BLE001 - the job that needs the model reports it
+            self.signals.done.emit(self.name, describe_error(exc)[1])
+            return
+        self.signals.done.emit(self.name, "")
+
+
+class ModelPreloader(QObject):
+    """Loads the model chosen at launch on its own worker thread (not the job thread, so that a
+    job started meanwhile waits for this load inside ``Backend.codec`` and can be cancelled).
+    ``started(name)`` and ``finished(name, error)`` arrive on the UI thread."""
+
+    started = Signal(str)
+    finished = Signal(str, str)
+
+    def __init__(self, backend, parent=None) -> None:
+        super().__init__(parent)
+        self.backend = backend
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)
+        self._signals = _PreloadSignals()
+        self._signals.done.connect(self.finished)
+        self.name: str = ""
+
+    def start(self, session: Session) -> str:
+        self.name = self.backend.model_name(session.quantizer, session.lmbda, session.model_spec)
+        self.started.emit(self.name)
+        self.pool.start(_Preload(self.backend, session.quantizer, session.lmbda, session.device,
+                                 session.model_spec, self.name, self._signals))
+        return self.name
+
+    def wait(self, timeout_ms: int = 5000) -> bool:
+        return self.pool.waitForDone(timeout_ms)
