@@ -13,7 +13,6 @@ interleaved round-robin and the medians compare like with like on a noisy machin
 """
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import subprocess
@@ -22,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench_common import ROOT, tree_comparison_parser, trees_of  # noqa: E402
 
 WRAPPER = r"""
 import sys, time
@@ -55,16 +54,9 @@ def first_result_seconds(tree: Path, image: str, threads: int, shot: str) -> tup
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--image", default=str(ROOT / "resources" / "samples" / "astronaut.png"))
-    p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--baseline", help="another checkout to compare with (run interleaved)")
-    p.add_argument("--threads", type=int, default=1)
-    args = p.parse_args()
+    args = tree_comparison_parser(__doc__).parse_args()
     image = str(Path(args.image).resolve())
-    trees = {"this tree": ROOT}
-    if args.baseline:
-        trees["baseline"] = Path(args.baseline).resolve()
+    trees = trees_of(args)
     first: dict[str, list[float]] = {k: [] for k in trees}
     total: dict[str, list[float]] = {k: [] for k in trees}
     with tempfile.TemporaryDirectory() as tmp:

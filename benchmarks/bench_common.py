@@ -1,6 +1,7 @@
 """Shared helpers of the benchmarks: test images of a given size, interleaved medians."""
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 import time
@@ -42,3 +43,21 @@ def interleaved(fns: dict[str, Callable[[], float | None]], repeats: int) -> dic
             r = fn()
             times[k].append(time.perf_counter() - t0 if r is None else float(r))
     return {k: statistics.median(v) for k, v in times.items()}
+
+
+def tree_comparison_parser(doc: str) -> argparse.ArgumentParser:
+    """Options of the benchmarks that time this tree against another checkout in fresh processes."""
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--image", default=str(SAMPLE))
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--baseline", help="another checkout to compare with (run interleaved)")
+    p.add_argument("--threads", type=int, default=1)
+    return p
+
+
+def trees_of(args: argparse.Namespace) -> dict[str, Path]:
+    """{"this tree": ROOT} plus {"baseline": ...} when --baseline was given."""
+    trees = {"this tree": ROOT}
+    if args.baseline:
+        trees["baseline"] = Path(args.baseline).resolve()
+    return trees

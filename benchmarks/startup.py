@@ -11,7 +11,6 @@ separate run of each tree.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -20,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench_common import ROOT, tree_comparison_parser, trees_of  # noqa: E402
 
 PHASES = r"""
 import time, json, warnings
@@ -60,16 +59,9 @@ def phases(tree: Path, image: str, threads: int) -> dict[str, float]:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--image", default=str(ROOT / "resources" / "samples" / "astronaut.png"))
-    p.add_argument("--repeats", type=int, default=5)
-    p.add_argument("--baseline", help="another checkout to compare with (run interleaved)")
-    p.add_argument("--threads", type=int, default=1)
-    args = p.parse_args()
+    args = tree_comparison_parser(__doc__).parse_args()
     image = str(Path(args.image).resolve())
-    trees = {"this tree": ROOT}
-    if args.baseline:
-        trees["baseline"] = Path(args.baseline).resolve()
+    trees = trees_of(args)
     walls: dict[str, list[float]] = {k: [] for k in trees}
     ph: dict[str, list[dict[str, float]]] = {k: [] for k in trees}
     for _ in range(args.repeats):
