@@ -187,6 +187,8 @@ class MainWindow(QMainWindow):
         space under the Model dock as tabs, so that the plot gets room to be read; above, they
         are stacked."""
         ctl, num, rd = self.docks["controls"], self.docks["numbers"], self.docks["rd"]
+        # the docks take at most 30 % of a narrow window, so the six panels keep their titles
+        self.resizeDocks([ctl], [max(300, min(380, self.width() * 3 // 10))], Qt.Orientation.Horizontal)
         if height < 1000:
             self.tabifyDockWidget(num, rd)
             num.raise_()
