@@ -173,7 +173,7 @@ class Codec:
             reconstruction=recon,
             residual=None if recon is None else recon.astype(np.float32) - rgb.astype(np.float32),
             maps=_inspection_maps(code.maps, height, width),
-            section_bytes=bitstream.read_header(data).section_sizes,
+            section_bytes={name: len(code.sections.get(name, b"")) for name in bitstream.SECTION_NAMES},
             notes=list(loaded.notes),
         )
         _report(progress, 1.0)

@@ -7,7 +7,7 @@ import torch
 
 from lvqac_testing import smooth_image, tiny_codec, tiny_model
 from lvqac_core import bitstream
-from lvqac_core.api import Codec
+from lvqac_core.api import Codec, read_info
 from lvqac_core.errors import DesyncError, LvqFormatError, ModelMismatchError
 from lvqac_core.models import ARCHITECTURES
 
@@ -65,6 +65,7 @@ def test_file_size_tracks_estimated_rate():
     codec = tiny_codec("minnen2018-mean", "lvqac", N=32, M=32)
     res = codec.compress(smooth_image(256, 256, seed=5))
     payload_bits = 8 * sum(res.section_bytes.values())
+    assert res.section_bytes == read_info(res.data).sections  # the encoder reports what the file holds
     estimated_bits = res.bpp_estimated * 256 * 256
     assert abs(payload_bits - estimated_bits) / estimated_bits < 0.05
 
