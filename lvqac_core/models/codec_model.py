@@ -26,12 +26,12 @@ from ..entropy import CellTableBank, SymbolStreamDecoder, encode_symbols
 from ..entropy.safe_rans import SafeRansDecoder
 from ..errors import Cancelled, CorruptFile, DesyncError
 from ..image_io import to_uint8
-from ..quantizers import QuantizedLatent, build_quantizer
+from ..quantizers import CompandedLatticeQuantizer, QuantizedLatent, build_quantizer
 from ..quantizers.lvq import expand_groups
 from ..results import ForwardOutput
 from .context import anchor_mask, build_context, entropy_parameters_net
 from .registry import ModelConfig
-from .transforms import TRANSFORMS
+from . import transforms as _transforms  # noqa: F401  (registers the architectures)
 
 __all__ = ["LatticeCodecModel", "LatentCode", "LatentMaps", "build_model"]
 
@@ -92,13 +92,13 @@ class LatticeCodecModel(nn.Module):
         super().__init__()
         self.config = config
         N, M = config.N, config.M
-        self.g_a, self.g_s, self.h_a, self.h_s = TRANSFORMS[config.spec.backbone](N, M)
+        self.g_a, self.g_s, self.h_a, self.h_s = config.spec.transforms(N, M)
         self.entropy_bottleneck = EntropyBottleneck(N)
-        self.context = build_context(config.spec.context, M)
-        self.entropy_parameters = entropy_parameters_net(config.spec.context, M)
+        self.context = build_context(config.spec.decoding_order, M)
+        self.entropy_parameters = entropy_parameters_net(config.spec.decoding_order, M)
         self.quantizer = build_quantizer(config.quantizer, M, config.effective_group_size, **config.quantizer_options)
-        self.a_head = (_AHead(2 * M, self.quantizer.compander, self.quantizer.a_max)  # type: ignore[attr-defined]
-                       if self.quantizer.companded else None)
+        q = self.quantizer
+        self.a_head = _AHead(2 * M, q.compander, q.a_max) if isinstance(q, CompandedLatticeQuantizer) else None
         self.lower_bound_scale = LowerBound(0.11)
         self._bank: Optional[CellTableBank] = None
 
@@ -115,8 +115,8 @@ class LatticeCodecModel(nn.Module):
         with _fp32(x):
             y, hyper = y.float(), hyper.float()
             a = self._a_map(hyper)
-            kind = self.config.spec.context
-            if kind == "none":
+            kind = self.config.spec.decoding_order
+            if kind == "parallel":
                 mu, sigma = self._split(hyper)
                 y_hat, lik = self._relaxed(y, mu, sigma, a)
             elif kind == "checkerboard":
@@ -157,14 +157,19 @@ class LatticeCodecModel(nn.Module):
         scales, means = params.chunk(2, 1)
         return means, self.lower_bound_scale(scales)
 
+    @property
+    def _companding(self) -> Optional[CompandedLatticeQuantizer]:
+        q = self.quantizer
+        return q if isinstance(q, CompandedLatticeQuantizer) else None
+
     def _a_map(self, hyper: Tensor) -> Optional[Tensor]:
-        if self.a_head is None:
+        if self.a_head is None or self._companding is None:
             return None
         a = self.a_head(hyper)
         if not self.training:
-            a = self.quantizer.snap(a)[1]  # type: ignore[attr-defined]
+            a = self._companding.snap(a)[1]
         elif self.a_head.mode == "exp":  # train on the coder's levels, straight-through to the head
-            a = self.quantizer.snap(a.detach())[1] + (a - a.detach())  # type: ignore[attr-defined]
+            a = self._companding.snap(a.detach())[1] + (a - a.detach())
         return a
 
     def aux_loss(self) -> Tensor:
@@ -330,16 +335,16 @@ class LatticeCodecModel(nn.Module):
         h, w = hyper.shape[-2:]
         dev = hyper.device
         a_idx = a_val = None
-        if self.a_head is not None:
-            a_idx, a_val = self.quantizer.snap(self.a_head(hyper))  # type: ignore[attr-defined]
+        if self.a_head is not None and self._companding is not None:
+            a_idx, a_val = self._companding.snap(self.a_head(hyper))
         if selection is None and self.quantizer.uses_selection:
             selection = torch.zeros(1, self.quantizer.num_groups(), h, w, dtype=torch.uint8, device=dev)
-        kind = self.config.spec.context
-        pad = 2 if kind == "autoregressive" else 0
+        kind = self.config.spec.decoding_order
+        pad = 2 if kind == "raster-scan" else 0
         y_hat_pad = torch.zeros(1, M, h + 2 * pad, w + 2 * pad, device=dev)
         st = _CodingState(y_hat_pad[:, :, pad:pad + h, pad:pad + w], selection)
         step = lambda params, ii, jj: self._code_step(st, params, ii, jj, a_idx, a_val, y, decoder)  # noqa: E731
-        if kind == "none":
+        if kind == "parallel":
             ii, jj = _positions(torch.ones(h, w, dtype=torch.bool))
             step(hyper, ii, jj)
         elif kind == "checkerboard":

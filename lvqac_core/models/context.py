@@ -24,18 +24,18 @@ def anchor_mask(h: int, w: int, device=None) -> Tensor:
 
 
 def build_context(kind: str, M: int) -> nn.Module | None:
-    if kind == "none":
+    if kind == "parallel":
         return None
     if kind == "checkerboard":
         return CheckerboardMaskedConv2d(M, 2 * M, kernel_size=5, padding=2, stride=1)
-    if kind == "autoregressive":
+    if kind == "raster-scan":
         return MaskedConv2d(M, 2 * M, kernel_size=5, padding=2, stride=1)
     raise ValueError(f"unknown context {kind!r}")
 
 
 def entropy_parameters_net(kind: str, M: int) -> nn.Module:
     """Maps [hyper features (2M), context features (2M)] to (σ, μ) (2M channels), as mbt2018."""
-    if kind == "none":
+    if kind == "parallel":
         return nn.Identity()
     return nn.Sequential(
         nn.Conv2d(M * 12 // 3, M * 10 // 3, 1), nn.LeakyReLU(inplace=True),
