@@ -7,7 +7,8 @@ For codebook k, scale level σ_i and (LVQAC) A level A_j, symbol s stands for th
 
 Codebook-1 symbols therefore get their own tables (cells [s, s+1]), not a shifted mean.
 Tables are computed in float64 on the CPU from the quantizer's parameters only (its public
-``cell_domain()``: T, T⁻¹ and the A levels), so every device builds the same integers. Symbols outside a table's range are escape-coded by CompressAI's rANS.
+``cell_domain()``: T, T⁻¹ and the A levels), so every device builds the same integers. Symbols
+outside a table's range are escape-coded by CompressAI's rANS.
 """
 from __future__ import annotations
 
