@@ -46,16 +46,16 @@ def _decode(codec, data: bytes, native: bool) -> float:
     model = codec.model
     safe_stream, safe_z = rans.SymbolStreamDecoder, model._decode_z
     if native:
-        from lvqac_core.models import codec_model
-        codec_model.SymbolStreamDecoder = _NativeStream
+        from lvqac_core.models.latent_codecs import base as latent_base
+        latent_base.SymbolStreamDecoder = _NativeStream
         model._decode_z = lambda s, hw: model.entropy_bottleneck.decompress([s], tuple(hw))
     try:
         t0 = time.perf_counter()
         codec.decompress(data)
         return time.perf_counter() - t0
     finally:
-        from lvqac_core.models import codec_model
-        codec_model.SymbolStreamDecoder = safe_stream
+        from lvqac_core.models.latent_codecs import base as latent_base
+        latent_base.SymbolStreamDecoder = safe_stream
         model._decode_z = safe_z
 
 

@@ -62,7 +62,7 @@ def peer_checkerboard(ours: Codec) -> nn.Module:
     from compressai.models.base import SimpleVAECompressionModel
 
     m = ours.model
-    assert m.config.spec.context == "checkerboard" and m.config.quantizer == "scalar"
+    assert m.config.spec.decoding_order == "checkerboard" and m.config.quantizer == "scalar"
 
     class OurChannelOrder(CheckerboardLatentCodec):
         def merge(self, ctx, side):  # our entropy_parameters take [hyper, context]

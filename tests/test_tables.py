@@ -16,8 +16,9 @@ DATA = Path(__file__).parent / "data"
 
 
 def _reference(quantizer) -> tuple[list[list[int]], list[int]]:
-    dom = T._float64_domain(quantizer)
+    dom = quantizer.cell_domain()
     a_values = [float(a) for a in quantizer.level_values()] if quantizer.companded else [None]
+    assert list(dom.a_levels) == a_values
     cdfs, offsets = [], []
     with torch.no_grad():
         for a in a_values:

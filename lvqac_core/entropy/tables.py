@@ -6,8 +6,9 @@ For codebook k, scale level σ_i and (LVQAC) A level A_j, symbol s stands for th
     P(s) = Φ(T⁻¹(û + ½)/σ_i) − Φ(T⁻¹(û − ½)/σ_i)
 
 Codebook-1 symbols therefore get their own tables (cells [s, s+1]), not a shifted mean.
-Tables are computed in float64 on the CPU from the quantizer's parameters only, so every device
-builds the same integers. Symbols outside a table's range are escape-coded by CompressAI's rANS.
+Tables are computed in float64 on the CPU from the quantizer's parameters only (its public
+``cell_domain()``: T, T⁻¹ and the A levels), so every device builds the same integers. Symbols
+outside a table's range are escape-coded by CompressAI's rANS.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import numpy as np
 import torch
 from ..compressai_parts import pmf_to_quantized_cdf
 
-from ..quantizers.base import Quantizer, standard_normal_cdf
+from ..quantizers.base import CellDomain, Quantizer, standard_normal_cdf
 
 __all__ = ["scale_table", "CellTableBank"]
 
@@ -46,19 +47,16 @@ class CellTableBank:
     def build(cls, quantizer: Quantizer) -> "CellTableBank":
         scales = scale_table()
         n_cb = 2 if quantizer.uses_selection else 1
-        if quantizer.companded:
-            a_values = [float(a) for a in quantizer.level_values()]  # type: ignore[attr-defined]
-        else:
-            a_values = [None]
         cdfs: list[list[int]] = []
         lengths: list[int] = []
         offsets: list[int] = []
         with torch.no_grad():
-            q64 = _float64_domain(quantizer)
+            dom = quantizer.cell_domain()
+            a_values = dom.a_levels
             for a in a_values:
                 a_t = None if a is None else torch.tensor(a, dtype=torch.float64)
                 for k in range(n_cb):
-                    for cdf, offset in _tables(q64, scales, a_t, k):
+                    for cdf, offset in _tables(dom, scales, a_t, k):
                         cdfs.append(cdf)
                         lengths.append(len(cdf))
                         offsets.append(offset)
@@ -94,31 +92,12 @@ class CellTableBank:
         )
 
 
-class _float64_domain:
-    """The quantizer's T⁻¹ evaluated in float64 (parameters cast, nothing trained)."""
-
-    def __init__(self, quantizer: Quantizer):
-        self.q = quantizer
-
-    def from_u(self, u: torch.Tensor, a: torch.Tensor | None) -> torch.Tensor:
-        if not self.q.companded:
-            return u
-        v = float(self.q.v.detach().double())  # type: ignore[attr-defined]
-        return v * self.q.expand(u / v, a)  # type: ignore[attr-defined]
-
-    def to_u(self, r: torch.Tensor, a: torch.Tensor | None) -> torch.Tensor:
-        if not self.q.companded:
-            return r
-        v = float(self.q.v.detach().double())  # type: ignore[attr-defined]
-        return v * self.q.compress(r / v, a)  # type: ignore[attr-defined]
-
-
 # Guards of the vectorised build (see _tables): how far float64 results may drift from the
 # one-table-at-a-time path (different SIMD lanes, libm vs. vectorised erfc/exp/log).
 _ABS_DRIFT = 1e-12
 
 
-def _tables(dom: _float64_domain, scales: np.ndarray, a: torch.Tensor | None, k: int) -> list[tuple[list[int], int]]:
+def _tables(dom: CellDomain, scales: np.ndarray, a: torch.Tensor | None, k: int) -> list[tuple[list[int], int]]:
     """All scale levels of one (A level, codebook) in one vectorised pass, equal to :func:`_table`.
 
     The integers of a table depend on float64 values only through ``ceil`` of the u-bound and
@@ -166,7 +145,7 @@ def _near_rounding_edge(p: np.ndarray) -> bool:
     return bool((freq(np.maximum(p - _ABS_DRIFT, 0.0)) != freq(p + _ABS_DRIFT)).any())
 
 
-def _table(dom: _float64_domain, sigma: float, a: torch.Tensor | None, k: int) -> tuple[list[int], int]:
+def _table(dom: CellDomain, sigma: float, a: torch.Tensor | None, k: int) -> tuple[list[int], int]:
     """One table, one scale level at a time (the reference the vectorised build must equal)."""
     r_bound = torch.tensor(sigma * TAIL_SIGMAS, dtype=torch.float64)
     u_bound = float(dom.to_u(r_bound, a))

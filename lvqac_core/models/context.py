@@ -1,9 +1,8 @@
-"""Spatial context models and their decoding orders.
+"""Pieces the context-model decoding orders share (the orders themselves: :mod:`.latent_codecs`).
 
-- ``none``: one pass; (μ, σ) come from the hyperprior alone.
 - ``checkerboard`` (He et al., CVPR 2021): anchors ((i + j) even) use the hyperprior only; the
   other positions add a checkerboard-masked 5×5 convolution of the decoded anchors. Two passes.
-- ``autoregressive`` (Minnen et al. 2018): raster order; each position sees a causal 5×5 window.
+- ``raster-scan`` (Minnen et al. 2018): raster order; each position sees a causal 5×5 window.
 
 Each position's M-channel vector is one lattice vector, quantized in decoding order (design §5).
 """
@@ -11,9 +10,8 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
-from ..compressai_parts import CheckerboardMaskedConv2d, MaskedConv2d
 
-__all__ = ["anchor_mask", "build_context", "entropy_parameters_net"]
+__all__ = ["anchor_mask", "entropy_parameters_net"]
 
 
 def anchor_mask(h: int, w: int, device=None) -> Tensor:
@@ -23,20 +21,8 @@ def anchor_mask(h: int, w: int, device=None) -> Tensor:
     return ((i + j) % 2 == 0).view(1, 1, h, w)
 
 
-def build_context(kind: str, M: int) -> nn.Module | None:
-    if kind == "none":
-        return None
-    if kind == "checkerboard":
-        return CheckerboardMaskedConv2d(M, 2 * M, kernel_size=5, padding=2, stride=1)
-    if kind == "autoregressive":
-        return MaskedConv2d(M, 2 * M, kernel_size=5, padding=2, stride=1)
-    raise ValueError(f"unknown context {kind!r}")
-
-
-def entropy_parameters_net(kind: str, M: int) -> nn.Module:
+def entropy_parameters_net(M: int) -> nn.Module:
     """Maps [hyper features (2M), context features (2M)] to (σ, μ) (2M channels), as mbt2018."""
-    if kind == "none":
-        return nn.Identity()
     return nn.Sequential(
         nn.Conv2d(M * 12 // 3, M * 10 // 3, 1), nn.LeakyReLU(inplace=True),
         nn.Conv2d(M * 10 // 3, M * 8 // 3, 1), nn.LeakyReLU(inplace=True),

@@ -1,32 +1,44 @@
-"""Model configuration and the architecture registry (filled by ``@register_architecture``)."""
+"""Model configuration and the architectures (``ARCHITECTURE_REGISTRY``).
+
+An architecture is a transform backbone plus a decoding order of the latent. Each backbone builder
+registers the architectures built on it with ``@register_architecture(...)`` where it is defined
+(:mod:`.transforms`); the decoding orders are the latent codecs of :mod:`.latent_codecs`.
+"""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
-__all__ = ["ModelConfig", "ArchitectureSpec", "ARCHITECTURES", "register_architecture"]
+from torch import nn
+
+from ..registry import ARCHITECTURE_REGISTRY
+
+__all__ = ["ModelConfig", "ArchitectureSpec", "ARCHITECTURES", "ARCHITECTURE_REGISTRY", "register_architecture"]
+
+#: (N, M) → (g_a, g_s, h_a, h_s)
+TransformBuilder = Callable[[int, int], tuple[nn.Module, nn.Module, nn.Module, nn.Module]]
 
 
 @dataclass(frozen=True)
 class ArchitectureSpec:
     name: str
-    backbone: str  # key of transforms.TRANSFORMS
-    context: str  # "none" | "checkerboard" | "autoregressive"
+    backbone: str  # the transform family ("minnen", "cheng")
+    transforms: TransformBuilder
+    decoding_order: str  # a DECODING_ORDER_REGISTRY name: "parallel", "checkerboard", "raster-scan"
     description: str
 
 
-ARCHITECTURES: dict[str, ArchitectureSpec] = {}
+#: name → :class:`ArchitectureSpec` (the registry itself, not a copy)
+ARCHITECTURES = ARCHITECTURE_REGISTRY
 
 
-def register_architecture(name: str, backbone: str, context: str, description: str) -> None:
-    ARCHITECTURES[name] = ArchitectureSpec(name, backbone, context, description)
-
-
-register_architecture("minnen2018-mean", "minnen", "none", "Minnen2018 mean-scale hyperprior, fully parallel")
-register_architecture("minnen2018-ckbd", "minnen", "checkerboard", "Minnen2018 + checkerboard context (two passes)")
-register_architecture("minnen2018", "minnen", "autoregressive", "Minnen2018 joint autoregressive + hyperprior (serial)")
-register_architecture("cheng2020-ckbd", "cheng", "checkerboard", "Cheng2020-anchor + checkerboard context")
-register_architecture("cheng2020", "cheng", "autoregressive", "Cheng2020-anchor, serial autoregressive context")
+def register_architecture(name: str, backbone: str, decoding_order: str,
+                          description: str) -> Callable[[TransformBuilder], TransformBuilder]:
+    """Decorator of a backbone builder: registers architecture ``name`` = these transforms + that order."""
+    def add(builder: TransformBuilder) -> TransformBuilder:
+        ARCHITECTURE_REGISTRY.add(name, ArchitectureSpec(name, backbone, builder, decoding_order, description))
+        return builder
+    return add
 
 
 @dataclass
@@ -49,14 +61,14 @@ class ModelConfig:
     provenance: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.architecture not in ARCHITECTURES:
-            raise ValueError(f"unknown architecture {self.architecture!r}; known: {sorted(ARCHITECTURES)}")
+        if self.architecture not in ARCHITECTURE_REGISTRY:
+            raise ValueError(f"unknown architecture {self.architecture!r}; known: {sorted(ARCHITECTURE_REGISTRY)}")
         if self.group_size and self.M % self.group_size:
             raise ValueError(f"group size {self.group_size} must divide M = {self.M}")
 
     @property
     def spec(self) -> ArchitectureSpec:
-        return ARCHITECTURES[self.architecture]
+        return ARCHITECTURE_REGISTRY.get(self.architecture)
 
     @property
     def effective_group_size(self) -> int:

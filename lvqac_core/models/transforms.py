@@ -4,7 +4,8 @@
 - ``cheng``: Cheng et al., CVPR 2020, the anchor model (residual blocks, sub-pixel upsampling).
 
 Each builder returns (g_a, g_s, h_a, h_s); h_s outputs 2M hyper features. Strides: g_a /16,
-h_a another /4, so images are padded to multiples of 64.
+h_a another /4, so images are padded to multiples of 64. Each builder registers the architectures
+built on it (``@register_architecture``: name, backbone, decoding order, description).
 """
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from ..compressai_parts import (
     conv3x3,
     subpel_conv3x3,
 )
+from .registry import register_architecture
 
-__all__ = ["minnen_transforms", "cheng_transforms", "TRANSFORMS"]
+__all__ = ["minnen_transforms", "cheng_transforms"]
 
 
 def conv(in_channels: int, out_channels: int, kernel_size: int = 5, stride: int = 2) -> nn.Conv2d:
@@ -32,6 +34,9 @@ def deconv(in_channels: int, out_channels: int, kernel_size: int = 5, stride: in
                               output_padding=stride - 1, padding=kernel_size // 2)
 
 
+@register_architecture("minnen2018-mean", "minnen", "parallel", "Minnen2018 mean-scale hyperprior, fully parallel")
+@register_architecture("minnen2018-ckbd", "minnen", "checkerboard", "Minnen2018 + checkerboard context (two passes)")
+@register_architecture("minnen2018", "minnen", "raster-scan", "Minnen2018 joint autoregressive + hyperprior (serial)")
 def minnen_transforms(N: int, M: int) -> tuple[nn.Module, nn.Module, nn.Module, nn.Module]:
     g_a = nn.Sequential(
         conv(3, N), GDN(N), conv(N, N), GDN(N), conv(N, N), GDN(N), conv(N, M),
@@ -53,6 +58,8 @@ def minnen_transforms(N: int, M: int) -> tuple[nn.Module, nn.Module, nn.Module, 
     return g_a, g_s, h_a, h_s
 
 
+@register_architecture("cheng2020-ckbd", "cheng", "checkerboard", "Cheng2020-anchor + checkerboard context")
+@register_architecture("cheng2020", "cheng", "raster-scan", "Cheng2020-anchor, serial autoregressive context")
 def cheng_transforms(N: int, M: int) -> tuple[nn.Module, nn.Module, nn.Module, nn.Module]:
     g_a = nn.Sequential(
         ResidualBlockWithStride(3, N, stride=2), ResidualBlock(N, N),
@@ -82,5 +89,3 @@ def cheng_transforms(N: int, M: int) -> tuple[nn.Module, nn.Module, nn.Module, n
     )
     return g_a, g_s, h_a, h_s
 
-
-TRANSFORMS = {"minnen": minnen_transforms, "cheng": cheng_transforms}

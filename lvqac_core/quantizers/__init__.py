@@ -1,15 +1,22 @@
-"""Quantizers of the latent residual: scalar rounding, LVQ, and LVQAC (LVQ + A-law companding)."""
+"""Quantizers of the latent residual: scalar rounding, LVQ, and LVQAC (LVQ + A-law companding).
+
+Each quantizer class registers itself (``@QUANTIZER_REGISTRY.register(name)``) where it is defined;
+:func:`build_quantizer` looks the name up there.
+"""
 from __future__ import annotations
 
-from .base import Quantizer, QuantizedLatent
+from ..registry import QUANTIZER_REGISTRY
+from .base import CellDomain, Quantizer, QuantizedLatent
+from .scalar import ScalarQuantizer
 from .lvq import LatticeQuantizer, closest_point, soft_quantize
 from .lvqac import CompandedLatticeQuantizer
-from .scalar import ScalarQuantizer
 
 __all__ = [
     "QUANTIZERS",
+    "QUANTIZER_REGISTRY",
     "Quantizer",
     "QuantizedLatent",
+    "CellDomain",
     "ScalarQuantizer",
     "LatticeQuantizer",
     "CompandedLatticeQuantizer",
@@ -18,14 +25,12 @@ __all__ = [
     "build_quantizer",
 ]
 
-QUANTIZERS = ("scalar", "lvq", "lvqac")
+#: the quantizers a ``.lvq`` file can name, in the order of its header's quantizer byte (a format
+#: rule: never reorder; a new quantizer goes at the end); each is a registered name
+QUANTIZERS: tuple[str, ...] = ("scalar", "lvq", "lvqac")
 
 
 def build_quantizer(name: str, channels: int, group_size: int | None = None, **kwargs) -> Quantizer:
-    if name == "scalar":  # one value per coordinate: no groups
-        return ScalarQuantizer(channels, **kwargs)
-    if name == "lvq":
-        return LatticeQuantizer(channels, group_size, **kwargs)
-    if name == "lvqac":
-        return CompandedLatticeQuantizer(channels, group_size, **kwargs)
-    raise ValueError(f"unknown quantizer {name!r}; expected one of {QUANTIZERS}")
+    if name not in QUANTIZER_REGISTRY:
+        raise ValueError(f"unknown quantizer {name!r}; expected one of {QUANTIZER_REGISTRY.names()}")
+    return QUANTIZER_REGISTRY.get(name).build(channels, group_size, **kwargs)

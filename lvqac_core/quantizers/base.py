@@ -13,7 +13,7 @@ from typing import Optional
 import torch
 from torch import Tensor, nn
 
-__all__ = ["QuantizedLatent", "Quantizer", "standard_normal_cdf", "LIKELIHOOD_BOUND"]
+__all__ = ["QuantizedLatent", "Quantizer", "CellDomain", "standard_normal_cdf", "LIKELIHOOD_BOUND"]
 
 LIKELIHOOD_BOUND = 1e-9
 
@@ -33,6 +33,21 @@ class QuantizedLatent:
 RATE_PROXIES = ("noise", "hard")
 
 
+class CellDomain:
+    """A quantizer's T and T⁻¹ on CPU float64 tensors, from its parameters as they are now (detached,
+    cast to Python floats): what the entropy-coding tables are computed from, so that every device
+    builds the same integers. ``a_levels``: the companding parameters A the tables are built for,
+    ``(None,)`` without companding. This base is the identity (scalar quantization, LVQ)."""
+
+    a_levels: tuple[Optional[float], ...] = (None,)
+
+    def to_u(self, r: Tensor, a: Optional[Tensor] = None) -> Tensor:
+        return r
+
+    def from_u(self, u: Tensor, a: Optional[Tensor] = None) -> Tensor:
+        return u
+
+
 class Quantizer(nn.Module):
     """Training options (recorded in the checkpoint's ``quantizer_options``):
 
@@ -42,9 +57,9 @@ class Quantizer(nn.Module):
       (the inference cell mass), with straight-through gradients to u.
     """
 
-    name: str = "base"
     uses_selection: bool = False
     companded: bool = False
+    compander: Optional[str] = None  # the companding law of companded quantizers ("alaw", "exp")
     group_size: int = 0
     train_mode: str = ""
 
@@ -61,6 +76,16 @@ class Quantizer(nn.Module):
 
     def from_u(self, u: Tensor, a: Optional[Tensor] = None) -> Tensor:
         return u
+
+    @classmethod
+    def build(cls, channels: int, group_size: Optional[int] = None, **options) -> "Quantizer":
+        """The quantizer for ``channels`` latent channels in groups of ``group_size`` (None or 0: one
+        group of all channels), with the checkpoint's ``quantizer_options``."""
+        raise NotImplementedError
+
+    def cell_domain(self) -> CellDomain:
+        """T, T⁻¹ and the A levels in float64 for the entropy-coding tables (see :class:`CellDomain`)."""
+        return CellDomain()
 
     # ---- to be provided by subclasses --------------------------------------------------
     def relax(self, u: Tensor) -> Tensor:  # training-time differentiable quantization

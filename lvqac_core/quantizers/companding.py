@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-__all__ = ["TAILS", "COMPANDERS", "alaw_compress", "alaw_expand", "exp_compress", "exp_expand"]
+__all__ = ["TAILS", "COMPANDERS", "alaw_compress", "alaw_expand", "exp_compress", "exp_expand", "compand", "expand"]
 
 COMPANDERS = ("alaw", "exp")  # the paper's A-law (A >= 1) and the exponential compander (A > 0)
 
@@ -102,3 +102,13 @@ def exp_expand(v: Tensor, a: Tensor) -> Tensor:
     out = torch.where(small, series, exact)
     out = torch.where(av > 1.0, av, out)
     return torch.sign(v) * out
+
+
+def compand(x: Tensor, a: Tensor, compander: str = "alaw", tail: str = "linear") -> Tensor:
+    """F_A(x) of ``compander`` (one of :data:`COMPANDERS`; ``tail`` applies to the A-law)."""
+    return alaw_compress(x, a, tail) if compander == "alaw" else exp_compress(x, a)
+
+
+def expand(v: Tensor, a: Tensor, compander: str = "alaw", tail: str = "linear") -> Tensor:
+    """F_A⁻¹(v) of ``compander``, the exact inverse of :func:`compand`."""
+    return alaw_expand(v, a, tail) if compander == "alaw" else exp_expand(v, a)

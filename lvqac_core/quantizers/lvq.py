@@ -24,6 +24,7 @@ import math
 import torch
 from torch import Tensor
 
+from ..registry import QUANTIZER_REGISTRY
 from .base import Quantizer, QuantizedLatent
 
 LATTICE_TRAIN_MODES = ("hard-ste", "hard-relax", "relaxed")
@@ -78,10 +79,10 @@ def _check_groups(u: Tensor, g: int) -> None:
         raise ValueError(f"group size {g} must divide the {u.shape[1]} channels")
 
 
+@QUANTIZER_REGISTRY.register("lvq")
 class LatticeQuantizer(Quantizer):
     """LVQ on Λ = Z^n ∪ (Z^n + ½) with n = ``group_size`` channels (None: all M channels)."""
 
-    name = "lvq"
     uses_selection = True
 
     def __init__(self, channels: int, group_size: int | None = None, tau: float = 0.5,
@@ -95,6 +96,10 @@ class LatticeQuantizer(Quantizer):
             raise ValueError(f"group size {g} must divide M = {channels}")
         self.group_size = g
         self.tau = float(tau)
+
+    @classmethod
+    def build(cls, channels: int, group_size: int | None = None, **options) -> "LatticeQuantizer":
+        return cls(channels, group_size, **options)
 
     def set_temperature(self, tau: float) -> None:
         self.tau = float(tau)

@@ -25,15 +25,32 @@ from typing import Optional
 import torch
 from torch import Tensor, nn
 
-from .companding import COMPANDERS, alaw_compress, alaw_expand, exp_compress, exp_expand
+from ..registry import QUANTIZER_REGISTRY
+from .base import CellDomain
+from .companding import COMPANDERS, compand, expand
 from .lvq import LatticeQuantizer
 
-__all__ = ["CompandedLatticeQuantizer"]
+__all__ = ["CompandedLatticeQuantizer", "CompandedDomain"]
 
 
+class CompandedDomain(CellDomain):
+    """u = V·F_A(r/V) and its inverse with V a Python float (float64 arithmetic on CPU tensors)."""
+
+    def __init__(self, v: float, compander: str, tail: str, a_levels: tuple[float, ...]):
+        self.v, self.compander, self.tail = v, compander, tail
+        self.a_levels = a_levels
+
+    def to_u(self, r: Tensor, a: Optional[Tensor] = None) -> Tensor:
+        return self.v * compand(r / self.v, _a(a, r), self.compander, self.tail)
+
+    def from_u(self, u: Tensor, a: Optional[Tensor] = None) -> Tensor:
+        return self.v * expand(u / self.v, _a(a, u), self.compander, self.tail)
+
+
+@QUANTIZER_REGISTRY.register("lvqac")
 class CompandedLatticeQuantizer(LatticeQuantizer):
-    name = "lvqac"
     companded = True
+    compander: str
 
     def __init__(
         self,
@@ -67,11 +84,16 @@ class CompandedLatticeQuantizer(LatticeQuantizer):
 
     def compress(self, x: Tensor, a: Tensor) -> Tensor:
         """F_A(x) of the configured compander (any dtype)."""
-        return alaw_compress(x, a, self.tail) if self.compander == "alaw" else exp_compress(x, a)
+        return compand(x, a, self.compander, self.tail)
 
     def expand(self, v: Tensor, a: Tensor) -> Tensor:
         """F_A⁻¹(v) of the configured compander (any dtype)."""
-        return alaw_expand(v, a, self.tail) if self.compander == "alaw" else exp_expand(v, a)
+        return expand(v, a, self.compander, self.tail)
+
+    def cell_domain(self) -> CompandedDomain:
+        """T, T⁻¹ with V = exp(log V) as this quantizer computes it (float32), cast to float64."""
+        v = float(self.v.detach().double())
+        return CompandedDomain(v, self.compander, self.tail, tuple(float(a) for a in self.level_values()))
 
     @property
     def v(self) -> Tensor:

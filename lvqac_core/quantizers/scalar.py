@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from ..registry import QUANTIZER_REGISTRY
 from .base import Quantizer, QuantizedLatent
 
 __all__ = ["ScalarQuantizer"]
@@ -17,9 +18,13 @@ __all__ = ["ScalarQuantizer"]
 TRAIN_MODES = ("ste", "noise")
 
 
+@QUANTIZER_REGISTRY.register("scalar")
 class ScalarQuantizer(Quantizer):
-    name = "scalar"
     uses_selection = False
+
+    @classmethod
+    def build(cls, channels: int, group_size: int | None = None, **options) -> "ScalarQuantizer":
+        return cls(channels, **options)  # one value per coordinate: no groups
 
     def __init__(self, channels: int, train_mode: str = "ste", rate_proxy: str = "noise"):
         super().__init__(channels, rate_proxy=rate_proxy)

@@ -178,7 +178,7 @@ def load_init_weights(model: LatticeCodecModel, path: str | os.PathLike) -> dict
     src_cfg = payload.get("model_config") or payload.get("config") or {}
     if isinstance(src_cfg, dict) and src_cfg.get("quantizer") == "lvqac" and model.quantizer.companded:
         src_comp = (src_cfg.get("quantizer_options") or {}).get("compander", "alaw")
-        if src_comp != model.quantizer.compander:  # type: ignore[attr-defined]
+        if src_comp != model.quantizer.compander:
             # another compander's A head and V mean something else: start those from their init
             src = {k: v for k, v in src.items() if not k.startswith(NEW_PARAM_PREFIXES)}
     own = model.state_dict()

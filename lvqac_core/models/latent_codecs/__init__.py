@@ -1,0 +1,14 @@
+"""Latent codecs: the quantizer + cell tables + rANS coding of y, one class per decoding order.
+
+Importing this package registers the orders in ``DECODING_ORDER_REGISTRY``: ``parallel``,
+``checkerboard`` and ``raster-scan`` (docs/latent_codecs.md).
+"""
+from __future__ import annotations
+
+from .base import AHead, LatentCodec, LatentCoding, LatentForward, Progress
+from .checkerboard import CheckerboardLatentCodec
+from .parallel import ParallelLatentCodec
+from .rasterscan import RasterScanLatentCodec
+
+__all__ = ["AHead", "LatentCodec", "LatentCoding", "LatentForward", "Progress", "ParallelLatentCodec",
+           "CheckerboardLatentCodec", "RasterScanLatentCodec"]

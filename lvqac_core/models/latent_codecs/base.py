@@ -1,0 +1,310 @@
+"""The latent codec interface: the quantizer, its cell tables and the rANS coding of y.
+
+Shaped like CompressAI's ``compressai.latent_codecs.LatentCodec``: ``forward(y, hyper)`` for
+training (ŷ and likelihoods), ``compress(y, hyper)`` → sections and maps, ``decompress(sections,
+hyper)`` ← sections. ``hyper`` is h_s(ẑ) (2M channels), the side parameters. A subclass is one
+decoding order (parallel, checkerboard, raster scan) and registers itself in
+``DECODING_ORDER_REGISTRY``; it builds the context modules its order needs.
+
+The modules (quantizer, A head, context, entropy parameters, scale bound) stay registered on the
+model under their names, so the checkpoint keys do not depend on this split: a latent codec is a
+plain object holding references to them (docs/latent_codecs.md).
+
+Encoder and decoder run the same pass (so they compute bit-identical μ, σ, A and tables); the
+encoder quantizes y, the decoder reads symbols from the rANS stream.
+"""
+from __future__ import annotations
+
+import math
+import zlib
+from dataclasses import dataclass
+from typing import Callable, ClassVar, Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ...entropy import CellTableBank, SymbolStreamDecoder, encode_symbols
+from ...errors import CorruptFile
+from ...quantizers import CompandedLatticeQuantizer, QuantizedLatent, Quantizer
+from ...quantizers.lvq import expand_groups
+
+__all__ = ["LatentCodec", "LatentForward", "LatentCoding", "CodingState", "CodingStep", "AHead", "Progress", "positions", "report"]
+
+Progress = Optional[Callable[[float], None]]
+
+
+@dataclass
+class LatentForward:
+    """Training/evaluation pass of a latent codec (CompressAI: ``{"y_hat", "likelihoods"}``)."""
+
+    y_hat: Tensor
+    likelihoods: Tensor  # per coordinate of y
+    selection_bits: Optional[Tensor]  # lattices: one bit per channel group and position
+
+
+@dataclass
+class LatentCoding:
+    """What coding or decoding the latent gives (the same on both sides)."""
+
+    sections: dict[str, bytes]  # "y" and, for lattices, "selection"
+    y_hat: Tensor  # (1, M, h, w)
+    checksum: int  # CRC-32 of the symbols, table indexes and selection (stored in the file)
+    bits: Tensor  # float64 (h, w): estimated bits of y and the selection at each position
+    selection: Optional[Tensor]  # uint8 (1, G, h, w)
+    a: Optional[Tensor]  # (1, 1, h, w): the snapped A of LVQAC
+
+
+class CodingState:
+    """What one pass over the latent grid accumulates (identical on both sides)."""
+
+    def __init__(self, y_hat_padded: Tensor, pad: int, selection: Optional[Tensor]):
+        h, w = y_hat_padded.shape[-2] - 2 * pad, y_hat_padded.shape[-1] - 2 * pad
+        self.y_hat_padded = y_hat_padded
+        self.y_hat = y_hat_padded[:, :, pad:pad + h, pad:pad + w]
+        self.selection = selection
+        self.symbols: list[np.ndarray] = []
+        self.indexes: list[np.ndarray] = []
+        self.bits = torch.zeros(self.y_hat.shape[-2:], dtype=torch.float64)
+
+    def checksum(self) -> int:
+        crc = 0
+        for s, i in zip(self.symbols, self.indexes):
+            crc = zlib.crc32(s.astype("<i4").tobytes(), crc)
+            crc = zlib.crc32(i.astype("<i4").tobytes(), crc)
+        if self.selection is not None:
+            crc = zlib.crc32(self.selection.cpu().numpy().astype(np.uint8).tobytes(), crc)
+        return crc
+
+
+class CodingStep:
+    """Quantize (encoder, ``y`` given) or decode (``decoder`` given) a set of positions."""
+
+    def __init__(self, codec: "LatentCodec", st: CodingState, a_idx: Optional[Tensor], a_val: Optional[Tensor],
+                 y: Optional[Tensor], decoder: Optional[SymbolStreamDecoder]):
+        self.codec, self.st, self.a_idx, self.a_val, self.y, self.decoder = codec, st, a_idx, a_val, y, decoder
+
+    def __call__(self, params: Tensor, ii: Tensor, jj: Tensor, at: Optional[tuple[int, int]] = None) -> None:
+        """Code the positions (ii, jj) of ``params``' grid; ``at`` = (i, j) when ``params`` is a 1×1
+        patch for latent position (i, j)."""
+        codec, st, a_idx, a_val, y = self.codec, self.st, self.a_idx, self.a_val, self.y
+        q = codec.quantizer
+        bank = codec.bank
+        M = q.channels
+        gi, gj = (torch.tensor([at[0]]), torch.tensor([at[1]])) if at else (ii, jj)
+        mu, sigma = codec.split(params)
+        mu = mu[:, :, ii, jj].unsqueeze(-1)  # (1, M, P, 1)
+        sigma = sigma[:, :, ii, jj].unsqueeze(-1)
+        a4 = a_val[:, :, gi, gj].unsqueeze(-1) if a_val is not None else None
+        a_idx4 = a_idx[:, :, gi, gj].unsqueeze(-1).expand_as(mu) if a_idx is not None else None
+        scale_idx = bank.scale_index(sigma)
+        if y is not None:
+            qz = q.quantize(y[:, :, gi, gj].unsqueeze(-1) - mu, a4)
+            if st.selection is not None:
+                st.selection[:, :, gi, gj] = qz.selection[..., 0]
+            cb = expand_groups(qz.selection, q.group_size) if qz.selection is not None else None
+            idx = bank.table_index(scale_idx, a_idx4, cb).cpu().numpy().astype(np.int32).ravel()
+            symbols = qz.symbols.cpu().numpy().ravel()
+        else:
+            assert self.decoder is not None
+            sel = st.selection[:, :, gi, gj].unsqueeze(-1) if st.selection is not None else None
+            cb = expand_groups(sel, q.group_size) if sel is not None else None
+            idx = bank.table_index(scale_idx, a_idx4, cb).cpu().numpy().astype(np.int32).ravel()
+            symbols = self.decoder.decode(idx)
+            sym_t = torch.from_numpy(symbols).view(1, M, len(gi), 1).to(mu.device)
+            qz = QuantizedLatent(symbols=sym_t, selection=sel)
+        st.symbols.append(symbols)
+        st.indexes.append(idx)
+        y_hat = mu + q.dequantize(qz, a4)
+        st.y_hat[:, :, gi, gj] = y_hat[..., 0]
+        lik = q.likelihood(q.lattice_values(qz), sigma, a4)
+        pos_bits = (-torch.log2(lik)).sum(dim=1)[0, :, 0].double().cpu() + q.num_groups()
+        st.bits[gi, gj] += pos_bits
+
+
+class LatentCodec:
+    """One decoding order of the latent y given the hyperprior features (see the module docstring).
+
+    Subclasses implement :meth:`forward_params` (the training pass: μ, σ per position in this
+    order) and :meth:`code_pass` (the coding pass: which positions are coded with which
+    parameters, in which order), and may build a context model (:meth:`build_context`,
+    :meth:`build_entropy_parameters`).
+    """
+
+    #: zero border the order's context reads around ŷ while coding (the raster scan's 5×5 window: 2)
+    padding: ClassVar[int] = 0
+
+    def __init__(self, quantizer: Quantizer, a_head: Optional["AHead"], context: Optional[nn.Module],
+                 entropy_parameters: nn.Module, lower_bound_scale: nn.Module):
+        self.quantizer = quantizer
+        self.a_head = a_head
+        self.context = context
+        self.entropy_parameters = entropy_parameters
+        self.lower_bound_scale = lower_bound_scale
+        self._bank: Optional[CellTableBank] = None
+
+    # ---------------------------------------------------------------- modules ---------
+    @classmethod
+    def build_context(cls, M: int) -> Optional[nn.Module]:
+        """The spatial context model this order needs (None: the hyperprior alone)."""
+        return None
+
+    @classmethod
+    def build_entropy_parameters(cls, M: int) -> nn.Module:
+        """Maps the hyper (and context) features to (σ, μ), 2M channels."""
+        return nn.Identity()
+
+    @property
+    def training(self) -> bool:
+        """Training mode follows the modules' (``model.train()`` / ``model.eval()``)."""
+        return self.quantizer.training
+
+    @property
+    def companding(self) -> Optional[CompandedLatticeQuantizer]:
+        q = self.quantizer
+        return q if isinstance(q, CompandedLatticeQuantizer) else None
+
+    # ---------------------------------------------------------------- tables ----------
+    def update(self) -> None:
+        """Rebuild the entropy-coding tables from the quantizer's parameters."""
+        self._bank = CellTableBank.build(self.quantizer)
+
+    @property
+    def bank(self) -> CellTableBank:
+        if self._bank is None:
+            raise RuntimeError("entropy-coding tables are not built: call model.update() first")
+        return self._bank
+
+    # ---------------------------------------------------------------- training --------
+    def forward(self, y: Tensor, hyper: Tensor) -> LatentForward:
+        """ŷ (the distortion path) and the likelihood of each coordinate (the rate), fp32."""
+        a = self.a_map(hyper)
+        y_hat, lik = self.forward_params(y, hyper, a)
+        sel = None
+        if self.quantizer.uses_selection:
+            b, _, h, w = y.shape
+            sel = torch.tensor(float(b * h * w * self.quantizer.num_groups()), device=y.device)
+        return LatentForward(y_hat=y_hat, likelihoods=lik, selection_bits=sel)
+
+    def forward_params(self, y: Tensor, hyper: Tensor, a: Optional[Tensor]) -> tuple[Tensor, Tensor]:
+        raise NotImplementedError
+
+    def relaxed(self, y: Tensor, mu: Tensor, sigma: Tensor, a: Optional[Tensor]) -> tuple[Tensor, Tensor]:
+        """(ŷ, likelihood) of y given (μ, σ): the training relaxation, or the hard quantizer in eval."""
+        q = self.quantizer
+        if self.training:
+            r_hat, u_rate = q.train_forward(y - mu, a)
+        else:
+            qz = q.quantize(y - mu, a)
+            r_hat, u_rate = q.dequantize(qz, a), q.lattice_values(qz)
+        return mu + r_hat, q.likelihood(u_rate, sigma, a)
+
+    def split(self, params: Tensor) -> tuple[Tensor, Tensor]:
+        """(μ, σ) from the entropy parameters' output (σ first, as CompressAI), σ bounded below."""
+        scales, means = params.chunk(2, 1)
+        return means, self.lower_bound_scale(scales)
+
+    def a_map(self, hyper: Tensor) -> Optional[Tensor]:
+        """LVQAC's A per position (snapped to the coder's levels outside training), else None."""
+        comp = self.companding
+        if self.a_head is None or comp is None:
+            return None
+        a = self.a_head(hyper)
+        if not self.training:
+            a = comp.snap(a)[1]
+        elif self.a_head.mode == "exp":  # train on the coder's levels, straight-through to the head
+            a = comp.snap(a.detach())[1] + (a - a.detach())
+        return a
+
+    # ---------------------------------------------------------------- coding ----------
+    def compress(self, y: Tensor, hyper: Tensor, progress: Progress = None) -> LatentCoding:
+        """Quantize and entropy-code y (1, M, h, w): sections "y" (and "selection")."""
+        st, a_val = self._code(hyper, y=y, progress=progress)
+        sections = {"y": encode_symbols(np.concatenate(st.symbols), np.concatenate(st.indexes), self.bank)}
+        if st.selection is not None:
+            sections["selection"] = np.packbits(st.selection.cpu().numpy().astype(np.uint8).ravel()).tobytes()
+        return LatentCoding(sections, st.y_hat, st.checksum(), st.bits, st.selection, a_val)
+
+    def decompress(self, sections: dict[str, bytes], hyper: Tensor, progress: Progress = None) -> LatentCoding:
+        """Decode ŷ from the sections (the latent grid is ``hyper``'s)."""
+        selection = None
+        q = self.quantizer
+        if q.uses_selection:
+            G = q.num_groups()
+            hw = tuple(hyper.shape[-2:])
+            n = G * hw[0] * hw[1]
+            raw = np.frombuffer(sections.get("selection", b""), dtype=np.uint8)
+            if raw.size != (n + 7) // 8:
+                raise CorruptFile(f"selection section holds {raw.size} bytes, expected {(n + 7) // 8}")
+            bits = np.unpackbits(raw)[:n].reshape(1, G, *hw)
+            selection = torch.from_numpy(bits.copy()).to(hyper.device)
+        decoder = SymbolStreamDecoder(sections.get("y", b""), self.bank)
+        st, a_val = self._code(hyper, decoder=decoder, selection=selection, progress=progress)
+        own = {name: sections[name] for name in ("y", "selection") if name in sections}
+        return LatentCoding(own, st.y_hat, st.checksum(), st.bits, st.selection, a_val)
+
+    def _code(self, hyper: Tensor, y: Optional[Tensor] = None, decoder: Optional[SymbolStreamDecoder] = None,
+              selection: Optional[Tensor] = None, progress: Progress = None) -> tuple[CodingState, Optional[Tensor]]:
+        M = self.quantizer.channels
+        h, w = hyper.shape[-2:]
+        dev = hyper.device
+        a_idx = a_val = None
+        comp = self.companding
+        if self.a_head is not None and comp is not None:
+            a_idx, a_val = comp.snap(self.a_head(hyper))
+        if selection is None and self.quantizer.uses_selection:
+            selection = torch.zeros(1, self.quantizer.num_groups(), h, w, dtype=torch.uint8, device=dev)
+        pad = self.padding
+        st = CodingState(torch.zeros(1, M, h + 2 * pad, w + 2 * pad, device=dev), pad, selection)
+        self.code_pass(st, hyper, CodingStep(self, st, a_idx, a_val, y, decoder), progress)
+        report(progress, 1.0)
+        return st, a_val
+
+    def code_pass(self, st: CodingState, hyper: Tensor, step: CodingStep, progress: Progress) -> None:
+        """Call ``step(params, ii, jj)`` for every position once, in this order's decoding order."""
+        raise NotImplementedError
+
+
+class AHead(nn.Module):
+    """Predicts the per-position companding parameter A from the hyperprior features.
+
+    ``"alaw"``: A = 1 + softplus(h), initialised at A ≈ 1.02 (A ≥ 1; ∂loss/∂A = 0 at A = 1).
+    ``"exp"``: A = exp(ln(a_max)·tanh(h)) ∈ (1/a_max, a_max), initialised at exactly A = 1 (h = 0),
+    where ∂A/∂h = ln a_max ≠ 0: both directions are reachable and the identity is not stationary.
+    """
+
+    def __init__(self, in_channels: int, mode: str = "alaw", a_max: float = 64.0, hidden: int = 64):
+        super().__init__()
+        self.mode = mode
+        self.log_a_max = math.log(a_max)
+        self.net = nn.Sequential(
+            nn.Conv2d(in_channels, hidden, 3, padding=1), nn.LeakyReLU(inplace=True),
+            nn.Conv2d(hidden, 1, 3, padding=1),
+        )
+        nn.init.zeros_(self.net[-1].weight)
+        # alaw: A ≈ 1.02, training starts as plain LVQ; exp: A = 1 exactly
+        nn.init.constant_(self.net[-1].bias, -4.0 if mode == "alaw" else 0.0)
+
+    @classmethod
+    def for_quantizer(cls, in_channels: int, quantizer: Quantizer) -> Optional["AHead"]:
+        """The head of a companded quantizer (its compander and A range), None for the others."""
+        if not isinstance(quantizer, CompandedLatticeQuantizer):
+            return None
+        return cls(in_channels, quantizer.compander, quantizer.a_max)
+
+    def forward(self, hyper: Tensor) -> Tensor:
+        if self.mode == "alaw":
+            return 1.0 + F.softplus(self.net(hyper))
+        return torch.exp(self.log_a_max * torch.tanh(self.net(hyper)))
+
+
+def positions(mask: Tensor) -> tuple[Tensor, Tensor]:
+    """Row and column indexes of the True entries of a 2-D mask, in raster order."""
+    ii, jj = torch.nonzero(mask, as_tuple=True)
+    return ii, jj
+
+
+def report(progress: Progress, fraction: float) -> None:
+    if progress is not None:
+        progress(fraction)  # may raise Cancelled
