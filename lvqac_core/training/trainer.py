@@ -511,7 +511,7 @@ class Trainer:
             final = self.out / FINAL_NAME
             sha = save_checkpoint(self.model, final, half=True, extra=self.provenance(final=True))
             info.update(checkpoint=str(final), sha256=sha)
-            (self.out / "summary.json").write_text(json.dumps(info, indent=2))
+            atomic_write_bytes(self.out / "summary.json", json.dumps(info, indent=2).encode("utf-8"), overwrite=True)
         if self.distributed:
             dist.barrier()
         return info
