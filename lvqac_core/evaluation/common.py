@@ -34,6 +34,13 @@ class ImageScore:
     def ms_ssim_db(self) -> float:
         return ms_ssim_db(self.ms_ssim)
 
+    @classmethod
+    def from_report(cls, image: str, report) -> "ImageScore":
+        """A learned codec's score from its :class:`~lvqac_core.report.CodingReport`."""
+        return cls(image=image, bpp=report.bpp, psnr=report.psnr, ms_ssim=report.ms_ssim,
+                   bpp_estimated=report.bpp_estimated, encode_seconds=report.encode_seconds,
+                   decode_seconds=report.decode_seconds, bytes=report.num_bytes)
+
 
 @dataclass
 class RDPoint:
