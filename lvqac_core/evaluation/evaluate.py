@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence
 
-from ..service import encode
+from ..service import encode, select_model
 from .bdrate import BDError, bd_psnr, bd_rate
 from .common import ImageScore, RDCurve, RDPoint, environment, list_images
 
@@ -54,7 +54,7 @@ def evaluate_models(specs: Iterable[str], images, device: str = "auto",
 
     curves: dict[str, RDCurve] = {}
     for spec in specs:
-        codec = load_model(str(spec), device=device)
+        codec = load_model(select_model(model=str(spec)).spec, device=device)
         pt = evaluate_codec(codec, images, label=_model_label(spec, codec), progress=progress)
         name = f"{codec.architecture} {codec.quantizer}"
         curves.setdefault(name, RDCurve(name)).points.append(pt)
