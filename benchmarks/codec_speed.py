@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lvqac_core.api import Codec  # noqa: E402
-from lvqac_core.checkpoint import _DERIVED, load_checkpoint  # noqa: E402
+from lvqac_core.checkpoint import DERIVED_KEYS, load_checkpoint  # noqa: E402
 from lvqac_core.image_io import load_image  # noqa: E402
 from lvqac_core.models import ARCHITECTURES, ModelConfig, build_model  # noqa: E402
 
@@ -40,7 +40,7 @@ def models_sharing_weights(arch: str, N: int, M: int, weights: str | None):
         torch.manual_seed(0)
         base = build_model(ModelConfig(arch, "scalar", N, M))
     state = {k: v for k, v in base.state_dict().items()
-             if not k.startswith(("quantizer.", "a_head.")) and k not in _DERIVED}  # tables: rebuilt by from_model
+             if not k.startswith(("quantizer.", "a_head.")) and k not in DERIVED_KEYS}  # tables: rebuilt by from_model
     out = {}
     for q in ("scalar", "lvq", "lvqac"):
         if q == base.config.quantizer:

@@ -25,7 +25,7 @@ from .models import LatentMaps, LatticeCodecModel
 from .results import CompressionResult, DecompressionResult, InspectionMaps
 
 __all__ = ["Codec", "FileInfo", "load_model", "load_zoo_model", "decompress", "read_info", "resolve_device",
-           "cuda_available"]
+           "cuda_available", "zoo_codec_for", "estimated_bits"]
 
 Progress = Optional[Callable[[float], None]]
 ImageSource = Union[str, Path, bytes, np.ndarray, "object"]
@@ -164,7 +164,7 @@ class Codec:
             quantizer=self.quantizer,
             lmbda=self.lmbda,
             bpp=8.0 * len(data) / pixels,
-            bpp_estimated=code.bits_estimated / pixels,
+            bpp_estimated=estimated_bits(code.maps) / pixels,
             psnr=None if recon is None else psnr(rgb, recon),
             ms_ssim=_ms_ssim(rgb, recon) if ms_ssim else None,
             encode_seconds=encode_seconds,
@@ -186,7 +186,15 @@ class Codec:
         Everything is validated before any decoding: the container (see docs/format.md), the
         model identity, and the coded size (padded pixels) against ``max_pixels``.
         """
-        header, sections = bitstream.unpack(_file_bytes(data))
+        data = _file_bytes(data)
+        return self.decode_parsed(bitstream.unpack(data), len(data), progress=progress, max_pixels=max_pixels)
+
+    def decode_parsed(self, parsed: tuple[bitstream.LvqHeader, dict[str, bytes]], file_bytes: int,
+                      progress: Progress = None, max_pixels: int = DEFAULT_MAX_PIXELS) -> DecompressionResult:
+        """Decode a file already verified and split by :func:`lvqac_core.bitstream.unpack` (whose
+        result is ``parsed``; ``file_bytes`` is the file's size), so that callers which read the
+        header to pick the model parse and CRC-check the file once."""
+        header, sections = parsed
         _check_file_size(header, max_pixels)
         self._check_matches(header)
         _report(progress, 0.02)
@@ -208,6 +216,8 @@ class Codec:
             decode_seconds=seconds,
             device=self.device,
             maps=_inspection_maps(maps, header.height, header.width),
+            file_bytes=int(file_bytes),
+            bits_estimated=estimated_bits(maps),
         )
 
     def _check_matches(self, header: bitstream.LvqHeader) -> None:
@@ -267,15 +277,27 @@ def decompress(data: bytes, device: str = "auto", progress: Progress = None,
                max_pixels: int = DEFAULT_MAX_PIXELS) -> DecompressionResult:
     """Decode a ``.lvq`` file with the zoo model it names (looked up in the zoo only)."""
     data = _file_bytes(data)
-    header = bitstream.read_header(data)
-    _check_file_size(header, max_pixels)
+    parsed = bitstream.unpack(data)
+    _check_file_size(parsed[0], max_pixels)
+    codec = zoo_codec_for(parsed[0], device)
+    return codec.decode_parsed(parsed, len(data), progress=progress, max_pixels=max_pixels)
+
+
+def zoo_codec_for(header: bitstream.LvqHeader, device: str = "auto") -> Codec:
+    """The installed zoo model that wrote the file with ``header`` (``ModelNotFoundError`` if none)."""
     if not zoo.has_model(header.model_id):
         raise ModelNotFoundError(
             f"this file was written by model {header.model_id!r} ({header.architecture}, {header.quantizer}, "
             f"λ={header.lmbda:g}), which is not installed; load its checkpoint and use Codec.decompress"
         )
-    codec = load_zoo_model(header.model_id, device)
-    return codec.decompress(data, progress=progress, max_pixels=max_pixels)
+    return load_zoo_model(header.model_id, device)
+
+
+def estimated_bits(maps: LatentMaps) -> float:
+    """The entropy model's estimate of a file's bits: the bits map summed over the whole coded
+    (padded) latent grid. Encoder and decoder compute the same map, so this one function gives the
+    rate ``Codec.compress`` reports and the rate a decoded file shows."""
+    return float(np.asarray(maps.bits, dtype=np.float64).sum())
 
 
 def _file_bytes(data: object) -> bytes:

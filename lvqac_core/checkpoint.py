@@ -1,7 +1,11 @@
 """Self-describing checkpoints: the model's config (architecture, sizes, quantizer, λ, provenance)
 travels with its weights. Weights of the transforms may be stored as fp16; entropy-model and
-quantizer parameters stay fp32. Coding tables and the context mask are never stored: ``load_checkpoint``
-rebuilds them.
+quantizer parameters stay fp32. Coding tables and the context mask are never stored
+(:data:`DERIVED_KEYS`): ``load_checkpoint`` rebuilds them.
+
+This module is the one reader of checkpoint files: :func:`read_checkpoint` (a safe ``torch.load``,
+the file checks and the payload's shape, derived entries removed) serves :func:`load_checkpoint`,
+the trainer's ``load_init_weights``, the zoo script and the benchmarks.
 """
 from __future__ import annotations
 
@@ -12,12 +16,14 @@ import os
 import pickle
 import stat
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
 import torch
 
 from .errors import ModelNotFoundError
+from .image_io import atomic_write_bytes
 from .models import LatticeCodecModel, ModelConfig, build_model
 from .models.registry import ARCHITECTURES
 from .quantizers.base import RATE_PROXIES
@@ -25,19 +31,23 @@ from .quantizers.companding import COMPANDERS, TAILS
 from .quantizers.lvq import LATTICE_TRAIN_MODES
 from .quantizers.scalar import TRAIN_MODES as SCALAR_TRAIN_MODES
 
-__all__ = ["save_checkpoint", "load_checkpoint", "checkpoint_bytes", "file_sha256", "FORMAT"]
+__all__ = ["save_checkpoint", "load_checkpoint", "read_checkpoint", "CheckpointPayload", "checkpoint_bytes",
+           "file_sha256", "config_problem", "FORMAT", "TRAIN_STATE_FORMAT", "DERIVED_KEYS"]
 
 FORMAT = "lvqac-checkpoint/1"
-# rebuilt on load: CompressAI's coding tables and the context convolution's constant mask
-_DERIVED = ("entropy_bottleneck._quantized_cdf", "entropy_bottleneck._offset", "entropy_bottleneck._cdf_length",
-            "context.mask")
+TRAIN_STATE_FORMAT = "lvqac-train-state/1"
+"""The trainer's resume file (``resume.pt``): its ``model`` / ``model_config`` are readable as weights."""
+DERIVED_KEYS = ("entropy_bottleneck._quantized_cdf", "entropy_bottleneck._offset", "entropy_bottleneck._cdf_length",
+                "context.mask")
+"""State-dict entries rebuilt on load (CompressAI's coding tables, the context convolution's constant
+mask): never written, ignored when a file has them, never reported missing."""
 _KEEP_FP32 = ("entropy_bottleneck.", "quantizer.")
 
 
 def _portable_state(model: LatticeCodecModel, half: bool) -> dict[str, torch.Tensor]:
     out = {}
     for name, t in model.state_dict().items():
-        if name in _DERIVED:
+        if name in DERIVED_KEYS:
             continue
         t = t.detach().cpu()
         if half and t.is_floating_point() and not name.startswith(_KEEP_FP32):
@@ -65,13 +75,7 @@ def save_checkpoint(model: LatticeCodecModel, path: str | os.PathLike, *, half: 
     data = checkpoint_bytes(model, half=half, extra=extra)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    atomic_write_bytes(path, data, overwrite=True)
     return hashlib.sha256(data).hexdigest()
 
 
@@ -167,12 +171,29 @@ def _read_payload(path: Path) -> Any:
         raise ModelNotFoundError(f"cannot read weights file {path}: not a PyTorch checkpoint ({text})") from None
 
 
-def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu",
-                    expected_sha256: str | None = None) -> LatticeCodecModel:
-    """Rebuild the model from its config, load weights (as fp32), build coding tables, eval mode.
+@dataclass(frozen=True)
+class CheckpointPayload:
+    """What a checkpoint file holds, checked for shape but not yet built into a model.
 
-    Everything read from the file is validated before use: config ranges (:func:`config_problem`),
-    state-dict names, types and shapes. Problems raise ``ModelNotFoundError`` with one line.
+    ``state_dict`` maps names to tensors as stored (fp16 or fp32), without :data:`DERIVED_KEYS`;
+    ``config`` is the model config dict as stored (see :func:`config_problem`).
+    """
+
+    path: Path
+    format: str
+    config: Any
+    state_dict: dict[str, torch.Tensor]
+    precision: str = "fp32"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def read_checkpoint(path: str | os.PathLike, expected_sha256: str | None = None, *,
+                    train_state: bool = False) -> CheckpointPayload:
+    """Read a checkpoint file safely (tensors and plain data only) without building a model.
+
+    ``expected_sha256`` checks the file's hash first; ``train_state=True`` also accepts the
+    trainer's resume file (:data:`TRAIN_STATE_FORMAT`). Problems raise ``ModelNotFoundError``
+    with one line.
     """
     path = Path(path)
     try:
@@ -184,21 +205,42 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu",
     if expected_sha256 is not None and file_sha256(path) != expected_sha256:
         raise ModelNotFoundError(f"weights file {path.name} does not match the manifest's sha256 (damaged or replaced)")
     payload = _read_payload(path)
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+    fmt = payload.get("format") if isinstance(payload, dict) else None
+    if fmt == FORMAT:
+        config, state = payload.get("config"), payload.get("state_dict")
+    elif fmt == TRAIN_STATE_FORMAT and train_state:
+        config, state = payload.get("model_config"), payload.get("model")
+    else:
         raise ModelNotFoundError(f"{path} is not an LVQAC checkpoint")
-    problem = config_problem(payload.get("config"))
-    if problem:
-        raise ModelNotFoundError(f"{path.name} is not a usable LVQAC checkpoint: {problem}")
-    state = payload.get("state_dict")
     if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
                                               for k, v in state.items()):
         raise ModelNotFoundError(f"{path.name} is not a usable LVQAC checkpoint: its state_dict is not a dict of tensors")
+    extra = payload.get("extra")
+    return CheckpointPayload(path=path, format=fmt, config=config,
+                             state_dict={k: v for k, v in state.items() if k not in DERIVED_KEYS},
+                             precision=str(payload.get("precision", "fp32")),
+                             extra=extra if isinstance(extra, dict) else {})
+
+
+def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu",
+                    expected_sha256: str | None = None) -> LatticeCodecModel:
+    """Rebuild the model from its config, load weights (as fp32), build coding tables, eval mode.
+
+    Everything read from the file is validated before use: config ranges (:func:`config_problem`),
+    state-dict names, types and shapes. Problems raise ``ModelNotFoundError`` with one line.
+    """
+    ckpt = read_checkpoint(path, expected_sha256)
+    path = ckpt.path
+    problem = config_problem(ckpt.config)
+    if problem:
+        raise ModelNotFoundError(f"{path.name} is not a usable LVQAC checkpoint: {problem}")
+    state = ckpt.state_dict
     try:
-        model = build_model(ModelConfig.from_dict(payload["config"]))
+        model = build_model(ModelConfig.from_dict(ckpt.config))
     except (ValueError, TypeError) as e:
         raise ModelNotFoundError(f"{path.name} is not a usable LVQAC checkpoint: {' '.join(str(e).split())}") from None
     expected = model.state_dict()
-    missing = [k for k in expected if k not in state and k not in _DERIVED]
+    missing = [k for k in expected if k not in state and k not in DERIVED_KEYS]
     unexpected = [k for k in state if k not in expected]
     if missing or unexpected:
         raise ModelNotFoundError(f"{path.name}: weights do not fit the architecture (missing {missing[:3]}, unexpected {unexpected[:3]})")

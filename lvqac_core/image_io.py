@@ -1,6 +1,11 @@
 """Images in and out: loading any Pillow-readable image (or array) as 8-bit RGB, padding to the
 model stride, tensor conversion, restoring the original mode, and atomic file writes.
 
+This is the one image loader (:func:`load_image`, EXIF orientation applied) used by the codec, the
+classical baselines, the evaluation and the training data, so every codec scores the same pixels;
+the one folder listing (:func:`list_images`); and the one atomic write (:func:`atomic_write_bytes`)
+used by every writer (``.lvq`` and PNG outputs, checkpoints, the zoo manifest, exports).
+
 All decoding goes through Pillow. User-caused problems raise :class:`~lvqac_core.errors.ImageError`
 (``ImageTooLargeError`` for the pixel limit), :class:`~lvqac_core.errors.OutputExistsError`
 or :class:`~lvqac_core.errors.InputError`, each with a one-line message.
@@ -23,6 +28,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageOps
 
 from .errors import ImageError, ImageTooLargeError, InputError, OutputExistsError
+from .registry.constants import IMAGE_SUFFIXES
 
 __all__ = [
     "STRIDE",
@@ -30,6 +36,8 @@ __all__ = [
     "GRAYSCALE_MODES",
     "LoadedImage",
     "load_image",
+    "load_rgb",
+    "list_images",
     "check_coding_size",
     "path_problem",
     "pad_amounts",
@@ -373,6 +381,30 @@ def load_image(source: Source, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedIm
     if isinstance(source, (str, os.PathLike)):
         return _open_pil(source, os.fspath(source), max_pixels)  # type: ignore[arg-type]
     raise ImageError(f"cannot read image from a {type(source).__name__}")
+
+
+def load_rgb(source: Source, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """The uint8 (H, W, 3) RGB pixels that :func:`load_image` codes (EXIF orientation applied)."""
+    return load_image(source, max_pixels).rgb
+
+
+def list_images(folder: Union[str, os.PathLike], *, recursive: bool = False) -> list[Path]:
+    """The image files (suffix in ``registry.IMAGE_SUFFIXES``) of ``folder``, sorted; with
+    ``recursive`` those of its subfolders too. A file is returned as the only image.
+
+    Raises:
+        FileNotFoundError: ``folder`` does not exist, or holds no images.
+    """
+    folder = Path(folder)
+    if folder.is_file():
+        return [folder]
+    if not folder.is_dir():
+        raise FileNotFoundError(f"image folder not found: {folder}")
+    found = folder.rglob("*") if recursive else folder.iterdir()
+    files = sorted(p for p in found if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not files:
+        raise FileNotFoundError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {folder}")
+    return files
 
 
 # -------------------------------------------------------------------------------- tensors

@@ -141,3 +141,16 @@ class DecompressionResult:
     decode_seconds: float
     device: str
     maps: InspectionMaps
+    file_bytes: int = 0  # size of the decoded .lvq file
+    bits_estimated: Optional[float] = None  # the entropy model's estimate, as the encoder computed it
+
+    @property
+    def bpp(self) -> float:
+        return 8.0 * self.file_bytes / (self.header.width * self.header.height)
+
+    @property
+    def bpp_estimated(self) -> Optional[float]:
+        """Estimated bits per pixel: the same number ``Codec.compress`` reported for this file."""
+        if self.bits_estimated is None:
+            return None
+        return self.bits_estimated / (self.header.width * self.header.height)

@@ -1,5 +1,9 @@
 """The model zoo: ``resources/models/manifest.json`` lists every shipped checkpoint with its sha256
 and measured Kodak results. Loading verifies the hash. Set ``LVQAC_ZOO_DIR`` to use another folder.
+
+One schema: :class:`ZooEntry` (``to_json`` / ``from_json``) is what :func:`write_manifest` writes
+(``scripts/build_zoo.py``) and what every reader gets. The manifest is parsed once per process and
+read again only when its file changes (path, mtime, size) or after :func:`reload`.
 """
 from __future__ import annotations
 
@@ -20,6 +24,8 @@ __all__ = [
     "has_model",
     "find_model",
     "default_model_id",
+    "write_manifest",
+    "reload",
     "PAPER_LAMBDAS",
     "MANIFEST_FORMAT",
 ]
@@ -41,6 +47,8 @@ class ZooEntry:
     precision: str = "fp16"
     kodak: Optional[dict[str, float]] = None  # bpp, psnr, ms_ssim (means over the 24 images)
     training: dict[str, Any] = field(default_factory=dict)
+    group_size: Optional[int] = None  # the quantizer's group size (None: not recorded)
+    file_bytes: Optional[int] = None  # size of the weights file, "bytes" in JSON (None: not recorded)
 
     @property
     def path(self) -> Path:
@@ -52,11 +60,30 @@ class ZooEntry:
         return f"λ={self.lmbda:g} {self.quantizer}{perf}"
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        """The manifest's entry (keys in file order; ``group_size`` / ``bytes`` only when known)."""
+        d: dict[str, Any] = {
             "id": self.id, "file": self.file, "sha256": self.sha256, "architecture": self.architecture,
             "quantizer": self.quantizer, "lambda": self.lmbda, "N": self.N, "M": self.M,
-            "precision": self.precision, "kodak": self.kodak, "training": self.training,
         }
+        if self.group_size is not None:
+            d["group_size"] = self.group_size
+        d["precision"] = self.precision
+        if self.file_bytes is not None:
+            d["bytes"] = self.file_bytes
+        d["kodak"] = self.kodak
+        d["training"] = self.training
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> "ZooEntry":
+        """An entry from its manifest dict (checked by :func:`load_manifest` when read from disk)."""
+        return cls(
+            id=d["id"], file=d["file"], sha256=d["sha256"], architecture=d["architecture"],
+            quantizer=d["quantizer"], lmbda=float(d["lambda"]), N=int(d["N"]), M=int(d["M"]),
+            precision=str(d.get("precision", "fp16")), kodak=d.get("kodak"), training=d.get("training") or {},
+            group_size=None if d.get("group_size") is None else int(d["group_size"]),
+            file_bytes=None if d.get("bytes") is None else int(d["bytes"]),
+        )
 
 
 def zoo_dir() -> Path:
@@ -66,8 +93,60 @@ def zoo_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "resources" / "models"
 
 
+_CACHE: dict[Path, tuple[tuple[int, int, int], dict[str, Any], tuple[ZooEntry, ...]]] = {}
+
+
+def reload() -> None:
+    """Forget the parsed manifests: the next zoo call reads the file again."""
+    _CACHE.clear()
+
+
+def _cached(directory: Optional[Path]) -> tuple[dict[str, Any], tuple[ZooEntry, ...]]:
+    """The parsed manifest of ``directory`` (default :func:`zoo_dir`) and its entries, parsed again
+    only when the file's (mtime, size) changed."""
+    path = Path(directory or zoo_dir()) / "manifest.json"
+    try:
+        st = path.stat()
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+    except OSError:
+        stamp = None
+    hit = _CACHE.get(path)
+    if stamp is not None and hit is not None and hit[0] == stamp:
+        return hit[1], hit[2]
+    data = _read_manifest(path)
+    entries = tuple(ZooEntry.from_json(d) for d in data["models"])
+    if stamp is not None:
+        _CACHE[path] = (stamp, data, entries)
+    return data, entries
+
+
 def load_manifest(directory: Optional[Path] = None) -> dict[str, Any]:
-    path = (directory or zoo_dir()) / "manifest.json"
+    """The manifest as a checked dict (``{"format", "default", "models": [...], ...}``); an empty one
+    when the folder has none."""
+    data, _ = _cached(directory)
+    return json.loads(json.dumps(data))  # a copy: callers may change it
+
+
+def write_manifest(entries: list[ZooEntry], default: Optional[str], directory: Optional[Path] = None,
+                   **extra: Any) -> Path:
+    """Write ``manifest.json`` atomically from ``entries`` (and top-level ``extra`` keys, e.g.
+    ``kodak_command``); the result is checked as a reader would check it."""
+    from .image_io import atomic_write_bytes
+
+    path = Path(directory or zoo_dir()) / "manifest.json"
+    data = {"format": MANIFEST_FORMAT, "default": default, "models": [e.to_json() for e in entries], **extra}
+    for i, d in enumerate(data["models"]):
+        problem = _entry_problem(d)
+        if problem:
+            raise ValueError(f"model {i + 1} {problem}")
+    if default is not None and default not in {e.id for e in entries}:
+        raise ValueError(f"default {default!r} is not one of the models")
+    atomic_write_bytes(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"), overwrite=True)
+    _CACHE.pop(path, None)
+    return path
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {"format": MANIFEST_FORMAT, "default": None, "models": []}
     try:
@@ -112,6 +191,9 @@ def _entry_problem(d: Any) -> Optional[str]:
     for key in ("kodak", "training"):
         if d.get(key) is not None and not isinstance(d[key], dict):
             return f"has a {type(d[key]).__name__} for {key!r}"
+    for key in ("group_size", "bytes"):
+        if d.get(key) is not None and (not isinstance(d[key], int) or isinstance(d[key], bool)):
+            return f"has a {type(d[key]).__name__} for {key!r}"
     return None
 
 
@@ -119,16 +201,8 @@ def _one_line(e: BaseException) -> str:
     return " ".join(str(e).split()) or type(e).__name__
 
 
-def _entry(d: dict[str, Any]) -> ZooEntry:
-    return ZooEntry(
-        id=d["id"], file=d["file"], sha256=d["sha256"], architecture=d["architecture"],
-        quantizer=d["quantizer"], lmbda=float(d["lambda"]), N=int(d["N"]), M=int(d["M"]),
-        precision=str(d.get("precision", "fp16")), kodak=d.get("kodak"), training=d.get("training") or {},
-    )
-
-
 def list_models() -> list[ZooEntry]:
-    return [_entry(d) for d in load_manifest()["models"]]
+    return list(_cached(None)[1])
 
 
 def has_model(model_id: str) -> bool:
@@ -154,7 +228,7 @@ def find_model(quantizer: str, lmbda: float, architecture: Optional[str] = None)
 
 
 def default_model_id() -> Optional[str]:
-    m = load_manifest()
+    m = _cached(None)[0]
     if m["default"]:
         return m["default"]
     return m["models"][0]["id"] if m["models"] else None

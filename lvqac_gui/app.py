@@ -47,28 +47,22 @@ def _parse_size(text: str) -> tuple[int, int]:
 
 
 def apply_model_choice(session, args) -> None:
-    """--model / --quantizer / --lambda, else the zoo's default model."""
-    from lvqac_core import zoo
-    entry = None
-    spec = args.model
+    """--model / --quantizer / --lambda by the CLI's rule (``lvqac_core.service.select_model``);
+    none of them: the zoo's default model."""
+    from lvqac_core.service import select_model
     try:
-        if spec is None and args.quantizer is None and args.lmbda is None:
-            default = zoo.default_model_id()
-            entry = zoo.get_entry(default) if default else None
-        elif spec is not None and not Path(spec).exists():
-            entry = zoo.get_entry(spec)
-    except Exception:  # noqa: BLE001 - an unknown id is reported when compressing
-        entry = None
-    if entry is not None:
-        session.lmbda, session.quantizer = float(entry.lmbda), entry.quantizer
-        if spec is not None:
-            session.model_spec = spec
-    elif spec is not None:
-        session.model_spec = spec
-    if args.quantizer:
-        session.quantizer = args.quantizer
-    if args.lmbda is not None:
-        session.lmbda = args.lmbda
+        choice = select_model(args.quantizer, args.lmbda, args.model)
+    except Exception:  # noqa: BLE001 - an unknown id or missing model is reported when compressing
+        choice = None
+    if args.model is not None:
+        session.model_spec = args.model
+    if choice is not None and choice.entry is not None:
+        session.lmbda, session.quantizer = float(choice.entry.lmbda), choice.entry.quantizer
+    else:
+        if args.quantizer:
+            session.quantizer = args.quantizer
+        if args.lmbda is not None:
+            session.lmbda = args.lmbda
     if args.device:
         session.device = args.device
 

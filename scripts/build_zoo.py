@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
+from dataclasses import replace
 from pathlib import Path
-
-import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lvqac_core.checkpoint import file_sha256  # noqa: E402
-from lvqac_core.zoo import MANIFEST_FORMAT, zoo_dir  # noqa: E402
+from lvqac_core.checkpoint import file_sha256, read_checkpoint  # noqa: E402
+from lvqac_core.image_io import atomic_write_bytes  # noqa: E402
+from lvqac_core.zoo import ZooEntry, load_manifest, write_manifest, zoo_dir  # noqa: E402
 
 
 def model_id(architecture: str, quantizer: str, lmbda: float) -> str:
@@ -34,27 +33,24 @@ def install(args) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     entries = []
     for ckpt in sorted(Path(args.runs).glob("*/model.pt")):
-        payload = torch.load(ckpt, map_location="cpu", weights_only=True)
-        cfg = payload["config"]
+        cfg = read_checkpoint(ckpt).config
         mid = model_id(cfg["architecture"], cfg["quantizer"], float(cfg["lmbda"]))
         target = out_dir / f"{mid}.pt"
-        shutil.copyfile(ckpt, target)
-        extra = payload.get("extra") or {}
-        entries.append({
-            "id": mid, "file": target.name, "sha256": file_sha256(target),
-            "architecture": cfg["architecture"], "quantizer": cfg["quantizer"], "lambda": float(cfg["lmbda"]),
-            "N": int(cfg["N"]), "M": int(cfg["M"]), "group_size": int(cfg.get("group_size") or cfg["M"]),
-            "precision": payload.get("precision", "fp16"), "bytes": target.stat().st_size,
-            "kodak": None, "training": extra,
-        })
+        atomic_write_bytes(target, ckpt.read_bytes(), overwrite=True)
+        payload = read_checkpoint(target)
+        entries.append(ZooEntry(
+            id=mid, file=target.name, sha256=file_sha256(target),
+            architecture=cfg["architecture"], quantizer=cfg["quantizer"], lmbda=float(cfg["lmbda"]),
+            N=int(cfg["N"]), M=int(cfg["M"]), group_size=int(cfg.get("group_size") or cfg["M"]),
+            precision=payload.precision, file_bytes=target.stat().st_size, kodak=None, training=payload.extra,
+        ))
     order = {"scalar": 0, "lvq": 1, "lvqac": 2}
-    entries.sort(key=lambda e: (order.get(e["quantizer"], 9), e["lambda"]))
-    default = model_id(entries[0]["architecture"], args.default_quantizer, args.default_lambda) if entries else None
-    if default not in {e["id"] for e in entries}:
-        default = entries[0]["id"] if entries else None
-    manifest = {"format": MANIFEST_FORMAT, "default": default, "models": entries}
-    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    total = sum(e["bytes"] for e in entries)
+    entries.sort(key=lambda e: (order.get(e.quantizer, 9), e.lmbda))
+    default = model_id(entries[0].architecture, args.default_quantizer, args.default_lambda) if entries else None
+    if default not in {e.id for e in entries}:
+        default = entries[0].id if entries else None
+    write_manifest(entries, default, out_dir)
+    total = sum(e.file_bytes or 0 for e in entries)
     print(f"installed {len(entries)} models, {total / 2**20:.1f} MiB, default {default}")
 
 
@@ -71,18 +67,13 @@ def record(args) -> None:
                     "decode_seconds": p["decode_seconds"], "device": p.get("device"),
                     "images": report.get("num_images"), "source": str(args.results),
                 }
-    path = zoo_dir() / "manifest.json"
-    manifest = json.loads(path.read_text())
-    missing = []
-    for e in manifest["models"]:
-        if e["id"] in measured:
-            e["kodak"] = measured[e["id"]]
-        else:
-            missing.append(e["id"])
-    manifest["kodak_command"] = args.command
-    path.write_text(json.dumps(manifest, indent=2) + "\n")
+    manifest = load_manifest()
+    entries = [ZooEntry.from_json(d) for d in manifest["models"]]
+    missing = [e.id for e in entries if e.id not in measured]
+    entries = [replace(e, kodak=measured[e.id]) if e.id in measured else e for e in entries]
+    write_manifest(entries, manifest["default"], kodak_command=args.command)
     export_baselines(report, args)
-    print(f"recorded Kodak results for {len(manifest['models']) - len(missing)} models" + (f"; missing: {missing}" if missing else ""))
+    print(f"recorded Kodak results for {len(entries) - len(missing)} models" + (f"; missing: {missing}" if missing else ""))
 
 
 BASELINE_NAMES = {"jpeg": "JPEG", "webp": "WebP", "avif": "AVIF", "jpeg2000": "JPEG 2000"}
@@ -98,7 +89,8 @@ def export_baselines(report: dict, args) -> None:
             continue
         data = {"name": f"{BASELINE_NAMES[name]} (Kodak)", "bpp": [round(b, 4) for b, _ in pts],
                 "psnr": [round(q, 3) for _, q in pts], "source": f"{args.command} → {args.results}"}
-        (rd / f"kodak_{name}.json").write_text(json.dumps(data, indent=2) + "\n")
+        atomic_write_bytes(rd / f"kodak_{name}.json", (json.dumps(data, indent=2) + "\n").encode("utf-8"),
+                           overwrite=True)
         print(f"wrote resources/rd/kodak_{name}.json")
 
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import zoo
 from ..api import load_model
 from ..errors import InputError
 from ..image_io import atomic_write_bytes
+from ..service import encode, select_model
 from .common import (STDIO_REFUSAL, add_device_argument, check_input, check_suffix, emit_json,
                      is_dir_spec, map_summary_line, plan_outputs, positive_float)
 
@@ -26,17 +26,13 @@ def register(sub) -> None:
 
 
 def resolve_model_spec(model: str | None, quantizer: str | None, lmbda: float | None) -> str | None:
-    if model:
-        if quantizer or lmbda is not None:
-            raise InputError("--model cannot be combined with --quantizer/--lambda")
-        return model
-    if quantizer is None and lmbda is None:
+    """What ``load_model`` loads for these options: ``service.select_model``'s rule (None: the
+    zoo's default, which ``load_model`` resolves)."""
+    if model and (quantizer or lmbda is not None):
+        raise InputError("--model cannot be combined with --quantizer/--lambda")
+    if not model and quantizer is None and lmbda is None:
         return None
-    default_id = zoo.default_model_id()
-    base = zoo.get_entry(default_id) if default_id else None
-    q = quantizer or (base.quantizer if base else "lvqac")
-    lam = lmbda if lmbda is not None else (base.lmbda if base else 0.0075)
-    return zoo.find_model(q, lam, base.architecture if base else None).id
+    return select_model(quantizer, lmbda, model or None).spec
 
 
 def _outputs(images: list[str], output: str | None) -> tuple[list[Path], Path | None]:
@@ -68,22 +64,18 @@ def run(args) -> int:
             raise InputError(f"{directory}: cannot create the output directory ({e.strerror or e})") from None
     rows = []
     for image, out in zip(args.images, outputs):
-        res = codec.compress(image)
-        atomic_write_bytes(out, res.data, overwrite=args.force)
-        row = {
-            "input": str(image), "output": str(out), "model": res.model_id, "quantizer": res.quantizer,
-            "lambda": res.lmbda, "bytes": len(res.data), "bpp": res.bpp, "bpp_estimated": res.bpp_estimated,
-            "psnr": res.psnr, "ms_ssim": res.ms_ssim, "encode_seconds": res.encode_seconds, "device": res.device,
-            **res.maps.summary(),
-        }
+        coded = encode(codec, image)
+        atomic_write_bytes(out, coded.result.data, overwrite=args.force)
+        rep = coded.report
+        row = {"input": str(image), "output": str(out), **rep.to_json()}
         rows.append(row)
         if not args.json:
-            print(f"{image} -> {out}: {row['bytes']} B, {res.bpp:.4f} bpp (estimated {res.bpp_estimated:.4f}), "
-                  f"PSNR {res.psnr:.2f} dB, MS-SSIM {res.ms_ssim:.4f} ({res.ms_ssim_db:.2f} dB), "
-                  f"{res.encode_seconds:.2f} s on {res.device} [{res.model_id}]")
-            if row["selection_share"] is not None:
+            print(f"{image} -> {out}: {rep.num_bytes} B, {rep.bpp:.4f} bpp (estimated {rep.bpp_estimated:.4f}), "
+                  f"PSNR {rep.psnr:.2f} dB, MS-SSIM {rep.ms_ssim:.4f} ({rep.ms_ssim_db:.2f} dB), "
+                  f"{rep.encode_seconds:.2f} s on {rep.device} [{rep.model_id}]")
+            if rep.selection_share is not None:
                 print(f"  {map_summary_line(row)}")
-            for note in res.notes:
+            for note in rep.notes:
                 print(f"  note: {note}")
     if args.json:
         emit_json(rows)

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..api import decompress, load_model
+from ..api import load_model
 from ..errors import InputError
 from ..image_io import save_png
+from ..service import decode
 from .common import (STDIO_REFUSAL, add_device_argument, check_suffix, emit_json, is_dir_spec,
                      map_summary_line, plan_outputs, read_input_bytes)
 
@@ -37,15 +38,16 @@ def run(args) -> int:
     data = read_input_bytes(args.file)
     out = _output(args.file, args.output)
     plan_outputs([args.file], [out], args.force)
-    res = load_model(args.model, args.device).decompress(data) if args.model else decompress(data, args.device)
+    decoded = decode(data, (lambda header: load_model(args.model, args.device)) if args.model else None,
+                     device=args.device)
+    res = decoded.result
     if out.parent != Path("") and not out.parent.exists():
         try:
             out.parent.mkdir(parents=True)
         except OSError as e:
             raise InputError(f"{out.parent}: cannot create the output directory ({e.strerror or e})") from None
     save_png(res.image, out, overwrite=args.force)
-    row = {"input": args.file, "output": str(out), "model": res.header.model_id,
-           "decode_seconds": res.decode_seconds, "device": res.device, **res.maps.summary()}
+    row = {"input": args.file, "output": str(out), **decoded.report.to_json()}
     if args.json:
         emit_json(row)
     else:

@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     report = evaluation_report(args.images, curves, rows)
     try:
         if args.plot:
-            plot_rd(curves, args.plot, title=f"RD on {Path(args.images).name}")
+            plot_rd(curves, args.plot, title=f"RD on {Path(args.images).name}", overwrite=args.force)
             report["plot"] = str(args.plot)
         if args.output:
             atomic_write_bytes(args.output, json.dumps(report, indent=2, allow_nan=True).encode(),

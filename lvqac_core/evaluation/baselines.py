@@ -15,10 +15,11 @@ from typing import Callable, Iterable, Optional, Sequence
 import numpy as np
 from PIL import Image, features
 
+from ..image_io import list_images, load_rgb
 from ..metrics import ms_ssim, psnr
-from .common import ImageScore, RDCurve, RDPoint, list_images, load_rgb
+from .common import ImageScore, RDCurve, RDPoint
 
-__all__ = ["BASELINES", "DEFAULT_SETTINGS", "available", "encode", "run_baseline", "run_baselines"]
+__all__ = ["BASELINES", "DEFAULT_SETTINGS", "available", "encode", "decode", "run_baseline", "run_baselines"]
 
 DEFAULT_SETTINGS: dict[str, list] = {
     "jpeg": [10, 20, 30, 40, 50, 60, 70, 80, 90],
@@ -60,16 +61,16 @@ def encode(name: str, rgb: np.ndarray, setting) -> bytes:
     return buf.getvalue()
 
 
-def _decode(data: bytes) -> np.ndarray:
-    with Image.open(io.BytesIO(data)) as im:
-        return np.array(im.convert("RGB"), dtype=np.uint8)
+def decode(data: bytes) -> np.ndarray:
+    """A classical codec's file back to uint8 RGB, through the one image loader."""
+    return load_rgb(data)
 
 
 def score(name: str, path: Path, rgb: np.ndarray, setting) -> ImageScore:
     t0 = time.perf_counter()
     data = encode(name, rgb, setting)
     t1 = time.perf_counter()
-    dec = _decode(data)
+    dec = decode(data)
     t2 = time.perf_counter()
     h, w = rgb.shape[:2]
     return ImageScore(image=path.name, bpp=8.0 * len(data) / (h * w), psnr=psnr(rgb, dec), ms_ssim=ms_ssim(rgb, dec),

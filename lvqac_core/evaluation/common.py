@@ -1,4 +1,5 @@
-"""Shared helpers: image listing, RD points and curves, means, environment info."""
+"""Shared helpers: RD points and curves, means, environment info (image listing and loading are
+``lvqac_core.image_io``'s)."""
 from __future__ import annotations
 
 import subprocess
@@ -7,31 +8,15 @@ from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
-from PIL import Image
 
+from ..image_io import list_images, load_rgb
 from ..metrics import ms_ssim_db
+from ..registry.constants import IMAGE_SUFFIXES
 
 __all__ = ["IMAGE_SUFFIXES", "list_images", "load_rgb", "ImageScore", "RDPoint", "RDCurve", "mean_point",
            "environment", "git_commit"]
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm")
-
-
-def list_images(folder: str | Path) -> list[Path]:
-    folder = Path(folder)
-    if folder.is_file():
-        return [folder]
-    if not folder.is_dir():
-        raise FileNotFoundError(f"image folder not found: {folder}")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-    if not files:
-        raise FileNotFoundError(f"no images in {folder}")
-    return files
-
-
-def load_rgb(path: str | Path) -> np.ndarray:
-    with Image.open(path) as im:
-        return np.array(im.convert("RGB"), dtype=np.uint8)
+# list_images (flat) and load_rgb (EXIF-aware) are lvqac_core.image_io's, re-exported here
 
 
 @dataclass
@@ -48,6 +33,13 @@ class ImageScore:
     @property
     def ms_ssim_db(self) -> float:
         return ms_ssim_db(self.ms_ssim)
+
+    @classmethod
+    def from_report(cls, image: str, report) -> "ImageScore":
+        """A learned codec's score from its :class:`~lvqac_core.report.CodingReport`."""
+        return cls(image=image, bpp=report.bpp, psnr=report.psnr, ms_ssim=report.ms_ssim,
+                   bpp_estimated=report.bpp_estimated, encode_seconds=report.encode_seconds,
+                   decode_seconds=report.decode_seconds, bytes=report.num_bytes)
 
 
 @dataclass

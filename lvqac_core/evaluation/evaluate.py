@@ -9,9 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence
 
-import numpy as np
-
-from ..metrics import ms_ssim, psnr
+from ..service import encode, select_model
 from .bdrate import BDError, bd_psnr, bd_rate
 from .common import ImageScore, RDCurve, RDPoint, environment, list_images
 
@@ -36,18 +34,12 @@ def evaluate_codec(codec, images: str | Path | Sequence[Path], label: Optional[s
         "lambda": codec.lmbda, "device": str(codec.device)})
     mismatches = 0
     for f in files:
-        res = codec.compress(str(f), ms_ssim=False)  # MS-SSIM is measured on the decoded image below
-        dec = codec.decompress(res.data)
-        img = np.asarray(dec.image)
-        orig = res.original
-        if img.shape != orig.shape:
-            raise RuntimeError(f"{f.name}: decoded shape {img.shape} differs from the original {orig.shape}")
-        if not np.array_equal(img, res.reconstruction):
+        # the decode check decodes the real file once: PSNR / MS-SSIM of the decoded image, its time,
+        # and whether it equals the encoder's reconstruction
+        rep = encode(codec, str(f), decode_check=True).report
+        if not rep.decode_matches:
             mismatches += 1
-        point.images.append(ImageScore(
-            image=f.name, bpp=8.0 * len(res.data) / (res.width * res.height), psnr=psnr(orig, img),
-            ms_ssim=ms_ssim(orig, img), bpp_estimated=float(res.bpp_estimated),
-            encode_seconds=float(res.encode_seconds), decode_seconds=float(dec.decode_seconds), bytes=len(res.data)))
+        point.images.append(ImageScore.from_report(f.name, rep))
         if progress:
             s = point.images[-1]
             progress(f"{point.label} {f.name}: {s.bpp:.3f} bpp, {s.psnr:.2f} dB")
@@ -62,7 +54,7 @@ def evaluate_models(specs: Iterable[str], images, device: str = "auto",
 
     curves: dict[str, RDCurve] = {}
     for spec in specs:
-        codec = load_model(str(spec), device=device)
+        codec = load_model(select_model(model=str(spec)).spec, device=device)
         pt = evaluate_codec(codec, images, label=_model_label(spec, codec), progress=progress)
         name = f"{codec.architecture} {codec.quantizer}"
         curves.setdefault(name, RDCurve(name)).points.append(pt)

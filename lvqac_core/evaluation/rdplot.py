@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional, Sequence, Union
 
+from ..image_io import atomic_write_bytes
 from .common import RDCurve
 from .evaluate import reference_curve
 
@@ -23,7 +24,11 @@ def _xy(c: CurveLike) -> tuple[str, list[float], list[float]]:
 
 
 def plot_rd(curves: Sequence[CurveLike], out: str | Path, *, title: str = "Rateâ€“distortion",
-            reference: bool = True, xlim: Optional[tuple[float, float]] = None) -> Path:
+            reference: bool = True, xlim: Optional[tuple[float, float]] = None, overwrite: bool = True) -> Path:
+    """Draw ``curves`` into ``out`` (format from its suffix), written atomically; an existing file
+    is replaced unless ``overwrite=False`` (``OutputExistsError``)."""
+    import io
+
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -48,6 +53,8 @@ def plot_rd(curves: Sequence[CurveLike], out: str | Path, *, title: str = "Rateâ
     fig.tight_layout()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out)
+    buf = io.BytesIO()
+    fig.savefig(buf, format=out.suffix.lstrip(".").lower() or "png")
     plt.close(fig)
+    atomic_write_bytes(out, buf.getvalue(), overwrite=overwrite)
     return out

@@ -11,22 +11,17 @@ from typing import Sequence
 
 import numpy as np
 import torch
-from PIL import Image
 from torch.utils.data import DataLoader, Dataset
+
+from .. import image_io
+from ..image_io import load_rgb
+from ..registry.constants import IMAGE_SUFFIXES
 
 __all__ = ["IMAGE_SUFFIXES", "list_images", "ImageCropBatches", "make_loader", "step_generator"]
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm")
-
-
 def list_images(folder: str | Path) -> list[Path]:
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"training data folder not found: {folder}")
-    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-    if not files:
-        raise FileNotFoundError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {folder}")
-    return files
+    """The training images: every image under ``folder``, subfolders included."""
+    return image_io.list_images(folder, recursive=True)
 
 
 def step_generator(seed: int, step: int, rank: int = 0, salt: int = 0) -> torch.Generator:
@@ -35,11 +30,6 @@ def step_generator(seed: int, step: int, rank: int = 0, salt: int = 0) -> torch.
     g = torch.Generator()
     g.manual_seed(int(ss.generate_state(1, dtype=np.uint64)[0] & 0x7FFF_FFFF_FFFF_FFFF))
     return g
-
-
-def _load_rgb(path: Path) -> np.ndarray:
-    with Image.open(path) as im:
-        return np.asarray(im.convert("RGB"), dtype=np.uint8)
 
 
 def _pad_to(img: np.ndarray, size: int) -> np.ndarray:
@@ -74,7 +64,7 @@ class ImageCropBatches(Dataset):
     def _image(self, idx: int) -> np.ndarray:
         if self._cache is not None and idx in self._cache:
             return self._cache[idx]
-        img = _pad_to(_load_rgb(self.files[idx]), self.crop)
+        img = _pad_to(load_rgb(self.files[idx]), self.crop)
         if self._cache is not None:
             self._cache[idx] = img
         return img

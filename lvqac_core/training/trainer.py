@@ -9,6 +9,7 @@ gradients are averaged with ``all_reduce`` (gloo on CPU, nccl on CUDA); only ran
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
@@ -24,7 +25,8 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from ..checkpoint import _DERIVED, save_checkpoint
+from ..checkpoint import DERIVED_KEYS, TRAIN_STATE_FORMAT, read_checkpoint, save_checkpoint
+from ..image_io import atomic_write_bytes
 from ..models import LatticeCodecModel, ModelConfig, build_model
 from ..quantizers.base import RATE_PROXIES
 from ..quantizers.companding import COMPANDERS
@@ -167,15 +169,9 @@ def load_init_weights(model: LatticeCodecModel, path: str | os.PathLike) -> dict
     Parameters under ``quantizer.`` / ``a_head.`` may be missing (they keep their init) or extra
     (dropped); any other missing or mismatched weight is an error.
     """
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(payload, dict) or "state_dict" not in payload:
-        raise ValueError(f"{path} is not an LVQAC checkpoint")
-    if payload.get("format") == "lvqac-train-state/1":
-        src = payload["model"]
-    else:
-        src = payload["state_dict"]
-    src = {k: v for k, v in src.items() if k not in _DERIVED}
-    src_cfg = payload.get("model_config") or payload.get("config") or {}
+    ckpt = read_checkpoint(path, train_state=True)
+    src = ckpt.state_dict
+    src_cfg = ckpt.config or {}
     if isinstance(src_cfg, dict) and src_cfg.get("quantizer") == "lvqac" and model.quantizer.companded:
         src_comp = (src_cfg.get("quantizer_options") or {}).get("compander", "alaw")
         if src_comp != model.quantizer.compander:
@@ -191,7 +187,7 @@ def load_init_weights(model: LatticeCodecModel, path: str | os.PathLike) -> dict
         raise ValueError(f"{Path(path).name}: shape mismatch (different N/M?): {bad[:5]}")
     state = {k: (v.float() if v.is_floating_point() else v) for k, v in src.items() if k in own}
     missing, _ = model.load_state_dict(state, strict=False)
-    missing = [k for k in missing if k not in _DERIVED]
+    missing = [k for k in missing if k not in DERIVED_KEYS]
     backbone_missing = [k for k in missing if not k.startswith(NEW_PARAM_PREFIXES)]
     if backbone_missing:
         raise ValueError(f"{Path(path).name}: backbone weights missing: {backbone_missing[:5]}")
@@ -265,7 +261,7 @@ class Trainer:
     # ------------------------------------------------------------------ state ------------
     def state(self) -> dict[str, Any]:
         return {
-            "format": "lvqac-train-state/1",
+            "format": TRAIN_STATE_FORMAT,
             "config": asdict(self.cfg),
             "model_config": self.model.config.to_dict(),
             "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
@@ -301,10 +297,9 @@ class Trainer:
     def save_resume(self) -> None:
         if not self.is_main:
             return
-        path = self.out / RESUME_NAME
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        torch.save(self.state(), tmp)
-        os.replace(tmp, path)
+        buf = io.BytesIO()
+        torch.save(self.state(), buf)
+        atomic_write_bytes(self.out / RESUME_NAME, buf.getvalue(), overwrite=True)
         save_checkpoint(self.model, self.out / LATEST_NAME, half=True, extra=self.provenance(final=False))
 
     def provenance(self, final: bool) -> dict[str, Any]:
@@ -516,7 +511,7 @@ class Trainer:
             final = self.out / FINAL_NAME
             sha = save_checkpoint(self.model, final, half=True, extra=self.provenance(final=True))
             info.update(checkpoint=str(final), sha256=sha)
-            (self.out / "summary.json").write_text(json.dumps(info, indent=2))
+            atomic_write_bytes(self.out / "summary.json", json.dumps(info, indent=2).encode("utf-8"), overwrite=True)
         if self.distributed:
             dist.barrier()
         return info

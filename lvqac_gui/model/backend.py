@@ -1,6 +1,9 @@
 """The bridge to ``lvqac_core`` (Qt-free): runs one :class:`~lvqac_gui.state.Job` and returns
-what the session shows. All codec logic lives in ``lvqac_core``; this module only picks the model,
-resolves the device, times decoding and pre-renders the maps (so the UI thread does not).
+what the session shows. All codec logic lives in ``lvqac_core``: the model is picked by
+``lvqac_core.service.select_model``, images are coded by ``service.encode`` (whose decode check
+gives the decode time) and files decoded by ``service.decode`` (parsed once); the numbers are the
+service's ``CodingReport``. This module keeps the loaded models and pre-renders the maps (so the
+UI thread does not).
 
 ``Backend.run(job, progress)`` is called on a worker thread; ``progress(fraction)`` raises
 :class:`lvqac_core.errors.Cancelled` when the job was cancelled or superseded.
@@ -160,8 +163,8 @@ class Backend:
         if self.codec_factory is not None:
             return f"demo-untrained-{quantizer}-{lmbda:g}"
         try:
-            from lvqac_core import zoo
-            return zoo.find_model(quantizer, lmbda).id
+            from lvqac_core.service import select_model
+            return select_model(quantizer, lmbda).spec
         except Exception:  # noqa: BLE001 - not installed: loading says so
             return f"{quantizer} λ={lmbda:g}"
 
@@ -202,8 +205,8 @@ class Backend:
     @staticmethod
     def _zoo_id(quantizer: str, lmbda: float) -> Optional[str]:
         try:
-            from lvqac_core import zoo
-            return zoo.find_model(quantizer, lmbda).id
+            from lvqac_core.service import select_model
+            return select_model(quantizer, lmbda).spec
         except Exception:  # noqa: BLE001 - not in the zoo
             return None
 
@@ -213,10 +216,9 @@ class Backend:
             return load_model(spec, device)
         if self.codec_factory is not None:
             return self.codec_factory(quantizer, lmbda, device)
-        from lvqac_core import zoo
         from lvqac_core.api import load_model
-        entry = zoo.find_model(quantizer, lmbda)
-        return load_model(entry.id, device)
+        from lvqac_core.service import select_model
+        return load_model(select_model(quantizer, lmbda).spec, device)
 
     # ------------------------------------------------------------------ jobs
     def run(self, job: Job, progress: Progress = None):
@@ -236,69 +238,57 @@ class Backend:
         return source.array if source.array is not None else source.path
 
     def compress(self, job: Job, dev: DeviceChoice, progress: Progress = None) -> Display:
+        from lvqac_core.service import encode
         report = progress or (lambda f, stage="": None)
         codec = self.codec(job.quantizer, job.lmbda, dev.device, job.model_spec, progress=report)
         split = 0.75 if job.measure_decode else 1.0
-        res = codec.compress(self._image_of(job.source),
-                             progress=lambda f: report(0.02 + (split - 0.02) * f, encode_stage(f)))
-        decode_seconds = None
-        if job.measure_decode:
-            dec = codec.decompress(res.data, progress=lambda f: report(split + (0.97 - split) * f,
-                                                                       decode_stage(f)))
-            decode_seconds = dec.decode_seconds
+        coded = encode(codec, self._image_of(job.source), decode_check=job.measure_decode,
+                       progress=lambda f: report(0.02 + (split - 0.02) * f, encode_stage(f)),
+                       decode_progress=lambda f: report(split + (0.97 - split) * f, decode_stage(f)),
+                       notes=(dev.note,) if dev.note else ())
+        res = coded.result
         report(0.98, "drawing maps")
-        stats = Stats(width=res.width, height=res.height, num_bytes=res.num_bytes, bpp=res.bpp,
-                      bpp_estimated=res.bpp_estimated, psnr=res.psnr, ms_ssim=res.ms_ssim,
-                      encode_seconds=res.encode_seconds, decode_seconds=decode_seconds,
-                      device=res.device, model_id=res.model_id, quantizer=res.quantizer,
-                      lmbda=res.lmbda, section_bytes=dict(res.section_bytes),
-                      notes=list(res.notes) + ([dev.note] if dev.note else []), **res.maps.summary())
+        stats = Stats(**vars(coded.report))
         layers = render_layers(res.original, res.reconstruction, res.residual, res.maps)
         report(1.0)
         return Display(source=job.source, kind="compressed", reconstruction=res.reconstruction,
                        original=res.original, residual=res.residual, maps=res.maps, data=res.data,
                        stats=stats, layers=layers, device_note=dev.note)
 
+    def _codec_for_file(self, header, dev: DeviceChoice, report):
+        """The codec that decodes a file with ``header``: one this session loaded (it wrote the
+        file), the model the λ / quantizer controls load, or the zoo model named in the file."""
+        with self._lock:
+            codec = self._by_id.get(header.model_id)
+        if codec is not None and getattr(codec, "device", dev.device) == dev.device:
+            return codec
+        if ((self.codec_factory is not None and header.model_id.startswith("demo-untrained-"))
+                or (self.codec_factory is None
+                    and self._zoo_id(header.quantizer, header.lmbda) == header.model_id)):
+            # the model the λ / quantizer controls load (maybe being preloaded): load it once
+            return self.codec(header.quantizer, header.lmbda, dev.device, progress=report)
+        from lvqac_core.api import zoo_codec_for
+        report(-1.0, f"loading model {header.model_id}")
+        return zoo_codec_for(header, dev.device)
+
     def decompress(self, job: Job, dev: DeviceChoice, progress: Progress = None) -> Display:
-        from lvqac_core import bitstream
         from lvqac_core.errors import InputError
+        from lvqac_core.service import decode
         report = progress or (lambda f, stage="": None)
         report(0.0, "reading file")
         try:
             data = Path(job.source.path).read_bytes()
         except OSError as exc:
             raise InputError(f"cannot read {job.source.path}: {exc.strerror or exc}") from exc
-        header = bitstream.read_header(data)
-        with self._lock:
-            codec = self._by_id.get(header.model_id)
-        dec_report = lambda f: report(f, decode_stage(f))  # noqa: E731
-        if codec is not None and getattr(codec, "device", dev.device) == dev.device:
-            res = codec.decompress(data, progress=dec_report)
-        elif ((self.codec_factory is not None and header.model_id.startswith("demo-untrained-"))
-              or (self.codec_factory is None
-                  and self._zoo_id(header.quantizer, header.lmbda) == header.model_id)):
-            # the model the λ / quantizer controls load (maybe being preloaded): load it once
-            codec = self.codec(header.quantizer, header.lmbda, dev.device, progress=report)
-            res = codec.decompress(data, progress=dec_report)
-        else:
-            from lvqac_core.api import decompress
-            report(-1.0, f"loading model {header.model_id}")
-            res = decompress(data, device=dev.device, progress=dec_report)
+        decoded = decode(data, lambda header: self._codec_for_file(header, dev, report),
+                         progress=lambda f: report(f, decode_stage(f)),
+                         notes=("original not in file",) + ((dev.note,) if dev.note else ()))
+        res = decoded.result
         image = res.image
         if image.ndim == 2:
             image = np.repeat(image[:, :, None], 3, axis=2)
         image = np.ascontiguousarray(image[:, :, :3])
-        h = res.header
-        pixels = h.width * h.height
-        # the file does not carry the encoder's entropy estimate; summing the (cropped) bits map
-        # would give another number than the encoder showed for the same file, so: none
-        stats = Stats(width=h.width, height=h.height, num_bytes=len(data), bpp=8.0 * len(data) / pixels,
-                      bpp_estimated=None,
-                      psnr=None, ms_ssim=None, encode_seconds=None, decode_seconds=res.decode_seconds,
-                      device=res.device, model_id=h.model_id, quantizer=h.quantizer, lmbda=h.lmbda,
-                      section_bytes=dict(h.section_sizes),
-                      notes=["original not in file"] + ([dev.note] if dev.note else []),
-                      **res.maps.summary())
+        stats = Stats(**vars(decoded.report))
         layers = render_layers(None, image, None, res.maps)
         report(1.0)
         return Display(source=job.source, kind="decoded", reconstruction=image, original=None,
@@ -318,6 +308,7 @@ class Backend:
 
     def compare(self, job: Job, dev: DeviceChoice, progress: Progress = None) -> list[CompareRow]:
         from lvqac_core.errors import Cancelled, LvqacError
+        from lvqac_core.service import encode
         report = progress or (lambda f, stage="": None)
         rows = []
         n = len(QUANTIZERS)
@@ -325,11 +316,9 @@ class Backend:
             report(k / n, q)
             try:
                 codec = self.codec(q, job.lmbda, dev.device, progress=report)
-                res = codec.compress(self._image_of(job.source),
-                                     progress=lambda f, k=k, q=q: report((k + f) / n, f"{q}: {encode_stage(f)}"))
-                rows.append(CompareRow(q, res.model_id, res.bpp, res.psnr, res.ms_ssim,
-                                       res.num_bytes, res.encode_seconds,
-                                       reconstruction=res.reconstruction))
+                coded = encode(codec, self._image_of(job.source),
+                               progress=lambda f, k=k, q=q: report((k + f) / n, f"{q}: {encode_stage(f)}"))
+                rows.append(CompareRow.from_report(q, coded.report, coded.result.reconstruction))
             except Cancelled:
                 raise
             except LvqacError as exc:

@@ -77,9 +77,8 @@ def encode(codec: str, rgb: np.ndarray, quality: float) -> bytes:
 
 
 def decode(data: bytes) -> np.ndarray:
-    from PIL import Image
-    with Image.open(io.BytesIO(data)) as im:
-        return np.array(im.convert("RGB"), dtype=np.uint8)
+    from lvqac_core.evaluation.baselines import decode as _decode
+    return _decode(data)
 
 
 def match_size(codec: str, rgb: np.ndarray, target_bytes: int, steps: int = 14,

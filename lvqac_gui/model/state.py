@@ -16,6 +16,8 @@ from typing import Any, Optional
 
 import numpy as np
 
+from lvqac_core.report import CodingReport
+
 from .errors import describe_error
 from .events import Signal
 
@@ -85,35 +87,10 @@ class Job:
 
 
 @dataclass
-class Stats:
-    """The numbers shown in the side panel (None = not applicable / unknown)."""
-
-    width: int
-    height: int
-    num_bytes: int
-    bpp: float
-    bpp_estimated: Optional[float]
-    psnr: Optional[float]
-    ms_ssim: Optional[float]
-    encode_seconds: Optional[float]
-    decode_seconds: Optional[float]
-    device: str
-    model_id: str
-    quantizer: str
-    lmbda: float
-    section_bytes: dict[str, int] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    # the core's map figures (lvqac_core.results.InspectionMaps.summary); None = the quantizer has none
-    selection_share: Optional[float] = None
-    a_active_share: Optional[float] = None
-    a_min: Optional[float] = None
-    a_max: Optional[float] = None
-
-    @property
-    def ms_ssim_db(self) -> Optional[float]:
-        if self.ms_ssim is None:
-            return None
-        return float(-10.0 * np.log10(max(1.0 - self.ms_ssim, 1e-12)))
+class Stats(CodingReport):
+    """The numbers shown in the side panel: the core's :class:`~lvqac_core.report.CodingReport`
+    (built by ``lvqac_core.service`` for encoded images and decoded files alike), plus its rows.
+    None = not applicable / unknown."""
 
     def rows(self) -> list[tuple[str, str]]:
         """(label, value) rows for display."""
@@ -274,6 +251,12 @@ class CompareRow:
     encode_seconds: Optional[float] = None
     error: Optional[str] = None
     reconstruction: Optional[np.ndarray] = field(default=None, repr=False)
+
+    @classmethod
+    def from_report(cls, quantizer: str, report: CodingReport,
+                    reconstruction: Optional[np.ndarray] = None) -> "CompareRow":
+        return cls(quantizer, report.model_id, report.bpp, report.psnr, report.ms_ssim, report.num_bytes,
+                   report.encode_seconds, reconstruction=reconstruction)
 
 
 class Session:

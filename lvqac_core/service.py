@@ -1,0 +1,162 @@
+"""The one service the CLI, the app and the evaluation share: which model to use, coding an image
+(with its decode check) and decoding a file, each returning one :class:`CodingReport`.
+
+- :func:`select_model` is the one model-selection rule (``--model`` / ``--quantizer`` /
+  ``--lambda`` of ``lvqac compress`` and ``lvqac-gui``, and the app's λ / quantizer controls).
+- :func:`encode` codes an image and, when asked, decodes the file once as a check: the decode time,
+  whether the decode matches the encoder's reconstruction, and PSNR / MS-SSIM of the decoded image
+  come from that one decode, so nobody decodes a second time.
+- :func:`decode` parses and CRC-checks a ``.lvq`` file once, picks the model from its header and
+  decodes it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional, Union
+
+import numpy as np
+
+from . import bitstream, zoo
+from .errors import InputError, ModelNotFoundError
+from .registry.constants import same_lambda
+from .report import CodingReport
+from .results import CompressionResult, DecompressionResult
+
+__all__ = ["ModelChoice", "select_model", "Encoded", "encode", "Decoded", "decode", "CodingReport"]
+
+Progress = Optional[Callable[[float], None]]
+
+
+# ------------------------------------------------------------------------------ model choice
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """What :func:`select_model` picked: ``spec`` for :func:`lvqac_core.api.load_model` (a zoo id
+    or a checkpoint path) and the zoo ``entry`` (None for a checkpoint file)."""
+
+    spec: str
+    entry: Optional[zoo.ZooEntry]
+
+    @property
+    def quantizer(self) -> Optional[str]:
+        return None if self.entry is None else self.entry.quantizer
+
+    @property
+    def lmbda(self) -> Optional[float]:
+        return None if self.entry is None else float(self.entry.lmbda)
+
+
+def _looks_like_path(spec: str) -> bool:
+    return "/" in spec or "\\" in spec or spec.endswith((".pt", ".pth"))
+
+
+def select_model(quantizer: Optional[str] = None, lmbda: Optional[float] = None,
+                 model: Optional[Union[str, Path]] = None, architecture: Optional[str] = None) -> ModelChoice:
+    """The one model-selection rule.
+
+    - ``model`` (a zoo id or a checkpoint path) is taken as is and excludes ``quantizer`` / ``lmbda``;
+    - nothing given: the zoo's default model;
+    - otherwise the zoo model with that quantizer and λ, the missing one taken from the default
+      model, of ``architecture`` (default: the default model's architecture when it has such a
+      model, else any).
+
+    Raises:
+        InputError: ``model`` combined with ``quantizer`` / ``lmbda``.
+        ModelNotFoundError: no such zoo model (or no zoo at all).
+    """
+    if model is not None:
+        if quantizer is not None or lmbda is not None:
+            raise InputError("a model id or checkpoint cannot be combined with a quantizer or λ choice")
+        spec = str(model)
+        if isinstance(model, Path) or _looks_like_path(spec) or not zoo.has_model(spec):
+            return ModelChoice(spec, None)
+        return ModelChoice(spec, zoo.get_entry(spec))
+    default_id = zoo.default_model_id()
+    base = zoo.get_entry(default_id) if default_id else None
+    if quantizer is None and lmbda is None and architecture is None:
+        if base is None:
+            raise ModelNotFoundError("no model is installed (the zoo's manifest lists none)")
+        return ModelChoice(base.id, base)
+    q = quantizer or (base.quantizer if base else "lvqac")
+    lam = float(lmbda) if lmbda is not None else (base.lmbda if base else 0.0075)
+    arch = architecture or (base.architecture if base else None)
+    if architecture is None and arch is not None and not any(
+            e.quantizer == q and same_lambda(e.lmbda, lam) and e.architecture == arch for e in zoo.list_models()):
+        arch = None  # the default's architecture has no such model: any architecture will do
+    entry = zoo.find_model(q, lam, arch)
+    return ModelChoice(entry.id, entry)
+
+
+# ------------------------------------------------------------------------------ encoding
+
+
+@dataclass
+class Encoded:
+    """An encoded image: the API's result, the decode check's result (None when not asked for)
+    and the report built from both."""
+
+    result: CompressionResult
+    decoded: Optional[DecompressionResult]
+    report: CodingReport
+
+
+def _as_rgb(image: np.ndarray) -> np.ndarray:
+    return np.repeat(image[:, :, None], 3, axis=2) if image.ndim == 2 else image[:, :, :3]
+
+
+def encode(codec, image, *, decode_check: bool = False, ms_ssim: bool = True,
+           progress: Progress = None, decode_progress: Progress = None,
+           notes: tuple[str, ...] = ()) -> Encoded:
+    """Code ``image`` with ``codec`` (a :class:`lvqac_core.api.Codec`) and report.
+
+    ``decode_check=True`` decodes the file once: the report then has ``decode_seconds``,
+    ``decode_matches`` (decoded image == the encoder's reconstruction) and PSNR / MS-SSIM of the
+    decoded image. Without it, the figures are the encoder's (its reconstruction is what decoding
+    gives on the same device) and ``decode_seconds`` is None.
+    """
+    from .metrics import psnr as _psnr
+
+    res = codec.compress(image, progress=progress, ms_ssim=ms_ssim and not decode_check)
+    if not decode_check:
+        return Encoded(res, None, CodingReport.from_compression(res, notes=notes))
+    dec = codec.decompress(res.data, progress=decode_progress)
+    from .image_io import restore_mode
+
+    expected = restore_mode(res.reconstruction, dec.header.mode)
+    matches = expected.shape == dec.image.shape and bool(np.array_equal(expected, dec.image))
+    decoded_rgb = _as_rgb(dec.image)
+    ms = None
+    if ms_ssim:
+        from .metrics import ms_ssim as _ms_ssim
+
+        ms = _ms_ssim(res.original, decoded_rgb)
+    report = CodingReport.from_compression(res, decode_seconds=dec.decode_seconds, decode_matches=matches,
+                                           psnr=_psnr(res.original, decoded_rgb), ms_ssim=ms, notes=notes)
+    return Encoded(res, dec, report)
+
+
+# ------------------------------------------------------------------------------ decoding
+
+
+@dataclass
+class Decoded:
+    result: DecompressionResult
+    report: CodingReport
+
+
+def decode(data: bytes, codec_for: Optional[Callable[[bitstream.LvqHeader], object]] = None, *,
+           device: str = "auto", progress: Progress = None, notes: tuple[str, ...] = (),
+           **kwargs) -> Decoded:
+    """Parse and CRC-check ``data`` once, pick the codec from its header (``codec_for(header)``,
+    default: the zoo model named in the file) and decode it."""
+    from .api import _check_file_size, _file_bytes, zoo_codec_for
+    from .image_io import DEFAULT_MAX_PIXELS
+
+    data = _file_bytes(data)
+    parsed = bitstream.unpack(data)
+    _check_file_size(parsed[0], kwargs.get("max_pixels", DEFAULT_MAX_PIXELS))  # before any model loads
+    codec = codec_for(parsed[0]) if codec_for is not None else zoo_codec_for(parsed[0], device)
+    res = codec.decode_parsed(parsed, len(data), progress=progress, **kwargs)
+    return Decoded(res, CodingReport.from_decompression(res, notes=notes))
