@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .errors import ModelNotFoundError
+from .registry import PAPER_LAMBDAS, same_lambda  # PAPER_LAMBDAS re-exported
 
 __all__ = [
     "ZooEntry",
@@ -24,7 +25,6 @@ __all__ = [
     "MANIFEST_FORMAT",
 ]
 
-PAPER_LAMBDAS = (0.0016, 0.0032, 0.0075, 0.015, 0.03, 0.045)
 MANIFEST_FORMAT = "lvqac-zoo/1"
 
 
@@ -146,7 +146,7 @@ def get_entry(model_id: str) -> ZooEntry:
 
 def find_model(quantizer: str, lmbda: float, architecture: Optional[str] = None) -> ZooEntry:
     for e in list_models():
-        if e.quantizer == quantizer and abs(e.lmbda - lmbda) <= 1e-6 * max(1.0, lmbda) and (
+        if e.quantizer == quantizer and same_lambda(e.lmbda, lmbda) and (
             architecture is None or e.architecture == architecture
         ):
             return e

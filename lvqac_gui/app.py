@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence
 
+from lvqac_core.bitstream import QUANTIZERS
+
 from . import __version__
 
 
@@ -15,7 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lvqac-gui", description="LVQAC Studio desktop app")
     p.add_argument("files", nargs="*", metavar="FILE", help="images or .lvq files to open (several = batch)")
     p.add_argument("--model", metavar="ID", help="zoo model id or checkpoint path")
-    p.add_argument("--quantizer", choices=("scalar", "lvq", "lvqac"))
+    p.add_argument("--quantizer", choices=QUANTIZERS)
     p.add_argument("--lambda", dest="lmbda", type=float, metavar="L", help="one of the paper's six λ")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"))
     p.add_argument("--screenshot", metavar="OUT.png",
