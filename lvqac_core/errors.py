@@ -69,7 +69,7 @@ class DesyncError(LvqFormatError):
 
 
 class OutputExistsError(InputError):
-    """Refusing to overwrite an existing file without --force / confirmation."""
+    """Refusing to overwrite an existing file the caller did not allow to be replaced."""
 
 
 class Cancelled(LvqacError):
