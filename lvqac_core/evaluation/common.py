@@ -11,7 +11,7 @@ from PIL import Image
 
 from ..metrics import ms_ssim_db
 
-__all__ = ["IMAGE_SUFFIXES", "list_images", "load_rgb", "ImageScore", "RDPoint", "RDCurve", "mean_point",
+__all__ = ["IMAGE_SUFFIXES", "list_images", "load_rgb", "ImageScore", "RDPoint", "RDCurve",
            "environment", "git_commit"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm")
@@ -95,10 +95,6 @@ class RDCurve:
     def to_dict(self, per_image: bool = True) -> dict[str, Any]:
         return {"name": self.name, "notes": self.notes,
                 "points": [p.to_dict() if per_image else p.summary() for p in self.points]}
-
-
-def mean_point(label: str, scores: list[ImageScore], **extra: Any) -> RDPoint:
-    return RDPoint(label, list(scores), dict(extra))
 
 
 def git_commit(cwd: str | Path | None = None) -> str:
