@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 from .errors import ModelNotFoundError
 from .registry import PAPER_LAMBDAS, same_lambda  # PAPER_LAMBDAS re-exported
+from .resources import resources_dir
 
 __all__ = [
     "ZooEntry",
@@ -63,7 +64,7 @@ def zoo_dir() -> Path:
     env = os.environ.get("LVQAC_ZOO_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "resources" / "models"
+    return resources_dir() / "models"
 
 
 def load_manifest(directory: Optional[Path] = None) -> dict[str, Any]:

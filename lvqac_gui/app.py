@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from lvqac_core.bitstream import QUANTIZERS
+from lvqac_core.resources import resources_dir
 
 from . import __version__
 
@@ -107,7 +108,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     app.setApplicationName("LVQAC Studio")
     app.setOrganizationName("LVQAC")
     apply_dark(app)
-    icon = Path(__file__).resolve().parent.parent / "resources" / "icons" / "lvqac-studio.png"
+    icon = resources_dir() / "icons" / "lvqac-studio.png"
     if icon.is_file():
         from PySide6.QtGui import QIcon
         app.setWindowIcon(QIcon(str(icon)))

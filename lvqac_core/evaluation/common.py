@@ -112,11 +112,11 @@ def environment() -> dict[str, str]:
     import PIL
     import torch
 
-    try:
-        import compressai
+    from importlib.metadata import PackageNotFoundError, version
 
-        cai = compressai.__version__
-    except Exception:
+    try:  # the installed version, without importing the package (its __init__ pulls torch_geometric)
+        cai = version("compressai")
+    except PackageNotFoundError:
         cai = "unavailable"
     return {"torch": torch.__version__, "compressai": cai, "numpy": np.__version__, "pillow": PIL.__version__,
             "python": platform.python_version(), "git_commit": git_commit()}

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional, Sequence, Union
 
+from ..errors import LvqacError
 from .common import RDCurve
 from .evaluate import reference_curve
 
-__all__ = ["plot_rd"]
+__all__ = ["plot_rd", "require_matplotlib"]
 
 CurveLike = Union[RDCurve, tuple]  # RDCurve or (name, bpp list, psnr list)
 
@@ -22,8 +23,18 @@ def _xy(c: CurveLike) -> tuple[str, list[float], list[float]]:
     return name, [p[0] for p in pairs], [p[1] for p in pairs]
 
 
+def require_matplotlib() -> None:
+    """Raise a one-line ``LvqacError`` when matplotlib (the optional ``plot`` extra) is missing, so
+    that a caller can refuse a plot before hours of evaluation."""
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        raise LvqacError("the RD plot needs matplotlib, which is not installed (pip install 'lvqac-studio[plot]')")
+
+
 def plot_rd(curves: Sequence[CurveLike], out: str | Path, *, title: str = "Rate–distortion",
             reference: bool = True, xlim: Optional[tuple[float, float]] = None) -> Path:
+    require_matplotlib()
     import matplotlib
 
     matplotlib.use("Agg", force=True)

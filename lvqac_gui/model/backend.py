@@ -16,12 +16,13 @@ import numpy as np
 
 from lvqac_core.registry import IMAGE_SUFFIXES, DeviceChoice
 from lvqac_core.registry import resolve_device as registry_resolve_device
+from lvqac_core.resources import resources_dir
 
 from .maps import render_layers
 from .state import QUANTIZERS, CompareRow, Display, Job, Source, Stats
 
 Progress = Optional[Callable[[float], None]]
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+RESOURCES = resources_dir()
 
 CodecFactory = Callable[[str, float, str], object]  # (quantizer, lmbda, device) -> Codec
 
@@ -82,14 +83,22 @@ def reference_curves(directory: Optional[Path] = None) -> dict[str, list[tuple[f
     return out
 
 
-def sample_image() -> tuple[str, np.ndarray | str]:
-    """The bundled sample image (resources/samples/*), else scikit-image's astronaut."""
+SAMPLE_MISSING = ("no sample image: resources/samples has none and scikit-image is not installed "
+                  "(pip install 'lvqac-studio[sample]')")
+
+
+def sample_image() -> Optional[tuple[str, np.ndarray | str]]:
+    """The bundled sample image (resources/samples/*), else scikit-image's astronaut (the optional
+    ``sample`` extra), else None (the window then says :data:`SAMPLE_MISSING`)."""
     samples = RESOURCES / "samples"
     if samples.is_dir():
         for p in sorted(samples.iterdir()):
             if p.suffix.lower() in IMAGE_SUFFIXES:
                 return p.name, str(p)
-    from skimage import data
+    try:
+        from skimage import data
+    except ImportError:
+        return None
     return "astronaut (sample)", np.ascontiguousarray(data.astronaut())
 
 

@@ -314,7 +314,11 @@ class MainWindow(QMainWindow):
             self.session.open_paths(files)
 
     def open_sample(self) -> None:
-        name, src = bk.sample_image()
+        sample = bk.sample_image()
+        if sample is None:
+            self.session.message.emit(bk.SAMPLE_MISSING)
+            return
+        name, src = sample
         if isinstance(src, str):
             self.session.open_paths([src])
         else:
