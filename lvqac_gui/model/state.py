@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from lvqac_core.bitstream import QUANTIZERS  # noqa: F401 - the quantizer names, re-exported for the widgets
+from lvqac_core.bitstream import MAGIC, QUANTIZERS  # QUANTIZERS: the .lvq format's names; the widgets use it too
 from lvqac_core.registry import IMAGE_SUFFIXES, LATENT_STRIDE, LVQ_SUFFIX, ms_ssim_db, same_lambda
 
 from .errors import describe_error
@@ -37,10 +37,9 @@ def is_lvq_path(path: str | os.PathLike) -> bool:
     if p.suffix.lower() == LVQ_SUFFIX:
         return True
     try:
-        from lvqac_core.bitstream import MAGIC
         with open(p, "rb") as fh:
             return fh.read(len(MAGIC)) == MAGIC
-    except (OSError, ImportError):
+    except OSError:
         return False
 
 
