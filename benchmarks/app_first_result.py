@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_common import ROOT, tree_comparison_parser, trees_of  # noqa: E402
+from bench_common import tree_comparison_parser, trees_of  # noqa: E402
 
 WRAPPER = r"""
 import sys, time

@@ -41,6 +41,7 @@ from bench_common import ROOT, parse_size, sample_image
 from lvqac_core import zoo
 from lvqac_core.api import Codec, load_model
 from lvqac_core.image_io import to_tensor, to_uint8
+from lvqac_core.registry import HYPER_STRIDE, LATENT_STRIDE
 
 OURS = ("ours scalar", "ours lvqac")
 PEERS = ("peer ckbd", "peer mbt-mean")
@@ -173,7 +174,8 @@ def bench_size(names, codecs, w: int, h: int, repeats: int) -> dict[str, dict[st
     rgb = sample_image(w, h)
     runners = {n: Runner(n, codecs, rgb) for n in names}
     M = codecs["ours scalar"].model.config.M if "ours scalar" in codecs else 64  # peers share N/M
-    y_shape = (1, M, -(-h // 64) * 4, -(-w // 64) * 4)
+    per_hyper = HYPER_STRIDE // LATENT_STRIDE  # y positions per z position along an axis
+    y_shape = (1, M, -(-h // HYPER_STRIDE) * per_hyper, -(-w // HYPER_STRIDE) * per_hyper)
     payloads = {n: r.encode() for n, r in runners.items()}  # warm-up
     for n, r in runners.items():
         r.decode(payloads[n])

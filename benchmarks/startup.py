@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench_common import ROOT, tree_comparison_parser, trees_of  # noqa: E402
+from bench_common import tree_comparison_parser, trees_of  # noqa: E402
 
 PHASES = r"""
 import time, json, warnings

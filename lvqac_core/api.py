@@ -17,11 +17,13 @@ import numpy as np
 import torch
 
 from . import bitstream, zoo
-from .checkpoint import file_sha256, load_checkpoint
+from .checkpoint import load_checkpoint
 from .errors import ImageTooLargeError, InputError, ModelMismatchError, ModelNotFoundError
 from .image_io import DEFAULT_MAX_PIXELS, check_coding_size, load_image, pad_amounts, restore_mode, to_tensor
 from .metrics import psnr
 from .models import LatentMaps, LatticeCodecModel
+from . import registry
+from .registry import LATENT_STRIDE
 from .results import CompressionResult, DecompressionResult, InspectionMaps
 
 __all__ = ["Codec", "FileInfo", "load_model", "load_zoo_model", "decompress", "read_info", "resolve_device",
@@ -29,24 +31,16 @@ __all__ = ["Codec", "FileInfo", "load_model", "load_zoo_model", "decompress", "r
 
 Progress = Optional[Callable[[float], None]]
 ImageSource = Union[str, Path, bytes, np.ndarray, "object"]
-LATENT_STRIDE = 16
 
 
 def cuda_available() -> bool:
-    return torch.cuda.is_available()
+    return registry.cuda_available()
 
 
 def resolve_device(device: str = "auto") -> str:
-    """``auto`` → ``cuda`` when present, else ``cpu``. Asking for CUDA without one is an error."""
-    if not isinstance(device, str):
-        raise InputError(f"device must be a string (auto, cpu or cuda), not {type(device).__name__}")
-    if device == "auto":
-        return "cuda" if cuda_available() else "cpu"
-    if device.startswith("cuda") and not cuda_available():
-        raise InputError("CUDA was requested but no CUDA device is available (use --device cpu or auto)")
-    if device != "cpu" and not device.startswith("cuda"):
-        raise InputError(f"unknown device {device!r}; use auto, cpu or cuda")
-    return device
+    """``auto`` → ``cuda`` when present, else ``cpu``; ``cpu``, ``cuda``, ``cuda:K`` as given. Asking for
+    CUDA without one, or for an unknown device, raises ``InputError`` (the registry's one rule)."""
+    return registry.resolve_device(device, fallback=False).device
 
 
 @dataclass(frozen=True)
@@ -358,6 +352,3 @@ def _scaled(progress: Progress, lo: float, hi: float) -> Progress:
     if progress is None:
         return None
     return lambda f: progress(lo + (hi - lo) * f)
-
-
-_ = file_sha256  # re-exported for scripts

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
 from .errors import CorruptFile, NotAnLvqFile, TruncatedFile, UnsupportedVersion
+from .registry import HYPER_STRIDE, LATENT_STRIDE  # re-exported: part of the format's geometry
 
 __all__ = [
     "FORMAT_VERSION",
@@ -53,12 +54,6 @@ rANS string."""
 
 QUANTIZERS = ("scalar", "lvq", "lvqac")
 """Quantizer names; the index is the enum byte stored in the file."""
-
-LATENT_STRIDE = 16
-"""Image pixels per latent (y) position along each axis."""
-
-HYPER_STRIDE = 64
-"""Image pixels per hyper-latent (z) position along each axis."""
 
 MAX_STRING = 255
 MAX_MODE = 15

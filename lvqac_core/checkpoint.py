@@ -159,7 +159,9 @@ def _read_payload(path: Path) -> Any:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
+    except pickle.UnpicklingError as e:
+        if "global" not in str(e):  # torch names a refused class a "global"; else the bytes are no pickle
+            raise ModelNotFoundError(f"cannot read weights file {path}: not a PyTorch checkpoint") from None
         # torch's text advises turning weights_only off, i.e. running the file's code: never.
         raise ModelNotFoundError(f"cannot load weights file {path}: it holds objects other than tensors and "
                                  f"plain data, which are refused for safety") from None

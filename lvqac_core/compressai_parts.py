@@ -29,12 +29,17 @@ __all__ = [
     "subpel_conv3x3", "CheckerboardMaskedConv2d", "MaskedConv2d",
 ]
 
+MISSING = ("LVQAC Studio needs CompressAI 1.2.8: pip install --no-deps compressai==1.2.8 (its metadata "
+           "pins numpy<2, which LVQAC does not need; ./studio setup does this)")
+
 
 def _bare_compressai() -> None:
     if "compressai" in sys.modules:
         return
     spec = importlib.util.find_spec("compressai")
-    if spec is None or spec.submodule_search_locations is None:
+    if spec is None:
+        raise ModuleNotFoundError(MISSING, name="compressai")
+    if spec.submodule_search_locations is None:
         return  # let the imports below fail with the usual message
     pkg: ModuleType = importlib.util.module_from_spec(spec)
     state = {"coder": "ans", "available": ["ans"]}

@@ -12,6 +12,7 @@ __all__ = [
     "UnsupportedVersion",
     "ImageError",
     "ImageTooLargeError",
+    "ImageFolderError",
     "ModelNotFoundError",
     "ModelMismatchError",
     "DesyncError",
@@ -52,6 +53,10 @@ class ImageError(InputError):
     """An image that cannot be read or coded."""
 
 
+class ImageFolderError(InputError, FileNotFoundError):
+    """A folder of images does not exist or holds none (also a ``FileNotFoundError``)."""
+
+
 class ImageTooLargeError(ImageError):
     """Image larger than the configured pixel limit."""
 
@@ -69,7 +74,7 @@ class DesyncError(LvqFormatError):
 
 
 class OutputExistsError(InputError):
-    """Refusing to overwrite an existing file without --force / confirmation."""
+    """Refusing to overwrite an existing file the caller did not allow to be replaced."""
 
 
 class Cancelled(LvqacError):

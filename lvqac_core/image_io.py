@@ -27,8 +27,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps
 
-from .errors import ImageError, ImageTooLargeError, InputError, OutputExistsError
-from .registry.constants import IMAGE_SUFFIXES
+from .errors import ImageError, ImageFolderError, ImageTooLargeError, InputError, OutputExistsError
+from .registry import HYPER_STRIDE, IMAGE_SUFFIXES
 
 __all__ = [
     "STRIDE",
@@ -48,8 +48,8 @@ __all__ = [
     "atomic_write_bytes",
 ]
 
-STRIDE = 64
-"""Models need H and W multiples of 64 (g_a downsamples by 16, h_a by another 4)."""
+STRIDE = HYPER_STRIDE
+"""Models need H and W multiples of this (g_a downsamples by 16, h_a by another 4)."""
 
 DEFAULT_MAX_PIXELS = 4096 * 4096
 """Largest image (width * height) :func:`load_image` accepts unless told otherwise."""
@@ -393,17 +393,18 @@ def list_images(folder: Union[str, os.PathLike], *, recursive: bool = False) -> 
     ``recursive`` those of its subfolders too. A file is returned as the only image.
 
     Raises:
-        FileNotFoundError: ``folder`` does not exist, or holds no images.
+        ImageFolderError (an ``InputError`` and a ``FileNotFoundError``): ``folder`` does not
+        exist, or holds no images.
     """
     folder = Path(folder)
     if folder.is_file():
         return [folder]
     if not folder.is_dir():
-        raise FileNotFoundError(f"image folder not found: {folder}")
+        raise ImageFolderError(f"image folder not found: {folder}")
     found = folder.rglob("*") if recursive else folder.iterdir()
     files = sorted(p for p in found if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not files:
-        raise FileNotFoundError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {folder}")
+        raise ImageFolderError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {folder}")
     return files
 
 
@@ -494,7 +495,7 @@ def atomic_write_bytes(path: Union[str, os.PathLike], data: bytes, *,
     """
     target = Path(path)
     if not overwrite and (target.exists() or target.is_symlink()):
-        raise OutputExistsError(f"{target} exists; use --force to overwrite")
+        raise OutputExistsError(f"{target} exists; not overwriting it")
     directory = target.parent if str(target.parent) else Path(".")
     tmp_name = None
     try:
@@ -527,11 +528,11 @@ def _publish_no_clobber(tmp_name: str, target: Path) -> None:
     try:
         os.link(tmp_name, target)  # atomic and fails if the target exists
     except FileExistsError as exc:
-        raise OutputExistsError(f"{target} exists; use --force to overwrite") from exc
+        raise OutputExistsError(f"{target} exists; not overwriting it") from exc
     except OSError:
         # Hard links unsupported (FAT, some network file systems): best effort.
         if target.exists():
-            raise OutputExistsError(f"{target} exists; use --force to overwrite") from None
+            raise OutputExistsError(f"{target} exists; not overwriting it") from None
         os.replace(tmp_name, target)
         return
     os.unlink(tmp_name)

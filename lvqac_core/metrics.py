@@ -7,6 +7,8 @@ import numpy as np
 import torch
 from pytorch_msssim import ms_ssim as _ms_ssim
 
+from .registry import ms_ssim_db  # re-exported: the one dB formula lives in the registry
+
 __all__ = ["psnr", "ms_ssim", "ms_ssim_db"]
 
 
@@ -40,10 +42,6 @@ def ms_ssim(a: np.ndarray, b: np.ndarray) -> float:
             ta = torch.nn.functional.pad(ta, (0, pw, 0, ph), mode="replicate")
             tb = torch.nn.functional.pad(tb, (0, pw, 0, ph), mode="replicate")
     return float(_ms_ssim(ta, tb, data_range=255.0, size_average=True))
-
-
-def ms_ssim_db(value: float) -> float:
-    return float(-10.0 * math.log10(max(1.0 - value, 1e-12)))
 
 
 def _to_tensor(a: np.ndarray) -> torch.Tensor:

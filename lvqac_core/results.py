@@ -13,6 +13,8 @@ from typing import Optional
 import numpy as np
 import torch
 
+from .registry import LATENT_STRIDE, ms_ssim_db
+
 __all__ = ["ForwardOutput", "InspectionMaps", "CompressionResult", "DecompressionResult", "A_IDENTITY_TOL",
            "MAP_SUMMARY_KEYS"]
 
@@ -38,9 +40,6 @@ class ForwardOutput:
     x_hat: torch.Tensor
     bits: dict[str, torch.Tensor]
 
-    def total_bits(self) -> torch.Tensor:
-        return sum(self.bits.values())  # type: ignore[return-value]
-
 
 @dataclass
 class InspectionMaps:
@@ -58,7 +57,7 @@ class InspectionMaps:
     selection: Optional[np.ndarray]
     a_law: Optional[np.ndarray]
     bits: np.ndarray
-    stride: int = 16
+    stride: int = LATENT_STRIDE
 
     def selection_share(self) -> Optional[float]:
         """Fraction of positions (or groups) that chose codebook 1 (Z^n + 1/2)."""
@@ -128,7 +127,7 @@ class CompressionResult:
     def ms_ssim_db(self) -> Optional[float]:
         if self.ms_ssim is None:
             return None
-        return float(-10.0 * np.log10(max(1.0 - self.ms_ssim, 1e-12)))
+        return ms_ssim_db(self.ms_ssim)
 
 
 @dataclass

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .errors import ModelNotFoundError
+from .registry import PAPER_LAMBDAS, same_lambda  # PAPER_LAMBDAS re-exported
+from .resources import resources_dir
 
 __all__ = [
     "ZooEntry",
@@ -30,7 +32,6 @@ __all__ = [
     "MANIFEST_FORMAT",
 ]
 
-PAPER_LAMBDAS = (0.0016, 0.0032, 0.0075, 0.015, 0.03, 0.045)
 MANIFEST_FORMAT = "lvqac-zoo/1"
 
 
@@ -90,7 +91,7 @@ def zoo_dir() -> Path:
     env = os.environ.get("LVQAC_ZOO_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "resources" / "models"
+    return resources_dir() / "models"
 
 
 _CACHE: dict[Path, tuple[tuple[int, int, int], dict[str, Any], tuple[ZooEntry, ...]]] = {}
@@ -220,7 +221,7 @@ def get_entry(model_id: str) -> ZooEntry:
 
 def find_model(quantizer: str, lmbda: float, architecture: Optional[str] = None) -> ZooEntry:
     for e in list_models():
-        if e.quantizer == quantizer and abs(e.lmbda - lmbda) <= 1e-6 * max(1.0, lmbda) and (
+        if e.quantizer == quantizer and same_lambda(e.lmbda, lmbda) and (
             architecture is None or e.architecture == architecture
         ):
             return e

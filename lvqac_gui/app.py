@@ -8,6 +8,9 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence
 
+from lvqac_core.bitstream import QUANTIZERS
+from lvqac_core.resources import resources_dir
+
 from . import __version__
 
 
@@ -15,7 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lvqac-gui", description="LVQAC Studio desktop app")
     p.add_argument("files", nargs="*", metavar="FILE", help="images or .lvq files to open (several = batch)")
     p.add_argument("--model", metavar="ID", help="zoo model id or checkpoint path")
-    p.add_argument("--quantizer", choices=("scalar", "lvq", "lvqac"))
+    p.add_argument("--quantizer", choices=QUANTIZERS)
     p.add_argument("--lambda", dest="lmbda", type=float, metavar="L", help="one of the paper's six λ")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"))
     p.add_argument("--screenshot", metavar="OUT.png",
@@ -99,7 +102,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     app.setApplicationName("LVQAC Studio")
     app.setOrganizationName("LVQAC")
     apply_dark(app)
-    icon = Path(__file__).resolve().parent.parent / "resources" / "icons" / "lvqac-studio.png"
+    icon = resources_dir() / "icons" / "lvqac-studio.png"
     if icon.is_file():
         from PySide6.QtGui import QIcon
         app.setWindowIcon(QIcon(str(icon)))

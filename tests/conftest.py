@@ -4,8 +4,21 @@ from __future__ import annotations
 import os
 import warnings
 
+import pytest
 import torch
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 warnings.filterwarnings("ignore", category=FutureWarning)
 torch.set_num_threads(min(2, torch.get_num_threads()))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``gpu`` need CUDA: skipped, with the reason, where there is none."""
+    from lvqac_core.registry import cuda_available
+
+    if cuda_available():
+        return
+    skip = pytest.mark.skip(reason="needs CUDA; no CUDA device here")
+    for item in items:
+        if item.get_closest_marker("gpu") is not None:
+            item.add_marker(skip)

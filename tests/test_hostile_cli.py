@@ -12,9 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from hostile_common import geometry, one_line_error, restamp, rgb, run_cli
+from hostile_common import one_line_error, rgb, run_cli
 from lvqac_testing import smooth_image, tiny_model
-from lvqac_core import api
 from lvqac_core.checkpoint import save_checkpoint
 from lvqac_core.cli import main
 from lvqac_core.image_io import NOTE_16BIT, NOTE_ICC, load_image

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hostile_common import geometry, make_zoo, restamp, rgb
 from lvqac_testing import smooth_image, tiny_codec, tiny_model
 from lvqac_core import api, bitstream
-from lvqac_core.api import Codec, decompress, load_model, read_info, resolve_device
+from lvqac_core.api import decompress, load_model, read_info, resolve_device
 from lvqac_core.errors import (CorruptFile, ImageError, ImageTooLargeError, InputError,
                                ModelNotFoundError)
 from lvqac_core.image_io import DEFAULT_MAX_PIXELS

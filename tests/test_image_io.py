@@ -291,7 +291,7 @@ def test_atomic_write(tmp_path: Path) -> None:
     p = tmp_path / "out.lvq"
     atomic_write_bytes(p, b"first")
     assert p.read_bytes() == b"first"
-    with pytest.raises(OutputExistsError, match="--force") as info:
+    with pytest.raises(OutputExistsError, match="exists") as info:
         atomic_write_bytes(p, b"second")
     assert str(p) in str(info.value)
     assert p.read_bytes() == b"first"

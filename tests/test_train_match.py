@@ -168,12 +168,8 @@ def test_bf16_and_fp32_rate_terms_agree():
         assert bits["bf16"][k] == pytest.approx(bits["fp32"][k], rel=0.01), (k, bits)
 
 
-def test_train_cli_records_the_choices_and_refuses_wrong_ones(tmp_path, capsys):
-    import json
-
+def _train_cli_data(tmp_path):
     from PIL import Image
-
-    from lvqac_core.cli import main
 
     data = tmp_path / "data"
     data.mkdir()
@@ -182,12 +178,28 @@ def test_train_cli_records_the_choices_and_refuses_wrong_ones(tmp_path, capsys):
         Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(data / f"{i}.png")
     common = ["train", "--data", str(data), "-N", "16", "-M", "16", "--crop", "64", "--batch-size", "1",
               "--steps", "1", "--device", "cpu", "--no-progress", "--json", "--checkpoint-minutes", "0"]
+    return data, common
+
+
+@pytest.mark.slow  # one LVQ training step through the CLI: 3+ minutes on 2 busy cores
+def test_train_cli_records_the_choices(tmp_path, capsys):
+    import json
+
+    from lvqac_core.cli import main
+
+    data, common = _train_cli_data(tmp_path)
     assert main(common + ["--out", str(tmp_path / "a"), "--quantizer", "lvq", "--train-mode", "hard-relax",
                           "--rate-proxy", "hard", "--precision", "fp32"]) == 0
     ckpt = json.loads(capsys.readouterr().out)["checkpoint"]
     payload = torch.load(ckpt, weights_only=True)
     assert payload["config"]["quantizer_options"] == {"rate_proxy": "hard", "train_mode": "hard-relax"}
     assert payload["extra"]["precision"] == "fp32" and payload["extra"]["train_mode"] == "hard-relax"
+
+
+def test_train_cli_builds_the_choices_and_refuses_wrong_ones(tmp_path, capsys):
+    from lvqac_core.cli import main
+
+    data, common = _train_cli_data(tmp_path)
     # the compander goes into the LVQAC model's config (no training needed to check it)
     import argparse
 

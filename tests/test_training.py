@@ -11,6 +11,7 @@ import torch
 from PIL import Image
 
 from lvqac_core.checkpoint import load_checkpoint
+from lvqac_core.errors import InputError
 from lvqac_core.training import ImageCropBatches, TrainConfig, Trainer, list_images, temperature_at
 from lvqac_core.training.trainer import load_init_weights
 from lvqac_core.models import ModelConfig, build_model
@@ -107,9 +108,9 @@ def test_init_from_scalar_into_lvqac_and_backbone_check(tmp_path):
     del payload["state_dict"]["g_s.0.weight"]
     bad = tmp_path / "bad.pt"
     torch.save(payload, bad)
-    with pytest.raises(ValueError, match="backbone weights missing"):
+    with pytest.raises(InputError, match="backbone weights missing"):
         load_init_weights(build_model(ModelConfig("minnen2018-ckbd", "lvq", N=16, M=16)), bad)
-    with pytest.raises(ValueError, match="shape mismatch"):
+    with pytest.raises(InputError, match="shape mismatch"):
         load_init_weights(build_model(ModelConfig("minnen2018-ckbd", "lvq", N=24, M=16)), info["checkpoint"])
 
 
@@ -159,5 +160,12 @@ def test_cli_train_and_errors(tmp_path, capsys):
     assert rc == 0
     info = json.loads(capsys.readouterr().out)
     assert info["step"] == 2 and Path(info["checkpoint"]).is_file()
-    assert main(["train", "--data", str(data), "--out", str(out), "--crop", "100", "--steps", "1"]) == 2
-    assert main(["train", "--data", str(tmp_path / "nope"), "--out", str(out)]) == 2
+    capsys.readouterr()
+    for argv, words in ((["--data", str(data), "--crop", "100", "--steps", "1"], "multiple of 64"),
+                        (["--data", str(tmp_path / "nope")], "not found"),
+                        (["--data", str(data), "--architecture", "nope"], "unknown architecture"),
+                        (["--data", str(data), "--init", str(tmp_path / "missing.pt"), "--steps", "1"], "missing.pt"),
+                        (["--data", str(data), "--init", str(data / "im0.png"), "--steps", "1"], "not a PyTorch checkpoint")):
+        assert main(["train", "--out", str(out), *argv]) == 2, argv
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and words in err and err.startswith("lvqac: error:"), err

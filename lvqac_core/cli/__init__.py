@@ -14,7 +14,7 @@ import sys
 import warnings
 from typing import Optional, Sequence
 
-from ..errors import InputError, LvqacError
+from ..errors import InputError, LvqacError, OutputExistsError
 
 __all__ = ["main", "build_parser"]
 
@@ -65,6 +65,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
+    except OutputExistsError as e:  # the core names no flags: the hint is the command line's
+        _say(f"error: {e}; use --force to overwrite")
+        return 2
     except InputError as e:
         _say(f"error: {e}")
         return 2

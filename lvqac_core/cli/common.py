@@ -124,4 +124,4 @@ def plan_outputs(inputs: Sequence[str], outputs: Sequence[Path], force: bool) ->
         if kind == "special":
             raise InputError(f"{out} exists and is not a regular file; refusing to replace it")
         if kind == "file" and not force:
-            raise OutputExistsError(f"{out} exists; use --force to overwrite")
+            raise OutputExistsError(f"{out} exists")  # main() adds the --force hint

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..api import load_model
+from ..bitstream import QUANTIZERS
 from ..errors import InputError
 from ..image_io import atomic_write_bytes
 from ..service import encode, select_model
@@ -17,7 +18,7 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", help="output .lvq file (one image) or directory (several, or a name ending "
                                           "in /); default: IMAGE with .lvq")
     p.add_argument("--model", help="zoo id or checkpoint path (default: the zoo's default)")
-    p.add_argument("--quantizer", choices=("scalar", "lvq", "lvqac"), help="pick the zoo model with this quantizer")
+    p.add_argument("--quantizer", choices=QUANTIZERS, help="pick the zoo model with this quantizer")
     p.add_argument("--lambda", dest="lmbda", type=positive_float, help="pick the zoo model with this λ")
     add_device_argument(p)
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")

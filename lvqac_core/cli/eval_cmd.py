@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from ..evaluation.baselines import BASELINES, run_baselines
     from ..evaluation.common import list_images
     from ..evaluation.evaluate import bd_table, evaluate_models, evaluation_report
-    from ..evaluation.rdplot import plot_rd
+    from ..evaluation.rdplot import plot_rd, require_matplotlib
 
     if args.images == "-":
         raise InputError(STDIO_REFUSAL)
@@ -59,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"{option} {value}: give a file name (not '-' or a directory)")
     outputs = [Path(v) for v in (args.output, args.plot) if v is not None]
     plan_outputs([args.images] * len(outputs), outputs, args.force)  # before hours of evaluation
+    if args.plot:
+        require_matplotlib()
     models = [m for group in args.model for m in group]
     names = [b.strip().lower() for b in args.baselines.split(",") if b.strip()]
     bad = [b for b in names if b not in BASELINES]

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+
+from ..bitstream import QUANTIZERS
 
 __all__ = ["register", "add_arguments", "run", "config_from_args"]
 
@@ -12,7 +13,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, help="folder of training images (searched recursively)")
     p.add_argument("--out", required=True, help="output folder: model.pt, resume.pt, log.csv, summary.json")
     p.add_argument("--architecture", default="minnen2018-ckbd")
-    p.add_argument("--quantizer", default="scalar", choices=["scalar", "lvq", "lvqac"])
+    p.add_argument("--quantizer", default="scalar", choices=QUANTIZERS)
     p.add_argument("--lambda", dest="lmbda", type=float, default=0.0075, help="RD trade-off λ (MSE)")
     p.add_argument("-N", type=int, default=48, help="channels of the transforms")
     p.add_argument("-M", type=int, default=64, help="channels of the latent y")
@@ -76,12 +77,9 @@ def run(args: argparse.Namespace) -> int:
     from ..training.trainer import Trainer, init_distributed_from_env
 
     started = init_distributed_from_env(args.device)
-    try:
+    try:  # user mistakes raise InputError: the CLI's one handler prints them as one line
         trainer = Trainer(config_from_args(args))
         info = trainer.run(resume=args.resume)
-    except (FileNotFoundError, ValueError) as e:
-        print(f"lvqac train: error: {e}", file=sys.stderr)
-        return 2
     finally:
         if started:
             import torch.distributed as dist

@@ -14,11 +14,15 @@ from typing import Sequence
 
 import numpy as np
 
+from ..errors import InputError
+
 __all__ = ["bd_rate", "bd_psnr", "BDError"]
 
 
-class BDError(ValueError):
-    """The curves cannot be compared (too few points, no overlap, non-positive rates)."""
+class BDError(InputError, ValueError):
+    """The curves cannot be compared (too few points, no overlap, non-positive rates). An
+    ``InputError`` (the CLI prints it as one line, exit code 2); still a ``ValueError`` for callers
+    that caught it as one."""
 
 
 def _prep(rate: Sequence[float], dist: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:

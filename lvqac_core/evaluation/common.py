@@ -13,7 +13,7 @@ from ..image_io import list_images, load_rgb
 from ..metrics import ms_ssim_db
 from ..registry.constants import IMAGE_SUFFIXES
 
-__all__ = ["IMAGE_SUFFIXES", "list_images", "load_rgb", "ImageScore", "RDPoint", "RDCurve", "mean_point",
+__all__ = ["IMAGE_SUFFIXES", "list_images", "load_rgb", "ImageScore", "RDPoint", "RDCurve",
            "environment", "git_commit"]
 
 # list_images (flat) and load_rgb (EXIF-aware) are lvqac_core.image_io's, re-exported here
@@ -89,10 +89,6 @@ class RDCurve:
                 "points": [p.to_dict() if per_image else p.summary() for p in self.points]}
 
 
-def mean_point(label: str, scores: list[ImageScore], **extra: Any) -> RDPoint:
-    return RDPoint(label, list(scores), dict(extra))
-
-
 def git_commit(cwd: str | Path | None = None) -> str:
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd or Path(__file__).resolve().parent,
@@ -108,11 +104,11 @@ def environment() -> dict[str, str]:
     import PIL
     import torch
 
-    try:
-        import compressai
+    from importlib.metadata import PackageNotFoundError, version
 
-        cai = compressai.__version__
-    except Exception:
+    try:  # the installed version, without importing the package (its __init__ pulls torch_geometric)
+        cai = version("compressai")
+    except PackageNotFoundError:
         cai = "unavailable"
     return {"torch": torch.__version__, "compressai": cai, "numpy": np.__version__, "pillow": PIL.__version__,
             "python": platform.python_version(), "git_commit": git_commit()}

@@ -11,11 +11,12 @@ from typing import Any, Callable, Iterable, Optional, Sequence
 
 from ..service import encode, select_model
 from .bdrate import BDError, bd_psnr, bd_rate
+from ..resources import resources_dir
 from .common import ImageScore, RDCurve, RDPoint, environment, list_images
 
 __all__ = ["evaluate_codec", "evaluate_models", "bd_table", "evaluation_report", "reference_curve"]
 
-REFERENCE_JSON = Path(__file__).resolve().parents[2] / "resources" / "rd" / "compressai_mbt2018_mean_kodak.json"
+REFERENCE_JSON = resources_dir() / "rd" / "compressai_mbt2018_mean_kodak.json"
 
 
 def _model_label(spec: str, codec) -> str:

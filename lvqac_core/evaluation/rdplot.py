@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Optional, Sequence, Union
 
 from ..image_io import atomic_write_bytes
+from ..errors import LvqacError
 from .common import RDCurve
 from .evaluate import reference_curve
 
-__all__ = ["plot_rd"]
+__all__ = ["plot_rd", "require_matplotlib"]
 
 CurveLike = Union[RDCurve, tuple]  # RDCurve or (name, bpp list, psnr list)
 
@@ -23,10 +24,20 @@ def _xy(c: CurveLike) -> tuple[str, list[float], list[float]]:
     return name, [p[0] for p in pairs], [p[1] for p in pairs]
 
 
+def require_matplotlib() -> None:
+    """Raise a one-line ``LvqacError`` when matplotlib (the optional ``plot`` extra) is missing, so
+    that a caller can refuse a plot before hours of evaluation."""
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        raise LvqacError("the RD plot needs matplotlib, which is not installed (pip install 'lvqac-studio[plot]')")
+
+
 def plot_rd(curves: Sequence[CurveLike], out: str | Path, *, title: str = "Rate–distortion",
             reference: bool = True, xlim: Optional[tuple[float, float]] = None, overwrite: bool = True) -> Path:
     """Draw ``curves`` into ``out`` (format from its suffix), written atomically; an existing file
     is replaced unless ``overwrite=False`` (``OutputExistsError``)."""
+    require_matplotlib()
     import io
 
     import matplotlib

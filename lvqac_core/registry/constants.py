@@ -23,8 +23,10 @@ def same_lambda(a: float, b: float) -> bool:
     return math.isclose(float(a), float(b), rel_tol=LAMBDA_RTOL, abs_tol=0.0)
 
 
-#: still-image files the codec, the evaluation, the training loader and the app accept
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm")
+#: still-image files the codec, the evaluation, the training loader and the app accept (Pillow reads
+#: them all; an animated GIF is coded from its first frame, with a note)
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pnm", ".gif",
+                  ".tga")
 #: the container's file suffix
 LVQ_SUFFIX = ".lvq"
 

@@ -27,10 +27,12 @@ import torch.distributed as dist
 
 from ..checkpoint import DERIVED_KEYS, TRAIN_STATE_FORMAT, read_checkpoint, save_checkpoint
 from ..image_io import atomic_write_bytes
+from ..errors import InputError
 from ..models import LatticeCodecModel, ModelConfig, build_model
 from ..quantizers.base import RATE_PROXIES
 from ..quantizers.companding import COMPANDERS
 from ..quantizers.lvq import LATTICE_TRAIN_MODES
+from ..registry import HYPER_STRIDE, resolve_device
 from .data import ImageCropBatches, list_images, make_loader, step_generator
 
 __all__ = ["TrainConfig", "Trainer", "rd_loss", "temperature_at", "load_init_weights", "RESUME_NAME", "FINAL_NAME"]
@@ -81,22 +83,29 @@ class TrainConfig:
     quantizer_options: dict[str, Any] = field(default_factory=dict)
 
     def validate(self) -> None:
-        if self.crop <= 0 or self.crop % 64:
-            raise ValueError(f"--crop must be a positive multiple of 64 (the model's total stride), got {self.crop}")
+        """Refuse settings a user can get wrong with one ``InputError`` line (option names as in this
+        class: the command line's flags are the CLI's business)."""
+        if self.crop <= 0 or self.crop % HYPER_STRIDE:
+            raise InputError(f"crop must be a positive multiple of {HYPER_STRIDE} (the model's total stride), "
+                             f"got {self.crop}")
         if self.steps < 0 or self.batch_size <= 0:
-            raise ValueError("--steps must be ≥ 0 and --batch-size > 0")
+            raise InputError("steps must be ≥ 0 and batch size > 0")
         if self.lr <= 0 or self.lmbda <= 0:
-            raise ValueError("--lr and --lambda must be positive")
+            raise InputError("learning rate and λ must be positive")
         family = "scalar" if self.quantizer == "scalar" else "lattice"
         if self.train_mode and self.train_mode not in TRAIN_MODES[family]:
-            raise ValueError(f"--train-mode {self.train_mode!r} does not apply to the {self.quantizer} quantizer; "
+            raise InputError(f"train mode {self.train_mode!r} does not apply to the {self.quantizer} quantizer; "
                              f"choose one of {', '.join(TRAIN_MODES[family])}")
         if self.rate_proxy not in RATE_PROXIES:
-            raise ValueError(f"--rate-proxy must be one of {', '.join(RATE_PROXIES)}")
+            raise InputError(f"rate proxy must be one of {', '.join(RATE_PROXIES)}")
         if self.compander not in COMPANDERS:
-            raise ValueError(f"--compander must be one of {', '.join(COMPANDERS)}")
+            raise InputError(f"compander must be one of {', '.join(COMPANDERS)}")
         if self.precision not in PRECISIONS or self.channels_last not in ("auto", "on", "off"):
-            raise ValueError(f"--precision must be one of {', '.join(PRECISIONS)} and --channels-last auto|on|off")
+            raise InputError(f"precision must be one of {', '.join(PRECISIONS)} and channels-last auto, on or off")
+        try:  # the model's own checks (known architecture, group size dividing M)
+            self.model_config()
+        except (ValueError, KeyError) as e:
+            raise InputError(" ".join(str(e.args[0] if e.args else e).split())) from None
 
     def quantizer_settings(self) -> dict[str, Any]:
         """The quantizer options this run trains with (stored in the checkpoint's config)."""
@@ -181,16 +190,16 @@ def load_init_weights(model: LatticeCodecModel, path: str | os.PathLike) -> dict
     dropped = [k for k in src if k not in own and k.startswith(NEW_PARAM_PREFIXES)]
     unexpected = [k for k in src if k not in own and not k.startswith(NEW_PARAM_PREFIXES)]
     if unexpected:
-        raise ValueError(f"{Path(path).name}: weights not in this architecture: {unexpected[:5]}")
+        raise InputError(f"{Path(path).name}: weights not in this architecture: {unexpected[:5]}")
     bad = [k for k in src if k in own and own[k].shape != src[k].shape]
     if bad:
-        raise ValueError(f"{Path(path).name}: shape mismatch (different N/M?): {bad[:5]}")
+        raise InputError(f"{Path(path).name}: shape mismatch (different N/M?): {bad[:5]}")
     state = {k: (v.float() if v.is_floating_point() else v) for k, v in src.items() if k in own}
     missing, _ = model.load_state_dict(state, strict=False)
     missing = [k for k in missing if k not in DERIVED_KEYS]
     backbone_missing = [k for k in missing if not k.startswith(NEW_PARAM_PREFIXES)]
     if backbone_missing:
-        raise ValueError(f"{Path(path).name}: backbone weights missing: {backbone_missing[:5]}")
+        raise InputError(f"{Path(path).name}: backbone weights missing: {backbone_missing[:5]}")
     return {"new": missing, "dropped": dropped}
 
 
@@ -201,21 +210,18 @@ def _dist_info() -> tuple[int, int, bool]:
 
 
 def _resolve_device(device: str, local_rank: int) -> torch.device:
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise RuntimeError("CUDA requested but not available")
-        if device == "cuda":
-            device = f"cuda:{local_rank}"
-    return torch.device(device)
+    """The registry's rule (CUDA asked for but absent is an ``InputError``), then this rank's GPU."""
+    chosen = resolve_device(device).device
+    if chosen == "cuda":
+        chosen = f"cuda:{local_rank}"
+    return torch.device(chosen)
 
 
 def init_distributed_from_env(device: str = "auto") -> bool:
     """Start the process group when launched by torchrun (WORLD_SIZE > 1). Returns True if started."""
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or (dist.is_available() and dist.is_initialized()):
         return False
-    use_cuda = device.startswith("cuda") or (device == "auto" and torch.cuda.is_available())
+    use_cuda = resolve_device(device).device.startswith("cuda")
     dist.init_process_group(backend="nccl" if use_cuda else "gloo")
     if use_cuda:
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))

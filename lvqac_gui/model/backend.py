@@ -12,43 +12,27 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
 import numpy as np
 
+from lvqac_core.registry import IMAGE_SUFFIXES, DeviceChoice
+from lvqac_core.registry import resolve_device as registry_resolve_device
+from lvqac_core.resources import resources_dir
+
 from .maps import render_layers
 from .state import QUANTIZERS, CompareRow, Display, Job, Source, Stats
 
 Progress = Optional[Callable[[float], None]]
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+RESOURCES = resources_dir()
 
 CodecFactory = Callable[[str, float, str], object]  # (quantizer, lmbda, device) -> Codec
 
 
-@dataclass
-class DeviceChoice:
-    device: str  # "cpu" | "cuda"
-    note: Optional[str] = None
-
-
-def cuda_available() -> bool:
-    try:
-        from lvqac_core.api import cuda_available as _ca
-        return bool(_ca())
-    except Exception:  # noqa: BLE001 - no torch / broken CUDA: just say no
-        return False
-
-
 def resolve_device(requested: str) -> DeviceChoice:
-    """auto → CUDA when present; CUDA requested but absent → CPU with a visible note."""
-    has_cuda = cuda_available()
-    if requested == "cuda" and not has_cuda:
-        return DeviceChoice("cpu", "CUDA requested but not available — running on CPU")
-    if requested == "auto":
-        return DeviceChoice("cuda" if has_cuda else "cpu")
-    return DeviceChoice(requested)
+    """auto → CUDA when present; CUDA requested but absent → CPU with a note the window shows."""
+    return registry_resolve_device(requested, fallback=True)
 
 
 def model_labels() -> dict[tuple[str, float], str]:
@@ -59,7 +43,7 @@ def model_labels() -> dict[tuple[str, float], str]:
         for e in zoo.list_models():
             k = e.kodak
             text = f"Kodak {k['bpp']:.3f} bpp / {k['psnr']:.2f} dB" if k else "installed"
-            out[(e.quantizer, round(float(e.lmbda), 6))] = text
+            out[(e.quantizer, float(e.lmbda))] = text
     except Exception:  # noqa: BLE001 - a broken manifest must not break the window
         pass
     return out
@@ -102,14 +86,22 @@ def reference_curves(directory: Optional[Path] = None) -> dict[str, list[tuple[f
     return out
 
 
-def sample_image() -> tuple[str, np.ndarray | str]:
-    """The bundled sample image (resources/samples/*), else scikit-image's astronaut."""
+SAMPLE_MISSING = ("no sample image: resources/samples has none and scikit-image is not installed "
+                  "(pip install 'lvqac-studio[sample]')")
+
+
+def sample_image() -> Optional[tuple[str, np.ndarray | str]]:
+    """The bundled sample image (resources/samples/*), else scikit-image's astronaut (the optional
+    ``sample`` extra), else None (the window then says :data:`SAMPLE_MISSING`)."""
     samples = RESOURCES / "samples"
     if samples.is_dir():
         for p in sorted(samples.iterdir()):
-            if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".ppm", ".bmp", ".tif", ".tiff"):
+            if p.suffix.lower() in IMAGE_SUFFIXES:
                 return p.name, str(p)
-    from skimage import data
+    try:
+        from skimage import data
+    except ImportError:
+        return None
     return "astronaut (sample)", np.ascontiguousarray(data.astronaut())
 
 
@@ -152,10 +144,6 @@ class Backend:
         self._loading: dict[tuple, threading.Lock] = {}
 
     # ------------------------------------------------------------------ models
-    def is_loaded(self, quantizer: str, lmbda: float, device: str, spec: Optional[str] = None) -> bool:
-        with self._lock:
-            return (spec, quantizer, round(lmbda, 6), device) in self._codecs
-
     def model_name(self, quantizer: str, lmbda: float, spec: Optional[str] = None) -> str:
         """The id of the model these choices load (the zoo's id; reads the manifest only)."""
         if spec is not None:

@@ -5,7 +5,7 @@ from typing import Any, Callable
 
 
 class Signal:
-    """``connect(fn)`` / ``disconnect(fn)`` / ``emit(*args)``; slots run synchronously, in order."""
+    """``connect(fn)`` / ``emit(*args)``; slots run synchronously, in order."""
 
     def __init__(self, name: str = "") -> None:
         self.name = name
@@ -15,12 +15,6 @@ class Signal:
         if slot not in self._slots:
             self._slots.append(slot)
         return slot
-
-    def disconnect(self, slot: Callable[..., Any]) -> None:
-        try:
-            self._slots.remove(slot)
-        except ValueError:
-            pass
 
     def emit(self, *args: Any) -> None:
         for slot in list(self._slots):

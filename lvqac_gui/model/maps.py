@@ -17,6 +17,8 @@ from typing import Optional
 
 import numpy as np
 
+from lvqac_core.registry import LATENT_STRIDE
+
 # Anchor colours (RGB 0..255) of the colour maps; interpolated linearly into 256-entry LUTs.
 _VIRIDIS = [(68, 1, 84), (72, 40, 120), (62, 74, 137), (49, 104, 142), (38, 130, 142),
             (31, 158, 137), (53, 183, 121), (109, 205, 89), (180, 222, 44), (253, 231, 37)]
@@ -171,7 +173,7 @@ def render_layers(original: Optional[np.ndarray], reconstruction: np.ndarray,
     """All panels of a result, keyed "original", "reconstruction", "residual", "selection",
     "a_law", "bits"."""
     h, w = reconstruction.shape[:2]
-    stride = int(getattr(maps, "stride", 16) or 16)
+    stride = int(getattr(maps, "stride", LATENT_STRIDE) or LATENT_STRIDE)
     return {
         "original": Layer("Original", original, placeholder="original not in file"),
         "reconstruction": Layer("Reconstruction", reconstruction),

@@ -17,21 +17,16 @@ from typing import Any, Optional
 import numpy as np
 
 from lvqac_core.report import CodingReport
+from lvqac_core.bitstream import MAGIC, QUANTIZERS  # QUANTIZERS: the .lvq format's names; the widgets use it too
+from lvqac_core.registry import IMAGE_SUFFIXES, LATENT_STRIDE, LVQ_SUFFIX, same_lambda
 
 from .errors import describe_error
 from .events import Signal
 
-LAMBDAS: tuple[float, ...] = (0.0016, 0.0032, 0.0075, 0.015, 0.03, 0.045)
-"""The paper's six rate-distortion trade-offs."""
-
-QUANTIZERS: tuple[str, ...] = ("scalar", "lvq", "lvqac")
 QUANTIZER_LABELS = {"scalar": "Scalar (uniform)", "lvq": "LVQ", "lvqac": "LVQAC (LVQ + A-law)"}
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
 DEVICE_LABELS = {"auto": "Auto", "cpu": "CPU", "cuda": "CUDA"}
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm",
-                            ".pgm", ".pnm", ".gif", ".tga"})
-LVQ_SUFFIX = ".lvq"
 MAX_RECENT = 10
 MAX_KEPT_RESULTS = 12
 """History rows keep their full result (images, maps) for the newest this many runs; older rows
@@ -43,10 +38,9 @@ def is_lvq_path(path: str | os.PathLike) -> bool:
     if p.suffix.lower() == LVQ_SUFFIX:
         return True
     try:
-        from lvqac_core.bitstream import MAGIC
         with open(p, "rb") as fh:
             return fh.read(len(MAGIC)) == MAGIC
-    except (OSError, ImportError):
+    except OSError:
         return False
 
 
@@ -157,7 +151,7 @@ class Display:
         if self.residual is not None:
             out["residual"] = tuple(float(v) for v in self.residual[y, x])
         m = self.maps
-        stride = getattr(m, "stride", 16) or 16
+        stride = getattr(m, "stride", LATENT_STRIDE) or LATENT_STRIDE
         i, j = y // stride, x // stride
         sel = getattr(m, "selection", None)
         if sel is not None and i < sel.shape[1] and j < sel.shape[2]:
@@ -311,7 +305,7 @@ class Session:
     def set_choices(self, *, lmbda: Optional[float] = None, quantizer: Optional[str] = None,
                     device: Optional[str] = None, recompress: Optional[bool] = None) -> None:
         changed = False
-        if lmbda is not None and not np.isclose(lmbda, self.lmbda, rtol=1e-6, atol=0):
+        if lmbda is not None and not same_lambda(lmbda, self.lmbda):
             self.lmbda = float(lmbda)
             changed = True
         if quantizer is not None and quantizer != self.quantizer:
@@ -331,16 +325,6 @@ class Session:
         do = self.auto_recompress if recompress is None else recompress
         if do and self.source is not None and not self.source.is_lvq:
             self.compress()
-
-    def set_model_spec(self, spec: Optional[str], *, lmbda: Optional[float] = None,
-                       quantizer: Optional[str] = None) -> None:
-        """Use an explicit model (zoo id or checkpoint); λ/quantizer only label it."""
-        if lmbda is not None:
-            self.lmbda = float(lmbda)
-        if quantizer is not None:
-            self.quantizer = quantizer
-        self.model_spec = spec
-        self.choices_changed.emit()
 
     # ------------------------------------------------------------------ opening
     def open_paths(self, paths: list[str | os.PathLike]) -> list[str]:

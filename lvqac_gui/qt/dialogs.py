@@ -6,9 +6,11 @@ from typing import Optional
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-IMAGE_FILTER = ("Images and .lvq files (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp *.ppm *.pgm "
-                "*.lvq);;Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp *.ppm *.pgm);;"
-                "LVQAC files (*.lvq);;All files (*)")
+from lvqac_core.registry import IMAGE_SUFFIXES, LVQ_SUFFIX
+
+_IMAGES = " ".join("*" + s for s in IMAGE_SUFFIXES)
+IMAGE_FILTER = (f"Images and {LVQ_SUFFIX} files ({_IMAGES} *{LVQ_SUFFIX});;Images ({_IMAGES});;"
+                f"LVQAC files (*{LVQ_SUFFIX});;All files (*)")
 
 
 def show_error(parent: Optional[QWidget], title: str, message: str) -> None:

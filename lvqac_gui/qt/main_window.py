@@ -6,11 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
-from PySide6.QtCore import QByteArray, QMimeData, Qt, QTimer
+from PySide6.QtCore import QMimeData, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QApplication, QCheckBox, QDockWidget, QGridLayout, QLabel,
                                QMainWindow, QTabWidget, QVBoxLayout, QWidget)
+
+from lvqac_core.registry import PAPER_LAMBDAS
 
 from .. import __version__
 from ..model import backend as bk
@@ -20,7 +21,7 @@ from ..model.maps import Layer
 from .panels import GUIDE_TIPS, CompareTable, ControlPanel, HistoryTable, StatsPanel
 from .rdplot import RDPlot
 from .settings import AppSettings
-from ..model.state import LAMBDAS, QUANTIZER_LABELS, QUANTIZERS, Display, Session, write_history_csv
+from ..model.state import QUANTIZERS, Display, Session, write_history_csv
 from .views import ImagePanel, SplitView, ViewLinker
 from .pyside_fix import keep_bools_alive
 from .workers import JobRunner, ModelPreloader
@@ -260,9 +261,9 @@ class MainWindow(QMainWindow):
         self._act(h, "&About LVQAC Studio", self.show_about)
 
     def _step_lambda(self, step: int) -> None:
-        idx = min(range(len(LAMBDAS)), key=lambda k: abs(LAMBDAS[k] - self.session.lmbda))
-        idx = min(max(idx + step, 0), len(LAMBDAS) - 1)
-        self.session.set_choices(lmbda=LAMBDAS[idx])
+        idx = min(range(len(PAPER_LAMBDAS)), key=lambda k: abs(PAPER_LAMBDAS[k] - self.session.lmbda))
+        idx = min(max(idx + step, 0), len(PAPER_LAMBDAS) - 1)
+        self.session.set_choices(lmbda=PAPER_LAMBDAS[idx])
 
     def shortcut_rows(self) -> list[tuple[str, str]]:
         return [(a.shortcut().toString(QKeySequence.SequenceFormat.NativeText),
@@ -313,7 +314,11 @@ class MainWindow(QMainWindow):
             self.session.open_paths(files)
 
     def open_sample(self) -> None:
-        name, src = bk.sample_image()
+        sample = bk.sample_image()
+        if sample is None:
+            self.session.message.emit(bk.SAMPLE_MISSING)
+            return
+        name, src = sample
         if isinstance(src, str):
             self.session.open_paths([src])
         else:

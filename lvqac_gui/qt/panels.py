@@ -9,7 +9,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QHBoxL
                                QHeaderView, QLabel, QProgressBar, QPushButton, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from ..model.state import (DEVICE_LABELS, DEVICES, LAMBDAS, QUANTIZER_LABELS, QUANTIZERS, CompareRow,
+from lvqac_core.registry import PAPER_LAMBDAS, same_lambda
+
+from ..model.state import (DEVICE_LABELS, DEVICES, QUANTIZER_LABELS, QUANTIZERS, CompareRow,
                     Display, Session)
 
 
@@ -93,8 +95,8 @@ class ControlPanel(QWidget):
         self.lmbda_box.blockSignals(True)
         self.lmbda_box.clear()
         q = self.session.quantizer
-        for l in LAMBDAS:
-            extra = self.labels.get((q, round(l, 6)))
+        for l in PAPER_LAMBDAS:
+            extra = next((t for (mq, ml), t in self.labels.items() if mq == q and same_lambda(ml, l)), None)
             text = f"λ = {l:g}" + (f"  ({extra})" if extra else "  (not installed)" if self.labels else "")
             self.lmbda_box.addItem(text, l)
         self.lmbda_box.blockSignals(False)
@@ -107,7 +109,7 @@ class ControlPanel(QWidget):
             box.setCurrentIndex(max(0, box.findData(value)))
             box.blockSignals(False)
         self.lmbda_box.blockSignals(True)
-        idx = min(range(len(LAMBDAS)), key=lambda k: abs(LAMBDAS[k] - s.lmbda))
+        idx = min(range(len(PAPER_LAMBDAS)), key=lambda k: abs(PAPER_LAMBDAS[k] - s.lmbda))
         self.lmbda_box.setCurrentIndex(idx)
         self.lmbda_box.blockSignals(False)
         self.model_label.setText(f"explicit model: {s.model_spec}" if s.model_spec else "")

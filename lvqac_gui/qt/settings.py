@@ -10,7 +10,9 @@ from typing import Optional
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from ..model.state import DEVICES, LAMBDAS, QUANTIZERS, Session
+from lvqac_core.registry import PAPER_LAMBDAS, same_lambda
+
+from ..model.state import DEVICES, QUANTIZERS, Session
 
 
 class AppSettings:
@@ -32,8 +34,9 @@ class AppSettings:
             lmbda = float(self.qs.value("model/lambda", session.lmbda))
         except (TypeError, ValueError):
             lmbda = session.lmbda
-        if any(abs(lmbda - l) < 1e-9 for l in LAMBDAS):
-            session.lmbda = lmbda
+        preset = next((l for l in PAPER_LAMBDAS if same_lambda(lmbda, l)), None)
+        if preset is not None:
+            session.lmbda = preset
         q = str(self.qs.value("model/quantizer", session.quantizer))
         if q in QUANTIZERS:
             session.quantizer = q

@@ -7,7 +7,7 @@ from typing import Optional
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QLinearGradient, QPainter, QPen
+from PySide6.QtGui import QColor, QLinearGradient, QPainter, QPen
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QHBoxLayout, QLabel, QSizePolicy, QSlider,
                                QVBoxLayout, QWidget)
 
@@ -417,15 +417,6 @@ class SplitView(QWidget):
                 box.setCurrentIndex(box.findData(choice))
             box.blockSignals(False)
         self._redraw()
-
-    def set_images(self, original: Optional[np.ndarray], reconstruction: Optional[np.ndarray]) -> None:
-        """Original left, reconstruction right (the simple two-image case)."""
-        sides = {}
-        if original is not None:
-            sides["original"] = {"label": "Original", "image": original, "info": ""}
-        if reconstruction is not None:
-            sides["result"] = {"label": "Reconstruction", "image": reconstruction, "info": ""}
-        self.set_sides(sides, original, "original" if original is not None else "result", "result")
 
     def left_key(self) -> Optional[str]:
         return self.left_box.currentData()

@@ -164,6 +164,3 @@ class ModelPreloader(QObject):
         self.pool.start(_Preload(self.backend, session.quantizer, session.lmbda, session.device,
                                  session.model_spec, self.name, self._signals))
         return self.name
-
-    def wait(self, timeout_ms: int = 5000) -> bool:
-        return self.pool.waitForDone(timeout_ms)

@@ -140,7 +140,7 @@ def test_reference_curves(tmp_path):
 
 
 def test_device_fallback(monkeypatch):
-    monkeypatch.setattr(bk, "cuda_available", lambda: False)
+    monkeypatch.setattr("lvqac_core.registry.device.cuda_available", lambda: False)
     c = bk.resolve_device("cuda")
     assert c.device == "cpu" and "CUDA" in c.note
     assert bk.resolve_device("auto").device == "cpu" and bk.resolve_device("auto").note is None

@@ -1,0 +1,24 @@
+"""The layering contracts of pyproject.toml's [tool.importlinter] (lint-imports): the core never
+imports the app, Qt or pyqtgraph; training never imports the command line; the registry imports
+nothing of the core but its errors."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_import_contracts_hold():
+    pytest.importorskip("importlinter")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    code = "import sys; from importlinter.cli import lint_imports; sys.exit(lint_imports(no_cache=True, no_logo=True))"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=300)
+    report = proc.stdout + proc.stderr
+    assert proc.returncode == 0, report
+    assert "Contracts: 3 kept, 0 broken." in report, report
