@@ -1,13 +1,15 @@
 """Ours vs CompressAI vs Pillow: encode, decode, network vs entropy-coding time, peak RSS.
 
     python benchmarks/speed_vs_peer.py [--sizes 768x512,1920x1080,3840x2160] [--repeats 3]
-        [--threads 1] [--no-rss] [--no-pillow]
+        [--threads 1] [--no-rss] [--no-pillow] [--python-rans]
 
 Codecs (all CPU, ``torch.set_num_threads(--threads)``):
 
 - ``ours scalar``  / ``ours lvqac``: the zoo's minnen2018-ckbd scalar and LVQAC models (λ of the
   zoo's default), through the public API: ``Codec.compress(rgb, reconstruction=False)`` (what a
   file needs; the peer does not synthesise on encode either) and ``Codec.decompress(data)``.
+- ``ours lvqac py`` (``--python-rans``): the same LVQAC codec, its files decoded with the
+  pure-Python bounds-checked rANS loop instead of the compiled one (``_ransdec.c``).
 - ``peer ckbd``: CompressAI's own checkerboard codec (``HyperpriorLatentCodec`` around a
   ``CheckerboardLatentCodec`` + ``GaussianConditionalLatentCodec``, nested as its
   ``Cheng2020AnchorCheckerboard``) on the same Minnen transforms, loaded with our scalar weights.
@@ -40,9 +42,11 @@ from torch import nn
 from bench_common import ROOT, parse_size, sample_image
 from lvqac_core import zoo
 from lvqac_core.api import Codec, load_model
+from lvqac_core.entropy import safe_rans
 from lvqac_core.image_io import to_tensor, to_uint8
 
-OURS = ("ours scalar", "ours lvqac")
+OURS = ("ours scalar", "ours lvqac", "ours lvqac py")
+PY_RANS = "ours lvqac py"  # --python-rans: the LVQAC codec decoding with the pure-Python rANS loop
 PEERS = ("peer ckbd", "peer mbt-mean")
 PILLOW = ("JPEG q75", "WebP q75", "AVIF q75")
 
@@ -118,6 +122,9 @@ class Runner:
         return buf.getvalue()
 
     def decode(self, payload):
+        if self.name == PY_RANS:
+            with safe_rans.python_decoder():
+                return self.obj.decompress(payload).image
         if self.name in OURS:
             return self.obj.decompress(payload).image
         if self.name in PEERS:
@@ -149,9 +156,11 @@ class Runner:
 def build_codecs(names) -> dict:
     ids = zoo_ids()
     codecs: dict = {}
-    for n in OURS:
-        if n in names or (n == "ours scalar" and set(PEERS) & set(names)):
+    for n in OURS[:2]:
+        if n in names or (n == "ours scalar" and set(PEERS) & set(names)) or (n == "ours lvqac" and PY_RANS in names):
             codecs[n] = load_model(ids[n], "cpu")
+    if PY_RANS in names:
+        codecs[PY_RANS] = codecs["ours lvqac"]
     if "peer ckbd" in names:
         codecs["peer ckbd"] = peer_checkerboard(codecs["ours scalar"])
     if "peer mbt-mean" in names:
@@ -233,9 +242,13 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--no-rss", action="store_true", help="skip the peak-RSS subprocesses")
     p.add_argument("--no-pillow", action="store_true")
+    p.add_argument("--python-rans", action="store_true",
+                   help=f"add '{PY_RANS}': the LVQAC model decoding with the pure-Python rANS loop "
+                        f"(what runs where the compiled decoder is not built)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    names = list(OURS + PEERS) + ([] if args.no_pillow else list(PILLOW))
+    names = list(OURS[:2]) + ([PY_RANS] if args.python_rans else []) + list(PEERS)
+    names += [] if args.no_pillow else list(PILLOW)
     codecs = build_codecs(names)
     cfg = codecs["ours scalar"].model.config
     base_rss = float("nan") if args.no_rss else peak_rss_mb("none", 64, 64, args.threads)
