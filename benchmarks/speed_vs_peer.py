@@ -1,13 +1,16 @@
 """Ours vs CompressAI vs Pillow: encode, decode, network vs entropy-coding time, peak RSS.
 
     python benchmarks/speed_vs_peer.py [--sizes 768x512,1920x1080,3840x2160] [--repeats 3]
-        [--threads 1] [--no-rss] [--no-pillow]
+        [--threads 1] [--no-rss] [--no-pillow] [--before]
 
 Codecs (all CPU, ``torch.set_num_threads(--threads)``):
 
 - ``ours scalar``  / ``ours lvqac``: the zoo's minnen2018-ckbd scalar and LVQAC models (λ of the
   zoo's default), through the public API: ``Codec.compress(rgb, reconstruction=False)`` (what a
   file needs; the peer does not synthesise on encode either) and ``Codec.decompress(data)``.
+- ``ours lvqac old`` (``--before``): the same LVQAC codec decoding as it did before the compiled
+  rANS decoder and the in-place GDN: pure-Python rANS loop (what still runs where ``_ransdec.c``
+  is not built) and ``g_s(y)`` as CompressAI runs it. Encoding is the same as ``ours lvqac``.
 - ``peer ckbd``: CompressAI's own checkerboard codec (``HyperpriorLatentCodec`` around a
   ``CheckerboardLatentCodec`` + ``GaussianConditionalLatentCodec``, nested as its
   ``Cheng2020AnchorCheckerboard``) on the same Minnen transforms, loaded with our scalar weights.
@@ -40,10 +43,13 @@ from torch import nn
 from bench_common import ROOT, parse_size, sample_image
 from lvqac_core import zoo
 from lvqac_core.api import Codec, load_model
+from lvqac_core.entropy import safe_rans
+from lvqac_core.models import synthesis_runner
 from lvqac_core.image_io import to_tensor, to_uint8
 from lvqac_core.registry import HYPER_STRIDE, LATENT_STRIDE
 
-OURS = ("ours scalar", "ours lvqac")
+OURS = ("ours scalar", "ours lvqac", "ours lvqac old")
+OLD = "ours lvqac old"  # --before: the LVQAC codec decoding as before issue 13d (see the docstring)
 PEERS = ("peer ckbd", "peer mbt-mean")
 PILLOW = ("JPEG q75", "WebP q75", "AVIF q75")
 
@@ -119,6 +125,9 @@ class Runner:
         return buf.getvalue()
 
     def decode(self, payload):
+        if self.name == OLD:
+            with safe_rans.python_decoder(), synthesis_runner.stock_g_s():
+                return self.obj.decompress(payload).image
         if self.name in OURS:
             return self.obj.decompress(payload).image
         if self.name in PEERS:
@@ -150,9 +159,11 @@ class Runner:
 def build_codecs(names) -> dict:
     ids = zoo_ids()
     codecs: dict = {}
-    for n in OURS:
-        if n in names or (n == "ours scalar" and set(PEERS) & set(names)):
+    for n in OURS[:2]:
+        if n in names or (n == "ours scalar" and set(PEERS) & set(names)) or (n == "ours lvqac" and OLD in names):
             codecs[n] = load_model(ids[n], "cpu")
+    if OLD in names:
+        codecs[OLD] = codecs["ours lvqac"]
     if "peer ckbd" in names:
         codecs["peer ckbd"] = peer_checkerboard(codecs["ours scalar"])
     if "peer mbt-mean" in names:
@@ -235,9 +246,13 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--no-rss", action="store_true", help="skip the peak-RSS subprocesses")
     p.add_argument("--no-pillow", action="store_true")
+    p.add_argument("--before", action="store_true",
+                   help=f"add '{OLD}': the LVQAC model decoding with the pure-Python rANS loop and "
+                        f"CompressAI's GDN (the decode before the compiled decoder and the in-place GDN)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    names = list(OURS + PEERS) + ([] if args.no_pillow else list(PILLOW))
+    names = list(OURS[:2]) + ([OLD] if args.before else []) + list(PEERS)
+    names += [] if args.no_pillow else list(PILLOW)
     codecs = build_codecs(names)
     cfg = codecs["ours scalar"].model.config
     base_rss = float("nan") if args.no_rss else peak_rss_mb("none", 64, 64, args.threads)

@@ -31,12 +31,8 @@ class SymbolStreamDecoder:
     """
 
     def __init__(self, data: bytes, bank: CellTableBank, what: str = "latent (y) section"):
-        self._bank = bank
+        self._tables = bank.decode_tables()
         self._dec = SafeRansDecoder(bytes(data), what, overrun=DesyncError)
 
     def decode(self, indexes: np.ndarray) -> np.ndarray:
-        if indexes.size == 0:
-            return np.zeros(0, dtype=np.int32)
-        local, cdfs, lengths, offsets = self._bank.subset(indexes.ravel())
-        out = self._dec.decode(local, cdfs, lengths, offsets)
-        return np.asarray(out, dtype=np.int32)
+        return self._dec.decode_array(self._tables, indexes)

@@ -13,7 +13,7 @@ outside a table's range are escape-coded by CompressAI's rANS.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -42,6 +42,14 @@ class CellTableBank:
     scales: np.ndarray
     n_codebooks: int
     n_a_levels: int
+    _decode: object = field(default=None, init=False, repr=False, compare=False)
+
+    def decode_tables(self):
+        """All tables in the form the bounds-checked decoder reads (checked and built once)."""
+        if self._decode is None:
+            from .safe_rans import DecodeTables
+            self._decode = DecodeTables(self.cdfs, self.lengths, self.offsets)
+        return self._decode
 
     @classmethod
     def build(cls, quantizer: Quantizer) -> "CellTableBank":

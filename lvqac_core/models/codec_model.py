@@ -30,6 +30,7 @@ from ..results import ForwardOutput
 from . import transforms as _transforms  # noqa: F401  (registers the architectures)
 from .latent_codecs import AHead, LatentCodec, LatentCoding, Progress
 from .registry import ModelConfig
+from .synthesis_runner import run_g_s
 
 __all__ = ["LatticeCodecModel", "LatentCode", "LatentMaps", "build_model"]
 
@@ -143,12 +144,12 @@ class LatticeCodecModel(nn.Module):
         lh, lw = y_hat.shape[-2:]
         bands = self._bands(lh, lw)
         if len(bands) == 1:
-            yield 0, self.g_s(y_hat).clamp_(0, 1)
+            yield 0, run_g_s(self.g_s, y_hat).clamp_(0, 1)
             return
         m = MARGIN[self.config.spec.backbone]
         for a, b in bands:
             a0, b0 = max(0, a - m), min(lh, b + m)
-            yield 16 * a, self.g_s(y_hat[:, :, a0:b0])[:, :, 16 * (a - a0):16 * (b - a0)].clamp_(0, 1)
+            yield 16 * a, run_g_s(self.g_s, y_hat[:, :, a0:b0])[:, :, 16 * (a - a0):16 * (b - a0)].clamp_(0, 1)
 
     def synthesis(self, y_hat: Tensor, out_hw: Optional[tuple[int, int]] = None):
         """x̂ = g_s(ŷ) clamped: a (1, 3, Hp, Wp) tensor, or with ``out_hw`` = (H, W) the cropped
