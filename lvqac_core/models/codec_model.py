@@ -25,7 +25,7 @@ from ..entropy.safe_rans import SafeRansDecoder
 from ..errors import CorruptFile, DesyncError
 from ..image_io import to_uint8
 from ..quantizers import build_quantizer
-from ..registry import DECODING_ORDER_REGISTRY
+from ..registry import DECODING_ORDER_REGISTRY, HYPER_STRIDE, LATENT_STRIDE
 from ..results import ForwardOutput
 from . import transforms as _transforms  # noqa: F401  (registers the architectures)
 from .latent_codecs import AHead, LatentCodec, LatentCoding, Progress
@@ -128,7 +128,8 @@ class LatticeCodecModel(nn.Module):
 
     def analysis(self, x: Tensor) -> Tensor:
         """g_a(x), band by band for large images (same values as one call)."""
-        lh, lw = x.shape[-2] // 16, x.shape[-1] // 16
+        S = LATENT_STRIDE
+        lh, lw = x.shape[-2] // S, x.shape[-1] // S
         bands = self._bands(lh, lw)
         if len(bands) == 1:
             return self.g_a(x)
@@ -136,7 +137,7 @@ class LatticeCodecModel(nn.Module):
         y = x.new_empty(x.shape[0], self.config.M, lh, lw)
         for a, b in bands:
             a0, b0 = max(0, a - m), min(lh, b + m)
-            y[:, :, a:b] = self.g_a(x[:, :, 16 * a0:16 * b0])[:, :, a - a0:b - a0]
+            y[:, :, a:b] = self.g_a(x[:, :, S * a0:S * b0])[:, :, a - a0:b - a0]
         return y
 
     def synthesis_bands(self, y_hat: Tensor):
@@ -146,10 +147,10 @@ class LatticeCodecModel(nn.Module):
         if len(bands) == 1:
             yield 0, run_g_s(self.g_s, y_hat).clamp_(0, 1)
             return
-        m = MARGIN[self.config.spec.backbone]
+        m, S = MARGIN[self.config.spec.backbone], LATENT_STRIDE
         for a, b in bands:
             a0, b0 = max(0, a - m), min(lh, b + m)
-            yield 16 * a, run_g_s(self.g_s, y_hat[:, :, a0:b0])[:, :, 16 * (a - a0):16 * (b - a0)].clamp_(0, 1)
+            yield S * a, run_g_s(self.g_s, y_hat[:, :, a0:b0])[:, :, S * (a - a0):S * (b - a0)].clamp_(0, 1)
 
     def synthesis(self, y_hat: Tensor, out_hw: Optional[tuple[int, int]] = None):
         """x̂ = g_s(ŷ) clamped: a (1, 3, Hp, Wp) tensor, or with ``out_hw`` = (H, W) the cropped
@@ -210,7 +211,7 @@ class LatticeCodecModel(nn.Module):
         if latent_hw != (4 * hyper_hw[0], 4 * hyper_hw[1]):
             raise CorruptFile(f"corrupt .lvq file: latent grid {latent_hw[0]}x{latent_hw[1]} is not four "
                               f"times the hyper-latent grid {hyper_hw[0]}x{hyper_hw[1]} (padded size not a "
-                              f"multiple of 64)")
+                              f"multiple of {HYPER_STRIDE})")
         z_hat = self._decode_z(sections.get("z", b""), hyper_hw).to(dev)
         lat = self.latent_codec.decompress(sections, self.h_s(z_hat), progress=progress)
         if lat.checksum != symbols_crc32:
