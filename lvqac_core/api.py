@@ -233,9 +233,8 @@ _CACHE: dict[tuple[str, str], Codec] = {}
 def load_model(spec: Optional[Union[str, Path]] = None, device: str = "auto") -> Codec:
     """Load a zoo model by id (default: the zoo's default) or a checkpoint file path.
 
-    ``spec`` comes from the user: a ``Path``, or a string with a ``/`` or ending in ``.pt`` /
-    ``.pth``, is a checkpoint path; otherwise an id listed in the zoo's manifest is the zoo model
-    (write ``./name`` for a file of that name), and anything else a checkpoint path. Model ids
+    ``spec`` comes from the user and is read by :func:`lvqac_core.zoo.names_zoo_model` (a zoo id, or
+    a checkpoint path; write ``./name`` for a file of that name). Model ids
     read from files go through :func:`load_zoo_model`, never through here.
     """
     if spec is not None and not isinstance(spec, (str, Path)):
@@ -244,8 +243,7 @@ def load_model(spec: Optional[Union[str, Path]] = None, device: str = "auto") ->
     spec = spec or zoo.default_model_id()
     if spec is None:
         raise ModelNotFoundError("no model is installed (resources/models/manifest.json lists none)")
-    looks_like_path = isinstance(spec, Path) or "/" in spec or "\\" in spec or spec.endswith((".pt", ".pth"))
-    if not looks_like_path and zoo.has_model(spec):
+    if zoo.names_zoo_model(spec):
         return load_zoo_model(spec, dev)
     path = Path(spec)
     key = ("path", str(path.resolve()), dev)

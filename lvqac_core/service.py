@@ -48,10 +48,6 @@ class ModelChoice:
         return None if self.entry is None else float(self.entry.lmbda)
 
 
-def _looks_like_path(spec: str) -> bool:
-    return "/" in spec or "\\" in spec or spec.endswith((".pt", ".pth"))
-
-
 def select_model(quantizer: Optional[str] = None, lmbda: Optional[float] = None,
                  model: Optional[Union[str, Path]] = None, architecture: Optional[str] = None) -> ModelChoice:
     """The one model-selection rule.
@@ -70,9 +66,7 @@ def select_model(quantizer: Optional[str] = None, lmbda: Optional[float] = None,
         if quantizer is not None or lmbda is not None:
             raise InputError("a model id or checkpoint cannot be combined with a quantizer or λ choice")
         spec = str(model)
-        if isinstance(model, Path) or _looks_like_path(spec) or not zoo.has_model(spec):
-            return ModelChoice(spec, None)
-        return ModelChoice(spec, zoo.get_entry(spec))
+        return ModelChoice(spec, zoo.get_entry(spec) if zoo.names_zoo_model(model) else None)
     default_id = zoo.default_model_id()
     base = zoo.get_entry(default_id) if default_id else None
     if quantizer is None and lmbda is None and architecture is None:

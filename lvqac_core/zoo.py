@@ -11,7 +11,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from .errors import ModelNotFoundError
 from .registry import PAPER_LAMBDAS, same_lambda  # PAPER_LAMBDAS re-exported
@@ -209,6 +209,16 @@ def list_models() -> list[ZooEntry]:
 def has_model(model_id: str) -> bool:
     """True when the zoo's manifest lists ``model_id`` (the weights file is not checked)."""
     return any(e.id == model_id for e in list_models())
+
+
+def names_zoo_model(spec: Union[str, os.PathLike]) -> bool:
+    """The rule for a model a user names: a ``Path``, or a string with a ``/`` or ``\\`` or ending in
+    ``.pt`` / ``.pth``, is a checkpoint path; any other string is the zoo model of that id when the
+    manifest lists one (write ``./name`` for a file of that name), else a checkpoint path too."""
+    if isinstance(spec, os.PathLike):
+        return False
+    s = str(spec)
+    return not ("/" in s or "\\" in s or s.endswith((".pt", ".pth"))) and has_model(s)
 
 
 def get_entry(model_id: str) -> ZooEntry:
