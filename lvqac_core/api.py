@@ -18,7 +18,7 @@ import torch
 
 from . import bitstream, zoo
 from .checkpoint import load_checkpoint
-from .errors import ImageTooLargeError, InputError, ModelMismatchError, ModelNotFoundError
+from .errors import CorruptFile, ImageTooLargeError, InputError, ModelMismatchError, ModelNotFoundError
 from .image_io import DEFAULT_MAX_PIXELS, check_coding_size, load_image, pad_amounts, restore_mode, to_tensor
 from .metrics import psnr
 from .models import LatentMaps, LatticeCodecModel
@@ -74,11 +74,14 @@ def read_info(data: bytes) -> FileInfo:
 class Codec:
     """A loaded model on a device, ready to compress and decompress."""
 
-    def __init__(self, model: LatticeCodecModel, model_id: str, device: str):
+    def __init__(self, model: LatticeCodecModel, model_id: str, device: str, lmbda: Optional[float] = None):
         self.model = model
         self.model_id = model_id
         self.device = device
         self.weights_hash = model.weights_hash()
+        self._lmbda = float(model.config.lmbda)
+        if lmbda is not None:
+            self.lmbda = lmbda
 
     @classmethod
     def from_model(cls, model: LatticeCodecModel, model_id: str = "adhoc", device: str = "cpu") -> "Codec":
@@ -97,12 +100,32 @@ class Codec:
 
     @property
     def lmbda(self) -> float:
-        return float(self.model.config.lmbda)
+        """The rate point files are coded at (settable within :attr:`lambda_range` for a
+        variable-rate network; a single-rate model has only its own)."""
+        return self._lmbda
+
+    @lmbda.setter
+    def lmbda(self, value: float) -> None:
+        self.model.gains(float(value))  # InputError outside the model's range
+        self._lmbda = float(value)
+
+    @property
+    def lambda_range(self) -> Optional[tuple[float, float]]:
+        """(λ min, λ max) of a variable-rate network; None for a single-rate model."""
+        return self.model.lambda_range
+
+    @property
+    def variable_rate(self) -> bool:
+        return self.model.lambda_range is not None
 
     # -- coding ----------------------------------------------------------------------------
     def compress(self, image: ImageSource, progress: Progress = None, max_pixels: Optional[int] = None, *,
-                 reconstruction: bool = True, ms_ssim: Optional[bool] = None) -> CompressionResult:
+                 reconstruction: bool = True, ms_ssim: Optional[bool] = None,
+                 lmbda: Optional[float] = None) -> CompressionResult:
         """Code ``image`` into a ``.lvq`` file (``result.data``) and compute only what is asked.
+
+        ``lmbda``: the rate point (default :attr:`lmbda`); any λ in :attr:`lambda_range` for a
+        variable-rate network, whose file then records it.
 
         ``reconstruction=True`` (default) runs the synthesis transform on the encoder side, so the
         result carries ``reconstruction``, ``residual`` and ``psnr``; ``ms_ssim`` (default: same as
@@ -115,6 +138,9 @@ class Codec:
             ms_ssim = reconstruction
         if ms_ssim and not reconstruction:
             raise InputError("ms_ssim=True needs reconstruction=True")
+        # λ as the file stores it (float32), so the encoder's reconstruction is the decoder's
+        lmbda = float(np.float32(self.lmbda if lmbda is None else lmbda))
+        self.model.gains(lmbda)  # a λ this model cannot code at fails here, before any work
         loaded = load_image(image) if max_pixels is None else load_image(image, max_pixels=max_pixels)
         rgb = loaded.rgb
         height, width = rgb.shape[:2]
@@ -125,7 +151,8 @@ class Codec:
         # the padded float image is passed without a reference here, so the model frees it
         # right after the analysis transform (it is 12 bytes per pixel)
         code = self.model.compress_tensor(_moved(to_tensor(rgb)[0], self.device), progress=_scaled(progress, 0.05, 0.9),
-                                          reconstruct=reconstruction, out_hw=(height, width))
+                                          reconstruct=reconstruction, out_hw=(height, width),
+                                          lmbda=lmbda if self.variable_rate else None)
         header = bitstream.LvqHeader(
             format_version=bitstream.FORMAT_VERSION,
             model_id=self.model_id,
@@ -133,7 +160,7 @@ class Codec:
             weights_hash=self.weights_hash,
             quantizer=self.quantizer,
             group_size=self.model.quantizer.group_size,
-            lmbda=self.lmbda,
+            lmbda=lmbda,
             width=width,
             height=height,
             mode=loaded.mode,
@@ -156,7 +183,7 @@ class Codec:
             height=height,
             model_id=self.model_id,
             quantizer=self.quantizer,
-            lmbda=self.lmbda,
+            lmbda=lmbda,
             bpp=8.0 * len(data) / pixels,
             bpp_estimated=estimated_bits(code.maps) / pixels,
             psnr=None if recon is None else psnr(rgb, recon),
@@ -200,6 +227,7 @@ class Codec:
             header.symbols_crc32,
             progress=_scaled(progress, 0.05, 0.95),
             out_hw=(header.height, header.width),
+            lmbda=header.lmbda if self.variable_rate else None,
         )
         image = restore_mode(x_hat, header.mode)
         seconds = _now(self.device) - t0
@@ -225,6 +253,10 @@ class Codec:
                 f"file was written with other weights than the loaded model {self.model_id} "
                 f"(weights {header.weights_hash.hex()} vs {self.weights_hash.hex()})"
             )
+        rng = self.lambda_range
+        if rng is not None and not (rng[0] * (1 - 1e-6) <= header.lmbda <= rng[1] * (1 + 1e-6)):
+            raise CorruptFile(f"corrupt .lvq file: λ = {header.lmbda:g} is outside the range {rng[0]:g} … {rng[1]:g} "
+                              f"of the network {self.model_id} that wrote it")
 
 
 _CACHE: dict[tuple[str, str], Codec] = {}

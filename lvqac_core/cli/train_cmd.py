@@ -15,6 +15,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--architecture", default="minnen2018-ckbd")
     p.add_argument("--quantizer", default="scalar", choices=QUANTIZERS)
     p.add_argument("--lambda", dest="lmbda", type=float, default=0.0075, help="RD trade-off λ (MSE)")
+    p.add_argument("--lambdas", type=lambda_presets, default=[], metavar="L1,L2,...|paper",
+                   help="train one variable-rate network (gain units) over these λ presets, one drawn per "
+                        "batch; 'paper' = the six paper rate points. --lambda is then the default rate point")
     p.add_argument("-N", type=int, default=48, help="channels of the transforms")
     p.add_argument("-M", type=int, default=64, help="channels of the latent y")
     p.add_argument("--group-size", type=int, default=0, help="lattice group size g (0: g = M, the paper)")
@@ -70,7 +73,23 @@ def config_from_args(args: argparse.Namespace):
         checkpoint_minutes=args.checkpoint_minutes, max_minutes=args.max_minutes, log_every=args.log_every,
         amp=args.amp, precision=args.precision, channels_last=args.channels_last, train_mode=args.train_mode,
         rate_proxy=args.rate_proxy, compander=args.compander, progress=not args.no_progress,
+        lambdas=list(args.lambdas),
     )
+
+
+def lambda_presets(text: str) -> list[float]:
+    """``paper`` or comma-separated positive λ values (argparse type)."""
+    from ..registry import PAPER_LAMBDAS
+
+    if text.strip() == "paper":
+        return [float(v) for v in PAPER_LAMBDAS]
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers or 'paper', got {text!r}") from None
+    if not values:
+        raise argparse.ArgumentTypeError("no λ given")
+    return values
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,6 +4,9 @@
                                           └─ A head (LVQAC) → A ≥ 1 per position
     u = T_A(y − μ) ─Q_Λ→ û ;  ŷ = μ + T_A⁻¹(û) ─g_s→ x̂
 
+A variable-rate model (``config.lambdas``) scales y by the gain g(λ) right after g_a and ŷ by the
+inverse gain g'(λ) right before g_s (:mod:`.gain`); everything in between works on the gained latent.
+
 Only the rounding of y changes between quantizers; z keeps CompressAI's scalar rounding.
 The model holds the transforms (g_a, g_s, h_a, h_s), the entropy bottleneck of z and its latent
 codec (:mod:`.latent_codecs`: quantizer + cell tables + rANS of y in the architecture's decoding
@@ -22,12 +25,13 @@ from ..compressai_parts import EntropyBottleneck, LowerBound
 
 from ..entropy import CellTableBank
 from ..entropy.safe_rans import SafeRansDecoder
-from ..errors import CorruptFile, DesyncError
+from ..errors import CorruptFile, DesyncError, InputError
 from ..image_io import to_uint8
 from ..quantizers import build_quantizer
-from ..registry import DECODING_ORDER_REGISTRY, HYPER_STRIDE, LATENT_STRIDE
+from ..registry import DECODING_ORDER_REGISTRY, HYPER_STRIDE, LATENT_STRIDE, same_lambda
 from ..results import ForwardOutput
 from . import transforms as _transforms  # noqa: F401  (registers the architectures)
+from .gain import GainUnits
 from .latent_codecs import AHead, LatentCodec, LatentCoding, Progress
 from .registry import ModelConfig
 from .synthesis_runner import run_g_s
@@ -77,16 +81,21 @@ class LatticeCodecModel(nn.Module):
         self.quantizer = build_quantizer(config.quantizer, M, config.effective_group_size, **config.quantizer_options)
         self.a_head = AHead.for_quantizer(2 * M, self.quantizer)
         self.lower_bound_scale = LowerBound(0.11)
+        self.gain = GainUnits(config.lambdas, M, config.lmbda) if config.variable_rate else None
         # a plain object (not a submodule) referring to the modules above: the keys stay theirs
         self.latent_codec: LatentCodec = order(self.quantizer, self.a_head, self.context, self.entropy_parameters,
                                                self.lower_bound_scale)
 
     # ---------------------------------------------------------------- training --------
-    def forward(self, x: Tensor) -> ForwardOutput:
-        """Training/evaluation pass. Under autocast (bf16) only the transforms g_a, h_a, h_s, g_s run
-        in low precision: the entropy bottleneck, the entropy parameters and context, the A map, the
-        quantizer and every likelihood run in fp32 (bf16 CDF differences are too coarse)."""
+    def forward(self, x: Tensor, lmbda: Optional[float] = None) -> ForwardOutput:
+        """Training/evaluation pass (at rate point ``lmbda`` for a variable-rate model; default: the
+        config's). Under autocast (bf16) only the transforms g_a, h_a, h_s, g_s run in low precision:
+        the entropy bottleneck, the entropy parameters and context, the A map, the quantizer and every
+        likelihood run in fp32 (bf16 CDF differences are too coarse)."""
+        gains = self.gains(lmbda)
         y = self.g_a(x)
+        if gains is not None:
+            y = y * gains[0].to(y.dtype)
         z = self.h_a(y)
         with _fp32(x):
             z_hat, z_lik = self.entropy_bottleneck(z.float())
@@ -99,11 +108,28 @@ class LatticeCodecModel(nn.Module):
             }
             if latent.selection_bits is not None:
                 bits["selection"] = latent.selection_bits
-        x_hat = self.g_s(latent.y_hat)
+            y_hat = latent.y_hat if gains is None else latent.y_hat * gains[1]
+        x_hat = self.g_s(y_hat)
         return ForwardOutput(x_hat=x_hat, bits=bits)
 
     def aux_loss(self) -> Tensor:
         return self.entropy_bottleneck.loss()
+
+    # ---------------------------------------------------------------- rate ------------
+    @property
+    def lambda_range(self) -> Optional[tuple[float, float]]:
+        """The λ range a variable-rate model codes at; None for a single-rate model."""
+        return None if self.gain is None else self.gain.lambda_range
+
+    def gains(self, lmbda: Optional[float] = None) -> Optional[tuple[Tensor, Tensor]]:
+        """(g, g') at ``lmbda`` (default: the config's λ) for a variable-rate model, else None.
+
+        A single-rate model accepts only its own λ (or None)."""
+        if self.gain is None:
+            if lmbda is not None and not same_lambda(float(lmbda), self.config.lmbda):
+                raise InputError(f"this model codes only at λ = {self.config.lmbda:g} (not a variable-rate network)")
+            return None
+        return self.gain(self.config.lmbda if lmbda is None else float(lmbda))
 
     # ---------------------------------------------------------------- coding ----------
     def update(self, force: bool = True) -> None:
@@ -166,15 +192,19 @@ class LatticeCodecModel(nn.Module):
         return out
 
     def compress_tensor(self, x: Tensor, progress: Progress = None, reconstruct: bool = True,
-                        out_hw: Optional[tuple[int, int]] = None) -> LatentCode:
-        """Code one padded image (1, 3, Hp, Wp) with Hp, Wp multiples of 64.
+                        out_hw: Optional[tuple[int, int]] = None, lmbda: Optional[float] = None) -> LatentCode:
+        """Code one padded image (1, 3, Hp, Wp) with Hp, Wp multiples of 64 (at rate point
+        ``lmbda`` for a variable-rate model; the decoder needs the same λ).
 
         ``reconstruct=False`` skips the synthesis transform (``x_hat`` is None); with ``out_hw``
         the reconstruction comes as ``LatentCode.reconstruction`` (uint8, cropped) instead.
         """
         with torch.inference_mode():  # not a decorator: its wrapper would keep x alive
+            gains = self.gains(lmbda)
             y = self.analysis(x)
             del x
+            if gains is not None:
+                y.mul_(gains[0].to(y.device))
             z = self.h_a(y)
             z_hw = tuple(z.shape[-2:])
             z_string = self.entropy_bottleneck.compress(z)[0]
@@ -183,15 +213,16 @@ class LatticeCodecModel(nn.Module):
             z_hat, z_lik = self.entropy_bottleneck(z, training=False)
             lat = self.latent_codec.compress(y, self.h_s(z_hat), progress=progress)
             maps = self._maps(lat, z_lik)
+            y_hat = lat.y_hat if gains is None else lat.y_hat * gains[1].to(lat.y_hat.device)
             return LatentCode(
                 sections={"z": z_string, **lat.sections},
                 latent_hw=tuple(y.shape[-2:]),
                 hyper_hw=z_hw,
                 symbols_crc32=lat.checksum,
                 bits_estimated=float(maps.bits.astype(np.float64).sum()),
-                x_hat=self.synthesis(lat.y_hat) if reconstruct and out_hw is None else None,
+                x_hat=self.synthesis(y_hat) if reconstruct and out_hw is None else None,
                 maps=maps,
-                reconstruction=self.synthesis(lat.y_hat, out_hw) if reconstruct and out_hw is not None else None,
+                reconstruction=self.synthesis(y_hat, out_hw) if reconstruct and out_hw is not None else None,
             )
 
     @torch.inference_mode()
@@ -203,10 +234,12 @@ class LatticeCodecModel(nn.Module):
         symbols_crc32: int,
         progress: Progress = None,
         out_hw: Optional[tuple[int, int]] = None,
+        lmbda: Optional[float] = None,
     ) -> tuple[Tensor | np.ndarray, LatentMaps]:
         """Decode the sections: x̂ (1, 3, Hp, Wp) in [0, 1], or with ``out_hw`` = (H, W) the cropped
-        uint8 image; and the inspection maps."""
+        uint8 image; and the inspection maps. ``lmbda``: the file's λ (variable-rate models)."""
         dev = self._device()
+        gains = self.gains(lmbda)
         latent_hw, hyper_hw = tuple(latent_hw), tuple(hyper_hw)
         if latent_hw != (4 * hyper_hw[0], 4 * hyper_hw[1]):
             raise CorruptFile(f"corrupt .lvq file: latent grid {latent_hw[0]}x{latent_hw[1]} is not four "
@@ -221,7 +254,8 @@ class LatticeCodecModel(nn.Module):
             )
         _, z_lik = self.entropy_bottleneck(z_hat)  # eval mode: ẑ is already on its grid
         maps = self._maps(lat, z_lik)
-        return self.synthesis(lat.y_hat, out_hw), maps
+        y_hat = lat.y_hat if gains is None else lat.y_hat * gains[1].to(dev)
+        return self.synthesis(y_hat, out_hw), maps
 
     def _decode_z(self, string: bytes, hyper_hw: tuple[int, int]) -> Tensor:
         """``entropy_bottleneck.decompress`` with the bounds-checked decoder (same result)."""

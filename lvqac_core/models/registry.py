@@ -49,6 +49,9 @@ class ModelConfig:
     ``quantizer_options`` go to the quantizer (tau, v_init, tail, a_max, a_levels, compander,
     train_mode, rate_proxy); a checkpoint without ``compander`` uses the A-law.
     ``provenance`` records how the weights were made (training data, steps, λ, base checkpoint).
+    ``lambdas`` non-empty makes a variable-rate network (:mod:`.gain`): gain units for these
+    increasing λ presets, any λ between the first and the last one; ``lmbda`` is then its default
+    rate point (and the λ the gains' initialisation is relative to).
     """
 
     architecture: str
@@ -59,8 +62,12 @@ class ModelConfig:
     group_size: int = 0
     quantizer_options: dict[str, Any] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
+    lambdas: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.lambdas = [float(v) for v in (self.lambdas or [])]
+        if self.lambdas and not (self.lambdas[0] * (1 - 1e-6) <= self.lmbda <= self.lambdas[-1] * (1 + 1e-6)):
+            raise ValueError(f"λ = {self.lmbda:g} is outside the gain presets {self.lambdas[0]:g} … {self.lambdas[-1]:g}")
         if self.architecture not in ARCHITECTURE_REGISTRY:
             raise ValueError(f"unknown architecture {self.architecture!r}; known: {sorted(ARCHITECTURE_REGISTRY)}")
         if self.group_size and self.M % self.group_size:
@@ -69,6 +76,10 @@ class ModelConfig:
     @property
     def spec(self) -> ArchitectureSpec:
         return ARCHITECTURE_REGISTRY.get(self.architecture)
+
+    @property
+    def variable_rate(self) -> bool:
+        return bool(self.lambdas)
 
     @property
     def effective_group_size(self) -> int:

@@ -42,7 +42,8 @@ FINAL_NAME = "model.pt"
 LATEST_NAME = "model_latest.pt"
 LOG_NAME = "log.csv"
 LOG_FIELDS = ["step", "loss", "bpp", "mse", "psnr", "aux", "lr", "tau", "seconds"]
-NEW_PARAM_PREFIXES = ("quantizer.", "a_head.")  # LVQAC's log_v and A head start from their init
+# start from their init when the --init checkpoint lacks them: LVQAC's log_v and A head, gain units
+NEW_PARAM_PREFIXES = ("quantizer.", "a_head.", "gain.")
 
 
 @dataclass
@@ -81,6 +82,7 @@ class TrainConfig:
     compander: str = "exp"  # LVQAC only: "exp" (learnable both ways, ours) | "alaw" (the paper, A >= 1)
     progress: bool = True
     quantizer_options: dict[str, Any] = field(default_factory=dict)
+    lambdas: list[float] = field(default_factory=list)  # non-empty: a variable-rate network (gain units)
 
     def validate(self) -> None:
         """Refuse settings a user can get wrong with one ``InputError`` line (option names as in this
@@ -92,6 +94,12 @@ class TrainConfig:
             raise InputError("steps must be ≥ 0 and batch size > 0")
         if self.lr <= 0 or self.lmbda <= 0:
             raise InputError("learning rate and λ must be positive")
+        lams = [float(v) for v in self.lambdas]
+        if lams and (any(not (v > 0 and math.isfinite(v)) for v in lams) or lams != sorted(set(lams))):
+            raise InputError(f"the λ presets must be positive, distinct and increasing, got {lams}")
+        if lams and not (lams[0] <= self.lmbda <= lams[-1]):
+            raise InputError(f"λ = {self.lmbda:g} (the gains' reference) must lie within the presets "
+                             f"{lams[0]:g} … {lams[-1]:g}")
         family = "scalar" if self.quantizer == "scalar" else "lattice"
         if self.train_mode and self.train_mode not in TRAIN_MODES[family]:
             raise InputError(f"train mode {self.train_mode!r} does not apply to the {self.quantizer} quantizer; "
@@ -120,7 +128,15 @@ class TrainConfig:
     def model_config(self) -> ModelConfig:
         return ModelConfig(architecture=self.architecture, quantizer=self.quantizer, N=self.N, M=self.M,
                            lmbda=self.lmbda, group_size=self.group_size,
-                           quantizer_options=self.quantizer_settings())
+                           quantizer_options=self.quantizer_settings(), lambdas=list(self.lambdas))
+
+    def lambda_at(self, step: int) -> float:
+        """The λ of a step: the single λ, or (variable rate) a preset drawn uniformly from (seed, step),
+        the same on every rank."""
+        if not self.lambdas:
+            return float(self.lmbda)
+        g = step_generator(self.seed, step, 0, salt=5)
+        return float(self.lambdas[int(torch.randint(len(self.lambdas), (1,), generator=g))])
 
 
 TRAIN_MODES = {"scalar": ("ste", "noise"), "lattice": LATTICE_TRAIN_MODES}
@@ -321,6 +337,7 @@ class Trainer:
             "batch_size": c.batch_size,
             "world_size": self.world,
             "lambda": c.lmbda,
+            "lambdas": list(c.lambdas),
             "lr": c.lr,
             "decay_step": c.decay_step,
             "tau_start": c.tau_start,
@@ -378,9 +395,10 @@ class Trainer:
             x = x.contiguous(memory_format=torch.channels_last)
         self.opt.zero_grad(set_to_none=True)
         self.aux_opt.zero_grad(set_to_none=True)
+        lmbda = c.lambda_at(self.step)
         with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.amp):
-            out = self.model(x)
-        terms = rd_loss(out, x, c.lmbda)
+            out = self.model(x, lmbda=lmbda if c.lambdas else None)
+        terms = rd_loss(out, x, lmbda)
         terms["loss"].backward()
         self._average_grads(self.main_params)
         if c.clip and c.clip > 0:
@@ -399,7 +417,8 @@ class Trainer:
 
     @torch.no_grad()
     def evaluate_batch(self, x: torch.Tensor, seed: int = 12345) -> dict[str, float]:
-        """Training-mode loss on a fixed batch with fixed noise (for monitoring and tests)."""
+        """Training-mode loss on a fixed batch with fixed noise (for monitoring and tests), at the
+        config's λ."""
         self.model.train()
         self.model.quantizer.set_temperature(temperature_at(self.step, self.cfg.steps, self.cfg.tau_start, self.cfg.tau_end))
         state = torch.get_rng_state()
