@@ -128,3 +128,19 @@ def test_eval_refuses_existing_outputs_before_evaluating(tmp_path, capsys):
     assert "exists" in err and "--force" in err and "\n" not in err
     assert main(["eval", str(folder), "--baselines", "jpeg", "-o", str(out_json), "--quiet", "--force"]) == 0
     assert json.loads(out_json.read_text())["num_images"] == 2
+
+
+def test_eval_variable_rate_checkpoint_gives_one_point_per_preset(tmp_path):
+    from lvqac_core.checkpoint import save_checkpoint
+    from lvqac_core.evaluation.evaluate import evaluate_models
+    from lvqac_core.models import ModelConfig, build_model
+
+    torch.manual_seed(0)
+    folder = _images(tmp_path / "imgs")
+    lams = [0.0016, 0.0075, 0.045]
+    m = build_model(ModelConfig("minnen2018-ckbd", "scalar", N=8, M=8, lmbda=0.0075, lambdas=lams))
+    p = tmp_path / "vr" / "model.pt"
+    save_checkpoint(m, p, half=False)
+    (curve,) = evaluate_models([str(p)], folder, device="cpu")
+    assert [pt.extra["lambda"] for pt in sorted(curve.points, key=lambda q: q.extra["lambda"])] == pytest.approx(lams)
+    assert all(pt.label.startswith("vr λ=") and pt.extra["decode_mismatches"] == 0 for pt in curve.points)

@@ -48,17 +48,33 @@ def evaluate_codec(codec, images: str | Path | Sequence[Path], label: Optional[s
     return point
 
 
+def rate_points(codec, spec: str) -> list:
+    """The codecs one model spec stands for: a variable-rate network given as a checkpoint file is
+    evaluated at each of its λ presets (one codec per preset, sharing the weights); a zoo row or a
+    single-rate model is one point at its own λ."""
+    from ..api import Codec
+    from ..zoo import names_zoo_model
+
+    if not codec.variable_rate or names_zoo_model(spec):
+        return [codec]
+    return [Codec(codec.model, codec.model_id, codec.device, lmbda=lam) for lam in codec.model.config.lambdas]
+
+
 def evaluate_models(specs: Iterable[str], images, device: str = "auto",
                     progress: Optional[Callable[[str], None]] = None) -> list[RDCurve]:
-    """One curve per (architecture, quantizer); points sorted by rate."""
+    """One curve per (architecture, quantizer); points sorted by rate. A variable-rate checkpoint
+    gives one point per preset (:func:`rate_points`)."""
     from ..api import load_model
 
     curves: dict[str, RDCurve] = {}
     for spec in specs:
-        codec = load_model(select_model(model=str(spec)).spec, device=device)
-        pt = evaluate_codec(codec, images, label=_model_label(spec, codec), progress=progress)
-        name = f"{codec.architecture} {codec.quantizer}"
-        curves.setdefault(name, RDCurve(name)).points.append(pt)
+        loaded = load_model(select_model(model=str(spec)).spec, device=device)
+        points = rate_points(loaded, str(spec))
+        for codec in points:
+            label = _model_label(spec, codec) + (f" λ={codec.lmbda:g}" if len(points) > 1 else "")
+            pt = evaluate_codec(codec, images, label=label, progress=progress)
+            name = f"{codec.architecture} {codec.quantizer}"
+            curves.setdefault(name, RDCurve(name)).points.append(pt)
     return [c.sorted() for c in curves.values()]
 
 
