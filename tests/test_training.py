@@ -94,6 +94,20 @@ def test_resume_is_bit_exact(tmp_path):
     assert strip(la) == strip(lb)
 
 
+def test_resume_file_is_plain_data_and_serves_as_init(tmp_path):
+    """resume.pt loads with weights_only=True (no ndarray in the RNG state), so its fp32 weights can
+    start another run (--init) without the fp16 rounding of model.pt."""
+    torch.set_num_threads(1)
+    first = Trainer(_cfg(tmp_path, "r", steps=4))
+    first.run(until=2)
+    resume = tmp_path / "r" / "resume.pt"
+    torch.load(resume, weights_only=True)
+    nxt = Trainer(_cfg(tmp_path, "vr", steps=1, init=str(resume), lambdas=[0.0032, 0.0075, 0.015]))
+    assert set(nxt.init_info["new"]) == {"gain.log_gain", "gain.log_inv_gain"}
+    for k, v in first.model.state_dict().items():
+        assert torch.equal(nxt.model.state_dict()[k], v), k
+
+
 def test_init_from_scalar_into_lvqac_and_backbone_check(tmp_path):
     torch.set_num_threads(1)
     base = Trainer(_cfg(tmp_path, "base", steps=2))

@@ -219,6 +219,20 @@ def load_init_weights(model: LatticeCodecModel, path: str | os.PathLike) -> dict
     return {"new": missing, "dropped": dropped}
 
 
+def _numpy_rng_state() -> tuple:
+    """NumPy's global RNG state as tensors and plain data (no ndarray), so that ``resume.pt`` loads
+    with ``weights_only=True`` and can serve as ``--init`` (its fp32 weights)."""
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    return name, torch.from_numpy(np.asarray(keys, dtype=np.int64)), int(pos), int(has_gauss), float(cached)
+
+
+def _numpy_rng_from(state: tuple) -> tuple:
+    """The inverse of :func:`_numpy_rng_state` (older resume files hold the ndarray itself)."""
+    name, keys, pos, has_gauss, cached = state
+    keys = keys.numpy() if isinstance(keys, torch.Tensor) else np.asarray(keys)
+    return name, keys.astype(np.uint32), pos, has_gauss, cached
+
+
 def _dist_info() -> tuple[int, int, bool]:
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank(), dist.get_world_size(), True
@@ -294,7 +308,7 @@ class Trainer:
             "elapsed": self.elapsed,
             "rng": {
                 "python": random.getstate(),
-                "numpy": np.random.get_state(),
+                "numpy": _numpy_rng_state(),
                 "torch": torch.get_rng_state(),
                 "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
             },
@@ -311,7 +325,7 @@ class Trainer:
         self.elapsed = float(st.get("elapsed", 0.0))
         rng = st["rng"]
         random.setstate(rng["python"])
-        np.random.set_state(rng["numpy"])
+        np.random.set_state(_numpy_rng_from(rng["numpy"]))
         torch.set_rng_state(rng["torch"])
         if rng.get("cuda") is not None and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(rng["cuda"])
