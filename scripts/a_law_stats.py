@@ -5,7 +5,8 @@ folder of images (default: Kodak). A-law models have A >= 1; exponential-compand
 
     .venv/bin/python scripts/a_law_stats.py [IMAGES] [--checkpoints CKPT ...] [--limit K]
 
-Without ``--checkpoints``: every LVQAC model of the zoo.
+Without ``--checkpoints``: every LVQAC model of the zoo. A variable-rate checkpoint is measured at
+each of its λ presets (one row per preset).
 """
 from __future__ import annotations
 
@@ -30,7 +31,13 @@ from lvqac_core.image_io import load_image  # noqa: E402
 def codecs(checkpoints: list[str]):
     if checkpoints:
         for c in checkpoints:
-            yield f"{Path(c).parent.name}/{Path(c).name}", Codec.from_model(load_checkpoint(c), model_id=Path(c).parent.name)
+            codec = Codec.from_model(load_checkpoint(c), model_id=Path(c).parent.name)
+            name = f"{Path(c).parent.name}/{Path(c).name}"
+            if not codec.variable_rate:
+                yield name, codec
+                continue
+            for lam in codec.model.config.lambdas:
+                yield f"{Path(c).parent.name} λ={lam:g}", Codec(codec.model, codec.model_id, codec.device, lmbda=lam)
         return
     for e in zoo.list_models():
         if e.quantizer == "lvqac":
