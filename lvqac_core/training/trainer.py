@@ -290,6 +290,7 @@ class Trainer:
         self.sched = torch.optim.lr_scheduler.MultiStepLR(self.opt, milestones=milestones, gamma=cfg.decay_gamma)
         self.step = 0
         self.elapsed = 0.0  # training seconds over all sessions
+        self.cpu_seconds = 0.0  # CPU time of this process while training, over all sessions
         self.files = list_images(cfg.data)
         if self.distributed:
             self._broadcast_params()
@@ -306,6 +307,7 @@ class Trainer:
             "sched": self.sched.state_dict(),
             "step": self.step,
             "elapsed": self.elapsed,
+            "cpu_seconds": self.cpu_seconds,
             "rng": {
                 "python": random.getstate(),
                 "numpy": _numpy_rng_state(),
@@ -323,6 +325,7 @@ class Trainer:
         self.sched.load_state_dict(st["sched"])
         self.step = int(st["step"])
         self.elapsed = float(st.get("elapsed", 0.0))
+        self.cpu_seconds = float(st.get("cpu_seconds", 0.0))
         rng = st["rng"]
         random.setstate(rng["python"])
         np.random.set_state(_numpy_rng_from(rng["numpy"]))
@@ -363,6 +366,7 @@ class Trainer:
             "train_mode": self.model.quantizer.train_mode,
             "rate_proxy": self.model.quantizer.rate_proxy,
             "wall_seconds": round(self.elapsed, 1),
+            "cpu_seconds": round(self.cpu_seconds, 1),
             "device": str(self.device),
             "torch": str(torch.__version__),
             "compressai": str(compressai.__version__),
@@ -476,7 +480,8 @@ class Trainer:
             bar = tqdm(total=c.steps, initial=start, desc=f"train {c.quantizer} λ={c.lmbda}", unit="step",
                        dynamic_ncols=True, file=sys.stderr)
         t_session = time.monotonic()
-        elapsed0 = self.elapsed
+        cpu_session = time.process_time()
+        elapsed0, cpu0 = self.elapsed, self.cpu_seconds
         last_ckpt = t_session
         acc: dict[str, float] = {}
         n_acc = 0
@@ -485,6 +490,7 @@ class Trainer:
             for x in loader:
                 m = self.train_step(x)
                 self.elapsed = elapsed0 + (time.monotonic() - t_session)
+                self.cpu_seconds = cpu0 + (time.process_time() - cpu_session)
                 for k, v in m.items():
                     acc[k] = acc.get(k, 0.0) + v
                 n_acc += 1

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Zoo v2 campaign (issue 8): one variable-rate network per quantizer family (gain units over the six
+# paper λ), trained with the inference quantizer's values on the distortion path, plus the classic
+# noise-trained scalar baseline and a single-λ control. Every stage resumes where it stopped
+# (re-run the script); MAX_MINUTES caps each call's wall time per run (0: none).
+#
+#   stage 0  base    scalar, λ 0.0075, straight-through, from scratch (the N/M pilot's N 48 / M 64 run)
+#   stage A  trunk   variable-rate scalar from the base's fp32 weights (resume.pt): one preset per batch
+#   stage B  family  from the trunk's resume.pt, FAMILY_STEPS each, same data / seed / lr:
+#                    scalar (straight-through) | lvq (hard-ste, coded selection) |
+#                    lvqac (exp compander, hard-ste, coded selection) | scalar-noise (additive noise)
+#   control  single  single-λ scalar (λ 0.0075) from the base, as many steps as trunk + family:
+#                    the variable-rate network's price at one rate point, at equal steps (§5)
+#
+# Every run: minnen2018-ckbd, N 48, M 64, batch 8 of 128² crops, Adam 3e-4, bf16 autocast +
+# channels_last where the CPU has AVX512-BF16 (--precision auto), 1 thread. The budget each run
+# actually had is in its summary.json / provenance (wall_seconds, steps); docs/training.md keeps the
+# table. Environment: RUNS (runs/zoo2), DATA (../shared/data/train), BASE_STEPS, TRUNK_STEPS,
+# FAMILY_STEPS, MAX_MINUTES (0), ONLY (space-separated run names to run; default all).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-.venv/bin/python}
+RUNS=${RUNS:-runs/zoo2}
+DATA=${DATA:-../shared/data/train}
+BASE_STEPS=${BASE_STEPS:-15902}
+TRUNK_STEPS=${TRUNK_STEPS:-30000}
+FAMILY_STEPS=${FAMILY_STEPS:-30000}
+MAX_MINUTES=${MAX_MINUTES:-0}
+ONLY=${ONLY:-}
+COMMON=(--data "$DATA" --architecture minnen2018-ckbd -N 48 -M 64 --batch-size 8 --crop 128 --lr 3e-4
+        --threads 1 --device cpu --checkpoint-minutes 5 --max-minutes "$MAX_MINUTES" --log-every 25
+        --no-progress --json --resume)
+VR=(--lambdas paper --lambda 0.0075)
+
+wanted() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
+done_run() { [ -f "$RUNS/$1/model.pt" ] && grep -q '"stopped_early": false' "$RUNS/$1/summary.json" 2>/dev/null; }
+train() {  # name, then lvqac train options
+  local name=$1; shift
+  if wanted "$name" && ! done_run "$name"; then
+    mkdir -p "$RUNS/$name"
+    "$PY" -m lvqac_core.cli train --out "$RUNS/$name" "${COMMON[@]}" "$@" >> "$RUNS/$name/stdout.txt"
+  fi
+}
+
+train base --quantizer scalar --lambda 0.0075 --steps "$BASE_STEPS"
+train trunk "${VR[@]}" --quantizer scalar --steps "$TRUNK_STEPS" --init "$RUNS/base/resume.pt"
+done_run trunk || { echo "trunk not finished: re-run to continue"; exit 0; }
+INIT=(--init "$RUNS/trunk/resume.pt" --steps "$FAMILY_STEPS" --seed 1)  # seed 1: other crops than the trunk's
+train scalar "${VR[@]}" "${INIT[@]}" --quantizer scalar
+train lvq "${VR[@]}" "${INIT[@]}" --quantizer lvq --selection-coding rans
+train lvqac "${VR[@]}" "${INIT[@]}" --quantizer lvqac --compander exp --selection-coding rans
+train scalar-noise "${VR[@]}" "${INIT[@]}" --quantizer scalar --train-mode noise
+train single-0.0075 --quantizer scalar --lambda 0.0075 --steps $((TRUNK_STEPS + FAMILY_STEPS)) \
+  --init "$RUNS/base/resume.pt"
