@@ -2,9 +2,9 @@
 
     .venv/bin/python scripts/campaign_budget.py [RUNS_DIR ...]      (default: runs/zoo2)
 
-Per run folder (one with a ``resume.pt``): steps done, wall time and CPU-hours (the process's CPU
-time as the trainer records it; for runs started before it did, wall time × threads, marked ≈), λ (or the variable-rate presets), quantizer and the initial
-checkpoint; a last row sums the CPU-hours. Reads only the trainer's own files (``resume.pt`` is
+Per run folder (one with a ``resume.pt``): steps done, wall time, CPU-hours (the process's CPU time
+as the trainer records it; for runs started before it did, wall time × threads, marked ≈), λ (or
+the variable-rate presets), quantizer and the initial checkpoint; a last row sums the CPU-hours. Reads only the trainer's own files (``resume.pt`` is
 plain data: tensors, numbers and strings).
 """
 from __future__ import annotations
