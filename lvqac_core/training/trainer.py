@@ -29,6 +29,7 @@ from ..checkpoint import DERIVED_KEYS, TRAIN_STATE_FORMAT, read_checkpoint, save
 from ..image_io import atomic_write_bytes
 from ..errors import InputError
 from ..models import LatticeCodecModel, ModelConfig, build_model
+from ..models.latent_codecs.selection import SELECTION_CODINGS
 from ..quantizers.base import RATE_PROXIES
 from ..quantizers.companding import COMPANDERS
 from ..quantizers.lvq import LATTICE_TRAIN_MODES
@@ -42,7 +43,7 @@ FINAL_NAME = "model.pt"
 LATEST_NAME = "model_latest.pt"
 LOG_NAME = "log.csv"
 LOG_FIELDS = ["step", "loss", "bpp", "mse", "psnr", "aux", "lr", "tau", "seconds"]
-NEW_PARAM_PREFIXES = ("quantizer.", "a_head.")  # LVQAC's log_v and A head start from their init
+NEW_PARAM_PREFIXES = ("quantizer.", "a_head.", "selection_head.")  # LVQAC's log_v, A head, selection head: init
 
 
 @dataclass
@@ -79,6 +80,7 @@ class TrainConfig:
     train_mode: str = ""  # distortion path in training; "": the quantizer's default (see TRAIN_MODES)
     rate_proxy: str = "noise"  # "noise" (additive-uniform cell) | "hard" (cell of the hard value)
     compander: str = "exp"  # LVQAC only: "exp" (learnable both ways, ours) | "alaw" (the paper, A >= 1)
+    selection_coding: str = "raw"  # lattices: "raw" (1 bit per group) | "rans" (a head predicts P, rANS-coded)
     progress: bool = True
     quantizer_options: dict[str, Any] = field(default_factory=dict)
 
@@ -100,6 +102,11 @@ class TrainConfig:
             raise InputError(f"rate proxy must be one of {', '.join(RATE_PROXIES)}")
         if self.compander not in COMPANDERS:
             raise InputError(f"compander must be one of {', '.join(COMPANDERS)}")
+        if self.selection_coding not in SELECTION_CODINGS:
+            raise InputError(f"selection coding must be one of {', '.join(SELECTION_CODINGS)}")
+        if self.selection_coding != "raw" and family != "lattice":
+            raise InputError(f"selection coding {self.selection_coding!r} needs a lattice quantizer (lvq, lvqac): "
+                             f"{self.quantizer} has no selection bits")
         if self.precision not in PRECISIONS or self.channels_last not in ("auto", "on", "off"):
             raise InputError(f"precision must be one of {', '.join(PRECISIONS)} and channels-last auto, on or off")
         try:  # the model's own checks (known architecture, group size dividing M)
@@ -114,6 +121,8 @@ class TrainConfig:
             opts["train_mode"] = self.train_mode
         if self.quantizer == "lvqac":
             opts["compander"] = self.compander
+        if self.selection_coding != "raw":  # "raw" stays implicit: configs of raw models are unchanged
+            opts["selection_coding"] = self.selection_coding
         opts.update(self.quantizer_options)
         return opts
 
@@ -175,7 +184,7 @@ def psnr_from_mse(mse: float) -> float:
 def load_init_weights(model: LatticeCodecModel, path: str | os.PathLike) -> dict[str, list[str]]:
     """Load a checkpoint's weights into ``model`` (quantizer/λ may differ).
 
-    Parameters under ``quantizer.`` / ``a_head.`` may be missing (they keep their init) or extra
+    Parameters under ``quantizer.`` / ``a_head.`` / ``selection_head.`` may be missing (they keep their init) or extra
     (dropped); any other missing or mismatched weight is an error.
     """
     ckpt = read_checkpoint(path, train_state=True)
