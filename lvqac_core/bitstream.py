@@ -49,8 +49,8 @@ MAGIC = b"\x8bLVQ\r\n\x1a\n"
 text-mode newline conversion and ``type`` on DOS."""
 
 SECTION_NAMES = ("z", "selection", "y")
-"""Payload sections in file order: hyper-latent rANS string, codebook-selection bits, latent
-rANS string."""
+"""Payload sections in file order: hyper-latent rANS string, codebook-selection bits (packed, or
+a rANS string for models with a selection head: docs/format.md), latent rANS string."""
 
 QUANTIZERS = ("scalar", "lvq", "lvqac")
 """Quantizer names; the index is the enum byte stored in the file."""

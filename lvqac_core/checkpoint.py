@@ -25,6 +25,7 @@ import torch
 from .errors import ModelNotFoundError
 from .image_io import atomic_write_bytes
 from .models import LatticeCodecModel, ModelConfig, build_model
+from .models.latent_codecs.selection import SELECTION_CODINGS
 from .models.registry import ARCHITECTURES
 from .quantizers.base import RATE_PROXIES
 from .quantizers.companding import COMPANDERS, TAILS
@@ -93,8 +94,9 @@ MAX_A_LEVELS = 64
 _COMMON_OPTIONS = {"train_mode", "rate_proxy"}
 _QUANTIZER_OPTIONS = {
     "scalar": _COMMON_OPTIONS,
-    "lvq": _COMMON_OPTIONS | {"tau"},
-    "lvqac": _COMMON_OPTIONS | {"tau", "v_init", "tail", "a_max", "a_levels", "compander", "a_grad_alpha"},
+    "lvq": _COMMON_OPTIONS | {"tau", "selection_coding"},
+    "lvqac": _COMMON_OPTIONS | {"tau", "v_init", "tail", "a_max", "a_levels", "compander", "a_grad_alpha",
+                                "selection_coding"},
 }
 # the values each enumerated option may take, from the quantizers themselves
 _CHOICES = {
@@ -102,6 +104,7 @@ _CHOICES = {
     "rate_proxy": {q: RATE_PROXIES for q in _QUANTIZER_OPTIONS},
     "compander": {"lvqac": COMPANDERS},
     "tail": {"lvqac": TAILS},
+    "selection_coding": {"lvq": SELECTION_CODINGS, "lvqac": SELECTION_CODINGS},
 }
 
 

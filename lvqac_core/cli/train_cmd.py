@@ -45,6 +45,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="rate term in training: additive-noise cell (default) or the hard value's cell")
     p.add_argument("--compander", default="exp", choices=["exp", "alaw"],
                    help="LVQAC companding: exp (A in [1/16, 16], learnable both ways; default) or the paper's alaw (A >= 1)")
+    p.add_argument("--selection-coding", default="raw", choices=["raw", "rans"],
+                   help="lattice selection bits: raw (1 bit per group; default) or rans (coded with a probability "
+                        "a small head predicts from the hyperprior, trained with the model)")
     p.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"],
                    help="auto: bf16 autocast where the CPU/GPU has native bf16 (entropy model stays fp32), else fp32")
     p.add_argument("--channels-last", default="auto", choices=["auto", "on", "off"],
@@ -72,8 +75,8 @@ def config_from_args(args: argparse.Namespace):
         seed=args.seed, device=args.device, threads=args.threads, workers=args.workers,
         checkpoint_minutes=args.checkpoint_minutes, max_minutes=args.max_minutes, log_every=args.log_every,
         amp=args.amp, precision=args.precision, channels_last=args.channels_last, train_mode=args.train_mode,
-        rate_proxy=args.rate_proxy, compander=args.compander, progress=not args.no_progress,
-        lambdas=list(args.lambdas),
+        rate_proxy=args.rate_proxy, compander=args.compander, selection_coding=args.selection_coding,
+        progress=not args.no_progress, lambdas=list(args.lambdas),
     )
 
 

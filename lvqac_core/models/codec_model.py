@@ -32,7 +32,7 @@ from ..registry import DECODING_ORDER_REGISTRY, HYPER_STRIDE, LATENT_STRIDE, sam
 from ..results import ForwardOutput
 from . import transforms as _transforms  # noqa: F401  (registers the architectures)
 from .gain import GainUnits
-from .latent_codecs import AHead, LatentCodec, LatentCoding, Progress
+from .latent_codecs import AHead, LatentCodec, LatentCoding, Progress, SelectionHead
 from .registry import ModelConfig
 from .synthesis_runner import run_g_s
 
@@ -78,13 +78,16 @@ class LatticeCodecModel(nn.Module):
         self.entropy_bottleneck = EntropyBottleneck(N)
         self.context = order.build_context(M)
         self.entropy_parameters = order.build_entropy_parameters(M)
-        self.quantizer = build_quantizer(config.quantizer, M, config.effective_group_size, **config.quantizer_options)
+        options = dict(config.quantizer_options)
+        selection_coding = options.pop("selection_coding", "raw")  # the latent codec's, not the quantizer's
+        self.quantizer = build_quantizer(config.quantizer, M, config.effective_group_size, **options)
         self.a_head = AHead.for_quantizer(2 * M, self.quantizer)
         self.lower_bound_scale = LowerBound(0.11)
+        self.selection_head = SelectionHead.for_options(2 * M, self.quantizer.num_groups(), selection_coding)
         self.gain = GainUnits(config.lambdas, M, config.lmbda) if config.variable_rate else None
         # a plain object (not a submodule) referring to the modules above: the keys stay theirs
         self.latent_codec: LatentCodec = order(self.quantizer, self.a_head, self.context, self.entropy_parameters,
-                                               self.lower_bound_scale)
+                                               self.lower_bound_scale, selection_head=self.selection_head)
 
     # ---------------------------------------------------------------- training --------
     def forward(self, x: Tensor, lmbda: Optional[float] = None) -> ForwardOutput:

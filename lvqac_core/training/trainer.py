@@ -29,6 +29,7 @@ from ..checkpoint import DERIVED_KEYS, TRAIN_STATE_FORMAT, read_checkpoint, save
 from ..image_io import atomic_write_bytes
 from ..errors import InputError
 from ..models import LatticeCodecModel, ModelConfig, build_model
+from ..models.latent_codecs.selection import SELECTION_CODINGS
 from ..quantizers.base import RATE_PROXIES
 from ..quantizers.companding import COMPANDERS
 from ..quantizers.lvq import LATTICE_TRAIN_MODES
@@ -42,8 +43,8 @@ FINAL_NAME = "model.pt"
 LATEST_NAME = "model_latest.pt"
 LOG_NAME = "log.csv"
 LOG_FIELDS = ["step", "loss", "bpp", "mse", "psnr", "aux", "lr", "tau", "seconds"]
-# start from their init when the --init checkpoint lacks them: LVQAC's log_v and A head, gain units
-NEW_PARAM_PREFIXES = ("quantizer.", "a_head.", "gain.")
+# start from their init when the --init checkpoint lacks them: LVQAC's log_v, A head, selection head, gains
+NEW_PARAM_PREFIXES = ("quantizer.", "a_head.", "selection_head.", "gain.")
 
 
 @dataclass
@@ -80,6 +81,7 @@ class TrainConfig:
     train_mode: str = ""  # distortion path in training; "": the quantizer's default (see TRAIN_MODES)
     rate_proxy: str = "noise"  # "noise" (additive-uniform cell) | "hard" (cell of the hard value)
     compander: str = "exp"  # LVQAC only: "exp" (learnable both ways, ours) | "alaw" (the paper, A >= 1)
+    selection_coding: str = "raw"  # lattices: "raw" (1 bit per group) | "rans" (a head predicts P, rANS-coded)
     progress: bool = True
     quantizer_options: dict[str, Any] = field(default_factory=dict)
     lambdas: list[float] = field(default_factory=list)  # non-empty: a variable-rate network (gain units)
@@ -108,6 +110,11 @@ class TrainConfig:
             raise InputError(f"rate proxy must be one of {', '.join(RATE_PROXIES)}")
         if self.compander not in COMPANDERS:
             raise InputError(f"compander must be one of {', '.join(COMPANDERS)}")
+        if self.selection_coding not in SELECTION_CODINGS:
+            raise InputError(f"selection coding must be one of {', '.join(SELECTION_CODINGS)}")
+        if self.selection_coding != "raw" and family != "lattice":
+            raise InputError(f"selection coding {self.selection_coding!r} needs a lattice quantizer (lvq, lvqac): "
+                             f"{self.quantizer} has no selection bits")
         if self.precision not in PRECISIONS or self.channels_last not in ("auto", "on", "off"):
             raise InputError(f"precision must be one of {', '.join(PRECISIONS)} and channels-last auto, on or off")
         try:  # the model's own checks (known architecture, group size dividing M)
@@ -122,6 +129,8 @@ class TrainConfig:
             opts["train_mode"] = self.train_mode
         if self.quantizer == "lvqac":
             opts["compander"] = self.compander
+        if self.selection_coding != "raw":  # "raw" stays implicit: configs of raw models are unchanged
+            opts["selection_coding"] = self.selection_coding
         opts.update(self.quantizer_options)
         return opts
 
@@ -191,7 +200,7 @@ def psnr_from_mse(mse: float) -> float:
 def load_init_weights(model: LatticeCodecModel, path: str | os.PathLike) -> dict[str, list[str]]:
     """Load a checkpoint's weights into ``model`` (quantizer/λ may differ).
 
-    Parameters under ``quantizer.`` / ``a_head.`` may be missing (they keep their init) or extra
+    Parameters under ``quantizer.`` / ``a_head.`` / ``selection_head.`` may be missing (they keep their init) or extra
     (dropped); any other missing or mismatched weight is an error.
     """
     ckpt = read_checkpoint(path, train_state=True)
@@ -201,7 +210,7 @@ def load_init_weights(model: LatticeCodecModel, path: str | os.PathLike) -> dict
         src_comp = (src_cfg.get("quantizer_options") or {}).get("compander", "alaw")
         if src_comp != model.quantizer.compander:
             # another compander's A head and V mean something else: start those from their init
-            src = {k: v for k, v in src.items() if not k.startswith(NEW_PARAM_PREFIXES)}
+            src = {k: v for k, v in src.items() if not k.startswith(("quantizer.", "a_head."))}
     own = model.state_dict()
     dropped = [k for k in src if k not in own and k.startswith(NEW_PARAM_PREFIXES)]
     unexpected = [k for k in src if k not in own and not k.startswith(NEW_PARAM_PREFIXES)]

@@ -26,9 +26,11 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ...entropy import CellTableBank, SymbolStreamDecoder, encode_symbols
+from ...entropy.binary import decode_bits, encode_bits, selection_bits
 from ...errors import CorruptFile
 from ...quantizers import CompandedLatticeQuantizer, QuantizedLatent, Quantizer
-from ...quantizers.lvq import expand_groups
+from ...quantizers.lvq import closest_point, expand_groups
+from .selection import SelectionHead, level_cost_bits, selection_levels
 
 __all__ = ["LatentCodec", "LatentForward", "LatentCoding", "CodingState", "CodingStep", "AHead", "Progress", "positions", "report"]
 
@@ -41,14 +43,15 @@ class LatentForward:
 
     y_hat: Tensor
     likelihoods: Tensor  # per coordinate of y
-    selection_bits: Optional[Tensor]  # lattices: one bit per channel group and position
+    selection_bits: Optional[Tensor]  # lattices: one bit per channel group and position, or with a
+    # selection head the ideal code length of the hard selection under its predicted probability
 
 
 @dataclass
 class LatentCoding:
     """What coding or decoding the latent gives (the same on both sides)."""
 
-    sections: dict[str, bytes]  # "y" and, for lattices, "selection"
+    sections: dict[str, bytes]  # "y" and, for lattices, "selection" (packed bits, or rANS with a selection head)
     y_hat: Tensor  # (1, M, h, w)
     checksum: int  # CRC-32 of the symbols, table indexes and selection (stored in the file)
     bits: Tensor  # float64 (h, w): estimated bits of y and the selection at each position
@@ -59,11 +62,13 @@ class LatentCoding:
 class CodingState:
     """What one pass over the latent grid accumulates (identical on both sides)."""
 
-    def __init__(self, y_hat_padded: Tensor, pad: int, selection: Optional[Tensor]):
+    def __init__(self, y_hat_padded: Tensor, pad: int, selection: Optional[Tensor],
+                 selection_levels: Optional[Tensor] = None):
         h, w = y_hat_padded.shape[-2] - 2 * pad, y_hat_padded.shape[-1] - 2 * pad
         self.y_hat_padded = y_hat_padded
         self.y_hat = y_hat_padded[:, :, pad:pad + h, pad:pad + w]
         self.selection = selection
+        self.selection_levels = selection_levels  # rANS-coded selection: the level of each bit
         self.symbols: list[np.ndarray] = []
         self.indexes: list[np.ndarray] = []
         self.bits = torch.zeros(self.y_hat.shape[-2:], dtype=torch.float64)
@@ -119,7 +124,9 @@ class CodingStep:
         y_hat = mu + q.dequantize(qz, a4)
         st.y_hat[:, :, gi, gj] = y_hat[..., 0]
         lik = q.likelihood(q.lattice_values(qz), sigma, a4)
-        pos_bits = (-torch.log2(lik)).sum(dim=1)[0, :, 0].double().cpu() + q.num_groups()
+        pos_bits = (-torch.log2(lik)).sum(dim=1)[0, :, 0].double().cpu()
+        if st.selection_levels is None:  # raw selection: one bit per group (rANS-coded: see LatentCodec._code)
+            pos_bits = pos_bits + q.num_groups()
         st.bits[gi, gj] += pos_bits
 
 
@@ -136,9 +143,11 @@ class LatentCodec:
     padding: ClassVar[int] = 0
 
     def __init__(self, quantizer: Quantizer, a_head: Optional["AHead"], context: Optional[nn.Module],
-                 entropy_parameters: nn.Module, lower_bound_scale: nn.Module):
+                 entropy_parameters: nn.Module, lower_bound_scale: nn.Module,
+                 selection_head: Optional[SelectionHead] = None):
         self.quantizer = quantizer
         self.a_head = a_head
+        self.selection_head = selection_head  # None: the selection bits are stored raw
         self.context = context
         self.entropy_parameters = entropy_parameters
         self.lower_bound_scale = lower_bound_scale
@@ -178,27 +187,43 @@ class LatentCodec:
 
     # ---------------------------------------------------------------- training --------
     def forward(self, y: Tensor, hyper: Tensor) -> LatentForward:
-        """ŷ (the distortion path) and the likelihood of each coordinate (the rate), fp32."""
+        """ŷ (the distortion path), the likelihood of each coordinate and the selection's bits, fp32."""
         a = self.a_map(hyper)
-        y_hat, lik = self.forward_params(y, hyper, a)
-        sel = None
+        y_hat, lik, selection = self.forward_params(y, hyper, a)
+        bits = None
         if self.quantizer.uses_selection:
-            b, _, h, w = y.shape
-            sel = torch.tensor(float(b * h * w * self.quantizer.num_groups()), device=y.device)
-        return LatentForward(y_hat=y_hat, likelihoods=lik, selection_bits=sel)
+            if self.selection_head is not None:
+                assert selection is not None
+                bits = selection_bits(selection, self.selection_head(hyper.float()))
+            else:
+                b, _, h, w = y.shape
+                bits = torch.tensor(float(b * h * w * self.quantizer.num_groups()), device=y.device)
+        return LatentForward(y_hat=y_hat, likelihoods=lik, selection_bits=bits)
 
-    def forward_params(self, y: Tensor, hyper: Tensor, a: Optional[Tensor]) -> tuple[Tensor, Tensor]:
+    def forward_params(self, y: Tensor, hyper: Tensor, a: Optional[Tensor]) -> tuple[Tensor, Tensor, Optional[Tensor]]:
+        """(ŷ, likelihood, hard selection) of y in this order's passes: each position's values come
+        from the pass that codes it (see :meth:`relaxed`)."""
         raise NotImplementedError
 
-    def relaxed(self, y: Tensor, mu: Tensor, sigma: Tensor, a: Optional[Tensor]) -> tuple[Tensor, Tensor]:
-        """(ŷ, likelihood) of y given (μ, σ): the training relaxation, or the hard quantizer in eval."""
+    def relaxed(self, y: Tensor, mu: Tensor, sigma: Tensor,
+                a: Optional[Tensor]) -> tuple[Tensor, Tensor, Optional[Tensor]]:
+        """(ŷ, likelihood, selection) of y given (μ, σ): the training relaxation, or the hard
+        quantizer in eval. The selection (uint8 (B, G, H, W)) is the codebook the exact closest-point
+        quantizer picks for u = T_A(y − μ), as the coder would; computed only when a selection head
+        needs it in training (None otherwise, and always None for the scalar quantizer)."""
         q = self.quantizer
+        selection = None
         if self.training:
             r_hat, u_rate = q.train_forward(y - mu, a)
+            if self.selection_head is not None and q.uses_selection:
+                with torch.no_grad():
+                    selection = closest_point(q.to_u(y.detach() - mu.detach(), None if a is None else a.detach()),
+                                              q.group_size)[1]
         else:
             qz = q.quantize(y - mu, a)
             r_hat, u_rate = q.dequantize(qz, a), q.lattice_values(qz)
-        return mu + r_hat, q.likelihood(u_rate, sigma, a)
+            selection = qz.selection
+        return mu + r_hat, q.likelihood(u_rate, sigma, a), selection
 
     def split(self, params: Tensor) -> tuple[Tensor, Tensor]:
         """(μ, σ) from the entropy parameters' output (σ first, as CompressAI), σ bounded below."""
@@ -220,17 +245,26 @@ class LatentCodec:
     # ---------------------------------------------------------------- coding ----------
     def compress(self, y: Tensor, hyper: Tensor, progress: Progress = None) -> LatentCoding:
         """Quantize and entropy-code y (1, M, h, w): sections "y" (and "selection")."""
-        st, a_val = self._code(hyper, y=y, progress=progress)
+        levels = self.selection_levels(hyper)
+        st, a_val = self._code(hyper, y=y, levels=levels, progress=progress)
         sections = {"y": encode_symbols(np.concatenate(st.symbols), np.concatenate(st.indexes), self.bank)}
         if st.selection is not None:
-            sections["selection"] = np.packbits(st.selection.cpu().numpy().astype(np.uint8).ravel()).tobytes()
+            bits = st.selection.cpu().numpy().astype(np.uint8)
+            if levels is None:
+                sections["selection"] = np.packbits(bits.ravel()).tobytes()
+            else:
+                sections["selection"] = encode_bits(bits, levels.cpu().numpy())
         return LatentCoding(sections, st.y_hat, st.checksum(), st.bits, st.selection, a_val)
 
     def decompress(self, sections: dict[str, bytes], hyper: Tensor, progress: Progress = None) -> LatentCoding:
         """Decode ŷ from the sections (the latent grid is ``hyper``'s)."""
         selection = None
         q = self.quantizer
-        if q.uses_selection:
+        levels = self.selection_levels(hyper)
+        if levels is not None:  # rANS-coded: decoded first, its probabilities come from hyper alone
+            bits = decode_bits(sections.get("selection", b""), levels.cpu().numpy())
+            selection = torch.from_numpy(bits).to(hyper.device)
+        elif q.uses_selection:
             G = q.num_groups()
             hw = tuple(hyper.shape[-2:])
             n = G * hw[0] * hw[1]
@@ -240,12 +274,19 @@ class LatentCodec:
             bits = np.unpackbits(raw)[:n].reshape(1, G, *hw)
             selection = torch.from_numpy(bits.copy()).to(hyper.device)
         decoder = SymbolStreamDecoder(sections.get("y", b""), self.bank)
-        st, a_val = self._code(hyper, decoder=decoder, selection=selection, progress=progress)
+        st, a_val = self._code(hyper, decoder=decoder, selection=selection, levels=levels, progress=progress)
         own = {name: sections[name] for name in ("y", "selection") if name in sections}
         return LatentCoding(own, st.y_hat, st.checksum(), st.bits, st.selection, a_val)
 
+    def selection_levels(self, hyper: Tensor) -> Optional[Tensor]:
+        """The rANS probability level of each selection bit (int64 (1, G, h, w)); None when raw."""
+        if self.selection_head is None or not self.quantizer.uses_selection:
+            return None
+        return selection_levels(self.selection_head, hyper)
+
     def _code(self, hyper: Tensor, y: Optional[Tensor] = None, decoder: Optional[SymbolStreamDecoder] = None,
-              selection: Optional[Tensor] = None, progress: Progress = None) -> tuple[CodingState, Optional[Tensor]]:
+              selection: Optional[Tensor] = None, levels: Optional[Tensor] = None,
+              progress: Progress = None) -> tuple[CodingState, Optional[Tensor]]:
         M = self.quantizer.channels
         h, w = hyper.shape[-2:]
         dev = hyper.device
@@ -256,8 +297,10 @@ class LatentCodec:
         if selection is None and self.quantizer.uses_selection:
             selection = torch.zeros(1, self.quantizer.num_groups(), h, w, dtype=torch.uint8, device=dev)
         pad = self.padding
-        st = CodingState(torch.zeros(1, M, h + 2 * pad, w + 2 * pad, device=dev), pad, selection)
+        st = CodingState(torch.zeros(1, M, h + 2 * pad, w + 2 * pad, device=dev), pad, selection, levels)
         self.code_pass(st, hyper, CodingStep(self, st, a_idx, a_val, y, decoder), progress)
+        if levels is not None and st.selection is not None:  # the coded selection's ideal cost
+            st.bits += level_cost_bits(levels, st.selection)
         report(progress, 1.0)
         return st, a_val
 

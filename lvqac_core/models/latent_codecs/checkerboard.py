@@ -28,17 +28,21 @@ class CheckerboardLatentCodec(LatentCodec):
     def build_entropy_parameters(cls, M: int) -> nn.Module:
         return entropy_parameters_net(M)
 
-    def forward_params(self, y: Tensor, hyper: Tensor, a: Optional[Tensor]) -> tuple[Tensor, Tensor]:
+    def forward_params(self, y: Tensor, hyper: Tensor,
+                       a: Optional[Tensor]) -> tuple[Tensor, Tensor, Optional[Tensor]]:
         assert self.context is not None
         anchors = anchor_mask(*y.shape[-2:], device=y.device)
         mu_a, sig_a = self.split(self.entropy_parameters(torch.cat([hyper, torch.zeros_like(hyper)], 1)))
-        y_hat_a, lik_a = self.relaxed(y, mu_a, sig_a, a)
+        y_hat_a, lik_a, sel_a = self.relaxed(y, mu_a, sig_a, a)
         # the context sees the anchors as the distortion path quantized them: exact lattice
         # points with a hard training mode, as at inference
         ctx = self.context(y_hat_a * anchors)
         mu_n, sig_n = self.split(self.entropy_parameters(torch.cat([hyper, ctx], 1)))
-        y_hat_n, lik_n = self.relaxed(y, mu_n, sig_n, a)
-        return torch.where(anchors, y_hat_a, y_hat_n), torch.where(anchors, lik_a, lik_n)
+        y_hat_n, lik_n, sel_n = self.relaxed(y, mu_n, sig_n, a)
+        # each position's selection is the one of the pass that codes it (anchors and the others
+        # have different μ)
+        sel = None if sel_a is None or sel_n is None else torch.where(anchors, sel_a, sel_n)
+        return torch.where(anchors, y_hat_a, y_hat_n), torch.where(anchors, lik_a, lik_n), sel
 
     def code_pass(self, st: CodingState, hyper: Tensor, step: CodingStep, progress: Progress) -> None:
         assert self.context is not None

@@ -14,7 +14,8 @@ __all__ = ["ParallelLatentCodec"]
 
 @DECODING_ORDER_REGISTRY.register("parallel")
 class ParallelLatentCodec(LatentCodec):
-    def forward_params(self, y: Tensor, hyper: Tensor, a: Optional[Tensor]) -> tuple[Tensor, Tensor]:
+    def forward_params(self, y: Tensor, hyper: Tensor,
+                       a: Optional[Tensor]) -> tuple[Tensor, Tensor, Optional[Tensor]]:
         mu, sigma = self.split(hyper)
         return self.relaxed(y, mu, sigma, a)
 

@@ -31,7 +31,8 @@ class RasterScanLatentCodec(LatentCodec):
     def build_entropy_parameters(cls, M: int) -> nn.Module:
         return entropy_parameters_net(M)
 
-    def forward_params(self, y: Tensor, hyper: Tensor, a: Optional[Tensor]) -> tuple[Tensor, Tensor]:
+    def forward_params(self, y: Tensor, hyper: Tensor,
+                       a: Optional[Tensor]) -> tuple[Tensor, Tensor, Optional[Tensor]]:
         assert self.context is not None
         y_ctx = y + torch.empty_like(y).uniform_(-0.5, 0.5) if self.training else torch.round(y)
         mu, sigma = self.split(self.entropy_parameters(torch.cat([hyper, self.context(y_ctx)], 1)))
