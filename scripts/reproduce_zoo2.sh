@@ -11,12 +11,13 @@
 #                    lvqac (exp compander, hard-ste, coded selection) | scalar-noise (additive noise)
 #   control  single  single-λ scalar (λ 0.0075) from the base, as many steps as trunk + family:
 #                    the variable-rate network's price at one rate point, at equal steps (§5)
+#   stage C  decay   each family and the control: DECAY_STEPS more at lr 3e-5 (name-decay/)
 #
 # Every run: minnen2018-ckbd, N 48, M 64, batch 8 of 128² crops, Adam 3e-4, bf16 autocast +
 # channels_last where the CPU has AVX512-BF16 (--precision auto), 1 thread. The budget each run
 # actually had is in its summary.json / provenance (wall_seconds, steps); docs/training.md keeps the
 # table. Environment: RUNS (runs/zoo2), DATA (../shared/data/train), BASE_STEPS, TRUNK_STEPS,
-# FAMILY_STEPS, MAX_MINUTES (0), ONLY (space-separated run names to run; default all).
+# FAMILY_STEPS, DECAY_STEPS, MAX_MINUTES (0), ONLY (space-separated run names to run; default all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
@@ -25,9 +26,10 @@ DATA=${DATA:-../shared/data/train}
 BASE_STEPS=${BASE_STEPS:-15902}
 TRUNK_STEPS=${TRUNK_STEPS:-30000}
 FAMILY_STEPS=${FAMILY_STEPS:-30000}
+DECAY_STEPS=${DECAY_STEPS:-5000}
 MAX_MINUTES=${MAX_MINUTES:-0}
 ONLY=${ONLY:-}
-COMMON=(--data "$DATA" --architecture minnen2018-ckbd -N 48 -M 64 --batch-size 8 --crop 128 --lr 3e-4
+COMMON=(--data "$DATA" --architecture minnen2018-ckbd -N 48 -M 64 --batch-size 8 --crop 128
         --threads 1 --device cpu --checkpoint-minutes 5 --max-minutes "$MAX_MINUTES" --log-every 25
         --no-progress --json --resume)
 VR=(--lambdas paper --lambda 0.0075)
@@ -42,13 +44,27 @@ train() {  # name, then lvqac train options
   fi
 }
 
-train base --quantizer scalar --lambda 0.0075 --steps "$BASE_STEPS"
-train trunk "${VR[@]}" --quantizer scalar --steps "$TRUNK_STEPS" --init "$RUNS/base/resume.pt"
+train base --quantizer scalar --lambda 0.0075 --steps "$BASE_STEPS" --lr 3e-4
+train trunk "${VR[@]}" --quantizer scalar --steps "$TRUNK_STEPS" --init "$RUNS/base/resume.pt" --lr 3e-4
 done_run trunk || { echo "trunk not finished: re-run to continue"; exit 0; }
-INIT=(--init "$RUNS/trunk/resume.pt" --steps "$FAMILY_STEPS" --seed 1)  # seed 1: other crops than the trunk's
-train scalar "${VR[@]}" "${INIT[@]}" --quantizer scalar
-train lvq "${VR[@]}" "${INIT[@]}" --quantizer lvq --selection-coding rans
-train lvqac "${VR[@]}" "${INIT[@]}" --quantizer lvqac --compander exp --selection-coding rans
-train scalar-noise "${VR[@]}" "${INIT[@]}" --quantizer scalar --train-mode noise
-train single-0.0075 --quantizer scalar --lambda 0.0075 --steps $((TRUNK_STEPS + FAMILY_STEPS)) \
-  --init "$RUNS/base/resume.pt"
+# the families' own options (stage B and their decay stage C use the same)
+declare -A OPTS=(
+  [scalar]="--lambdas paper --lambda 0.0075 --quantizer scalar"
+  [lvq]="--lambdas paper --lambda 0.0075 --quantizer lvq --selection-coding rans"
+  [lvqac]="--lambdas paper --lambda 0.0075 --quantizer lvqac --compander exp --selection-coding rans"
+  [scalar-noise]="--lambdas paper --lambda 0.0075 --quantizer scalar --train-mode noise"
+  [single-0.0075]="--lambda 0.0075 --quantizer scalar"
+)
+# stage B (seed 1: other crops than the trunk's) and the single-λ control
+for name in scalar lvq lvqac scalar-noise; do
+  # shellcheck disable=SC2086
+  train "$name" ${OPTS[$name]} --init "$RUNS/trunk/resume.pt" --steps "$FAMILY_STEPS" --seed 1 --lr 3e-4
+done
+# shellcheck disable=SC2086
+train single-0.0075 ${OPTS[single-0.0075]} --init "$RUNS/base/resume.pt" --steps $((TRUNK_STEPS + FAMILY_STEPS)) --lr 3e-4
+# stage C: the same learning-rate decay for every one (lr 3e-5, DECAY_STEPS, seed 2)
+for name in scalar lvq lvqac scalar-noise single-0.0075; do
+  done_run "$name" || continue
+  # shellcheck disable=SC2086
+  train "$name-decay" ${OPTS[$name]} --init "$RUNS/$name/resume.pt" --steps "$DECAY_STEPS" --seed 2 --lr 3e-5
+done
