@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QHBoxLayout,
                                QHeaderView, QLabel, QProgressBar, QPushButton, QSlider, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
@@ -30,6 +31,9 @@ class ControlPanel(QWidget):
         self.rate_slider.setTracking(False)  # one compression when the slider is let go
         self.rate_slider.setPageStep(rate.STEPS // 20)
         self.rate_slider.setSingleStep(rate.STEPS // 200)
+        pal = self.rate_slider.palette()  # disabled: a grey groove, not the accent colour
+        pal.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Highlight, QColor("#5a5a5a"))
+        self.rate_slider.setPalette(pal)
         self.rate_value = QLabel("")
         self.rate_value.setMinimumWidth(self.rate_value.fontMetrics().horizontalAdvance("λ = 0.00000"))
         self.rate_control = rate.RateControl(False, PAPER_LAMBDAS[0], PAPER_LAMBDAS[-1])
