@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from .image_io import DEFAULT_MAX_PIXELS, check_coding_size, load_image, pad_amo
 from .metrics import psnr
 from .models import LatentMaps, LatticeCodecModel
 from . import registry
-from .registry import LATENT_STRIDE
+from .registry import LATENT_STRIDE, same_lambda
 from .results import CompressionResult, DecompressionResult, InspectionMaps
 
 __all__ = ["Codec", "FileInfo", "load_model", "load_zoo_model", "decompress", "read_info", "resolve_device",
@@ -293,8 +294,33 @@ def load_zoo_model(model_id: str, device: str = "auto") -> Codec:
     key = ("zoo", str(model_id), dev)
     if key not in _CACHE:
         entry = zoo.get_entry(str(model_id))
-        _CACHE[key] = Codec(load_checkpoint(entry.path, dev, expected_sha256=entry.sha256), entry.id, dev)
+        if entry.network is None:
+            _CACHE[key] = Codec(load_checkpoint(entry.path, dev, expected_sha256=entry.sha256), entry.id, dev)
+        else:  # the rows of one variable-rate network share its weights, loaded once; each codes at its λ
+            _CACHE[key] = Codec(_shared_network(entry, dev), entry.id, dev, lmbda=entry.lmbda)
     return _CACHE[key]
+
+
+_NETWORKS: dict[tuple[str, str, str], LatticeCodecModel] = {}
+_NETWORK_LOCK = threading.Lock()
+
+
+def _shared_network(entry: "zoo.ZooEntry", dev: str) -> LatticeCodecModel:
+    """The loaded weights of ``entry``'s variable-rate network (one per file + sha256 + device); a
+    file that turns out to be a single-rate model, or another range than the manifest's, is refused."""
+    key = (str(entry.path.resolve()), entry.sha256, dev)
+    with _NETWORK_LOCK:  # two threads asking for two rows of one network load it once
+        model = _NETWORKS.get(key)
+        if model is None:
+            model = load_checkpoint(entry.path, dev, expected_sha256=entry.sha256)
+            rng = model.lambda_range
+            if rng is None or not all(same_lambda(a, b) for a, b in zip(rng, entry.lambda_range)):
+                got = "a single-rate model" if rng is None else f"a network for λ {rng[0]:g} … {rng[1]:g}"
+                raise ModelNotFoundError(
+                    f"zoo model {entry.id}: the manifest names network {entry.network!r} for λ "
+                    f"{entry.lambda_range[0]:g} … {entry.lambda_range[1]:g}, but {entry.file} is {got}")
+            _NETWORKS[key] = model
+    return model
 
 
 def decompress(data: bytes, device: str = "auto", progress: Progress = None,

@@ -23,7 +23,7 @@ from .registry.constants import same_lambda
 from .report import CodingReport
 from .results import CompressionResult, DecompressionResult
 
-__all__ = ["ModelChoice", "select_model", "Encoded", "encode", "Decoded", "decode", "CodingReport"]
+__all__ = ["ModelChoice", "select_model", "check_code_lambda", "rate_range", "Encoded", "encode", "Decoded", "decode", "CodingReport"]
 
 Progress = Optional[Callable[[float], None]]
 
@@ -34,10 +34,13 @@ Progress = Optional[Callable[[float], None]]
 @dataclass(frozen=True)
 class ModelChoice:
     """What :func:`select_model` picked: ``spec`` for :func:`lvqac_core.api.load_model` (a zoo id
-    or a checkpoint path) and the zoo ``entry`` (None for a checkpoint file)."""
+    or a checkpoint path), the zoo ``entry`` (None for a checkpoint file) and ``code_lambda``, the
+    λ to code at when it is not the model's own (a variable-rate network between its presets, or a
+    checkpoint given with a λ; None: the row's / model's own λ)."""
 
     spec: str
     entry: Optional[zoo.ZooEntry]
+    code_lambda: Optional[float] = None
 
     @property
     def quantizer(self) -> Optional[str]:
@@ -45,6 +48,9 @@ class ModelChoice:
 
     @property
     def lmbda(self) -> Optional[float]:
+        """The λ files are coded at (None: a checkpoint's own, known once it is loaded)."""
+        if self.code_lambda is not None:
+            return float(self.code_lambda)
         return None if self.entry is None else float(self.entry.lmbda)
 
 
@@ -52,21 +58,32 @@ def select_model(quantizer: Optional[str] = None, lmbda: Optional[float] = None,
                  model: Optional[Union[str, Path]] = None, architecture: Optional[str] = None) -> ModelChoice:
     """The one model-selection rule.
 
-    - ``model`` (a zoo id or a checkpoint path) is taken as is and excludes ``quantizer`` / ``lmbda``;
+    - ``model`` (a zoo id or a checkpoint path) is taken as is and excludes ``quantizer``; with a
+      ``lmbda`` it must be a variable-rate network that covers it (a zoo id is checked here from
+      the manifest; a checkpoint is checked by :func:`check_code_lambda` once loaded);
     - nothing given: the zoo's default model;
     - otherwise the zoo model with that quantizer and λ, the missing one taken from the default
       model, of ``architecture`` (default: the default model's architecture when it has such a
-      model, else any).
+      model, else any): an exact preset row wins; else the row of a variable-rate network whose
+      range holds λ (the preset nearest in log λ), with ``code_lambda`` = λ.
 
     Raises:
-        InputError: ``model`` combined with ``quantizer`` / ``lmbda``.
-        ModelNotFoundError: no such zoo model (or no zoo at all).
+        InputError: ``model`` combined with ``quantizer``, or a zoo id of a single-rate model (or a
+            network whose range misses it) with ``lmbda``.
+        ModelNotFoundError: no such zoo model (or no zoo at all); it says which λ are available.
     """
     if model is not None:
-        if quantizer is not None or lmbda is not None:
-            raise InputError("a model id or checkpoint cannot be combined with a quantizer or λ choice")
+        if quantizer is not None:
+            raise InputError("a model id or checkpoint cannot be combined with a quantizer choice")
         spec = str(model)
-        return ModelChoice(spec, zoo.get_entry(spec) if zoo.names_zoo_model(model) else None)
+        entry = zoo.get_entry(spec) if zoo.names_zoo_model(model) else None
+        if lmbda is None:
+            return ModelChoice(spec, entry)
+        if entry is not None:
+            if not entry.covers(lmbda):
+                raise InputError(_lambda_refusal(entry.id, entry.lmbda, entry.lambda_range, float(lmbda)))
+            return ModelChoice(spec, entry, None if same_lambda(entry.lmbda, lmbda) else float(lmbda))
+        return ModelChoice(spec, None, float(lmbda))
     default_id = zoo.default_model_id()
     base = zoo.get_entry(default_id) if default_id else None
     if quantizer is None and lmbda is None and architecture is None:
@@ -77,10 +94,53 @@ def select_model(quantizer: Optional[str] = None, lmbda: Optional[float] = None,
     lam = float(lmbda) if lmbda is not None else (base.lmbda if base else 0.0075)
     arch = architecture or (base.architecture if base else None)
     if architecture is None and arch is not None and not any(
-            e.quantizer == q and same_lambda(e.lmbda, lam) and e.architecture == arch for e in zoo.list_models()):
+            e.quantizer == q and e.covers(lam) and e.architecture == arch for e in zoo.list_models()):
         arch = None  # the default's architecture has no such model: any architecture will do
-    entry = zoo.find_model(q, lam, arch)
+    try:
+        entry = zoo.find_model(q, lam, arch)
+    except ModelNotFoundError:
+        entry = zoo.find_covering(q, lam, arch)
+        if entry is None:
+            raise ModelNotFoundError(
+                f"no zoo model for quantizer={q}, λ={lam:g}" + (f", {arch}" if arch else "")
+                + f"; available: {zoo.available_lambdas(q, arch)}") from None
+        return ModelChoice(entry.id, entry, None if same_lambda(entry.lmbda, lam) else lam)
     return ModelChoice(entry.id, entry)
+
+
+def rate_range(quantizer: Optional[str] = None, model: Optional[Union[str, Path]] = None
+               ) -> Optional[tuple[float, float, str]]:
+    """(λ min, λ max, network name) when the model :func:`select_model` picks for ``quantizer``
+    (or the zoo id ``model``) is a variable-rate network, else None (a single-rate model, a
+    checkpoint path, or nothing installed). Reads the manifest only; loads nothing."""
+    try:
+        entry = select_model(quantizer=quantizer, model=model).entry
+    except (InputError, ModelNotFoundError):
+        return None
+    if entry is None or entry.lambda_range is None:
+        return None
+    return float(entry.lambda_range[0]), float(entry.lambda_range[1]), str(entry.network)
+
+
+def _lambda_refusal(name: str, own: float, rng: Optional[tuple[float, float]], lmbda: float) -> str:
+    if rng is None:
+        return (f"model {name} is a single-rate model (λ = {own:g} only), so it cannot code at λ = {lmbda:g}; "
+                f"leave the λ out, or choose a variable-rate network")
+    return f"λ = {lmbda:g} is outside the range {rng[0]:g} … {rng[1]:g} of the variable-rate network {name}"
+
+
+def check_code_lambda(codec, lmbda: Optional[float]) -> None:
+    """Refuse, with one line, a λ that ``codec`` (a loaded model, e.g. a checkpoint the user named)
+    cannot code at: a single-rate model takes only its own λ, a network only λ in its range."""
+    if lmbda is None:
+        return
+    rng = codec.lambda_range
+    if rng is None:
+        if not same_lambda(codec.lmbda, lmbda):
+            raise InputError(_lambda_refusal(codec.model_id, codec.lmbda, None, float(lmbda)))
+        return
+    if not (rng[0] * (1 - 1e-6) <= float(lmbda) <= rng[1] * (1 + 1e-6)):
+        raise InputError(_lambda_refusal(codec.model_id, codec.lmbda, rng, float(lmbda)))
 
 
 # ------------------------------------------------------------------------------ encoding
@@ -102,17 +162,21 @@ def _as_rgb(image: np.ndarray) -> np.ndarray:
 
 def encode(codec, image, *, decode_check: bool = False, ms_ssim: bool = True,
            progress: Progress = None, decode_progress: Progress = None,
-           notes: tuple[str, ...] = ()) -> Encoded:
+           notes: tuple[str, ...] = (), lmbda: Optional[float] = None) -> Encoded:
     """Code ``image`` with ``codec`` (a :class:`lvqac_core.api.Codec`) and report.
 
     ``decode_check=True`` decodes the file once: the report then has ``decode_seconds``,
     ``decode_matches`` (decoded image == the encoder's reconstruction) and PSNR / MS-SSIM of the
     decoded image. Without it, the figures are the encoder's (its reconstruction is what decoding
-    gives on the same device) and ``decode_seconds`` is None.
+    gives on the same device) and ``decode_seconds`` is None. ``lmbda``: the rate point to code at
+    (a :class:`ModelChoice`'s ``code_lambda``; None: the codec's own).
     """
     from .metrics import psnr as _psnr
 
-    res = codec.compress(image, progress=progress, ms_ssim=ms_ssim and not decode_check)
+    if lmbda is None:  # keeps codecs without the keyword (test doubles, older callers) working
+        res = codec.compress(image, progress=progress, ms_ssim=ms_ssim and not decode_check)
+    else:
+        res = codec.compress(image, progress=progress, ms_ssim=ms_ssim and not decode_check, lmbda=lmbda)
     if not decode_check:
         return Encoded(res, None, CodingReport.from_compression(res, notes=notes))
     dec = codec.decompress(res.data, progress=decode_progress)

@@ -4,10 +4,16 @@ and measured Kodak results. Loading verifies the hash. Set ``LVQAC_ZOO_DIR`` to 
 One schema: :class:`ZooEntry` (``to_json`` / ``from_json``) is what :func:`write_manifest` writes
 (``scripts/build_zoo.py``) and what every reader gets. The manifest is parsed once per process and
 read again only when its file changes (path, mtime, size) or after :func:`reload`.
+
+Variable-rate networks (issue 8 §5): a row may name a ``network`` (shared by the rows that use the
+same variable-rate weights ``file``) and its ``lambda_range`` ``[lo, hi]``; the row's ``lambda`` is
+then one preset of that network (the rate point its Kodak figures were measured at), and any λ in
+the range can be coded with it. Rows without them are single-rate models.
 """
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +21,7 @@ from typing import Any, Optional, Union
 
 from .errors import ModelNotFoundError
 from .registry import PAPER_LAMBDAS, same_lambda  # PAPER_LAMBDAS re-exported
+from .registry.constants import LAMBDA_RTOL
 from .resources import resources_dir
 
 __all__ = [
@@ -25,6 +32,8 @@ __all__ = [
     "get_entry",
     "has_model",
     "find_model",
+    "find_covering",
+    "available_lambdas",
     "default_model_id",
     "write_manifest",
     "reload",
@@ -50,6 +59,21 @@ class ZooEntry:
     training: dict[str, Any] = field(default_factory=dict)
     group_size: Optional[int] = None  # the quantizer's group size (None: not recorded)
     file_bytes: Optional[int] = None  # size of the weights file, "bytes" in JSON (None: not recorded)
+    network: Optional[str] = None  # the variable-rate network this row uses (None: a single-rate model)
+    lambda_range: Optional[tuple[float, float]] = None  # (lo, hi) the network codes at (None: single-rate)
+
+    @property
+    def variable_rate(self) -> bool:
+        return self.lambda_range is not None
+
+    def covers(self, lmbda: float) -> bool:
+        """True when this row can code at ``lmbda`` (its own λ, or any λ in its network's range)."""
+        if same_lambda(self.lmbda, lmbda):
+            return True
+        if self.lambda_range is None:
+            return False
+        lo, hi = self.lambda_range
+        return lo * (1 - LAMBDA_RTOL) <= float(lmbda) <= hi * (1 + LAMBDA_RTOL)
 
     @property
     def path(self) -> Path:
@@ -71,6 +95,10 @@ class ZooEntry:
         d["precision"] = self.precision
         if self.file_bytes is not None:
             d["bytes"] = self.file_bytes
+        if self.network is not None:
+            d["network"] = self.network
+        if self.lambda_range is not None:
+            d["lambda_range"] = [float(v) for v in self.lambda_range]
         d["kodak"] = self.kodak
         d["training"] = self.training
         return d
@@ -84,6 +112,9 @@ class ZooEntry:
             precision=str(d.get("precision", "fp16")), kodak=d.get("kodak"), training=d.get("training") or {},
             group_size=None if d.get("group_size") is None else int(d["group_size"]),
             file_bytes=None if d.get("bytes") is None else int(d["bytes"]),
+            network=None if d.get("network") is None else str(d["network"]),
+            lambda_range=None if d.get("lambda_range") is None else (float(d["lambda_range"][0]),
+                                                                     float(d["lambda_range"][1])),
         )
 
 
@@ -140,6 +171,9 @@ def write_manifest(entries: list[ZooEntry], default: Optional[str], directory: O
         problem = _entry_problem(d)
         if problem:
             raise ValueError(f"model {i + 1} {problem}")
+    problem = _rows_problem(data["models"])
+    if problem:
+        raise ValueError(problem)
     if default is not None and default not in {e.id for e in entries}:
         raise ValueError(f"default {default!r} is not one of the models")
     atomic_write_bytes(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"), overwrite=True)
@@ -165,6 +199,9 @@ def _read_manifest(path: Path) -> dict[str, Any]:
         problem = _entry_problem(d)
         if problem:
             raise ModelNotFoundError(f"model manifest {path} is invalid: model {i + 1} {problem}")
+    problem = _rows_problem(models)
+    if problem:
+        raise ModelNotFoundError(f"model manifest {path} is invalid: {problem}")
     default = data.get("default")
     if default is not None and (not isinstance(default, str) or default not in {d["id"] for d in models}):
         raise ModelNotFoundError(f"model manifest {path} is invalid: default {default!r} is not one of its models")
@@ -195,6 +232,45 @@ def _entry_problem(d: Any) -> Optional[str]:
     for key in ("group_size", "bytes"):
         if d.get(key) is not None and (not isinstance(d[key], int) or isinstance(d[key], bool)):
             return f"has a {type(d[key]).__name__} for {key!r}"
+    return _network_problem(d)
+
+
+def _network_problem(d: dict[str, Any]) -> Optional[str]:
+    """Why a row's ``network`` / ``lambda_range`` are unusable, or None (both or neither; the range
+    two finite positive increasing numbers that hold the row's own λ)."""
+    net, rng = d.get("network"), d.get("lambda_range")
+    if net is None and rng is None:
+        return None
+    if net is None or rng is None:
+        return "names a network without a lambda_range" if rng is None else "has a lambda_range without a network"
+    if not isinstance(net, str) or not net.strip():
+        return "has an empty or non-string 'network'"
+    if (not isinstance(rng, list) or len(rng) != 2
+            or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in rng)):
+        return "has a 'lambda_range' that is not two numbers [lo, hi]"
+    lo, hi = float(rng[0]), float(rng[1])
+    if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo < hi):
+        return f"has a 'lambda_range' {rng} that is not two positive increasing numbers"
+    lam = float(d["lambda"])
+    if not (lo * (1 - LAMBDA_RTOL) <= lam <= hi * (1 + LAMBDA_RTOL)):
+        return f"has its lambda {lam:g} outside its lambda_range {lo:g} … {hi:g}"
+    return None
+
+
+def _rows_problem(models: list[dict[str, Any]]) -> Optional[str]:
+    """Why rows that share weights disagree, or None: the rows of one ``network`` name one file,
+    sha256 and range; rows naming one file either all name a network (the same) or none does."""
+    by_net: dict[str, tuple[str, str, list]] = {}
+    by_file: dict[str, Optional[str]] = {}
+    for d in models:
+        net = d.get("network")
+        if net is not None:
+            seen = by_net.setdefault(net, (d["file"], d["sha256"], list(d["lambda_range"])))
+            if seen != (d["file"], d["sha256"], list(d["lambda_range"])):
+                return f"the rows of network {net!r} disagree on its file, sha256 or lambda_range"
+        if d["file"] in by_file and by_file[d["file"]] != net:
+            return f"rows naming the file {d['file']!r} disagree on its network"
+        by_file.setdefault(d["file"], net)
     return None
 
 
@@ -236,6 +312,30 @@ def find_model(quantizer: str, lmbda: float, architecture: Optional[str] = None)
         ):
             return e
     raise ModelNotFoundError(f"no zoo model for quantizer={quantizer}, λ={lmbda:g}" + (f", {architecture}" if architecture else ""))
+
+
+def find_covering(quantizer: str, lmbda: float, architecture: Optional[str] = None) -> Optional[ZooEntry]:
+    """The row of a variable-rate network of ``quantizer`` (and ``architecture``) whose range holds
+    ``lmbda``, the preset nearest to it in log λ (None when no network covers it)."""
+    rows = [e for e in list_models() if e.quantizer == quantizer and e.lambda_range is not None
+            and e.covers(lmbda) and (architecture is None or e.architecture == architecture)]
+    if not rows:
+        return None
+    return min(rows, key=lambda e: abs(math.log(e.lmbda) - math.log(float(lmbda))))
+
+
+def available_lambdas(quantizer: str, architecture: Optional[str] = None) -> str:
+    """The λ the zoo codes at for ``quantizer``, in words: its presets and its networks' ranges."""
+    rows = [e for e in list_models() if e.quantizer == quantizer
+            and (architecture is None or e.architecture == architecture)]
+    if not rows:
+        return "none installed"
+    presets = ", ".join(f"{v:g}" for v in sorted({e.lmbda for e in rows}))
+    ranges = sorted({(e.network, e.lambda_range) for e in rows if e.lambda_range is not None})
+    text = f"presets {presets}"
+    if ranges:
+        text += "; any λ in " + ", ".join(f"{lo:g} … {hi:g} ({net})" for net, (lo, hi) in ranges)
+    return text
 
 
 def default_model_id() -> Optional[str]:

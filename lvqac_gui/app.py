@@ -19,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="*", metavar="FILE", help="images or .lvq files to open (several = batch)")
     p.add_argument("--model", metavar="ID", help="zoo model id or checkpoint path")
     p.add_argument("--quantizer", choices=QUANTIZERS)
-    p.add_argument("--lambda", dest="lmbda", type=float, metavar="L", help="one of the paper's six λ")
+    p.add_argument("--lambda", dest="lmbda", type=float, metavar="L", help="a zoo preset, or any λ in the range of a variable-rate network")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"))
     p.add_argument("--screenshot", metavar="OUT.png",
                    help="open FILE (or the sample), compress, save a screenshot of the window, exit")
@@ -60,7 +60,7 @@ def apply_model_choice(session, args) -> None:
     if args.model is not None:
         session.model_spec = args.model
     if choice is not None and choice.entry is not None:
-        session.lmbda, session.quantizer = float(choice.entry.lmbda), choice.entry.quantizer
+        session.lmbda, session.quantizer = float(choice.lmbda), choice.entry.quantizer
     else:
         if args.quantizer:
             session.quantizer = args.quantizer

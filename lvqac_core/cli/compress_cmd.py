@@ -7,7 +7,7 @@ from ..api import load_model
 from ..bitstream import QUANTIZERS
 from ..errors import InputError
 from ..image_io import atomic_write_bytes
-from ..service import encode, select_model
+from ..service import ModelChoice, check_code_lambda, encode, select_model
 from .common import (STDIO_REFUSAL, add_device_argument, check_input, check_suffix, emit_json,
                      is_dir_spec, map_summary_line, plan_outputs, positive_float)
 
@@ -19,7 +19,9 @@ def register(sub) -> None:
                                           "in /); default: IMAGE with .lvq")
     p.add_argument("--model", help="zoo id or checkpoint path (default: the zoo's default)")
     p.add_argument("--quantizer", choices=QUANTIZERS, help="pick the zoo model with this quantizer")
-    p.add_argument("--lambda", dest="lmbda", type=positive_float, help="pick the zoo model with this λ")
+    p.add_argument("--lambda", dest="lmbda", type=positive_float,
+                   help="the rate point: a zoo preset, or any λ in the range of a variable-rate network "
+                        "(lvqac models lists both); with --model, a λ in that network's range")
     add_device_argument(p)
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -29,11 +31,18 @@ def register(sub) -> None:
 def resolve_model_spec(model: str | None, quantizer: str | None, lmbda: float | None) -> str | None:
     """What ``load_model`` loads for these options: ``service.select_model``'s rule (None: the
     zoo's default, which ``load_model`` resolves)."""
-    if model and (quantizer or lmbda is not None):
-        raise InputError("--model cannot be combined with --quantizer/--lambda")
+    choice = resolve_model(model, quantizer, lmbda)
+    return None if choice is None else choice.spec
+
+
+def resolve_model(model: str | None, quantizer: str | None, lmbda: float | None) -> ModelChoice | None:
+    """``service.select_model`` for these options (None: the zoo's default, which ``load_model``
+    resolves); ``--model`` with ``--lambda`` asks for a variable-rate network."""
+    if model and quantizer:
+        raise InputError("--model cannot be combined with --quantizer")
     if not model and quantizer is None and lmbda is None:
         return None
-    return select_model(quantizer, lmbda, model or None).spec
+    return select_model(quantizer, lmbda, model or None)
 
 
 def _outputs(images: list[str], output: str | None) -> tuple[list[Path], Path | None]:
@@ -57,7 +66,10 @@ def run(args) -> int:
         check_input(image)
     outputs, directory = _outputs(args.images, args.output)
     plan_outputs(args.images, outputs, args.force)
-    codec = load_model(resolve_model_spec(args.model, args.quantizer, args.lmbda), args.device)
+    choice = resolve_model(args.model, args.quantizer, args.lmbda)
+    codec = load_model(None if choice is None else choice.spec, args.device)
+    code_lambda = None if choice is None else choice.code_lambda
+    check_code_lambda(codec, code_lambda)  # a checkpoint given with a λ it cannot code at: one line
     if directory is not None:
         try:
             directory.mkdir(parents=True, exist_ok=True)
@@ -65,7 +77,7 @@ def run(args) -> int:
             raise InputError(f"{directory}: cannot create the output directory ({e.strerror or e})") from None
     rows = []
     for image, out in zip(args.images, outputs):
-        coded = encode(codec, image)
+        coded = encode(codec, image, lmbda=code_lambda)
         atomic_write_bytes(out, coded.result.data, overwrite=args.force)
         rep = coded.report
         row = {"input": str(image), "output": str(out), **rep.to_json()}
@@ -73,7 +85,7 @@ def run(args) -> int:
         if not args.json:
             print(f"{image} -> {out}: {rep.num_bytes} B, {rep.bpp:.4f} bpp (estimated {rep.bpp_estimated:.4f}), "
                   f"PSNR {rep.psnr:.2f} dB, MS-SSIM {rep.ms_ssim:.4f} ({rep.ms_ssim_db:.2f} dB), "
-                  f"{rep.encode_seconds:.2f} s on {rep.device} [{rep.model_id}]")
+                  f"{rep.encode_seconds:.2f} s on {rep.device} [{rep.model_id}, λ = {rep.lmbda:g}]")
             if rep.selection_share is not None:
                 print(f"  {map_summary_line(row)}")
             for note in rep.notes:

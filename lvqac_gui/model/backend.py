@@ -49,6 +49,21 @@ def model_labels() -> dict[tuple[str, float], str]:
     return out
 
 
+def rate_ranges() -> dict[str, tuple[float, float, str]]:
+    """quantizer -> (λ min, λ max, network) for each family whose zoo model is a variable-rate
+    network (``lvqac_core.service.rate_range``; the manifest only, nothing is loaded)."""
+    out: dict[str, tuple[float, float, str]] = {}
+    try:
+        from lvqac_core.service import rate_range
+        for q in QUANTIZERS:
+            found = rate_range(q)
+            if found is not None:
+                out[q] = found
+    except Exception:  # noqa: BLE001 - a broken manifest must not break the window
+        pass
+    return out
+
+
 def zoo_curves() -> dict[str, list[tuple[float, float, float, str]]]:
     """quantizer -> sorted [(bpp, psnr, lmbda, model id)] of the zoo's Kodak measurements."""
     curves: dict[str, list[tuple[float, float, float, str]]] = {}
@@ -144,6 +159,25 @@ class Backend:
         self._loading: dict[tuple, threading.Lock] = {}
 
     # ------------------------------------------------------------------ models
+    def rate_ranges(self) -> dict[str, tuple[float, float, str]]:
+        """The families whose model codes at any λ in a range (none for the demo models)."""
+        return {} if self.codec_factory is not None else rate_ranges()
+
+    @staticmethod
+    def code_lambda(codec, lmbda: float) -> Optional[float]:
+        """The λ to pass to ``encode``: the chosen one for a variable-rate network (the codec
+        refuses one outside its range), None (its own) for a single-rate model."""
+        return float(lmbda) if getattr(codec, "variable_rate", False) else None
+
+    def _key(self, quantizer: str, lmbda: float, device: str, spec: Optional[str]) -> tuple:
+        """The cache key of the codec these choices use: the zoo row ``select_model`` picks (so
+        that every λ a variable-rate row codes at shares it), else the choices themselves."""
+        if spec is None and self.codec_factory is None:
+            row = self._zoo_id(quantizer, lmbda)
+            if row is not None:
+                return ("zoo", row, device)
+        return (spec, quantizer, round(lmbda, 6), device)
+
     def model_name(self, quantizer: str, lmbda: float, spec: Optional[str] = None) -> str:
         """The id of the model these choices load (the zoo's id; reads the manifest only)."""
         if spec is not None:
@@ -163,7 +197,7 @@ class Backend:
 
     def codec(self, quantizer: str, lmbda: float, device: str, spec: Optional[str] = None,
               progress: Progress = None):
-        key = (spec, quantizer, round(lmbda, 6), device)
+        key = self._key(quantizer, lmbda, device, spec)
         with self._lock:
             if key in self._codecs:
                 return self._codecs[key]
@@ -233,7 +267,7 @@ class Backend:
         coded = encode(codec, self._image_of(job.source), decode_check=job.measure_decode,
                        progress=lambda f: report(0.02 + (split - 0.02) * f, encode_stage(f)),
                        decode_progress=lambda f: report(split + (0.97 - split) * f, decode_stage(f)),
-                       notes=(dev.note,) if dev.note else ())
+                       notes=(dev.note,) if dev.note else (), lmbda=self.code_lambda(codec, job.lmbda))
         res = coded.result
         report(0.98, "drawing maps")
         stats = Stats(**vars(coded.report))
@@ -304,7 +338,7 @@ class Backend:
             report(k / n, q)
             try:
                 codec = self.codec(q, job.lmbda, dev.device, progress=report)
-                coded = encode(codec, self._image_of(job.source),
+                coded = encode(codec, self._image_of(job.source), lmbda=self.code_lambda(codec, job.lmbda),
                                progress=lambda f, k=k, q=q: report((k + f) / n, f"{q}: {encode_stage(f)}"))
                 rows.append(CompareRow.from_report(q, coded.report, coded.result.reconstruction))
             except Cancelled:

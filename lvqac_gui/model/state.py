@@ -22,6 +22,7 @@ from lvqac_core.registry import IMAGE_SUFFIXES, LATENT_STRIDE, LVQ_SUFFIX, same_
 
 from .errors import describe_error
 from .events import Signal
+from . import rate
 
 QUANTIZER_LABELS = {"scalar": "Scalar (uniform)", "lvq": "LVQ", "lvqac": "LVQAC (LVQ + A-law)"}
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
@@ -105,7 +106,7 @@ class Stats(CodingReport):
             ("Device", self.device),
             ("Model", self.model_id),
             ("Quantizer", self.quantizer),
-            ("λ", f"{self.lmbda:g}"),
+            ("λ", f"{self.lmbda:g}" + ("" if rate.is_preset(self.lmbda) else " (between presets)")),
         ]
         if self.selection_share is not None:
             rows.append(("Codebook Zⁿ+½", f"{100 * self.selection_share:.1f} % of position-groups"))
@@ -262,6 +263,9 @@ class Session:
         self.quantizer: str = "lvqac"
         self.device: str = "auto"
         self.model_spec: Optional[str] = None
+        # quantizer -> (λ min, λ max, network) of the families whose zoo model is a variable-rate
+        # network (``lvqac_core.service.rate_range``; set by the window from its backend)
+        self.rate_ranges: dict[str, tuple[float, float, str]] = {}
         self.auto_recompress: bool = True
         self.measure_decode: bool = True
         # content
@@ -302,15 +306,44 @@ class Session:
     def busy(self) -> bool:
         return self.active is not None
 
+    def rate_control(self) -> rate.RateControl:
+        """The continuous rate control for the current choices: enabled only when the chosen
+        family's zoo model is a variable-rate network (and no .lvq file or explicit model fixes
+        the model)."""
+        lo, hi = float(rate.PAPER_LAMBDAS[0]), float(rate.PAPER_LAMBDAS[-1])
+        if self.source is not None and self.source.is_lvq:
+            return rate.RateControl(False, lo, hi, reason="The model that wrote this .lvq file fixes λ "
+                                    "(open an image to choose)")
+        if self.model_spec:
+            return rate.RateControl(False, lo, hi, reason=f"An explicit model is in use ({self.model_spec}); "
+                                    "choose a quantizer to use the zoo")
+        found = self.rate_ranges.get(self.quantizer)
+        if found is None:
+            return rate.RateControl(False, lo, hi, reason=f"The {QUANTIZER_LABELS.get(self.quantizer, self.quantizer)} "
+                                    "model is a single-rate model: it codes only at its preset λ. "
+                                    "A continuous λ needs a variable-rate network (lvqac models, column network)")
+        return rate.RateControl(True, found[0], found[1], network=found[2])
+
+    def _codable(self, lmbda: float, quantizer: str) -> float:
+        """``lmbda`` if the family ``quantizer`` can code at it, else the nearest preset (a
+        single-rate family has only its presets)."""
+        found = self.rate_ranges.get(quantizer)
+        if found is not None and found[0] * (1 - 1e-6) <= lmbda <= found[1] * (1 + 1e-6):
+            return float(lmbda)
+        return float(lmbda) if rate.is_preset(lmbda) else rate.nearest_preset(lmbda)
+
     def set_choices(self, *, lmbda: Optional[float] = None, quantizer: Optional[str] = None,
                     device: Optional[str] = None, recompress: Optional[bool] = None) -> None:
         changed = False
+        if quantizer is not None and quantizer not in QUANTIZERS:
+            raise ValueError(f"unknown quantizer {quantizer!r}")
+        new_q = quantizer if quantizer is not None else self.quantizer
+        if lmbda is not None or quantizer is not None:
+            lmbda = self._codable(float(self.lmbda if lmbda is None else lmbda), new_q)
         if lmbda is not None and not same_lambda(lmbda, self.lmbda):
             self.lmbda = float(lmbda)
             changed = True
         if quantizer is not None and quantizer != self.quantizer:
-            if quantizer not in QUANTIZERS:
-                raise ValueError(f"unknown quantizer {quantizer!r}")
             self.quantizer = quantizer
             changed = True
         if device is not None and device != self.device:

@@ -104,6 +104,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         # ---- docks
+        rr = getattr(self.backend, "rate_ranges", None)  # which families are variable-rate networks
+        self.session.rate_ranges = rr() if callable(rr) else {}
         self.controls = ControlPanel(self.session, bk.model_labels())
         self.stats = StatsPanel()
         self.rd = RDPlot()

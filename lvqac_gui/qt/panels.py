@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Optional
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QHBoxLayout,
-                               QHeaderView, QLabel, QProgressBar, QPushButton, QTableWidget,
+                               QHeaderView, QLabel, QProgressBar, QPushButton, QSlider, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from lvqac_core.registry import PAPER_LAMBDAS, same_lambda
 
+from ..model import rate
 from ..model.state import (DEVICE_LABELS, DEVICES, QUANTIZER_LABELS, QUANTIZERS, CompareRow,
                     Display, Session)
 
@@ -23,6 +25,18 @@ class ControlPanel(QWidget):
         self.session = session
         self.labels = labels
         self.lmbda_box = QComboBox()
+        # the continuous rate control: log λ, enabled for a variable-rate network only
+        self.rate_slider = QSlider(Qt.Orientation.Horizontal)
+        self.rate_slider.setRange(0, rate.STEPS)
+        self.rate_slider.setTracking(False)  # one compression when the slider is let go
+        self.rate_slider.setPageStep(rate.STEPS // 20)
+        self.rate_slider.setSingleStep(rate.STEPS // 200)
+        pal = self.rate_slider.palette()  # disabled: a grey groove, not the accent colour
+        pal.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Highlight, QColor("#5a5a5a"))
+        self.rate_slider.setPalette(pal)
+        self.rate_value = QLabel("")
+        self.rate_value.setMinimumWidth(self.rate_value.fontMetrics().horizontalAdvance("λ = 0.00000"))
+        self.rate_control = rate.RateControl(False, PAPER_LAMBDAS[0], PAPER_LAMBDAS[-1])
         self.quantizer_box = QComboBox()
         for q in QUANTIZERS:
             self.quantizer_box.addItem(QUANTIZER_LABELS[q], q)
@@ -62,8 +76,14 @@ class ControlPanel(QWidget):
             box.setMinimumContentsLength(10)
         form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
-        form.addRow("λ model", self.lmbda_box)
         form.addRow("Quantizer", self.quantizer_box)
+        form.addRow("λ preset", self.lmbda_box)
+        rate_row = QHBoxLayout()
+        rate_row.setContentsMargins(0, 0, 0, 0)
+        rate_row.addWidget(self.rate_slider, 1)
+        rate_row.addWidget(self.rate_value)
+        self.rate_label = QLabel("λ (any)")
+        form.addRow(self.rate_label, rate_row)
         form.addRow("Device", self.device_box)
         form.addRow("Used", self.device_used)
         lay = QVBoxLayout(self)
@@ -82,6 +102,8 @@ class ControlPanel(QWidget):
         self._fill_lambdas()
         self.sync_from_session()
         self.lmbda_box.currentIndexChanged.connect(self._lmbda_chosen)
+        self.rate_slider.sliderMoved.connect(self._rate_moving)
+        self.rate_slider.valueChanged.connect(self._rate_chosen)
         self.quantizer_box.currentIndexChanged.connect(self._quantizer_chosen)
         self.device_box.currentIndexChanged.connect(self._device_chosen)
         self.compress_btn.clicked.connect(session.compress)
@@ -99,6 +121,8 @@ class ControlPanel(QWidget):
             extra = next((t for (mq, ml), t in self.labels.items() if mq == q and same_lambda(ml, l)), None)
             text = f"λ = {l:g}" + (f"  ({extra})" if extra else "  (not installed)" if self.labels else "")
             self.lmbda_box.addItem(text, l)
+        if not rate.is_preset(self.session.lmbda):  # a λ between presets (the rate control's)
+            self.lmbda_box.addItem(f"λ = {self.session.lmbda:g}  (between presets)", float(self.session.lmbda))
         self.lmbda_box.blockSignals(False)
 
     def sync_from_session(self) -> None:
@@ -109,12 +133,51 @@ class ControlPanel(QWidget):
             box.setCurrentIndex(max(0, box.findData(value)))
             box.blockSignals(False)
         self.lmbda_box.blockSignals(True)
-        idx = min(range(len(PAPER_LAMBDAS)), key=lambda k: abs(PAPER_LAMBDAS[k] - s.lmbda))
+        if rate.is_preset(s.lmbda):
+            idx = min(range(len(PAPER_LAMBDAS)), key=lambda k: abs(PAPER_LAMBDAS[k] - s.lmbda))
+        else:
+            idx = len(PAPER_LAMBDAS)  # the "between presets" item
         self.lmbda_box.setCurrentIndex(idx)
         self.lmbda_box.blockSignals(False)
         self.model_label.setText(f"explicit model: {s.model_spec}" if s.model_spec else "")
         self.model_label.setVisible(bool(s.model_spec))
         self.set_file_model(s.source is not None and s.source.is_lvq)
+
+    def _sync_rate(self) -> None:
+        """The rate control follows the session: its range, its λ, enabled or why not."""
+        s = self.session
+        ctl = self.rate_control = s.rate_control()
+        self.rate_slider.blockSignals(True)
+        self.rate_slider.setValue(rate.position(s.lmbda, ctl.lo, ctl.hi))
+        self.rate_slider.blockSignals(False)
+        self.rate_slider.setEnabled(ctl.enabled)
+        self.rate_value.setEnabled(ctl.enabled)
+        self.rate_label.setEnabled(ctl.enabled)
+        self._show_rate(s.lmbda)
+        if ctl.enabled:
+            tip = (f"Any λ from {ctl.lo:g} to {ctl.hi:g}: the {QUANTIZER_LABELS[s.quantizer]} model is one "
+                   f"variable-rate network ({ctl.network}) that interpolates between its presets.\n"
+                   "Drag and let go to compress at that λ; it snaps to a preset when near one.")
+        else:
+            tip = ctl.reason
+        for w in (self.rate_slider, self.rate_value, self.rate_label):
+            w.setToolTip(tip)
+
+    def _show_rate(self, lmbda: float) -> None:
+        self.rate_value.setText(f"λ = {lmbda:.3g}" if self.rate_control.enabled else "—")
+
+    def _rate_moving(self, pos: int) -> None:
+        ctl = self.rate_control
+        self._show_rate(rate.lambda_at(pos, ctl.lo, ctl.hi))
+
+    def _rate_chosen(self, pos: int) -> None:
+        ctl = self.rate_control
+        if not ctl.enabled:
+            return
+        lmbda = rate.lambda_at(pos, ctl.lo, ctl.hi)
+        self._show_rate(lmbda)
+        self.session.set_choices(lmbda=lmbda)
+        self._sync_rate()  # a snapped λ moves the handle onto its preset
 
     def set_file_model(self, fixed: bool) -> None:
         """A decoded .lvq fixes the model: λ and quantizer show the file's and cannot change."""
@@ -123,6 +186,7 @@ class ControlPanel(QWidget):
             box.setEnabled(not fixed)
             box.setToolTip("The model that wrote this .lvq file (open an image to choose)"
                            if fixed else tip)
+        self._sync_rate()
 
     def _lmbda_chosen(self, idx: int) -> None:
         self.session.set_choices(lmbda=self.lmbda_box.itemData(idx))
@@ -164,7 +228,8 @@ class ControlPanel(QWidget):
 
 GUIDE_TIPS = {
     "lambda": "λ weighs distortion against rate when a model is trained (loss = rate + λ·255²·MSE):\n"
-              "a larger λ spends more bits for a better picture. Each λ is its own trained model.",
+              "a larger λ spends more bits for a better picture. A single-rate model is trained for one λ;\n"
+              "a variable-rate network covers a range of λ (the slider below picks any λ in it).",
     "quantizer": "Scalar: round each latent to an integer (the usual learned codec).\n"
                  "LVQ: quantize groups of latents to the nearest point of two shifted lattices,\n"
                  "Zⁿ or Zⁿ+½ (an entropy-coded flag per group and position says which).\n"
