@@ -3,7 +3,7 @@
     .venv/bin/python scripts/campaign_budget.py [RUNS_DIR ...]      (default: runs/zoo2)
 
 Per run folder (one with a ``resume.pt``): steps done, wall time, CPU-hours (the process's CPU time
-as the trainer records it; for runs started before it did, wall time × threads, marked ≈), λ (or
+as the trainer records it; where a run started before it did, wall time × threads, marked ≈), λ (or
 the variable-rate presets), quantizer and the initial checkpoint; a last row sums the CPU-hours. Reads only the trainer's own files (``resume.pt`` is
 plain data: tensors, numbers and strings).
 """
@@ -34,6 +34,7 @@ def run_rows(folder: Path) -> list[dict]:
             "hours": float(st.get("elapsed", 0.0)) / 3600,
             "threads": threads,
             "cpu_hours": float(st["cpu_seconds"]) / 3600 if "cpu_seconds" in st else None,
+            "estimated": bool(st.get("cpu_estimated", "cpu_seconds" not in st)),
             "init": Path(c["init"]).parent.name + "/" + Path(c["init"]).name if c.get("init") else "scratch",
         })
     return rows
@@ -50,7 +51,8 @@ def main() -> int:
     print("| run | quantizer | λ | steps | wall h | threads | CPU-h | init |")
     print("|---|---|---|---:|---:|---:|---:|---|")
     for r in rows:
-        cpu = f"{r['cpu_hours']:.2f}" if r["cpu_hours"] is not None else f"≈{r['hours'] * r['threads']:.2f}"
+        hours = r["cpu_hours"] if r["cpu_hours"] is not None else r["hours"] * r["threads"]
+        cpu = f"≈{hours:.2f}" if r["estimated"] else f"{hours:.2f}"
         print(f"| {r['run']} | {r['quantizer']} | {r['lambda']} | {r['steps']} | {r['hours']:.2f} | {r['threads']} | "
               f"{cpu} | {r['init']} |")
     total = sum(r["cpu_hours"] if r["cpu_hours"] is not None else r["hours"] * r["threads"] for r in rows)

@@ -300,6 +300,7 @@ class Trainer:
         self.step = 0
         self.elapsed = 0.0  # training seconds over all sessions
         self.cpu_seconds = 0.0  # CPU time of this process while training, over all sessions
+        self.cpu_estimated = False  # True when part of it is estimated (resumed from an older state)
         self.files = list_images(cfg.data)
         if self.distributed:
             self._broadcast_params()
@@ -317,6 +318,7 @@ class Trainer:
             "step": self.step,
             "elapsed": self.elapsed,
             "cpu_seconds": self.cpu_seconds,
+            "cpu_estimated": self.cpu_estimated,
             "rng": {
                 "python": random.getstate(),
                 "numpy": _numpy_rng_state(),
@@ -334,7 +336,9 @@ class Trainer:
         self.sched.load_state_dict(st["sched"])
         self.step = int(st["step"])
         self.elapsed = float(st.get("elapsed", 0.0))
-        self.cpu_seconds = float(st.get("cpu_seconds", 0.0))
+        # a state from before the trainer measured CPU time: wall time × threads, marked estimated
+        self.cpu_estimated = bool(st.get("cpu_estimated", "cpu_seconds" not in st))
+        self.cpu_seconds = float(st.get("cpu_seconds", self.elapsed * max(1, int(self.cfg.threads or 1))))
         rng = st["rng"]
         random.setstate(rng["python"])
         np.random.set_state(_numpy_rng_from(rng["numpy"]))
