@@ -1,8 +1,13 @@
 """Install fine-tuned checkpoints into the zoo and record their measured Kodak results.
 
-    .venv/bin/python scripts/build_zoo.py install [--runs runs/zoo] [--default-quantizer lvqac --default-lambda 0.0075]
-        copies runs/zoo/<quantizer>_<λ>/model.pt to resources/models/<id>.pt (fp16 as trained) and
-        writes resources/models/manifest.json (sha256, N, M, precision, training provenance).
+    .venv/bin/python scripts/build_zoo.py install [--runs runs/zoo] [--only RUN ...] [--prune]
+                                                  [--default-quantizer lvqac --default-lambda 0.0075]
+        copies runs/zoo/<run>/model.pt to resources/models/<id>.pt (fp16 as trained) and writes
+        resources/models/manifest.json (sha256, N, M, precision, training provenance). A
+        variable-rate network (trained with --lambdas) is copied once, to <arch>-<quantizer>-vr.pt,
+        and gets one row per λ preset (ids as single-rate models of that λ would have), all naming
+        it (``network``, ``lambda_range``). --only installs just those run folders; --prune deletes
+        the zoo folder's weights files the new manifest no longer names.
     .venv/bin/lvqac eval ../shared/data/kodak --model <every zoo id> ... -o results/kodak_zoo.json
     .venv/bin/python scripts/build_zoo.py record results/kodak_zoo.json
         fills each model's "kodak" entry (mean bpp, PSNR, MS-SSIM over the images) from that file,
@@ -32,26 +37,45 @@ def install(args) -> None:
     out_dir = zoo_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
     entries = []
-    for ckpt in sorted(Path(args.runs).glob("*/model.pt")):
+    runs = sorted(Path(args.runs).glob("*/model.pt"))
+    if args.only:
+        runs = [r for r in runs if r.parent.name in set(args.only)]
+        missing = set(args.only) - {r.parent.name for r in runs}
+        if missing:
+            raise SystemExit(f"no model.pt in {args.runs}/ for: {', '.join(sorted(missing))}")
+    for ckpt in runs:
         cfg = read_checkpoint(ckpt).config
-        mid = model_id(cfg["architecture"], cfg["quantizer"], float(cfg["lmbda"]))
-        target = out_dir / f"{mid}.pt"
+        lambdas = [float(v) for v in (cfg.get("lambdas") or [])]
+        if lambdas:
+            name = f"{cfg['architecture']}-{cfg['quantizer']}-vr"
+        else:
+            name = model_id(cfg["architecture"], cfg["quantizer"], float(cfg["lmbda"]))
+        target = out_dir / f"{name}.pt"
         atomic_write_bytes(target, ckpt.read_bytes(), overwrite=True)
         payload = read_checkpoint(target)
-        entries.append(ZooEntry(
-            id=mid, file=target.name, sha256=file_sha256(target),
-            architecture=cfg["architecture"], quantizer=cfg["quantizer"], lmbda=float(cfg["lmbda"]),
-            N=int(cfg["N"]), M=int(cfg["M"]), group_size=int(cfg.get("group_size") or cfg["M"]),
-            precision=payload.precision, file_bytes=target.stat().st_size, kodak=None, training=payload.extra,
-        ))
+        common = dict(file=target.name, sha256=file_sha256(target), architecture=cfg["architecture"],
+                      quantizer=cfg["quantizer"], N=int(cfg["N"]), M=int(cfg["M"]),
+                      group_size=int(cfg.get("group_size") or cfg["M"]), precision=payload.precision,
+                      file_bytes=target.stat().st_size, kodak=None, training=payload.extra)
+        if lambdas:
+            entries += [ZooEntry(id=model_id(cfg["architecture"], cfg["quantizer"], lam), lmbda=lam, network=name,
+                                 lambda_range=(lambdas[0], lambdas[-1]), **common) for lam in lambdas]
+        else:
+            entries.append(ZooEntry(id=name, lmbda=float(cfg["lmbda"]), **common))
     order = {"scalar": 0, "lvq": 1, "lvqac": 2}
     entries.sort(key=lambda e: (order.get(e.quantizer, 9), e.lmbda))
     default = model_id(entries[0].architecture, args.default_quantizer, args.default_lambda) if entries else None
     if default not in {e.id for e in entries}:
         default = entries[0].id if entries else None
     write_manifest(entries, default, out_dir)
-    total = sum(e.file_bytes or 0 for e in entries)
-    print(f"installed {len(entries)} models, {total / 2**20:.1f} MiB, default {default}")
+    files = {e.file for e in entries}
+    total = sum(out_dir.joinpath(f).stat().st_size for f in files)
+    print(f"installed {len(entries)} rows from {len(files)} weights files, {total / 2**20:.1f} MiB, default {default}")
+    stale = sorted(p for p in out_dir.glob("*.pt") if p.name not in files)
+    for p in stale:
+        if args.prune:
+            p.unlink()
+        print(f"{'deleted' if args.prune else 'no longer in the manifest (--prune deletes it)'}: {p.name}")
 
 
 def record(args) -> None:
@@ -99,6 +123,8 @@ def main() -> None:
     sub = p.add_subparsers(dest="cmd", required=True)
     a = sub.add_parser("install")
     a.add_argument("--runs", default="runs/zoo")
+    a.add_argument("--only", nargs="+", metavar="RUN", help="install only these run folders")
+    a.add_argument("--prune", action="store_true", help="delete weights files the new manifest does not name")
     a.add_argument("--default-quantizer", default="lvqac")
     a.add_argument("--default-lambda", type=float, default=0.0075)
     a.set_defaults(func=install)

@@ -4,6 +4,8 @@ the file; single-rate rows behave as before."""
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -230,3 +232,31 @@ def test_compress_help_says_any_lambda_in_range(capsys):
     with pytest.raises(SystemExit):
         main(["compress", "--help"])
     assert "variable-rate network" in " ".join(capsys.readouterr().out.split())
+
+
+def test_build_zoo_installs_a_network_as_one_file_and_one_row_per_preset(tmp_path):
+    """scripts/build_zoo.py install: a variable-rate run becomes <arch>-<q>-vr.pt + a row per preset
+    (ids as the single-rate models of those λ); --prune removes weights the manifest no longer names."""
+    import subprocess
+    import sys
+
+    from lvqac_core.checkpoint import save_checkpoint
+    from lvqac_core.models import ModelConfig, build_model
+
+    runs, out = tmp_path / "runs", tmp_path / "zoo"
+    (runs / "lvq-decay").mkdir(parents=True)
+    out.mkdir()
+    (out / "stale.pt").write_bytes(b"old")
+    lams = [0.0016, 0.0075, 0.045]
+    save_checkpoint(build_model(ModelConfig("minnen2018-ckbd", "lvq", N=8, M=8, lmbda=0.0075, lambdas=lams)),
+                    runs / "lvq-decay" / "model.pt")
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "LVQAC_ZOO_DIR": str(out), "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, str(root / "scripts" / "build_zoo.py"), "install", "--runs", str(runs),
+                           "--prune", "--default-quantizer", "lvq"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "minnen2018-ckbd-lvq-vr.pt"]
+    rows = json.loads((out / "manifest.json").read_text())["models"]
+    assert [r["id"] for r in rows] == [f"minnen2018-ckbd-lvq-{lam:g}" for lam in lams]
+    assert {r["network"] for r in rows} == {"minnen2018-ckbd-lvq-vr"}
+    assert all(r["lambda_range"] == [0.0016, 0.045] and r["file"] == "minnen2018-ckbd-lvq-vr.pt" for r in rows)
