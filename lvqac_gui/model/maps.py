@@ -161,9 +161,9 @@ def a_law_layer(values: Optional[np.ndarray], stride: int, height: int, width: i
     if hi <= lo:
         centre = f"A = {fmt_value(a_max)} at every position"
     elif lo < 0.0 < hi:
-        centre = f"log scale · white: A = 1 · A ≠ 1 at {100 * active:.0f}%"
+        centre = f"white: A = 1 · {100 * active:.0f}% ≠ 1"  # short: the panel may be narrow
     else:
-        centre = f"log scale · A ≠ 1 at {100 * active:.0f}%"
+        centre = f"log A · {100 * active:.0f}% ≠ 1"
     return Layer(A_TITLE, upscale(rgb, stride, height, width), kind="sequential", vmin=float(a_min),
                  vmax=float(a_max), lut=lut, center_text=centre)
 

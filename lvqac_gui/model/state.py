@@ -24,7 +24,7 @@ from .errors import describe_error
 from .events import Signal
 from . import rate
 
-QUANTIZER_LABELS = {"scalar": "Scalar (uniform)", "lvq": "LVQ", "lvqac": "LVQAC (LVQ + A-law)"}
+QUANTIZER_LABELS = {"scalar": "Scalar (uniform)", "lvq": "LVQ", "lvqac": "LVQAC (LVQ + companding)"}
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
 DEVICE_LABELS = {"auto": "Auto", "cpu": "CPU", "cuda": "CUDA"}
 
