@@ -25,6 +25,7 @@ from lvqac_core import zoo  # noqa: E402
 from lvqac_core.api import Codec, load_model  # noqa: E402
 from lvqac_core.checkpoint import load_checkpoint  # noqa: E402
 from lvqac_core.evaluation.common import list_images  # noqa: E402
+from lvqac_core.evaluation.evaluate import rate_points  # noqa: E402
 from lvqac_core.image_io import load_image  # noqa: E402
 
 
@@ -32,12 +33,10 @@ def codecs(checkpoints: list[str]):
     if checkpoints:
         for c in checkpoints:
             codec = Codec.from_model(load_checkpoint(c), model_id=Path(c).parent.name)
-            name = f"{Path(c).parent.name}/{Path(c).name}"
-            if not codec.variable_rate:
-                yield name, codec
-                continue
-            for lam in codec.model.config.lambdas:
-                yield f"{Path(c).parent.name} λ={lam:g}", Codec(codec.model, codec.model_id, codec.device, lmbda=lam)
+            points = rate_points(codec, c)  # a variable-rate network: one codec per λ preset
+            for point in points:
+                tag = f" λ={point.lmbda:g}" if len(points) > 1 else f"/{Path(c).name}"
+                yield f"{Path(c).parent.name}{tag}", point
         return
     for e in zoo.list_models():
         if e.quantizer == "lvqac":

@@ -15,19 +15,7 @@ from lvqac_core import api, bitstream, service, zoo
 from lvqac_core.cli import main
 from lvqac_core.errors import InputError, ModelNotFoundError
 from lvqac_testing import smooth_image
-from vr_zoo import LAMS, NETWORK, VR_FILE, make_vr_zoo, use_zoo, vr_row_id
-
-
-@pytest.fixture(scope="module")
-def vr_dir(tmp_path_factory):
-    return make_vr_zoo(tmp_path_factory.mktemp("vrzoo"))
-
-
-@pytest.fixture
-def vr(vr_dir, monkeypatch):
-    use_zoo(monkeypatch, vr_dir)
-    yield vr_dir
-    zoo.reload()
+from vr_zoo import LAMS, NETWORK, VR_FILE, use_zoo, vr, vr_dir, vr_row_id  # noqa: F401  (fixtures)
 
 
 @pytest.fixture

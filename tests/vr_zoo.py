@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import torch
 
 from lvqac_core import zoo
@@ -56,4 +57,18 @@ def use_zoo(monkeypatch, directory: Path) -> None:
     monkeypatch.setenv("LVQAC_ZOO_DIR", str(directory))
     monkeypatch.setattr(api, "_CACHE", {})
     monkeypatch.setattr(api, "_NETWORKS", {})
+    zoo.reload()
+
+
+@pytest.fixture(scope="module")
+def vr_dir(tmp_path_factory):
+    """The tiny zoo, written once per test module."""
+    return make_vr_zoo(tmp_path_factory.mktemp("vrzoo"))
+
+
+@pytest.fixture
+def vr(vr_dir, monkeypatch):
+    """The tiny zoo in use for one test (import both fixtures into the test module)."""
+    use_zoo(monkeypatch, vr_dir)
+    yield vr_dir
     zoo.reload()

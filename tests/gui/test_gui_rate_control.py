@@ -7,23 +7,11 @@ import math
 
 import pytest
 
-from lvqac_core import bitstream, zoo
+from lvqac_core import bitstream
 from lvqac_gui.model import rate
 from lvqac_gui.model.backend import Backend
 from lvqac_gui.model.state import Session
-from vr_zoo import LAMS, NETWORK, make_vr_zoo, use_zoo, vr_row_id
-
-
-@pytest.fixture(scope="module")
-def vr_dir(tmp_path_factory):
-    return make_vr_zoo(tmp_path_factory.mktemp("vrzoo"))
-
-
-@pytest.fixture
-def vr(vr_dir, monkeypatch):
-    use_zoo(monkeypatch, vr_dir)
-    yield vr_dir
-    zoo.reload()
+from vr_zoo import LAMS, NETWORK, vr, vr_dir, vr_row_id  # noqa: F401  (vr, vr_dir: fixtures)
 
 
 def test_slider_positions_are_log_lambda_and_snap_to_presets():
