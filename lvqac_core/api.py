@@ -254,10 +254,13 @@ class Codec:
                 f"file was written with other weights than the loaded model {self.model_id} "
                 f"(weights {header.weights_hash.hex()} vs {self.weights_hash.hex()})"
             )
-        rng = self.lambda_range
-        if rng is not None and not (rng[0] * (1 - 1e-6) <= header.lmbda <= rng[1] * (1 + 1e-6)):
-            raise CorruptFile(f"corrupt .lvq file: λ = {header.lmbda:g} is outside the range {rng[0]:g} … {rng[1]:g} "
-                              f"of the network {self.model_id} that wrote it")
+        if self.variable_rate:  # the gains' own range rule (models/gain.py), before any decoding
+            try:
+                self.model.gains(header.lmbda)
+            except InputError:
+                lo, hi = self.lambda_range
+                raise CorruptFile(f"corrupt .lvq file: λ = {header.lmbda:g} is outside the range {lo:g} … {hi:g} "
+                                  f"of the network {self.model_id} that wrote it") from None
 
 
 _CACHE: dict[tuple[str, str], Codec] = {}
