@@ -16,7 +16,7 @@ from typing import Optional, Sequence
 
 from ..errors import InputError, LvqacError, OutputExistsError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "entry", "build_parser"]
 
 _COMMANDS = ("models_cmd", "compress_cmd", "decompress_cmd", "info_cmd", "train_cmd", "eval_cmd")
 
@@ -96,5 +96,32 @@ def _command_names(parser: argparse.ArgumentParser) -> list[str]:
     return []
 
 
+#: commands that start no worker processes or threads and whose every write is complete (atomic)
+#: when they return: their process may skip the interpreter's teardown (see :func:`entry`)
+FAST_EXIT_COMMANDS = frozenset({"compress", "decompress", "info", "models"})
+
+
+def entry(argv: Optional[Sequence[str]] = None) -> None:
+    """The ``lvqac`` program: :func:`main`, then exit.
+
+    After a command in :data:`FAST_EXIT_COMMANDS` the process ends with ``os._exit`` once stdout
+    and stderr are flushed: tearing down torch's modules at interpreter exit takes about 0.45 s
+    on this 2-core CPU (``python -c "import torch"``: 1.8 s; with ``os._exit(0)``: 1.3 s), a fifth
+    of a one-image ``lvqac compress``. Every file such a command writes is complete (written to a
+    temporary file, synced, renamed) before it returns, and it registers no exit handlers.
+    ``train`` and ``eval`` exit normally (data-loader workers, progress bars)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    rc = main(args)
+    command = next((a for a in args if not a.startswith("-")), None)
+    if command not in FAST_EXIT_COMMANDS:
+        sys.exit(rc)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be said
+            rc = rc or 1
+    os._exit(rc)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry()
