@@ -144,3 +144,20 @@ def test_eval_variable_rate_checkpoint_gives_one_point_per_preset(tmp_path):
     (curve,) = evaluate_models([str(p)], folder, device="cpu")
     assert [pt.extra["lambda"] for pt in sorted(curve.points, key=lambda q: q.extra["lambda"])] == pytest.approx(lams)
     assert all(pt.label.startswith("vr λ=") and pt.extra["decode_mismatches"] == 0 for pt in curve.points)
+
+
+def test_noise_trained_checkpoint_is_its_own_curve(tmp_path):
+    from lvqac_core.checkpoint import save_checkpoint
+    from lvqac_core.evaluation.evaluate import evaluate_models
+    from lvqac_core.models import ModelConfig, build_model
+
+    torch.manual_seed(0)
+    folder = _images(tmp_path / "imgs")
+    paths = []
+    for mode in ("ste", "noise"):
+        m = build_model(ModelConfig("minnen2018-ckbd", "scalar", N=8, M=8, lmbda=0.0075,
+                                    quantizer_options={"train_mode": mode}))
+        paths.append(tmp_path / mode / "model.pt")
+        save_checkpoint(m, paths[-1], half=False)
+    curves = evaluate_models([str(p) for p in paths], folder, device="cpu")
+    assert [c.name for c in curves] == ["minnen2018-ckbd scalar", "minnen2018-ckbd scalar (noise-trained)"]

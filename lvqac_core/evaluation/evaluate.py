@@ -60,10 +60,20 @@ def rate_points(codec, spec: str) -> list:
     return [Codec(codec.model, codec.model_id, codec.device, lmbda=lam) for lam in codec.model.config.lambdas]
 
 
+def curve_name(codec) -> str:
+    """"<architecture> <quantizer>", plus " (noise-trained)" for a model trained with additive
+    uniform noise (the classic baseline), which is another curve than the same quantizer trained
+    through its hard (inference) values."""
+    name = f"{codec.architecture} {codec.quantizer}"
+    if codec.model.config.quantizer_options.get("train_mode") == "noise":
+        name += " (noise-trained)"
+    return name
+
+
 def evaluate_models(specs: Iterable[str], images, device: str = "auto",
                     progress: Optional[Callable[[str], None]] = None) -> list[RDCurve]:
-    """One curve per (architecture, quantizer); points sorted by rate. A variable-rate checkpoint
-    gives one point per preset (:func:`rate_points`)."""
+    """One curve per (architecture, quantizer, training), named by :func:`curve_name`; points sorted
+    by rate. A variable-rate checkpoint gives one point per preset (:func:`rate_points`)."""
     from ..api import load_model
 
     curves: dict[str, RDCurve] = {}
@@ -73,7 +83,7 @@ def evaluate_models(specs: Iterable[str], images, device: str = "auto",
         for codec in points:
             label = _model_label(spec, codec) + (f" λ={codec.lmbda:g}" if len(points) > 1 else "")
             pt = evaluate_codec(codec, images, label=label, progress=progress)
-            name = f"{codec.architecture} {codec.quantizer}"
+            name = curve_name(codec)
             curves.setdefault(name, RDCurve(name)).points.append(pt)
     return [c.sorted() for c in curves.values()]
 
