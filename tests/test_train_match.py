@@ -214,6 +214,12 @@ def test_train_cli_builds_the_choices_and_refuses_wrong_ones(tmp_path, capsys):
         assert build_model(cfg.model_config()).quantizer.compander == comp
     assert main(common + ["--out", str(tmp_path / "b"), "--quantizer", "lvq", "--train-mode", "noise"]) == 2
     assert "does not apply to the lvq quantizer" in capsys.readouterr().err
+    # the surrogate's sharpness reaches the LVQAC quantizer, and only LVQAC takes it
+    cfg = config_from_args(ap.parse_args(["--data", str(data), "--out", str(tmp_path / "c"), "--quantizer", "lvqac",
+                                          "--a-grad-alpha", "32"]))
+    assert build_model(cfg.model_config()).quantizer.a_grad_alpha == 32.0
+    assert main(common + ["--out", str(tmp_path / "d"), "--quantizer", "lvq", "--a-grad-alpha", "32"]) == 2
+    assert "applies to LVQAC only" in capsys.readouterr().err
 
 
 def test_init_from_another_compander_keeps_the_new_head_at_the_identity(tmp_path):
