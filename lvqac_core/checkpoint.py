@@ -96,7 +96,7 @@ _QUANTIZER_OPTIONS = {
     "scalar": _COMMON_OPTIONS,
     "lvq": _COMMON_OPTIONS | {"tau", "selection_coding"},
     "lvqac": _COMMON_OPTIONS | {"tau", "v_init", "tail", "a_max", "a_levels", "compander", "a_grad_alpha",
-                                "selection_coding"},
+                                "a_grad_scale", "selection_coding"},
 }
 # the values each enumerated option may take, from the quantizers themselves
 _CHOICES = {
@@ -142,7 +142,7 @@ def config_problem(config: Any) -> Optional[str]:
     unknown = set(options) - _QUANTIZER_OPTIONS[quantizer]
     if unknown:
         return f"unknown {quantizer} quantizer option(s) {sorted(map(str, unknown))}"
-    for key in ("tau", "v_init", "a_grad_alpha"):
+    for key in ("tau", "v_init", "a_grad_alpha", "a_grad_scale"):
         if key in options and not _positive_float(options[key]):
             return f"quantizer option {key} must be a positive number, not {options[key]!r}"
     if "a_max" in options and not (_positive_float(options["a_max"]) and 1 < options["a_max"] <= 1e6):

@@ -216,8 +216,9 @@ def test_train_cli_builds_the_choices_and_refuses_wrong_ones(tmp_path, capsys):
     assert "does not apply to the lvq quantizer" in capsys.readouterr().err
     # the surrogate's sharpness reaches the LVQAC quantizer, and only LVQAC takes it
     cfg = config_from_args(ap.parse_args(["--data", str(data), "--out", str(tmp_path / "c"), "--quantizer", "lvqac",
-                                          "--a-grad-alpha", "32"]))
-    assert build_model(cfg.model_config()).quantizer.a_grad_alpha == 32.0
+                                          "--a-grad-alpha", "32", "--a-grad-scale", "2"]))
+    q = build_model(cfg.model_config()).quantizer
+    assert (q.a_grad_alpha, q.a_grad_scale) == (32.0, 2.0)
     assert main(common + ["--out", str(tmp_path / "d"), "--quantizer", "lvq", "--a-grad-alpha", "32"]) == 2
     assert "applies to LVQAC only" in capsys.readouterr().err
 
@@ -249,3 +250,21 @@ def test_soft_round_limits():
     s = soft_round(u, 16.0)
     assert torch.all(s[1:] >= s[:-1])  # monotone and continuous across cell edges
     assert float((s[1:] - s[:-1]).max()) < 0.6
+
+
+def test_a_grad_scale_multiplies_only_the_surrogate_distortion_gradient():
+    from lvqac_core.training.trainer import rd_loss
+
+    x = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(3))
+    out = {}
+    for scale in (1.0, 2.5):
+        torch.manual_seed(4)
+        m = build_model(ModelConfig("minnen2018-ckbd", "lvqac", N=16, M=16,
+                                    quantizer_options={"compander": "exp", "a_grad_scale": scale}))
+        m.train()
+        torch.manual_seed(5)
+        t = rd_loss(m(x), x, 0.0075)
+        (t["loss"] - t["bpp"]).backward()
+        out[scale] = (float(t["loss"]), float(m.a_head.net[2].bias.grad))
+    assert out[1.0][0] == out[2.5][0]  # the forward value is the hard one either way
+    assert out[1.0][1] != 0.0 and out[2.5][1] == pytest.approx(2.5 * out[1.0][1], rel=1e-4)

@@ -63,6 +63,7 @@ class CompandedLatticeQuantizer(LatticeQuantizer):
         a_levels: int | None = None,
         compander: str = "alaw",
         a_grad_alpha: float = 16.0,
+        a_grad_scale: float = 1.0,
         **train_options,
     ):
         super().__init__(channels, group_size, tau, **train_options)
@@ -72,6 +73,7 @@ class CompandedLatticeQuantizer(LatticeQuantizer):
         self.tail = tail
         self.compander = compander
         self.a_grad_alpha = float(a_grad_alpha)
+        self.a_grad_scale = float(a_grad_scale)  # multiplies the surrogate's distortion gradient to A, V
         self.a_max = float(a_max if a_max is not None else (64.0 if compander == "alaw" else 16.0))
         self.a_levels = int(a_levels if a_levels is not None else (16 if compander == "alaw" else 17))
         if self.a_max <= 1.0 or self.a_levels < 2:
@@ -131,7 +133,7 @@ class CompandedLatticeQuantizer(LatticeQuantizer):
         u_fixed = v_d * self.compress(r / v_d, a_d)  # u's value, gradient to r only
         r_exact = v_d * self.expand(self.relax(u_fixed) / v_d, a_d)
         r_soft = self.from_u(soft_round(self.to_u(r.detach(), a), self.a_grad_alpha), a)  # to A, V only
-        r_hat = r_exact + (r_soft - r_soft.detach())
+        r_hat = r_exact + self.a_grad_scale * (r_soft - r_soft.detach())
         u = self.to_u(r, a)
         if self.rate_proxy == "hard":
             return r_hat, self.nearest(u.detach()) + (u - u.detach())

@@ -110,10 +110,11 @@ class TrainConfig:
             raise InputError(f"rate proxy must be one of {', '.join(RATE_PROXIES)}")
         if self.compander not in COMPANDERS:
             raise InputError(f"compander must be one of {', '.join(COMPANDERS)}")
-        alpha = self.quantizer_options.get("a_grad_alpha")
-        if alpha is not None and (self.quantizer != "lvqac" or not (math.isfinite(alpha) and alpha > 0)):
-            raise InputError(f"the surrogate sharpness a_grad_alpha applies to LVQAC only and must be positive, "
-                             f"got {alpha!r} for {self.quantizer}")
+        for key in ("a_grad_alpha", "a_grad_scale"):
+            value = self.quantizer_options.get(key)
+            if value is not None and (self.quantizer != "lvqac" or not (math.isfinite(value) and value > 0)):
+                raise InputError(f"the surrogate option {key} applies to LVQAC only and must be positive, "
+                                 f"got {value!r} for {self.quantizer}")
         if self.selection_coding not in SELECTION_CODINGS:
             raise InputError(f"selection coding must be one of {', '.join(SELECTION_CODINGS)}")
         if self.selection_coding != "raw" and family != "lattice":

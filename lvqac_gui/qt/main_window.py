@@ -691,4 +691,5 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.session.cancel()
         self.runner.shutdown(3000)
+        self.preloader.pool.waitForDone(3000)  # a launch-time load still running: let it end first
         super().closeEvent(event)
