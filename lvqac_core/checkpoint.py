@@ -29,6 +29,7 @@ from .models.latent_codecs.selection import SELECTION_CODINGS
 from .models.registry import ARCHITECTURES
 from .quantizers.base import RATE_PROXIES
 from .quantizers.companding import COMPANDERS, TAILS
+from .quantizers.lvqac import STE_DOMAINS
 from .quantizers.lvq import LATTICE_TRAIN_MODES
 from .quantizers.scalar import TRAIN_MODES as SCALAR_TRAIN_MODES
 
@@ -96,13 +97,14 @@ _QUANTIZER_OPTIONS = {
     "scalar": _COMMON_OPTIONS,
     "lvq": _COMMON_OPTIONS | {"tau", "selection_coding"},
     "lvqac": _COMMON_OPTIONS | {"tau", "v_init", "tail", "a_max", "a_levels", "compander", "a_grad_alpha",
-                                "a_grad_scale", "selection_coding"},
+                                "a_grad_scale", "ste_domain", "selection_coding"},
 }
 # the values each enumerated option may take, from the quantizers themselves
 _CHOICES = {
     "train_mode": {"scalar": SCALAR_TRAIN_MODES, "lvq": LATTICE_TRAIN_MODES, "lvqac": LATTICE_TRAIN_MODES},
     "rate_proxy": {q: RATE_PROXIES for q in _QUANTIZER_OPTIONS},
     "compander": {"lvqac": COMPANDERS},
+    "ste_domain": {"lvqac": STE_DOMAINS},
     "tail": {"lvqac": TAILS},
     "selection_coding": {"lvq": SELECTION_CODINGS, "lvqac": SELECTION_CODINGS},
 }

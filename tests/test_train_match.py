@@ -268,3 +268,20 @@ def test_a_grad_scale_multiplies_only_the_surrogate_distortion_gradient():
         out[scale] = (float(t["loss"]), float(m.a_head.net[2].bias.grad))
     assert out[1.0][0] == out[2.5][0]  # the forward value is the hard one either way
     assert out[1.0][1] != 0.0 and out[2.5][1] == pytest.approx(2.5 * out[1.0][1], rel=1e-4)
+
+
+def test_ste_domain_r_passes_the_gradient_of_r_unscaled():
+    from lvqac_core.quantizers.lvqac import CompandedLatticeQuantizer
+
+    r = (torch.randn(1, 8, 4, 4, generator=torch.Generator().manual_seed(6)) * 3).requires_grad_(True)
+    a = torch.full((1, 1, 4, 4), 0.25)  # a dead zone: the companded domain's slopes differ a lot
+    grads = {}
+    for dom in ("u", "r"):
+        q = CompandedLatticeQuantizer(8, compander="exp", train_mode="hard-ste", ste_domain=dom)
+        q.train()
+        r_hat, _ = q.train_forward(r, a)
+        (g,) = torch.autograd.grad(r_hat.sum(), r)
+        grads[dom] = g
+        assert torch.equal(r_hat.detach(), q.dequantize(q.quantize(r.detach(), a), a))  # same value either way
+    assert torch.equal(grads["r"], torch.ones_like(r))
+    assert not torch.allclose(grads["u"], torch.ones_like(r))

@@ -51,6 +51,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--a-grad-scale", type=float, default=None, metavar="S",
                    help="LVQAC: multiply the surrogate's distortion gradient to A and V by S (default 1; "
                         "scripts/companding_head_gradient.py measures how far it falls short)")
+    p.add_argument("--ste-domain", default=None, choices=["u", "r"],
+                   help="LVQAC hard training modes: pass r's gradient straight through in the companded "
+                        "domain (u, default) or on r itself (r: dr̂/dr = 1)")
     p.add_argument("--selection-coding", default="raw", choices=["raw", "rans"],
                    help="lattice selection bits: raw (1 bit per group; default) or rans (coded with a probability "
                         "a small head predicts from the hyperprior, trained with the model)")
@@ -83,7 +86,8 @@ def config_from_args(args: argparse.Namespace):
         amp=args.amp, precision=args.precision, channels_last=args.channels_last, train_mode=args.train_mode,
         rate_proxy=args.rate_proxy, compander=args.compander, selection_coding=args.selection_coding,
         progress=not args.no_progress, lambdas=list(args.lambdas),
-        quantizer_options={k: v for k, v in (("a_grad_alpha", args.a_grad_alpha), ("a_grad_scale", args.a_grad_scale))
+        quantizer_options={k: v for k, v in (("a_grad_alpha", args.a_grad_alpha), ("a_grad_scale", args.a_grad_scale),
+                                                    ("ste_domain", args.ste_domain))
                            if v is not None},
     )
 

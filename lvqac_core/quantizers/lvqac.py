@@ -30,7 +30,9 @@ from .base import CellDomain
 from .companding import COMPANDERS, compand, expand
 from .lvq import LatticeQuantizer
 
-__all__ = ["CompandedLatticeQuantizer", "CompandedDomain"]
+__all__ = ["CompandedLatticeQuantizer", "CompandedDomain", "STE_DOMAINS"]
+
+STE_DOMAINS = ("u", "r")  # where the hard training modes pass r's gradient straight through
 
 
 class CompandedDomain(CellDomain):
@@ -64,6 +66,7 @@ class CompandedLatticeQuantizer(LatticeQuantizer):
         compander: str = "alaw",
         a_grad_alpha: float = 16.0,
         a_grad_scale: float = 1.0,
+        ste_domain: str = "u",
         **train_options,
     ):
         super().__init__(channels, group_size, tau, **train_options)
@@ -74,6 +77,9 @@ class CompandedLatticeQuantizer(LatticeQuantizer):
         self.compander = compander
         self.a_grad_alpha = float(a_grad_alpha)
         self.a_grad_scale = float(a_grad_scale)  # multiplies the surrogate's distortion gradient to A, V
+        if ste_domain not in STE_DOMAINS:
+            raise ValueError(f"unknown ste_domain {ste_domain!r}; expected one of {STE_DOMAINS}")
+        self.ste_domain = ste_domain  # "u": straight-through in the companded domain; "r": on r itself
         self.a_max = float(a_max if a_max is not None else (64.0 if compander == "alaw" else 16.0))
         self.a_levels = int(a_levels if a_levels is not None else (16 if compander == "alaw" else 17))
         if self.a_max <= 1.0 or self.a_levels < 2:
@@ -132,6 +138,8 @@ class CompandedLatticeQuantizer(LatticeQuantizer):
         v_d, a_d = self.v.detach().to(r.dtype), a.detach()
         u_fixed = v_d * self.compress(r / v_d, a_d)  # u's value, gradient to r only
         r_exact = v_d * self.expand(self.relax(u_fixed) / v_d, a_d)
+        if self.ste_domain == "r":  # dr̂/dr = 1, not T⁻¹'(û)·T'(r), which rescales each coordinate's gradient
+            r_exact = r_exact.detach() + (r - r.detach())
         r_soft = self.from_u(soft_round(self.to_u(r.detach(), a), self.a_grad_alpha), a)  # to A, V only
         r_hat = r_exact + self.a_grad_scale * (r_soft - r_soft.detach())
         u = self.to_u(r, a)

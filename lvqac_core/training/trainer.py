@@ -110,6 +110,8 @@ class TrainConfig:
             raise InputError(f"rate proxy must be one of {', '.join(RATE_PROXIES)}")
         if self.compander not in COMPANDERS:
             raise InputError(f"compander must be one of {', '.join(COMPANDERS)}")
+        if self.quantizer_options.get("ste_domain") is not None and self.quantizer != "lvqac":
+            raise InputError(f"ste_domain applies to LVQAC only, not {self.quantizer}")
         for key in ("a_grad_alpha", "a_grad_scale"):
             value = self.quantizer_options.get(key)
             if value is not None and (self.quantizer != "lvqac" or not (math.isfinite(value) and value > 0)):
