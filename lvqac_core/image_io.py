@@ -66,6 +66,19 @@ NOTE_FLOAT = "floating-point samples converted to 8 bits"
 NOTE_ICC = ("embedded ICC colour profile not applied and not kept (pixels are coded as stored; the "
             "decoded PNG has no profile)")
 
+def _is_srgb_profile(data: bytes) -> bool:
+    """True for an sRGB ICC profile: the colour space a PNG without a profile means anyway, so not
+    keeping it changes nothing a viewer shows (most cameras' and editors' files carry one). Any
+    other profile, or one ImageCms cannot read, is reported (:data:`NOTE_ICC`)."""
+    try:
+        from PIL import ImageCms
+
+        desc = ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(bytes(data))))
+    except Exception:  # noqa: BLE001 - unreadable or exotic: say it was dropped
+        return False
+    return desc.strip().startswith("sRGB")
+
+
 Source = Union[str, os.PathLike, bytes, bytearray, Image.Image, np.ndarray]
 
 
@@ -231,7 +244,7 @@ def _open_pil(source: Union[str, os.PathLike, bytes, bytearray], name: str,
             if frames > 1:
                 notes.append(f"first of {frames} frames coded")
             wide = _sixteen_bit(img) and not img.mode.startswith("I")
-            if img.info.get("icc_profile"):
+            if img.info.get("icc_profile") and not _is_srgb_profile(img.info["icc_profile"]):
                 notes.append(NOTE_ICC)
             try:
                 img.load()

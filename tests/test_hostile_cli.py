@@ -126,9 +126,16 @@ def _png_header_only(w: int, h: int) -> bytes:
 def test_image_notes_and_our_pixel_limit(tmp_path) -> None:
     assert NOTE_16BIT in load_image(_png16_rgb(8, 8)).notes
     buf = io.BytesIO()
-    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()  # not sRGB: said
     Image.fromarray(rgb(8, 8)).save(buf, format="PNG", icc_profile=profile)
     assert NOTE_ICC in load_image(buf.getvalue()).notes
+    srgb = io.BytesIO()  # sRGB is what a PNG without a profile means: dropping it changes nothing
+    Image.fromarray(rgb(8, 8)).save(srgb, format="PNG",
+                                    icc_profile=ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    assert NOTE_ICC not in load_image(srgb.getvalue()).notes
+    broken = io.BytesIO()
+    Image.fromarray(rgb(8, 8)).save(broken, format="PNG", icc_profile=b"not a profile")
+    assert NOTE_ICC in load_image(broken.getvalue()).notes
     assert NOTE_ICC not in load_image(rgb(8, 8)).notes
     import warnings
     for w, h in ((20000, 20000), (10000, 9000), (5000, 5000)):
