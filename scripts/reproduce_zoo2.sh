@@ -8,7 +8,9 @@
 #   stage A  trunk   variable-rate scalar from the base's fp32 weights (resume.pt): one preset per batch
 #   stage B  family  from the trunk's resume.pt, FAMILY_STEPS each, same data / seed / lr:
 #                    scalar (straight-through) | lvq (hard-ste, coded selection) |
-#                    lvqac (exp compander, hard-ste, coded selection) | scalar-noise (additive noise)
+#                    lvqac (exp compander, hard-ste, coded selection) | scalar-noise (additive noise) |
+#                    lvqac-r (lvqac with r's gradient straight through on r and the A surrogate ×2;
+#                    added mid-campaign, 2026-11-26, after the companding ablation: docs/training.md)
 #   control  single  single-λ scalar (λ 0.0075) from the base, as many steps as trunk + family:
 #                    the variable-rate network's price at one rate point, at equal steps (§5)
 #   stage C  decay   each family and the control: DECAY_STEPS more at lr 3e-5 (name-decay/)
@@ -52,18 +54,19 @@ declare -A OPTS=(
   [scalar]="--lambdas paper --lambda 0.0075 --quantizer scalar"
   [lvq]="--lambdas paper --lambda 0.0075 --quantizer lvq --selection-coding rans"
   [lvqac]="--lambdas paper --lambda 0.0075 --quantizer lvqac --compander exp --selection-coding rans"
+  [lvqac-r]="--lambdas paper --lambda 0.0075 --quantizer lvqac --compander exp --selection-coding rans --ste-domain r --a-grad-scale 2"
   [scalar-noise]="--lambdas paper --lambda 0.0075 --quantizer scalar --train-mode noise"
   [single-0.0075]="--lambda 0.0075 --quantizer scalar"
 )
 # stage B (seed 1: other crops than the trunk's) and the single-λ control
-for name in scalar lvq lvqac scalar-noise; do
+for name in scalar lvq lvqac lvqac-r scalar-noise; do
   # shellcheck disable=SC2086
   train "$name" ${OPTS[$name]} --init "$RUNS/trunk/resume.pt" --steps "$FAMILY_STEPS" --seed 1 --lr 3e-4
 done
 # shellcheck disable=SC2086
 train single-0.0075 ${OPTS[single-0.0075]} --init "$RUNS/base/resume.pt" --steps $((TRUNK_STEPS + FAMILY_STEPS)) --lr 3e-4
 # stage C: the same learning-rate decay for every one (lr 3e-5, DECAY_STEPS, seed 2)
-for name in scalar lvq lvqac scalar-noise single-0.0075; do
+for name in scalar lvq lvqac lvqac-r scalar-noise single-0.0075; do
   done_run "$name" || continue
   # shellcheck disable=SC2086
   train "$name-decay" ${OPTS[$name]} --init "$RUNS/$name/resume.pt" --steps "$DECAY_STEPS" --seed 2 --lr 3e-5
