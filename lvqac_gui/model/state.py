@@ -324,7 +324,7 @@ class Session:
                                     "A continuous λ needs a variable-rate network (lvqac models, column network)")
         return rate.RateControl(True, found[0], found[1], network=found[2])
 
-    def _codable(self, lmbda: float, quantizer: str) -> float:
+    def codable(self, lmbda: float, quantizer: str) -> float:
         """``lmbda`` if the family ``quantizer`` can code at it, else the nearest preset (a
         single-rate family has only its presets)."""
         found = self.rate_ranges.get(quantizer)
@@ -339,7 +339,7 @@ class Session:
             raise ValueError(f"unknown quantizer {quantizer!r}")
         new_q = quantizer if quantizer is not None else self.quantizer
         if lmbda is not None or quantizer is not None:
-            lmbda = self._codable(float(self.lmbda if lmbda is None else lmbda), new_q)
+            lmbda = self.codable(float(self.lmbda if lmbda is None else lmbda), new_q)
         if lmbda is not None and not same_lambda(lmbda, self.lmbda):
             self.lmbda = float(lmbda)
             changed = True

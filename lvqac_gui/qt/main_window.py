@@ -41,7 +41,9 @@ class MainWindow(QMainWindow):
         self.session = session or Session()
         self.backend = backend or bk.Backend()
         self.settings = settings or AppSettings()
-        if restore:
+        rr = getattr(self.backend, "rate_ranges", None)  # which families are variable-rate networks
+        self.session.rate_ranges = rr() if callable(rr) else {}
+        if restore:  # after the rate ranges: a saved λ between presets is kept where still codable
             self.settings.load_into(self.session)
         self.runner = JobRunner(self.session, self.backend, self)
         self.preloader = ModelPreloader(self.backend, self)
@@ -104,8 +106,6 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         # ---- docks
-        rr = getattr(self.backend, "rate_ranges", None)  # which families are variable-rate networks
-        self.session.rate_ranges = rr() if callable(rr) else {}
         self.controls = ControlPanel(self.session, bk.model_labels())
         self.stats = StatsPanel()
         self.rd = RDPlot()

@@ -5,6 +5,7 @@ for organisation "LVQAC" / application "LVQAC Studio". Tests always pass a tempo
 """
 from __future__ import annotations
 
+import math
 import os
 from typing import Optional
 
@@ -30,16 +31,21 @@ class AppSettings:
 
     # ------------------------------------------------------------------ session choices
     def load_into(self, session: Session) -> None:
+        """The saved choices, where they still apply: a λ between the presets only when the saved
+        family is still a variable-rate network covering it (``session.rate_ranges``, set first)."""
+        q = str(self.qs.value("model/quantizer", session.quantizer))
+        if q in QUANTIZERS:
+            session.quantizer = q
         try:
             lmbda = float(self.qs.value("model/lambda", session.lmbda))
         except (TypeError, ValueError):
             lmbda = session.lmbda
-        preset = next((l for l in PAPER_LAMBDAS if same_lambda(lmbda, l)), None)
-        if preset is not None:
-            session.lmbda = preset
-        q = str(self.qs.value("model/quantizer", session.quantizer))
-        if q in QUANTIZERS:
-            session.quantizer = q
+        if math.isfinite(lmbda) and lmbda > 0:
+            preset = next((l for l in PAPER_LAMBDAS if same_lambda(lmbda, l)), None)
+            if preset is not None:
+                session.lmbda = preset
+            elif same_lambda(session.codable(lmbda, session.quantizer), lmbda):
+                session.lmbda = lmbda
         d = str(self.qs.value("model/device", session.device))
         if d in DEVICES:
             session.device = d

@@ -87,3 +87,15 @@ def test_an_interpolated_file_opens_and_fixes_the_control(qtbot, helpers, make_w
 def test_demo_models_are_single_rate(make_window):
     win = make_window()
     assert win.session.rate_ranges == {} and not win.controls.rate_slider.isEnabled()
+
+
+def test_a_lambda_between_presets_is_remembered_where_still_codable(qtbot, make_window, settings, vr):
+    win = make_window(backend_=Backend())
+    win.session.set_choices(quantizer="lvqac", lmbda=0.0123, recompress=False)
+    win.save_settings()
+    again = make_window(backend_=Backend())
+    assert (again.session.quantizer, again.session.lmbda) == ("lvqac", 0.0123)
+    assert again.controls.rate_slider.isEnabled()
+    settings.qs.setValue("model/quantizer", "scalar")  # a single-rate family: the saved λ does not apply
+    third = make_window(backend_=Backend())
+    assert third.session.quantizer == "scalar" and rate.is_preset(third.session.lmbda)
