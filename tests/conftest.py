@@ -22,3 +22,15 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("gpu") is not None:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def image(tmp_path):
+    """A small odd-sized RGB PNG (45×67) for command-line and zoo tests."""
+    from PIL import Image
+
+    from lvqac_testing import smooth_image
+
+    path = tmp_path / "img.png"
+    Image.fromarray(smooth_image(45, 67)).save(path)
+    return path

@@ -19,12 +19,6 @@ def ckpt(tmp_path):
     return path
 
 
-@pytest.fixture
-def image(tmp_path):
-    path = tmp_path / "img.png"
-    Image.fromarray(smooth_image(45, 67)).save(path)
-    return path
-
 
 def run_json(capsys, argv):
     code = main(argv + ["--json"])

@@ -6,19 +6,12 @@ import json
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from lvqac_testing import smooth_image, tiny_model
 from lvqac_core.checkpoint import save_checkpoint
 from lvqac_core.cli import main
 from lvqac_core.results import A_IDENTITY_TOL, MAP_SUMMARY_KEYS, InspectionMaps
 
-
-@pytest.fixture
-def image(tmp_path):
-    path = tmp_path / "img.png"
-    Image.fromarray(smooth_image(45, 67)).save(path)
-    return path
 
 
 def _json(capsys, argv):

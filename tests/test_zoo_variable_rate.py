@@ -18,12 +18,6 @@ from lvqac_testing import smooth_image
 from vr_zoo import LAMS, NETWORK, VR_FILE, use_zoo, vr, vr_dir, vr_row_id  # noqa: F401  (fixtures)
 
 
-@pytest.fixture
-def image(tmp_path):
-    p = tmp_path / "img.png"
-    Image.fromarray(smooth_image(45, 67)).save(p)
-    return p
-
 
 def _json(capsys, argv):
     code = main(argv + ["--json"])
