@@ -7,7 +7,10 @@ Codecs (all CPU, ``torch.set_num_threads(--threads)``):
 
 - ``ours scalar``  / ``ours lvqac``: the zoo's minnen2018-ckbd scalar and LVQAC models (λ of the
   zoo's default), through the public API: ``Codec.compress(rgb, reconstruction=False)`` (what a
-  file needs; the peer does not synthesise on encode either) and ``Codec.decompress(data)``.
+  file needs; the peer does not synthesise on encode either) and ``Codec.decompress(data,
+  bits_map=False)`` (the image alone; the peer computes no bits map either).
+- ``ours scalar +map`` / ``ours lvqac +map`` (``--bits-map``): the same decode with the estimated-bits
+  map, as the app and ``lvqac decompress`` run it (the likelihoods of every y and z symbol).
 - ``ours lvqac old`` (``--before``): the same LVQAC codec decoding as it did before the compiled
   rANS decoder and the in-place GDN: pure-Python rANS loop (what still runs where ``_ransdec.c``
   is not built) and ``g_s(y)`` as CompressAI runs it. Encoding is the same as ``ours lvqac``.
@@ -48,8 +51,9 @@ from lvqac_core.models import synthesis_runner
 from lvqac_core.image_io import to_tensor, to_uint8
 from lvqac_core.registry import HYPER_STRIDE, LATENT_STRIDE
 
-OURS = ("ours scalar", "ours lvqac", "ours lvqac old")
+OURS = ("ours scalar", "ours lvqac", "ours lvqac old", "ours scalar +map", "ours lvqac +map")
 OLD = "ours lvqac old"  # --before: the LVQAC codec decoding as before issue 13d (see the docstring)
+WITH_MAP = ("ours scalar +map", "ours lvqac +map")  # --bits-map: decoding with the bits map, as the app
 PEERS = ("peer ckbd", "peer mbt-mean")
 PILLOW = ("JPEG q75", "WebP q75", "AVIF q75")
 
@@ -129,7 +133,7 @@ class Runner:
             with safe_rans.python_decoder(), synthesis_runner.stock_g_s():
                 return self.obj.decompress(payload).image
         if self.name in OURS:
-            return self.obj.decompress(payload).image
+            return self.obj.decompress(payload, bits_map=self.name in WITH_MAP).image
         if self.name in PEERS:
             with torch.inference_mode():
                 out = self.obj.decompress(payload["strings"], payload["shape"])
@@ -160,10 +164,14 @@ def build_codecs(names) -> dict:
     ids = zoo_ids()
     codecs: dict = {}
     for n in OURS[:2]:
-        if n in names or (n == "ours scalar" and set(PEERS) & set(names)) or (n == "ours lvqac" and OLD in names):
+        if (n in names or (n == "ours scalar" and set(PEERS) & set(names)) or (n == "ours lvqac" and OLD in names)
+                or f"{n} +map" in names):
             codecs[n] = load_model(ids[n], "cpu")
     if OLD in names:
         codecs[OLD] = codecs["ours lvqac"]
+    for n in WITH_MAP:
+        if n in names:
+            codecs[n] = codecs[n.removesuffix(" +map")]
     if "peer ckbd" in names:
         codecs["peer ckbd"] = peer_checkerboard(codecs["ours scalar"])
     if "peer mbt-mean" in names:
@@ -249,9 +257,12 @@ def main() -> None:
     p.add_argument("--before", action="store_true",
                    help=f"add '{OLD}': the LVQAC model decoding with the pure-Python rANS loop and "
                         f"CompressAI's GDN (the decode before the compiled decoder and the in-place GDN)")
+    p.add_argument("--bits-map", action="store_true",
+                   help=f"add {' and '.join(repr(n) for n in WITH_MAP)}: decoding with the estimated-bits map, "
+                        f"as the app and 'lvqac decompress' do")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    names = list(OURS[:2]) + ([OLD] if args.before else []) + list(PEERS)
+    names = list(OURS[:2]) + ([OLD] if args.before else []) + (list(WITH_MAP) if args.bits_map else []) + list(PEERS)
     names += [] if args.no_pillow else list(PILLOW)
     codecs = build_codecs(names)
     cfg = codecs["ours scalar"].model.config
@@ -260,7 +271,7 @@ def main() -> None:
           f"median of {args.repeats} interleaved runs; N/M {cfg.N}/{cfg.M}; models {', '.join(zoo_ids().values())}")
     print("ratios are against 'peer ckbd' (CompressAI's checkerboard codec with our scalar weights); "
           f"RSS of a process that only imports torch, lvqac_core and Pillow: {base_rss:.0f} MB")
-    hdr = (f"{'size':<10} {'codec':<14} {'enc s':>7} {'dec s':>7} {'enc net':>8} {'dec net':>8} {'enc x':>6} "
+    hdr = (f"{'size':<10} {'codec':<16} {'enc s':>7} {'dec s':>7} {'enc net':>8} {'dec net':>8} {'enc x':>6} "
            f"{'dec x':>6} {'bpp':>6} {'RSS MB':>7}")
     print(hdr)
     for size in args.sizes.split(","):
@@ -273,7 +284,7 @@ def main() -> None:
             ex = r["enc"] / peer["enc"] if peer else float("nan")
             dx = r["dec"] / peer["dec"] if peer else float("nan")
             net = lambda v: "" if v != v else f"{v:.3f}"  # noqa: E731 (nan: not a learned codec)
-            print(f"{w}x{h:<5} {n:<14} {r['enc']:>7.3f} {r['dec']:>7.3f} {net(r['enc net']):>8} {net(r['dec net']):>8} "
+            print(f"{w}x{h:<5} {n:<16} {r['enc']:>7.3f} {r['dec']:>7.3f} {net(r['enc net']):>8} {net(r['dec net']):>8} "
                   f"{ex:>6.2f} {dx:>6.2f} {r['bpp']:>6.3f} {rss:>7.0f}", flush=True)
 
 

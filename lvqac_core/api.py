@@ -202,17 +202,21 @@ class Codec:
         return result
 
     def decompress(self, data: bytes, progress: Progress = None,
-                   max_pixels: int = DEFAULT_MAX_PIXELS) -> DecompressionResult:
+                   max_pixels: int = DEFAULT_MAX_PIXELS, bits_map: bool = True) -> DecompressionResult:
         """Decode ``.lvq`` bytes written by this model.
 
         Everything is validated before any decoding: the container (see docs/format.md), the
-        model identity, and the coded size (padded pixels) against ``max_pixels``.
+        model identity, and the coded size (padded pixels) against ``max_pixels``. With
+        ``bits_map=False`` the estimated-bits map is not computed (likelihoods the decoding itself
+        does not need): the image is the same; ``maps.bits`` and ``bits_estimated`` are None.
         """
         data = _file_bytes(data)
-        return self.decode_parsed(bitstream.unpack(data), len(data), progress=progress, max_pixels=max_pixels)
+        return self.decode_parsed(bitstream.unpack(data), len(data), progress=progress, max_pixels=max_pixels,
+                                  bits_map=bits_map)
 
     def decode_parsed(self, parsed: tuple[bitstream.LvqHeader, dict[str, bytes]], file_bytes: int,
-                      progress: Progress = None, max_pixels: int = DEFAULT_MAX_PIXELS) -> DecompressionResult:
+                      progress: Progress = None, max_pixels: int = DEFAULT_MAX_PIXELS,
+                      bits_map: bool = True) -> DecompressionResult:
         """Decode a file already verified and split by :func:`lvqac_core.bitstream.unpack` (whose
         result is ``parsed``; ``file_bytes`` is the file's size), so that callers which read the
         header to pick the model parse and CRC-check the file once."""
@@ -229,6 +233,7 @@ class Codec:
             progress=_scaled(progress, 0.05, 0.95),
             out_hw=(header.height, header.width),
             lmbda=header.lmbda if self.variable_rate else None,
+            bits_map=bits_map,
         )
         image = restore_mode(x_hat, header.mode)
         seconds = _now(self.device) - t0
@@ -346,10 +351,12 @@ def zoo_codec_for(header: bitstream.LvqHeader, device: str = "auto") -> Codec:
     return load_zoo_model(header.model_id, device)
 
 
-def estimated_bits(maps: LatentMaps) -> float:
+def estimated_bits(maps: LatentMaps) -> Optional[float]:
     """The entropy model's estimate of a file's bits: the bits map summed over the whole coded
     (padded) latent grid. Encoder and decoder compute the same map, so this one function gives the
-    rate ``Codec.compress`` reports and the rate a decoded file shows."""
+    rate ``Codec.compress`` reports and the rate a decoded file shows (None: no bits map)."""
+    if maps.bits is None:
+        return None
     return float(np.asarray(maps.bits, dtype=np.float64).sum())
 
 
@@ -379,7 +386,7 @@ def _inspection_maps(maps: LatentMaps, height: int, width: int) -> InspectionMap
     return InspectionMaps(
         selection=None if maps.selection is None else maps.selection[:, :h, :w].copy(),
         a_law=None if maps.a_law is None else maps.a_law[:h, :w].copy(),
-        bits=maps.bits[:h, :w].copy(),
+        bits=None if maps.bits is None else maps.bits[:h, :w].copy(),
         stride=LATENT_STRIDE,
     )
 

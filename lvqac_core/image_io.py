@@ -463,8 +463,8 @@ def to_uint8(x: torch.Tensor, height: int, width: int) -> np.ndarray:
         x = x[0]
     if x.dim() != 3 or x.shape[0] != 3 or x.shape[1] < height or x.shape[2] < width:
         raise ValueError(f"cannot crop tensor of shape {tuple(x.shape)} to {height}x{width}")
-    x = x.detach()[:, :height, :width].to(torch.float32).clamp(0.0, 1.0)
-    out = x.mul(255.0).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
+    x = x.detach()[:, :height, :width].to(torch.float32).clamp(0.0, 1.0)  # a new tensor: ours to change
+    out = x.mul_(255.0).round_().to(torch.uint8).permute(1, 2, 0).cpu().numpy()  # in place: fewer page faults
     return np.ascontiguousarray(out)
 
 

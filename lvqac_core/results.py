@@ -50,13 +50,14 @@ class InspectionMaps:
             with G channel groups (G = 1 for the paper's g = M); None for the scalar quantizer.
         a_law: per-position companding parameter A (float32, (h, w)); A = 1 is the identity. A-law
             models have A >= 1, exponential-compander models A in [1/16, 16]. None unless LVQAC.
-        bits: estimated bits spent at each position, latents + selection (float32, (h, w)).
+        bits: estimated bits spent at each position, latents + selection (float32, (h, w)); None
+            when the decode was asked not to compute it (``Codec.decompress(..., bits_map=False)``).
         stride: image pixels per latent position along each axis (16).
     """
 
     selection: Optional[np.ndarray]
     a_law: Optional[np.ndarray]
-    bits: np.ndarray
+    bits: Optional[np.ndarray]
     stride: int = LATENT_STRIDE
 
     def selection_share(self) -> Optional[float]:

@@ -25,6 +25,22 @@ def test_compress_options_write_the_same_file(architecture):
     assert np.array_equal(codec.decompress(file_only.data).image, full.reconstruction)
 
 
+@pytest.mark.parametrize("architecture, quantizer", [("minnen2018-ckbd", "lvqac"), ("minnen2018-mean", "lvq"),
+                                                     ("minnen2018-ckbd", "scalar")])
+def test_decode_without_bits_map_gives_the_same_image(architecture, quantizer):
+    codec = tiny_codec(architecture, quantizer)
+    data = codec.compress(smooth_image(40, 70, seed=6), reconstruction=False).data
+    full = codec.decompress(data)
+    lean = codec.decompress(data, bits_map=False)
+    assert np.array_equal(lean.image, full.image)
+    assert full.maps.bits is not None and full.bits_estimated > 0
+    assert lean.maps.bits is None and lean.bits_estimated is None and lean.bpp_estimated is None
+    for name in ("selection", "a_law"):  # the other maps come with the decoding itself
+        a, b = getattr(full.maps, name), getattr(lean.maps, name)
+        assert (a is None) == (b is None) == (quantizer == "scalar" or (name == "a_law" and quantizer == "lvq"))
+        assert a is None or np.array_equal(a, b)
+
+
 def test_ms_ssim_needs_the_reconstruction():
     codec = tiny_codec("minnen2018-mean", "scalar")
     with pytest.raises(InputError, match="reconstruction"):

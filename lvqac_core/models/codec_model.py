@@ -51,7 +51,7 @@ MARGIN = {"minnen": 2, "cheng": 8}
 class LatentMaps:
     selection: Optional[np.ndarray]  # uint8 (G, h, w)
     a_law: Optional[np.ndarray]  # float32 (h, w)
-    bits: np.ndarray  # float32 (h, w): latent + selection bits, z bits spread over its 4×4 block
+    bits: Optional[np.ndarray]  # float32 (h, w): latent + selection bits, z bits spread over its 4×4 block (None: not asked for)
 
 
 @dataclass
@@ -238,9 +238,12 @@ class LatticeCodecModel(nn.Module):
         progress: Progress = None,
         out_hw: Optional[tuple[int, int]] = None,
         lmbda: Optional[float] = None,
+        bits_map: bool = True,
     ) -> tuple[Tensor | np.ndarray, LatentMaps]:
         """Decode the sections: x̂ (1, 3, Hp, Wp) in [0, 1], or with ``out_hw`` = (H, W) the cropped
-        uint8 image; and the inspection maps. ``lmbda``: the file's λ (variable-rate models)."""
+        uint8 image; and the inspection maps. ``lmbda``: the file's λ (variable-rate models).
+        ``bits_map=False`` skips the estimated-bits map (the likelihoods of y and z, which decoding
+        does not need): the image is the same, ``maps.bits`` is None."""
         dev = self._device()
         gains = self.gains(lmbda)
         latent_hw, hyper_hw = tuple(latent_hw), tuple(hyper_hw)
@@ -249,13 +252,13 @@ class LatticeCodecModel(nn.Module):
                               f"times the hyper-latent grid {hyper_hw[0]}x{hyper_hw[1]} (padded size not a "
                               f"multiple of {HYPER_STRIDE})")
         z_hat = self._decode_z(sections.get("z", b""), hyper_hw).to(dev)
-        lat = self.latent_codec.decompress(sections, self.h_s(z_hat), progress=progress)
+        lat = self.latent_codec.decompress(sections, self.h_s(z_hat), progress=progress, with_bits=bits_map)
         if lat.checksum != symbols_crc32:
             raise DesyncError(
                 "decoded symbols do not match the encoder's checksum: the file was written on another "
                 "device or with other weights, and decoding it here would give a wrong image"
             )
-        _, z_lik = self.entropy_bottleneck(z_hat)  # eval mode: ẑ is already on its grid
+        z_lik = self.entropy_bottleneck(z_hat)[1] if bits_map else None  # eval mode: ẑ is already on its grid
         maps = self._maps(lat, z_lik)
         y_hat = lat.y_hat if gains is None else lat.y_hat * gains[1].to(dev)
         return self.synthesis(y_hat, out_hw), maps
@@ -277,14 +280,14 @@ class LatticeCodecModel(nn.Module):
         return next(self.parameters()).device
 
     def _maps(self, lat: LatentCoding, z_lik: Optional[Tensor]) -> LatentMaps:
-        bits = lat.bits.clone()
-        if z_lik is not None:  # spread each hyper-latent's bits over the 4×4 latent block it covers
+        bits = None if lat.bits is None else lat.bits.clone()
+        if z_lik is not None and bits is not None:  # spread each hyper-latent's bits over the 4×4 latent block it covers
             zb = (-torch.log2(z_lik)).sum(dim=1)[0].double().cpu()
             bits += torch.repeat_interleave(torch.repeat_interleave(zb, 4, 0), 4, 1)[: bits.shape[0], : bits.shape[1]] / 16
         return LatentMaps(
             selection=None if lat.selection is None else lat.selection[0].cpu().numpy().astype(np.uint8),
             a_law=None if lat.a is None else lat.a[0, 0].float().cpu().numpy(),
-            bits=bits.float().numpy(),
+            bits=None if bits is None else bits.float().numpy(),
         )
 
     # ---------------------------------------------------------------- identity --------

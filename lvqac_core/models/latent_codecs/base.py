@@ -54,7 +54,7 @@ class LatentCoding:
     sections: dict[str, bytes]  # "y" and, for lattices, "selection" (packed bits, or rANS with a selection head)
     y_hat: Tensor  # (1, M, h, w)
     checksum: int  # CRC-32 of the symbols, table indexes and selection (stored in the file)
-    bits: Tensor  # float64 (h, w): estimated bits of y and the selection at each position
+    bits: Optional[Tensor]  # float64 (h, w): estimated bits of y and the selection at each position (None: not asked for)
     selection: Optional[Tensor]  # uint8 (1, G, h, w)
     a: Optional[Tensor]  # (1, 1, h, w): the snapped A of LVQAC
 
@@ -63,7 +63,7 @@ class CodingState:
     """What one pass over the latent grid accumulates (identical on both sides)."""
 
     def __init__(self, y_hat_padded: Tensor, pad: int, selection: Optional[Tensor],
-                 selection_levels: Optional[Tensor] = None):
+                 selection_levels: Optional[Tensor] = None, with_bits: bool = True):
         h, w = y_hat_padded.shape[-2] - 2 * pad, y_hat_padded.shape[-1] - 2 * pad
         self.y_hat_padded = y_hat_padded
         self.y_hat = y_hat_padded[:, :, pad:pad + h, pad:pad + w]
@@ -71,7 +71,8 @@ class CodingState:
         self.selection_levels = selection_levels  # rANS-coded selection: the level of each bit
         self.symbols: list[np.ndarray] = []
         self.indexes: list[np.ndarray] = []
-        self.bits = torch.zeros(self.y_hat.shape[-2:], dtype=torch.float64)
+        # the bits map (estimated bits per position); None when not asked for (decode without maps)
+        self.bits = torch.zeros(self.y_hat.shape[-2:], dtype=torch.float64) if with_bits else None
 
     def checksum(self) -> int:
         crc = 0
@@ -123,6 +124,8 @@ class CodingStep:
         st.indexes.append(idx)
         y_hat = mu + q.dequantize(qz, a4)
         st.y_hat[:, :, gi, gj] = y_hat[..., 0]
+        if st.bits is None:
+            return
         lik = q.likelihood(q.lattice_values(qz), sigma, a4)
         pos_bits = (-torch.log2(lik)).sum(dim=1)[0, :, 0].double().cpu()
         if st.selection_levels is None:  # raw selection: one bit per group (rANS-coded: see LatentCodec._code)
@@ -256,8 +259,10 @@ class LatentCodec:
                 sections["selection"] = encode_bits(bits, levels.cpu().numpy())
         return LatentCoding(sections, st.y_hat, st.checksum(), st.bits, st.selection, a_val)
 
-    def decompress(self, sections: dict[str, bytes], hyper: Tensor, progress: Progress = None) -> LatentCoding:
-        """Decode ŷ from the sections (the latent grid is ``hyper``'s)."""
+    def decompress(self, sections: dict[str, bytes], hyper: Tensor, progress: Progress = None,
+                   with_bits: bool = True) -> LatentCoding:
+        """Decode ŷ from the sections (the latent grid is ``hyper``'s). ``with_bits=False`` skips
+        the bits map (its likelihoods are extra work; the decoded ŷ is the same): ``bits`` is None."""
         selection = None
         q = self.quantizer
         levels = self.selection_levels(hyper)
@@ -274,7 +279,8 @@ class LatentCodec:
             bits = np.unpackbits(raw)[:n].reshape(1, G, *hw)
             selection = torch.from_numpy(bits.copy()).to(hyper.device)
         decoder = SymbolStreamDecoder(sections.get("y", b""), self.bank)
-        st, a_val = self._code(hyper, decoder=decoder, selection=selection, levels=levels, progress=progress)
+        st, a_val = self._code(hyper, decoder=decoder, selection=selection, levels=levels, progress=progress,
+                               with_bits=with_bits)
         own = {name: sections[name] for name in ("y", "selection") if name in sections}
         return LatentCoding(own, st.y_hat, st.checksum(), st.bits, st.selection, a_val)
 
@@ -286,7 +292,7 @@ class LatentCodec:
 
     def _code(self, hyper: Tensor, y: Optional[Tensor] = None, decoder: Optional[SymbolStreamDecoder] = None,
               selection: Optional[Tensor] = None, levels: Optional[Tensor] = None,
-              progress: Progress = None) -> tuple[CodingState, Optional[Tensor]]:
+              progress: Progress = None, with_bits: bool = True) -> tuple[CodingState, Optional[Tensor]]:
         M = self.quantizer.channels
         h, w = hyper.shape[-2:]
         dev = hyper.device
@@ -297,9 +303,10 @@ class LatentCodec:
         if selection is None and self.quantizer.uses_selection:
             selection = torch.zeros(1, self.quantizer.num_groups(), h, w, dtype=torch.uint8, device=dev)
         pad = self.padding
-        st = CodingState(torch.zeros(1, M, h + 2 * pad, w + 2 * pad, device=dev), pad, selection, levels)
+        st = CodingState(torch.zeros(1, M, h + 2 * pad, w + 2 * pad, device=dev), pad, selection, levels,
+                         with_bits)
         self.code_pass(st, hyper, CodingStep(self, st, a_idx, a_val, y, decoder), progress)
-        if levels is not None and st.selection is not None:  # the coded selection's ideal cost
+        if levels is not None and st.selection is not None and st.bits is not None:  # the coded selection's ideal cost
             st.bits += level_cost_bits(levels, st.selection)
         report(progress, 1.0)
         return st, a_val
