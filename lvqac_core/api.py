@@ -75,11 +75,14 @@ def read_info(data: bytes) -> FileInfo:
 class Codec:
     """A loaded model on a device, ready to compress and decompress."""
 
-    def __init__(self, model: LatticeCodecModel, model_id: str, device: str, lmbda: Optional[float] = None):
+    def __init__(self, model: LatticeCodecModel, model_id: str, device: str, lmbda: Optional[float] = None,
+                 weights_hash: Optional[bytes] = None):
+        """``weights_hash``: ``model.weights_hash()`` when the caller already has it (the rows of
+        one variable-rate network share it; hashing the weights again costs tens of ms each)."""
         self.model = model
         self.model_id = model_id
         self.device = device
-        self.weights_hash = model.weights_hash()
+        self.weights_hash = weights_hash if weights_hash is not None else model.weights_hash()
         self._lmbda = float(model.config.lmbda)
         if lmbda is not None:
             self.lmbda = lmbda
@@ -305,21 +308,23 @@ def load_zoo_model(model_id: str, device: str = "auto") -> Codec:
         if entry.network is None:
             _CACHE[key] = Codec(load_checkpoint(entry.path, dev, expected_sha256=entry.sha256), entry.id, dev)
         else:  # the rows of one variable-rate network share its weights, loaded once; each codes at its λ
-            _CACHE[key] = Codec(_shared_network(entry, dev), entry.id, dev, lmbda=entry.lmbda)
+            model, weights_hash = _shared_network(entry, dev)
+            _CACHE[key] = Codec(model, entry.id, dev, lmbda=entry.lmbda, weights_hash=weights_hash)
     return _CACHE[key]
 
 
-_NETWORKS: dict[tuple[str, str, str], LatticeCodecModel] = {}
+_NETWORKS: dict[tuple[str, str, str], tuple[LatticeCodecModel, bytes]] = {}
 _NETWORK_LOCK = threading.Lock()
 
 
-def _shared_network(entry: "zoo.ZooEntry", dev: str) -> LatticeCodecModel:
-    """The loaded weights of ``entry``'s variable-rate network (one per file + sha256 + device); a
-    file that turns out to be a single-rate model, or another range than the manifest's, is refused."""
+def _shared_network(entry: "zoo.ZooEntry", dev: str) -> tuple[LatticeCodecModel, bytes]:
+    """The loaded weights of ``entry``'s variable-rate network (one per file + sha256 + device) and
+    their :meth:`~LatticeCodecModel.weights_hash`; a file that turns out to be a single-rate model,
+    or another range than the manifest's, is refused."""
     key = (str(entry.path.resolve()), entry.sha256, dev)
     with _NETWORK_LOCK:  # two threads asking for two rows of one network load it once
-        model = _NETWORKS.get(key)
-        if model is None:
+        shared = _NETWORKS.get(key)
+        if shared is None:
             model = load_checkpoint(entry.path, dev, expected_sha256=entry.sha256)
             rng = model.lambda_range
             if rng is None or not all(same_lambda(a, b) for a, b in zip(rng, entry.lambda_range)):
@@ -327,8 +332,8 @@ def _shared_network(entry: "zoo.ZooEntry", dev: str) -> LatticeCodecModel:
                 raise ModelNotFoundError(
                     f"zoo model {entry.id}: the manifest names network {entry.network!r} for λ "
                     f"{entry.lambda_range[0]:g} … {entry.lambda_range[1]:g}, but {entry.file} is {got}")
-            _NETWORKS[key] = model
-    return model
+            shared = _NETWORKS[key] = (model, model.weights_hash())
+    return shared
 
 
 def decompress(data: bytes, device: str = "auto", progress: Progress = None,
