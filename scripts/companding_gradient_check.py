@@ -30,6 +30,8 @@ from lvqac_core.training.trainer import load_init_weights, rd_loss  # noqa: E402
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    # default: the first zoo's scalar λ 0.0075 model, replaced by zoo v2; restore it with
+    # git show faa1e24:resources/models/minnen2018-ckbd-scalar-0.0075.pt > resources/models/minnen2018-ckbd-scalar-0.0075.pt
     ap.add_argument("--init", default=str(ROOT / "resources" / "models" / "minnen2018-ckbd-scalar-0.0075.pt"))
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "train"))
     ap.add_argument("--lambda", dest="lmbda", type=float, default=0.0075)

@@ -29,6 +29,9 @@ warnings.filterwarnings("ignore")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+# the first zoo's single-rate models, replaced by zoo v2's variable-rate networks; restore them from
+# git: git show faa1e24:resources/models/NAME.pt > resources/models/NAME.pt
+FIRST_ZOO_COMMIT = "faa1e24"
 BASE = ROOT / "resources" / "models" / "minnen2018-ckbd-scalar-0.0075.pt"
 SLOPE_MODELS = [ROOT / "resources" / "models" / f"minnen2018-ckbd-scalar-{lam}.pt" for lam in ("0.0032", "0.015")]
 DATA = ROOT.parent / "shared" / "data" / "train"
@@ -182,6 +185,10 @@ def main() -> None:
     if a.merge:
         merge(a.merge, a.lmbda)
         return
+    missing = [p.name for p in (BASE, *SLOPE_MODELS) if not p.is_file()]
+    if missing:
+        raise SystemExit(f"this pilot starts from the first zoo's models ({', '.join(missing)}), which zoo v2 replaced; "
+                         f"restore each with: git show {FIRST_ZOO_COMMIT}:resources/models/NAME > resources/models/NAME")
     import torch
 
     torch.set_num_threads(1)

@@ -12,6 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from lvqac_core import zoo  # noqa: E402
 from lvqac_core.evaluation.bdrate import BDError, bd_psnr, bd_rate  # noqa: E402
 
 REFERENCE = ROOT / "resources" / "rd" / "compressai_mbt2018_mean_kodak.json"
@@ -29,17 +30,20 @@ def curves(report: dict) -> dict[str, tuple[list[float], list[float]]]:
 
 def main() -> None:
     report = json.loads(Path(sys.argv[1]).read_text())
+    zoo_ids = {e.id for e in zoo.list_models()}
     print("| model | λ | bpp (file) | bpp (estimated) | PSNR dB | MS-SSIM | enc s | dec s |")
     print("|---|---|---|---|---|---|---|---|")
     for c in report["curves"]:
         for p in sorted(c["points"], key=lambda p: p["bpp"]):
             if "model_id" not in p:
                 continue
-            print(f"| {p['model_id']} | {p['lambda']:g} | {p['bpp']:.4f} | {p['bpp_estimated']:.4f} | {p['psnr']:.2f} | "
+            name = p["model_id"] if p["model_id"] in zoo_ids else f"{c['name']} ({p['label']})"  # a checkpoint beside the zoo
+            print(f"| {name} | {p['lambda']:g} | {p['bpp']:.4f} | {p['bpp_estimated']:.4f} | {p['psnr']:.2f} | "
                   f"{p['ms_ssim']:.4f} | {p['encode_seconds']:.2f} | {p['decode_seconds']:.2f} |")
     cs = curves(report)
-    families = [n for n in cs if n.split()[-1] in ("scalar", "lvq", "lvqac")]
-    anchors = [n for n in cs if n not in families or n.endswith(" scalar")]
+    noise = " (noise-trained)"  # the classic baseline: a row and an anchor column of its own
+    families = [n for n in cs if n.removesuffix(noise).split()[-1] in ("scalar", "lvq", "lvqac")]
+    anchors = [n for n in cs if n not in families or n.endswith(" scalar") or n.endswith(noise)]
     print()
     print("| test ↓ / anchor → | " + " | ".join(anchors) + " |")
     print("|---|" + "---|" * len(anchors))
