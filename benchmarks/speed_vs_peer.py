@@ -16,7 +16,8 @@ Codecs (all CPU, ``torch.set_num_threads(--threads)``):
   is not built) and ``g_s(y)`` as CompressAI runs it. Encoding is the same as ``ours lvqac``.
 - ``peer ckbd``: CompressAI's own checkerboard codec (``HyperpriorLatentCodec`` around a
   ``CheckerboardLatentCodec`` + ``GaussianConditionalLatentCodec``, nested as its
-  ``Cheng2020AnchorCheckerboard``) on the same Minnen transforms, loaded with our scalar weights.
+  ``Cheng2020AnchorCheckerboard``) on the same Minnen transforms, loaded with our scalar weights
+  (a variable-rate network's gain pair at the codec's λ multiplies y after g_a and before g_s).
 - ``peer mbt-mean``: CompressAI's stock ``MeanScaleHyperprior`` (mbt2018-mean) of the same N/M,
   untrained (random) weights: fine for timing, not for rate.
 - Pillow JPEG / WebP / AVIF at quality 75, default speed settings.
@@ -79,10 +80,22 @@ def peer_checkerboard(ours: Codec) -> nn.Module:
         def merge(self, ctx, side):  # our entropy_parameters take [hyper, context]
             return torch.cat([side, ctx], dim=1)
 
+    gains = m.gains(ours.lmbda)  # a variable-rate network: the gain pair of the codec's λ around y
+
+    class Scale(nn.Module):
+        def __init__(self, g):
+            super().__init__()
+            self.register_buffer("g", g.detach().clone())
+
+        def forward(self, x):
+            return x * self.g
+
     class Peer(SimpleVAECompressionModel):
         def __init__(self):
             super().__init__()
             self.g_a, self.g_s = m.g_a, m.g_s
+            if gains is not None:
+                self.g_a, self.g_s = nn.Sequential(m.g_a, Scale(gains[0])), nn.Sequential(Scale(gains[1]), m.g_s)
             self.latent_codec = HyperpriorLatentCodec(latent_codec={
                 "y": OurChannelOrder(
                     latent_codec={"y": GaussianConditionalLatentCodec(quantizer="ste")},
