@@ -252,7 +252,7 @@ class LatticeCodecModel(nn.Module):
                               f"times the hyper-latent grid {hyper_hw[0]}x{hyper_hw[1]} (padded size not a "
                               f"multiple of {HYPER_STRIDE})")
         z_hat = self._decode_z(sections.get("z", b""), hyper_hw).to(dev)
-        lat = self.latent_codec.decompress(sections, self.h_s(z_hat), progress=progress, with_bits=bits_map)
+        lat = self.latent_codec.decompress(sections, self.h_s(z_hat), progress=progress, bits_map=bits_map)
         if lat.checksum != symbols_crc32:
             raise DesyncError(
                 "decoded symbols do not match the encoder's checksum: the file was written on another "

@@ -63,7 +63,7 @@ class CodingState:
     """What one pass over the latent grid accumulates (identical on both sides)."""
 
     def __init__(self, y_hat_padded: Tensor, pad: int, selection: Optional[Tensor],
-                 selection_levels: Optional[Tensor] = None, with_bits: bool = True):
+                 selection_levels: Optional[Tensor] = None, bits_map: bool = True):
         h, w = y_hat_padded.shape[-2] - 2 * pad, y_hat_padded.shape[-1] - 2 * pad
         self.y_hat_padded = y_hat_padded
         self.y_hat = y_hat_padded[:, :, pad:pad + h, pad:pad + w]
@@ -72,7 +72,7 @@ class CodingState:
         self.symbols: list[np.ndarray] = []
         self.indexes: list[np.ndarray] = []
         # the bits map (estimated bits per position); None when not asked for (decode without maps)
-        self.bits = torch.zeros(self.y_hat.shape[-2:], dtype=torch.float64) if with_bits else None
+        self.bits = torch.zeros(self.y_hat.shape[-2:], dtype=torch.float64) if bits_map else None
 
     def checksum(self) -> int:
         crc = 0
@@ -260,8 +260,8 @@ class LatentCodec:
         return LatentCoding(sections, st.y_hat, st.checksum(), st.bits, st.selection, a_val)
 
     def decompress(self, sections: dict[str, bytes], hyper: Tensor, progress: Progress = None,
-                   with_bits: bool = True) -> LatentCoding:
-        """Decode ŷ from the sections (the latent grid is ``hyper``'s). ``with_bits=False`` skips
+                   bits_map: bool = True) -> LatentCoding:
+        """Decode ŷ from the sections (the latent grid is ``hyper``'s). ``bits_map=False`` skips
         the bits map (its likelihoods are extra work; the decoded ŷ is the same): ``bits`` is None."""
         selection = None
         q = self.quantizer
@@ -280,7 +280,7 @@ class LatentCodec:
             selection = torch.from_numpy(bits.copy()).to(hyper.device)
         decoder = SymbolStreamDecoder(sections.get("y", b""), self.bank)
         st, a_val = self._code(hyper, decoder=decoder, selection=selection, levels=levels, progress=progress,
-                               with_bits=with_bits)
+                               bits_map=bits_map)
         own = {name: sections[name] for name in ("y", "selection") if name in sections}
         return LatentCoding(own, st.y_hat, st.checksum(), st.bits, st.selection, a_val)
 
@@ -292,7 +292,7 @@ class LatentCodec:
 
     def _code(self, hyper: Tensor, y: Optional[Tensor] = None, decoder: Optional[SymbolStreamDecoder] = None,
               selection: Optional[Tensor] = None, levels: Optional[Tensor] = None,
-              progress: Progress = None, with_bits: bool = True) -> tuple[CodingState, Optional[Tensor]]:
+              progress: Progress = None, bits_map: bool = True) -> tuple[CodingState, Optional[Tensor]]:
         M = self.quantizer.channels
         h, w = hyper.shape[-2:]
         dev = hyper.device
@@ -304,7 +304,7 @@ class LatentCodec:
             selection = torch.zeros(1, self.quantizer.num_groups(), h, w, dtype=torch.uint8, device=dev)
         pad = self.padding
         st = CodingState(torch.zeros(1, M, h + 2 * pad, w + 2 * pad, device=dev), pad, selection, levels,
-                         with_bits)
+                         bits_map)
         self.code_pass(st, hyper, CodingStep(self, st, a_idx, a_val, y, decoder), progress)
         if levels is not None and st.selection is not None and st.bits is not None:  # the coded selection's ideal cost
             st.bits += level_cost_bits(levels, st.selection)
