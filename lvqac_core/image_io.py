@@ -66,6 +66,7 @@ NOTE_FLOAT = "floating-point samples converted to 8 bits"
 NOTE_ICC = ("embedded ICC colour profile not applied and not kept (pixels are coded as stored; the "
             "decoded PNG has no profile)")
 
+
 def _is_srgb_profile(data: bytes) -> bool:
     """True for an sRGB ICC profile: the colour space a PNG without a profile means anyway, so not
     keeping it changes nothing a viewer shows (most cameras' and editors' files carry one). Any
