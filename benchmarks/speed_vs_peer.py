@@ -48,7 +48,7 @@ from bench_common import ROOT, parse_size, sample_image
 from lvqac_core import zoo
 from lvqac_core.api import Codec, load_model
 from lvqac_core.entropy import safe_rans
-from lvqac_core.models import synthesis_runner
+from lvqac_core.models import transform_runner
 from lvqac_core.image_io import to_tensor, to_uint8
 from lvqac_core.registry import HYPER_STRIDE, LATENT_STRIDE
 
@@ -143,7 +143,7 @@ class Runner:
 
     def decode(self, payload):
         if self.name == OLD:
-            with safe_rans.python_decoder(), synthesis_runner.stock_g_s():
+            with safe_rans.python_decoder(), transform_runner.stock_transforms():
                 return self.obj.decompress(payload).image
         if self.name in OURS:
             return self.obj.decompress(payload, bits_map=self.name in WITH_MAP).image

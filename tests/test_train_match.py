@@ -1,6 +1,7 @@
 """Issue 8: training that matches inference, a compander that can learn, bf16 with an fp32 rate."""
 from __future__ import annotations
 
+import math
 import numpy as np
 import pytest
 import torch
@@ -285,3 +286,25 @@ def test_ste_domain_r_passes_the_gradient_of_r_unscaled():
         assert torch.equal(r_hat.detach(), q.dequantize(q.quantize(r.detach(), a), a))  # same value either way
     assert torch.equal(grads["r"], torch.ones_like(r))
     assert not torch.allclose(grads["u"], torch.ones_like(r))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_exp_compander_coder_shortcut_is_the_series_bit_for_bit(dtype, monkeypatch):
+    """Without gradients and with t = 0 as the only small t (the coder's snapped levels), the
+    series is skipped: the result must be the series' exactly."""
+    from lvqac_core.quantizers import companding
+
+    torch.manual_seed(5)
+    levels = torch.exp(torch.linspace(-math.log(16), math.log(16), 17, dtype=torch.float64)).to(dtype)
+    assert levels[8] == 1.0
+    a = levels[torch.randint(0, 17, (1, 1, 40, 1))]
+    x = torch.randn(1, 24, 40, 1, dtype=dtype) * 1.5
+    with torch.inference_mode():
+        fast_c, fast_e = exp_compress(x, a), exp_expand(x, a)
+        monkeypatch.setattr(companding, "_series_is_identity", lambda *args: False)
+        slow_c, slow_e = exp_compress(x, a), exp_expand(x, a)
+    assert torch.equal(fast_c, slow_c) and torch.equal(fast_e, slow_e)
+    # a small non-zero t still takes the series (the shortcut would be wrong there)
+    a_small = torch.full((1, 1, 40, 1), 1.0005, dtype=dtype)
+    with torch.inference_mode():
+        assert not companding._series_is_identity(torch.log(a_small), torch.log(a_small).abs() < 1e-3, x)

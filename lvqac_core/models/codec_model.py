@@ -34,7 +34,7 @@ from . import transforms as _transforms  # noqa: F401  (registers the architectu
 from .gain import GainUnits
 from .latent_codecs import AHead, LatentCodec, LatentCoding, Progress, SelectionHead
 from .registry import ModelConfig
-from .synthesis_runner import run_g_s
+from .transform_runner import run_transform
 
 __all__ = ["LatticeCodecModel", "LatentCode", "LatentMaps", "build_model"]
 
@@ -161,12 +161,12 @@ class LatticeCodecModel(nn.Module):
         lh, lw = x.shape[-2] // S, x.shape[-1] // S
         bands = self._bands(lh, lw)
         if len(bands) == 1:
-            return self.g_a(x)
+            return run_transform(self.g_a, x)
         m = MARGIN[self.config.spec.backbone]
         y = x.new_empty(x.shape[0], self.config.M, lh, lw)
         for a, b in bands:
             a0, b0 = max(0, a - m), min(lh, b + m)
-            y[:, :, a:b] = self.g_a(x[:, :, S * a0:S * b0])[:, :, a - a0:b - a0]
+            y[:, :, a:b] = run_transform(self.g_a, x[:, :, S * a0:S * b0])[:, :, a - a0:b - a0]
         return y
 
     def synthesis_bands(self, y_hat: Tensor):
@@ -174,12 +174,12 @@ class LatticeCodecModel(nn.Module):
         lh, lw = y_hat.shape[-2:]
         bands = self._bands(lh, lw)
         if len(bands) == 1:
-            yield 0, run_g_s(self.g_s, y_hat).clamp_(0, 1)
+            yield 0, run_transform(self.g_s, y_hat).clamp_(0, 1)
             return
         m, S = MARGIN[self.config.spec.backbone], LATENT_STRIDE
         for a, b in bands:
             a0, b0 = max(0, a - m), min(lh, b + m)
-            yield S * a, run_g_s(self.g_s, y_hat[:, :, a0:b0])[:, :, S * (a - a0):S * (b - a0)].clamp_(0, 1)
+            yield S * a, run_transform(self.g_s, y_hat[:, :, a0:b0])[:, :, S * (a - a0):S * (b - a0)].clamp_(0, 1)
 
     def synthesis(self, y_hat: Tensor, out_hw: Optional[tuple[int, int]] = None):
         """x̂ = g_s(ŷ) clamped: a (1, 3, Hp, Wp) tensor, or with ``out_hw`` = (H, W) the cropped

@@ -1,0 +1,142 @@
+"""What LVQAC costs over scalar rounding: paired encode/decode ratios and the LVQAC-only stages.
+
+    python benchmarks/lvqac_overhead.py [--sizes 768x512,1920x1080,3840x2160] [--rounds 9]
+        [--threads 1] [--stages-only]
+
+The zoo's minnen2018-ckbd scalar and LVQAC networks at the default model's λ (as
+``speed_vs_peer.py``), through the public API: ``Codec.compress(rgb, reconstruction=False)`` and
+``Codec.decompress(data, bits_map=False)``. Each round runs scalar then LVQAC back to back; the
+ratio LVQAC/scalar is taken **per round** (a pair shares the machine's state) and the table gives
+the median of those ratios with its interquartile range, for wall time and for the thread's CPU
+time (``time.thread_time``: with one torch thread the work runs on the calling thread, and time
+spent preempted by other processes does not count).
+
+The stage rows time, interleaved, what an LVQAC decode computes that a scalar decode does not,
+each alone on the file's own hyperprior features: the A head with its snapping to the coder's
+levels, the selection head with its probability levels, the rANS decode of the selection bits,
+and the companded dequantization ŷ = μ + V·F_A⁻¹(û/V) of the whole latent. Their sum, as a
+share of the scalar decode, is the overhead the method's own networks and companding imply. The
+rest of a decode (z, h_s, the entropy parameters and context, rANS of y, g_s) is the same work
+for both networks; only the weights and the data differ.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import torch
+
+from bench_common import parse_size, sample_image
+from speed_vs_peer import zoo_ids
+from lvqac_core import bitstream
+from lvqac_core.api import Codec, load_model
+from lvqac_core.entropy.binary import decode_bits
+from lvqac_core.models.latent_codecs.selection import selection_levels
+from lvqac_core.quantizers import QuantizedLatent
+
+
+def timed(fn) -> tuple[float, float]:
+    """(wall s, thread CPU s) of one call."""
+    w0, c0 = time.perf_counter(), time.thread_time()
+    fn()
+    return time.perf_counter() - w0, time.thread_time() - c0
+
+
+def quartiles(values: list[float]) -> tuple[float, float, float]:
+    q = statistics.quantiles(values, n=4, method="inclusive") if len(values) > 1 else [values[0]] * 3
+    return q[0], statistics.median(values), q[2]
+
+
+def paired(codecs: dict[str, Codec], rgb: np.ndarray, rounds: int) -> dict[str, dict[str, list[float]]]:
+    """Per round: encode and decode with scalar, then with LVQAC; every time (wall, CPU)."""
+    data = {k: c.compress(rgb, reconstruction=False).data for k, c in codecs.items()}  # warm-up
+    for k, c in codecs.items():
+        c.decompress(data[k], bits_map=False)
+    out: dict[str, dict[str, list[float]]] = {k: {"enc": [], "enc cpu": [], "dec": [], "dec cpu": []} for k in codecs}
+    for _ in range(rounds):
+        for k, c in codecs.items():
+            w, cpu = timed(lambda: data.__setitem__(k, c.compress(rgb, reconstruction=False).data))
+            out[k]["enc"].append(w)
+            out[k]["enc cpu"].append(cpu)
+            w, cpu = timed(lambda: c.decompress(data[k], bits_map=False))
+            out[k]["dec"].append(w)
+            out[k]["dec cpu"].append(cpu)
+    return out
+
+
+def lvqac_stages(codec: Codec, rgb: np.ndarray, rounds: int) -> dict[str, float]:
+    """Median thread-CPU seconds of each LVQAC-only decode stage, on this image's file."""
+    m = codec.model
+    lc = m.latent_codec
+    comp = lc.companding
+    assert comp is not None and lc.a_head is not None
+    header, sections = bitstream.unpack(codec.compress(rgb, reconstruction=False).data)
+    with torch.inference_mode():
+        z_hat = m._decode_z(sections["z"], (header.hyper_height, header.hyper_width))
+        hyper = m.h_s(z_hat)
+        lat = lc.decompress(sections, hyper, bits_map=False)
+        a_val = comp.snap(lc.a_head(hyper))[1]
+        levels = selection_levels(lc.selection_head, hyper) if lc.selection_head is not None else None
+        # the whole latent's lattice values and μ (their values do not change the cost)
+        u = torch.round(torch.randn_like(lat.y_hat) * 2)
+        sel = lat.selection
+        symbols = u.to(torch.int32)
+        mu = torch.zeros_like(lat.y_hat)
+        stages = {
+            "A head + snap": lambda: comp.snap(lc.a_head(hyper)),
+            "companded dequantization": lambda: mu + comp.dequantize(QuantizedLatent(symbols=symbols, selection=sel),
+                                                                     a_val),
+        }
+        if levels is not None:
+            stages["selection head + levels"] = lambda: selection_levels(lc.selection_head, hyper)
+            lv = levels.cpu().numpy()
+            stages["selection bits (rANS)"] = lambda: decode_bits(sections.get("selection", b""), lv)
+        times: dict[str, list[float]] = {k: [] for k in stages}
+        for fn in stages.values():
+            fn()
+        for _ in range(rounds):
+            for k, fn in stages.items():
+                times[k].append(timed(fn)[1])
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", default="768x512,1920x1080,3840x2160")
+    p.add_argument("--rounds", type=int, default=9)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--stages-only", action="store_true", help="skip the paired encode/decode runs")
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    ids = zoo_ids()
+    codecs = {k.removeprefix("ours "): load_model(v, "cpu") for k, v in ids.items()}
+    cfg = codecs["lvqac"].model.config
+    print(f"torch {torch.__version__}, {args.threads} thread(s), CPU; N/M {cfg.N}/{cfg.M}; "
+          f"models {', '.join(ids.values())}; {args.rounds} rounds")
+    for size in args.sizes.split(","):
+        w, h = parse_size(size)
+        rgb = sample_image(w, h)
+        print(f"\n{w}x{h}")
+        scalar_dec_cpu = None
+        if not args.stages_only:
+            t = paired(codecs, rgb, args.rounds)
+            print(f"  {'':<22} {'scalar s':>9} {'lvqac s':>9} {'lvqac/scalar (per-round median, IQR)':>38}")
+            for what in ("enc", "enc cpu", "dec", "dec cpu"):
+                s, q = statistics.median(t["scalar"][what]), statistics.median(t["lvqac"][what])
+                lo, mid, hi = quartiles([b / a for a, b in zip(t["scalar"][what], t["lvqac"][what])])
+                label = {"enc": "encode wall", "enc cpu": "encode CPU", "dec": "decode wall", "dec cpu": "decode CPU"}[what]
+                print(f"  {label:<22} {s:>9.3f} {q:>9.3f} {mid:>16.3f}  [{lo:.3f}, {hi:.3f}]")
+            scalar_dec_cpu = statistics.median(t["scalar"]["dec cpu"])
+        stages = lvqac_stages(codecs["lvqac"], rgb, args.rounds)
+        total = sum(stages.values())
+        share = (lambda v: f"{100 * v / scalar_dec_cpu:5.1f} % of a scalar decode") if scalar_dec_cpu else (lambda v: "")
+        print(f"  LVQAC-only decode stages (thread CPU, median):")
+        for k, v in stages.items():
+            print(f"    {k:<28} {1000 * v:8.2f} ms  {share(v)}")
+        print(f"    {'sum':<28} {1000 * total:8.2f} ms  {share(total)}")
+
+
+if __name__ == "__main__":
+    main()
