@@ -132,7 +132,7 @@ def main() -> None:
         stages = lvqac_stages(codecs["lvqac"], rgb, args.rounds)
         total = sum(stages.values())
         share = (lambda v: f"{100 * v / scalar_dec_cpu:5.1f} % of a scalar decode") if scalar_dec_cpu else (lambda v: "")
-        print(f"  LVQAC-only decode stages (thread CPU, median):")
+        print("  LVQAC-only decode stages (thread CPU, median):")
         for k, v in stages.items():
             print(f"    {k:<28} {1000 * v:8.2f} ms  {share(v)}")
         print(f"    {'sum':<28} {1000 * total:8.2f} ms  {share(total)}")

@@ -17,7 +17,7 @@ from typing import Callable, Optional, Union
 import numpy as np
 import torch
 
-from . import bitstream, zoo
+from . import allocator, bitstream, zoo
 from .checkpoint import load_checkpoint
 from .errors import CorruptFile, ImageTooLargeError, InputError, ModelMismatchError, ModelNotFoundError
 from .image_io import DEFAULT_MAX_PIXELS, check_coding_size, load_image, pad_amounts, restore_mode, to_tensor
@@ -149,6 +149,7 @@ class Codec:
         rgb = loaded.rgb
         height, width = rgb.shape[:2]
         check_coding_size(width, height, DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels)
+        allocator.tune()  # freed feature maps are reused, not unmapped and faulted in again
         _report(progress, 0.02)
         t0 = _now(self.device)
         pad_bottom, pad_right = pad_amounts(height, width)
@@ -226,6 +227,7 @@ class Codec:
         header, sections = parsed
         _check_file_size(header, max_pixels)
         self._check_matches(header)
+        allocator.tune()
         _report(progress, 0.02)
         t0 = _now(self.device)
         x_hat, maps = self.model.decompress_tensor(

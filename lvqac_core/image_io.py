@@ -446,7 +446,7 @@ def to_tensor(rgb: np.ndarray, stride: int = STRIDE) -> tuple[torch.Tensor, tupl
     height, width = rgb.shape[:2]
     pad_bottom, pad_right = pad_amounts(height, width, stride)
     x = torch.from_numpy(np.array(rgb, dtype=np.uint8, copy=True)).permute(2, 0, 1).unsqueeze(0)
-    x = x.to(torch.float32).div_(255.0)
+    x = x.to(torch.float32, memory_format=torch.contiguous_format).div_(255.0)  # one float copy, not two
     if pad_bottom or pad_right:
         x = F.pad(x, (0, pad_right, 0, pad_bottom), mode="replicate")
     return x.contiguous(), (pad_bottom, pad_right)

@@ -90,6 +90,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print("lvqac-gui: no display (DISPLAY is not set); for a headless screenshot use "
                   "QT_QPA_PLATFORM=offscreen lvqac-gui --screenshot OUT.png", file=sys.stderr)
             return 2
+    from lvqac_core import allocator
+    allocator.tune()  # before any worker thread exists, so the codec's threads share the tuned arena
     from PySide6.QtWidgets import QApplication
 
     from .model.backend import Backend, demo_codec_factory

@@ -23,6 +23,7 @@ import torch
 from torch import Tensor, nn
 from ..compressai_parts import EntropyBottleneck, LowerBound
 
+from .. import allocator
 from ..entropy import CellTableBank
 from ..entropy.safe_rans import SafeRansDecoder
 from ..errors import CorruptFile, DesyncError, InputError
@@ -155,6 +156,10 @@ class LatticeCodecModel(nn.Module):
             return [(0, lh)]
         return [(a, min(a + rows, lh)) for a in range(0, lh, rows)]
 
+    def banded(self, lh: int, lw: int) -> bool:
+        """Whether a latent grid of lh × lw runs its transforms in more than one band."""
+        return len(self._bands(lh, lw)) > 1
+
     def analysis(self, x: Tensor) -> Tensor:
         """g_a(x), band by band for large images (same values as one call)."""
         S = LATENT_STRIDE
@@ -202,7 +207,8 @@ class LatticeCodecModel(nn.Module):
         ``reconstruct=False`` skips the synthesis transform (``x_hat`` is None); with ``out_hw``
         the reconstruction comes as ``LatentCode.reconstruction`` (uint8, cropped) instead.
         """
-        with torch.inference_mode():  # not a decorator: its wrapper would keep x alive
+        large = self.banded(x.shape[-2] // LATENT_STRIDE, x.shape[-1] // LATENT_STRIDE)
+        with torch.inference_mode(), allocator.bounded(large):  # not a decorator: its wrapper would keep x alive
             gains = self.gains(lmbda)
             y = self.analysis(x)
             del x
@@ -228,8 +234,14 @@ class LatticeCodecModel(nn.Module):
                 reconstruction=self.synthesis(y_hat, out_hw) if reconstruct and out_hw is not None else None,
             )
 
+    def decompress_tensor(self, sections: dict[str, bytes], latent_hw: tuple[int, int], *args,
+                          **kwargs) -> tuple[Tensor | np.ndarray, LatentMaps]:
+        """See :meth:`_decompress_tensor` (large images run with :func:`~lvqac_core.allocator.bounded`)."""
+        with allocator.bounded(self.banded(*latent_hw)):
+            return self._decompress_tensor(sections, latent_hw, *args, **kwargs)
+
     @torch.inference_mode()
-    def decompress_tensor(
+    def _decompress_tensor(
         self,
         sections: dict[str, bytes],
         latent_hw: tuple[int, int],

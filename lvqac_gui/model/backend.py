@@ -244,6 +244,13 @@ class Backend:
 
     # ------------------------------------------------------------------ jobs
     def run(self, job: Job, progress: Progress = None):
+        from lvqac_core import allocator
+        try:
+            return self._run(job, progress)
+        finally:  # the app idles between jobs: give the heap's free pages back (lvqac_core.allocator)
+            allocator.release()
+
+    def _run(self, job: Job, progress: Progress = None):
         dev = resolve_device(job.device)
         if job.kind == "compress":
             return self.compress(job, dev, progress)
