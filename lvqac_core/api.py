@@ -125,7 +125,7 @@ class Codec:
     # -- coding ----------------------------------------------------------------------------
     def compress(self, image: ImageSource, progress: Progress = None, max_pixels: Optional[int] = None, *,
                  reconstruction: bool = True, ms_ssim: Optional[bool] = None,
-                 lmbda: Optional[float] = None) -> CompressionResult:
+                 lmbda: Optional[float] = None, bits_map: Optional[bool] = None) -> CompressionResult:
         """Code ``image`` into a ``.lvq`` file (``result.data``) and compute only what is asked.
 
         ``lmbda``: the rate point (default :attr:`lmbda`); any λ in :attr:`lambda_range` for a
@@ -135,11 +135,15 @@ class Codec:
         result carries ``reconstruction``, ``residual`` and ``psnr``; ``ms_ssim`` (default: same as
         ``reconstruction``) adds MS-SSIM, the costliest part of a small encode. Batch work that
         only needs the file passes ``reconstruction=False``: the fields not computed are then None
-        and ``encode_seconds`` covers analysis and entropy coding only. The file is byte-identical
+        and ``encode_seconds`` covers analysis and entropy coding only. ``bits_map`` (default: same
+        as ``reconstruction``) computes the estimated-bits map, ``maps.bits`` and ``bpp_estimated``
+        (the likelihood of every symbol, which the file does not need). The file is byte-identical
         either way.
         """
         if ms_ssim is None:
             ms_ssim = reconstruction
+        if bits_map is None:
+            bits_map = reconstruction
         if ms_ssim and not reconstruction:
             raise InputError("ms_ssim=True needs reconstruction=True")
         # λ as the file stores it (float32), so the encoder's reconstruction is the decoder's
@@ -157,7 +161,7 @@ class Codec:
         # right after the analysis transform (it is 12 bytes per pixel)
         code = self.model.compress_tensor(_moved(to_tensor(rgb)[0], self.device), progress=_scaled(progress, 0.05, 0.9),
                                           reconstruct=reconstruction, out_hw=(height, width),
-                                          lmbda=lmbda if self.variable_rate else None)
+                                          lmbda=lmbda if self.variable_rate else None, bits_map=bits_map)
         header = bitstream.LvqHeader(
             format_version=bitstream.FORMAT_VERSION,
             model_id=self.model_id,
@@ -182,6 +186,7 @@ class Codec:
         encode_seconds = _now(self.device) - t0
         _report(progress, 0.95)
         pixels = width * height
+        estimated = estimated_bits(code.maps)
         result = CompressionResult(
             data=data,
             width=width,
@@ -190,7 +195,7 @@ class Codec:
             quantizer=self.quantizer,
             lmbda=lmbda,
             bpp=8.0 * len(data) / pixels,
-            bpp_estimated=estimated_bits(code.maps) / pixels,
+            bpp_estimated=None if estimated is None else estimated / pixels,
             psnr=None if recon is None else psnr(rgb, recon),
             ms_ssim=_ms_ssim(rgb, recon) if ms_ssim else None,
             encode_seconds=encode_seconds,

@@ -97,7 +97,8 @@ class CompressionResult:
     ``reconstruction`` is exactly what decoding ``data`` yields on the same device.
     ``residual`` is reconstruction - original in 8-bit units (float32, (H, W, 3)).
     Fields that were not asked for are None: ``reconstruction``, ``residual`` and ``psnr`` when
-    ``compress(..., reconstruction=False)``; ``ms_ssim`` (and ``ms_ssim_db``) when ``ms_ssim=False``.
+    ``compress(..., reconstruction=False)``; ``ms_ssim`` (and ``ms_ssim_db``) when ``ms_ssim=False``;
+    ``bpp_estimated`` and ``maps.bits`` when ``bits_map=False`` (its default follows ``reconstruction``).
     The defaults compute everything.
     """
 
@@ -108,7 +109,7 @@ class CompressionResult:
     quantizer: str
     lmbda: float
     bpp: float
-    bpp_estimated: float
+    bpp_estimated: Optional[float]  # None when no bits map was asked for
     psnr: Optional[float]  # None when no reconstruction was asked for
     ms_ssim: Optional[float]  # None unless asked for
     encode_seconds: float

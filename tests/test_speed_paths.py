@@ -20,8 +20,13 @@ def test_compress_options_write_the_same_file(architecture):
     assert no_ms.ms_ssim is None and no_ms.ms_ssim_db is None
     assert np.array_equal(no_ms.reconstruction, full.reconstruction) and no_ms.psnr == full.psnr
     assert file_only.ms_ssim is None and file_only.reconstruction is None and file_only.residual is None and file_only.psnr is None
-    assert np.array_equal(file_only.maps.bits, full.maps.bits)
-    assert file_only.bpp_estimated == full.bpp_estimated
+    assert file_only.maps.bits is None and file_only.bpp_estimated is None  # bits_map follows reconstruction
+    with_map = codec.compress(img, reconstruction=False, bits_map=True)
+    assert with_map.data == full.data
+    assert np.array_equal(with_map.maps.bits, full.maps.bits) and with_map.bpp_estimated == full.bpp_estimated
+    assert codec.compress(img, bits_map=False).maps.bits is None
+    for name in ("selection", "a_law"):  # the other maps come with the coding itself
+        assert np.array_equal(getattr(file_only.maps, name), getattr(full.maps, name))
     assert np.array_equal(codec.decompress(file_only.data).image, full.reconstruction)
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 from ..compressai_parts import pmf_to_quantized_cdf
+from .quantized_cdf import quantized_cdf
 
 from ..quantizers.base import CellDomain, Quantizer, standard_normal_cdf
 
@@ -136,7 +137,7 @@ def _tables(dom: CellDomain, scales: np.ndarray, a: torch.Tensor | None, k: int)
         if risky[i] or _near_rounding_edge(np.append(p, tail)):
             out.append(_table(dom, float(sigma), a, k))
             continue
-        out.append((pmf_to_quantized_cdf(p.tolist() + [tail], PRECISION), int(s_min[i])))
+        out.append((quantized_cdf(np.append(p, tail), PRECISION), int(s_min[i])))
     return out
 
 

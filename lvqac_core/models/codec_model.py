@@ -61,7 +61,7 @@ class LatentCode:
     latent_hw: tuple[int, int]
     hyper_hw: tuple[int, int]
     symbols_crc32: int
-    bits_estimated: float
+    bits_estimated: Optional[float]  # None: no bits map asked for
     x_hat: Optional[Tensor]  # (1, 3, Hp, Wp), what the decoder will reconstruct (None: not asked)
     maps: LatentMaps
     reconstruction: Optional[np.ndarray] = None  # uint8 (H, W, 3) instead of x_hat when out_hw was given
@@ -200,12 +200,15 @@ class LatticeCodecModel(nn.Module):
         return out
 
     def compress_tensor(self, x: Tensor, progress: Progress = None, reconstruct: bool = True,
-                        out_hw: Optional[tuple[int, int]] = None, lmbda: Optional[float] = None) -> LatentCode:
+                        out_hw: Optional[tuple[int, int]] = None, lmbda: Optional[float] = None,
+                        bits_map: bool = True) -> LatentCode:
         """Code one padded image (1, 3, Hp, Wp) with Hp, Wp multiples of 64 (at rate point
         ``lmbda`` for a variable-rate model; the decoder needs the same λ).
 
         ``reconstruct=False`` skips the synthesis transform (``x_hat`` is None); with ``out_hw``
         the reconstruction comes as ``LatentCode.reconstruction`` (uint8, cropped) instead.
+        ``bits_map=False`` skips the estimated-bits map (the file is the same): ``maps.bits`` and
+        ``bits_estimated`` are None.
         """
         large = self.banded(x.shape[-2] // LATENT_STRIDE, x.shape[-1] // LATENT_STRIDE)
         with torch.inference_mode(), allocator.bounded(large):  # not a decorator: its wrapper would keep x alive
@@ -220,15 +223,15 @@ class LatticeCodecModel(nn.Module):
             # In eval mode the bottleneck's forward rounds z around its medians exactly as
             # compress/decompress do, so ẑ comes from it without decoding the z string back.
             z_hat, z_lik = self.entropy_bottleneck(z, training=False)
-            lat = self.latent_codec.compress(y, self.h_s(z_hat), progress=progress)
-            maps = self._maps(lat, z_lik)
+            lat = self.latent_codec.compress(y, self.h_s(z_hat), progress=progress, bits_map=bits_map)
+            maps = self._maps(lat, z_lik if bits_map else None)
             y_hat = lat.y_hat if gains is None else lat.y_hat * gains[1].to(lat.y_hat.device)
             return LatentCode(
                 sections={"z": z_string, **lat.sections},
                 latent_hw=tuple(y.shape[-2:]),
                 hyper_hw=z_hw,
                 symbols_crc32=lat.checksum,
-                bits_estimated=float(maps.bits.astype(np.float64).sum()),
+                bits_estimated=None if maps.bits is None else float(maps.bits.astype(np.float64).sum()),
                 x_hat=self.synthesis(y_hat) if reconstruct and out_hw is None else None,
                 maps=maps,
                 reconstruction=self.synthesis(y_hat, out_hw) if reconstruct and out_hw is not None else None,

@@ -246,10 +246,11 @@ class LatentCodec:
         return a
 
     # ---------------------------------------------------------------- coding ----------
-    def compress(self, y: Tensor, hyper: Tensor, progress: Progress = None) -> LatentCoding:
-        """Quantize and entropy-code y (1, M, h, w): sections "y" (and "selection")."""
+    def compress(self, y: Tensor, hyper: Tensor, progress: Progress = None, bits_map: bool = True) -> LatentCoding:
+        """Quantize and entropy-code y (1, M, h, w): sections "y" (and "selection").
+        ``bits_map=False`` skips the bits map (the sections are the same): ``bits`` is None."""
         levels = self.selection_levels(hyper)
-        st, a_val = self._code(hyper, y=y, levels=levels, progress=progress)
+        st, a_val = self._code(hyper, y=y, levels=levels, progress=progress, bits_map=bits_map)
         sections = {"y": encode_symbols(np.concatenate(st.symbols), np.concatenate(st.indexes), self.bank)}
         if st.selection is not None:
             bits = st.selection.cpu().numpy().astype(np.uint8)
