@@ -22,8 +22,9 @@ Codecs (all CPU, ``torch.set_num_threads(--threads)``):
   untrained (random) weights: fine for timing, not for rate.
 - Pillow JPEG / WebP / AVIF at quality 75, default speed settings.
 
-Times are medians of --repeats runs interleaved round-robin over the codecs, so ratios compare
-like with like on a noisy, shared machine. ``enc net`` / ``dec net`` is the analysis g_a (resp.
+Times are medians of --repeats runs interleaved round-robin over the codecs; ``enc x`` / ``dec x``
+are the medians of the per-round ratios to ``peer ckbd`` (each round's runs are close in time and
+share the machine's state), so they compare like with like on a noisy, shared machine. ``enc net`` / ``dec net`` is the analysis g_a (resp.
 synthesis g_s) transform alone, timed on the same tensors; the rest of encode/decode is the
 hyperprior, parameter networks, quantization and rANS. Peak RSS is the VmHWM of a fresh
 process that loads the codec and runs one encode and one decode at that size. Test images are the
@@ -225,6 +226,9 @@ def bench_size(names, codecs, w: int, h: int, repeats: int) -> dict[str, dict[st
     for n in names:
         out[n] = {k: (statistics.median(v) if v else float("nan")) for k, v in t[n].items()}
         out[n]["bpp"] = 8.0 * runners[n].nbytes(payloads[n]) / (w * h)
+        if "peer ckbd" in t:  # per-round ratios: a round's runs share the machine's state
+            for k in ("enc", "dec"):
+                out[n][f"{k} x"] = statistics.median(a / b for a, b in zip(t[n][k], t["peer ckbd"][k]))
     return out
 
 
@@ -294,8 +298,8 @@ def main() -> None:
         for n in names:
             r = res[n]
             rss = float("nan") if args.no_rss else peak_rss_mb(n, w, h, args.threads)
-            ex = r["enc"] / peer["enc"] if peer else float("nan")
-            dx = r["dec"] / peer["dec"] if peer else float("nan")
+            ex = r["enc x"] if peer else float("nan")
+            dx = r["dec x"] if peer else float("nan")
             net = lambda v: "" if v != v else f"{v:.3f}"  # noqa: E731 (nan: not a learned codec)
             print(f"{w}x{h:<5} {n:<16} {r['enc']:>7.3f} {r['dec']:>7.3f} {net(r['enc net']):>8} {net(r['dec net']):>8} "
                   f"{ex:>6.2f} {dx:>6.2f} {r['bpp']:>6.3f} {rss:>7.0f}", flush=True)
