@@ -30,6 +30,7 @@ __all__ = ["MMAP_THRESHOLD", "TRIM_THRESHOLD", "BOUNDED_MMAP_THRESHOLD", "ENV", 
 
 MMAP_THRESHOLD = 256 << 20  # blocks below this come from the heap (a 4K band's largest map is ~100 MB)
 TRIM_THRESHOLD = 512 << 20  # free memory at the top of the heap kept for the next allocation
+BOUNDED_ABOVE_PIXELS = int(os.environ.get("LVQAC_BOUNDED_ABOVE", 12_000_000))  # see bounded()
 BOUNDED_MMAP_THRESHOLD = 32 << 20  # glibc's own ceiling for its moving threshold (see bounded())
 ENV = "LVQAC_MALLOC"  # "default": leave glibc's malloc settings alone
 
@@ -61,15 +62,22 @@ def tune() -> bool:
     return _state
 
 
+def needs_bounds(pixels: int) -> bool:
+    """Whether an image of this many (padded) pixels runs under :func:`bounded`."""
+    return pixels > BOUNDED_ABOVE_PIXELS
+
+
 @contextmanager
 def bounded(active: bool = True) -> Iterator[None]:
     """Inside (when ``active`` and tuned), glibc's own limits apply again: blocks of
     :data:`BOUNDED_MMAP_THRESHOLD` and more are mapped and unmapped, and the heap keeps little free
     memory; on leaving, the free pages go back to the kernel and the tuned settings return.
 
-    For large images, which run their transforms in bands: there the heap's reuse of band-sized
-    blocks fragments and the peak resident set varied by 0.3 GB from run to run at 4096×4096,
-    while with mapped blocks it is the same every time (``benchmarks/large_image.py``)."""
+    For very large images (:func:`needs_bounds`: above :data:`BOUNDED_ABOVE_PIXELS`, 12 MP, which
+    takes 4096×4096 and leaves 3840×2160 tuned; ``LVQAC_BOUNDED_ABOVE`` in the environment moves
+    it): there the heap's reuse of band-sized blocks fragments, and the peak resident set of a
+    4096×4096 decode varied from 1.4 to 1.8 GB from run to run, while with mapped blocks it stays
+    near 1.3 GB (``benchmarks/large_image.py``)."""
     if not (active and _state):
         yield
         return

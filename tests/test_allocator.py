@@ -89,3 +89,9 @@ def test_bounded_maps_large_blocks_and_restores_the_tuned_heap(monkeypatch):
     with allocator.bounded(True):
         assert calls == [(-3, allocator.BOUNDED_MMAP_THRESHOLD), (-1, 2 * allocator.BOUNDED_MMAP_THRESHOLD)]
     assert calls[2:] == [("trim", 0), (-3, allocator.MMAP_THRESHOLD), (-1, allocator.TRIM_THRESHOLD)]
+
+
+def test_only_very_large_images_run_bounded():
+    assert allocator.needs_bounds(4096 * 4096)
+    assert not allocator.needs_bounds(3840 * 2176)  # 4K UHD, padded
+    assert not allocator.needs_bounds(768 * 512)

@@ -156,10 +156,6 @@ class LatticeCodecModel(nn.Module):
             return [(0, lh)]
         return [(a, min(a + rows, lh)) for a in range(0, lh, rows)]
 
-    def banded(self, lh: int, lw: int) -> bool:
-        """Whether a latent grid of lh × lw runs its transforms in more than one band."""
-        return len(self._bands(lh, lw)) > 1
-
     def analysis(self, x: Tensor) -> Tensor:
         """g_a(x), band by band for large images (same values as one call)."""
         S = LATENT_STRIDE
@@ -210,7 +206,7 @@ class LatticeCodecModel(nn.Module):
         ``bits_map=False`` skips the estimated-bits map (the file is the same): ``maps.bits`` and
         ``bits_estimated`` are None.
         """
-        large = self.banded(x.shape[-2] // LATENT_STRIDE, x.shape[-1] // LATENT_STRIDE)
+        large = allocator.needs_bounds(x.shape[-2] * x.shape[-1])
         with torch.inference_mode(), allocator.bounded(large):  # not a decorator: its wrapper would keep x alive
             gains = self.gains(lmbda)
             y = self.analysis(x)
@@ -240,7 +236,7 @@ class LatticeCodecModel(nn.Module):
     def decompress_tensor(self, sections: dict[str, bytes], latent_hw: tuple[int, int], *args,
                           **kwargs) -> tuple[Tensor | np.ndarray, LatentMaps]:
         """See :meth:`_decompress_tensor` (large images run with :func:`~lvqac_core.allocator.bounded`)."""
-        with allocator.bounded(self.banded(*latent_hw)):
+        with allocator.bounded(allocator.needs_bounds(latent_hw[0] * latent_hw[1] * LATENT_STRIDE ** 2)):
             return self._decompress_tensor(sections, latent_hw, *args, **kwargs)
 
     @torch.inference_mode()
