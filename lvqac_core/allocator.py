@@ -73,11 +73,13 @@ def bounded(active: bool = True) -> Iterator[None]:
     :data:`BOUNDED_MMAP_THRESHOLD` and more are mapped and unmapped, and the heap keeps little free
     memory; on leaving, the free pages go back to the kernel and the tuned settings return.
 
-    For very large images (:func:`needs_bounds`: above :data:`BOUNDED_ABOVE_PIXELS`, 12 MP, which
-    takes 4096×4096 and leaves 3840×2160 tuned; ``LVQAC_BOUNDED_ABOVE`` in the environment moves
-    it): there the heap's reuse of band-sized blocks fragments, and the peak resident set of a
-    4096×4096 decode varied from 1.4 to 1.8 GB from run to run, while with mapped blocks it stays
-    near 1.3 GB (``benchmarks/large_image.py``)."""
+    The decoder (and the encoder's own reconstruction) of very large images runs inside
+    (:func:`needs_bounds`: above :data:`BOUNDED_ABOVE_PIXELS`, 12 MP, which takes 4096×4096 and
+    leaves 3840×2160 tuned; ``LVQAC_BOUNDED_ABOVE`` in the environment moves it): there the heap's
+    reuse of band-sized blocks fragments, and the peak resident set of a 4096×4096 decode varied
+    from 1.4 to 1.8 GB from run to run, while with mapped blocks it stays near 1.3 GB
+    (``benchmarks/large_image.py``). The analysis side stays tuned (1.1 GB at 4096×4096: the
+    image is made float band by band)."""
     if not (active and _state):
         yield
         return

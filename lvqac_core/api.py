@@ -157,9 +157,9 @@ class Codec:
         _report(progress, 0.02)
         t0 = _now(self.device)
         pad_bottom, pad_right = pad_amounts(height, width)
-        # the padded float image is passed without a reference here, so the model frees it
-        # right after the analysis transform (it is 12 bytes per pixel)
-        code = self.model.compress_tensor(_moved(to_tensor(rgb)[0], self.device), progress=_scaled(progress, 0.05, 0.9),
+        # the padded uint8 image is passed without a reference here, so the model frees it right
+        # after the analysis transform, which converts it to float band by band
+        code = self.model.compress_tensor(_moved(to_tensor(rgb, as_float=False)[0], self.device), progress=_scaled(progress, 0.05, 0.9),
                                           reconstruct=reconstruction, out_hw=(height, width),
                                           lmbda=lmbda if self.variable_rate else None, bits_map=bits_map)
         header = bitstream.LvqHeader(

@@ -432,11 +432,12 @@ def pad_amounts(height: int, width: int, stride: int = STRIDE) -> tuple[int, int
     return (-height) % stride, (-width) % stride
 
 
-def to_tensor(rgb: np.ndarray, stride: int = STRIDE) -> tuple[torch.Tensor, tuple[int, int]]:
+def to_tensor(rgb: np.ndarray, stride: int = STRIDE, as_float: bool = True) -> tuple[torch.Tensor, tuple[int, int]]:
     """uint8 (H, W, 3) → float32 (1, 3, Hp, Wp) in [0, 1], edge-replicated at bottom/right.
 
     Returns the tensor and ``(pad_bottom, pad_right)``; Hp = H + pad_bottom is a multiple of
-    ``stride`` (works for 1x1 images too).
+    ``stride`` (works for 1x1 images too). ``as_float=False`` returns the padded uint8 tensor
+    (a quarter of the memory); :func:`to_unit_float` of it, whole or a slice, gives the same values.
     """
     if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or rgb.ndim != 3 \
             or rgb.shape[2] != 3:
@@ -446,10 +447,18 @@ def to_tensor(rgb: np.ndarray, stride: int = STRIDE) -> tuple[torch.Tensor, tupl
     height, width = rgb.shape[:2]
     pad_bottom, pad_right = pad_amounts(height, width, stride)
     x = torch.from_numpy(np.array(rgb, dtype=np.uint8, copy=True)).permute(2, 0, 1).unsqueeze(0)
-    x = x.to(torch.float32, memory_format=torch.contiguous_format).div_(255.0)  # one float copy, not two
+    if as_float:
+        x = to_unit_float(x)
     if pad_bottom or pad_right:
         x = F.pad(x, (0, pad_right, 0, pad_bottom), mode="replicate")
     return x.contiguous(), (pad_bottom, pad_right)
+
+
+def to_unit_float(x: torch.Tensor) -> torch.Tensor:
+    """A uint8 image tensor → float32 in [0, 1] (x / 255, one contiguous copy); float input as is."""
+    if x.is_floating_point():
+        return x
+    return x.to(torch.float32, memory_format=torch.contiguous_format).div_(255.0)
 
 
 def to_uint8(x: torch.Tensor, height: int, width: int) -> np.ndarray:

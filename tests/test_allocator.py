@@ -19,8 +19,14 @@ CHILD = r"""
 import hashlib, json, resource
 from lvqac_core import allocator
 from lvqac_core.api import load_model
+import numpy as np
+from PIL import Image
 codec = load_model(None, "cpu")
-data = codec.compress("resources/samples/astronaut.png", reconstruction=False, ms_ssim=False).data
+# 1024×1024: the synthesis' largest maps (48 × 512 × 512 floats, 50 MB) lie above glibc's moving
+# mmap threshold (at most 32 MiB), so the default settings map them afresh in every decode
+with Image.open("resources/samples/astronaut.png") as im:
+    rgb = np.asarray(im.convert("RGB").resize((1024, 1024), Image.BICUBIC))
+data = codec.compress(rgb, reconstruction=False).data
 for _ in range(2):  # warm-up: the heap grows to its working size
     codec.decompress(data, bits_map=False)
 f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
@@ -54,10 +60,10 @@ def test_tuned_decode_reuses_memory_and_gives_the_same_pixels():
     default, tuned = _child("default"), _child(None)
     assert default["tuned"] is False and tuned["tuned"] is True  # LVQAC_MALLOC=default opts out
     assert default["pixels"] == tuned["pixels"]
-    # glibc's defaults map each large feature map afresh (thousands of faults per decode); the
-    # tuned heap serves repeated decodes from memory it already holds
-    assert default["faults"] > 3000
-    assert tuned["faults"] < default["faults"] / 5
+    # glibc's defaults map each large feature map afresh (tens of thousands of faults per
+    # decode); the tuned heap serves repeated decodes from memory it already holds
+    assert default["faults"] > 20000
+    assert tuned["faults"] < default["faults"] / 10
 
 
 def test_without_mallopt_nothing_happens(monkeypatch):

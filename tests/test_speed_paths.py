@@ -78,15 +78,18 @@ def test_banded_transforms_equal_whole_image(architecture, one_thread):
     whole = codec.compress(img)
     with torch.inference_mode():
         y_whole = model.analysis(x)
+        assert torch.equal(model.analysis(to_tensor(img, as_float=False)[0]), y_whole)
         x_whole = model.synthesis(y_whole)
     model.band_pixels = 1  # 8 latent rows per band: bands [0, 8), [8, 16), [16, 20)
     try:
         assert len(model._bands(20, 8)) == 3
+        x8, _ = to_tensor(img, as_float=False)  # the API's input: uint8, made float band by band
         with torch.inference_mode():
             y_band = model.analysis(x)
+            y_band8 = model.analysis(x8)
             x_band = model.synthesis(y_whole)
             img_band = model.synthesis(y_whole, (300, 70))
-        assert torch.equal(y_band, y_whole)
+        assert torch.equal(y_band, y_whole) and torch.equal(y_band8, y_whole)
         assert torch.equal(x_band, x_whole)
         banded = codec.compress(img)
         assert banded.data == whole.data

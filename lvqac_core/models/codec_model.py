@@ -27,7 +27,7 @@ from .. import allocator
 from ..entropy import CellTableBank
 from ..entropy.safe_rans import SafeRansDecoder
 from ..errors import CorruptFile, DesyncError, InputError
-from ..image_io import to_uint8
+from ..image_io import to_uint8, to_unit_float
 from ..quantizers import build_quantizer
 from ..registry import DECODING_ORDER_REGISTRY, HYPER_STRIDE, LATENT_STRIDE, same_lambda
 from ..results import ForwardOutput
@@ -157,17 +157,19 @@ class LatticeCodecModel(nn.Module):
         return [(a, min(a + rows, lh)) for a in range(0, lh, rows)]
 
     def analysis(self, x: Tensor) -> Tensor:
-        """g_a(x), band by band for large images (same values as one call)."""
+        """g_a(x), band by band for large images (same values as one call). ``x`` is float in
+        [0, 1] or the uint8 image, which is then converted band by band (the whole float image,
+        12 bytes per pixel, never exists)."""
         S = LATENT_STRIDE
         lh, lw = x.shape[-2] // S, x.shape[-1] // S
         bands = self._bands(lh, lw)
         if len(bands) == 1:
-            return run_transform(self.g_a, x)
+            return run_transform(self.g_a, to_unit_float(x))
         m = MARGIN[self.config.spec.backbone]
-        y = x.new_empty(x.shape[0], self.config.M, lh, lw)
+        y = torch.empty(x.shape[0], self.config.M, lh, lw, device=x.device)
         for a, b in bands:
             a0, b0 = max(0, a - m), min(lh, b + m)
-            y[:, :, a:b] = run_transform(self.g_a, x[:, :, S * a0:S * b0])[:, :, a - a0:b - a0]
+            y[:, :, a:b] = run_transform(self.g_a, to_unit_float(x[:, :, S * a0:S * b0]))[:, :, a - a0:b - a0]
         return y
 
     def synthesis_bands(self, y_hat: Tensor):
@@ -198,8 +200,8 @@ class LatticeCodecModel(nn.Module):
     def compress_tensor(self, x: Tensor, progress: Progress = None, reconstruct: bool = True,
                         out_hw: Optional[tuple[int, int]] = None, lmbda: Optional[float] = None,
                         bits_map: bool = True) -> LatentCode:
-        """Code one padded image (1, 3, Hp, Wp) with Hp, Wp multiples of 64 (at rate point
-        ``lmbda`` for a variable-rate model; the decoder needs the same λ).
+        """Code one padded image (1, 3, Hp, Wp), float in [0, 1] or uint8, with Hp, Wp multiples of
+        64 (at rate point ``lmbda`` for a variable-rate model; the decoder needs the same λ).
 
         ``reconstruct=False`` skips the synthesis transform (``x_hat`` is None); with ``out_hw``
         the reconstruction comes as ``LatentCode.reconstruction`` (uint8, cropped) instead.
@@ -207,7 +209,7 @@ class LatticeCodecModel(nn.Module):
         ``bits_estimated`` are None.
         """
         large = allocator.needs_bounds(x.shape[-2] * x.shape[-1])
-        with torch.inference_mode(), allocator.bounded(large):  # not a decorator: its wrapper would keep x alive
+        with torch.inference_mode():  # not a decorator: its wrapper would keep x alive
             gains = self.gains(lmbda)
             y = self.analysis(x)
             del x
@@ -222,15 +224,22 @@ class LatticeCodecModel(nn.Module):
             lat = self.latent_codec.compress(y, self.h_s(z_hat), progress=progress, bits_map=bits_map)
             maps = self._maps(lat, z_lik if bits_map else None)
             y_hat = lat.y_hat if gains is None else lat.y_hat * gains[1].to(lat.y_hat.device)
+            x_hat = reconstruction = None
+            if reconstruct:
+                with allocator.bounded(large):  # as the decoder runs it (allocator.bounded)
+                    if out_hw is None:
+                        x_hat = self.synthesis(y_hat)
+                    else:
+                        reconstruction = self.synthesis(y_hat, out_hw)
             return LatentCode(
                 sections={"z": z_string, **lat.sections},
                 latent_hw=tuple(y.shape[-2:]),
                 hyper_hw=z_hw,
                 symbols_crc32=lat.checksum,
                 bits_estimated=None if maps.bits is None else float(maps.bits.astype(np.float64).sum()),
-                x_hat=self.synthesis(y_hat) if reconstruct and out_hw is None else None,
+                x_hat=x_hat,
                 maps=maps,
-                reconstruction=self.synthesis(y_hat, out_hw) if reconstruct and out_hw is not None else None,
+                reconstruction=reconstruction,
             )
 
     def decompress_tensor(self, sections: dict[str, bytes], latent_hw: tuple[int, int], *args,
