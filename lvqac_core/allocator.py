@@ -23,6 +23,7 @@ import ctypes
 import ctypes.util
 import os
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Iterator, Optional
 
 __all__ = ["MMAP_THRESHOLD", "TRIM_THRESHOLD", "BOUNDED_MMAP_THRESHOLD", "ENV", "tune", "release", "bounded",
@@ -30,7 +31,9 @@ __all__ = ["MMAP_THRESHOLD", "TRIM_THRESHOLD", "BOUNDED_MMAP_THRESHOLD", "ENV", 
 
 MMAP_THRESHOLD = 256 << 20  # blocks below this come from the heap (a 4K band's largest map is ~100 MB)
 TRIM_THRESHOLD = 512 << 20  # free memory at the top of the heap kept for the next allocation
-BOUNDED_ABOVE_PIXELS = int(os.environ.get("LVQAC_BOUNDED_ABOVE", 12_000_000))  # see bounded()
+BOUNDED_ABOVE_PIXELS = 12_000_000  # see bounded(); LVQAC_BOUNDED_ABOVE in the environment overrides it
+if os.environ.get("LVQAC_BOUNDED_ABOVE", "").strip().isdigit():
+    BOUNDED_ABOVE_PIXELS = int(os.environ["LVQAC_BOUNDED_ABOVE"])
 BOUNDED_MMAP_THRESHOLD = 32 << 20  # glibc's own ceiling for its moving threshold (see bounded())
 ENV = "LVQAC_MALLOC"  # "default": leave glibc's malloc settings alone
 
@@ -38,7 +41,9 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8  # <malloc.h>
 _state: Optional[bool] = None  # None: not tried yet; else whether the settings took
 
 
+@lru_cache(maxsize=1)
 def _libc() -> Optional[ctypes.CDLL]:
+    """The C library when it has glibc's ``mallopt`` and ``malloc_trim`` (looked up once)."""
     name = ctypes.util.find_library("c")
     if not name:
         return None
