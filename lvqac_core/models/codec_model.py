@@ -61,7 +61,6 @@ class LatentCode:
     latent_hw: tuple[int, int]
     hyper_hw: tuple[int, int]
     symbols_crc32: int
-    bits_estimated: Optional[float]  # None: no bits map asked for
     x_hat: Optional[Tensor]  # (1, 3, Hp, Wp), what the decoder will reconstruct (None: not asked)
     maps: LatentMaps
     reconstruction: Optional[np.ndarray] = None  # uint8 (H, W, 3) instead of x_hat when out_hw was given
@@ -205,8 +204,8 @@ class LatticeCodecModel(nn.Module):
 
         ``reconstruct=False`` skips the synthesis transform (``x_hat`` is None); with ``out_hw``
         the reconstruction comes as ``LatentCode.reconstruction`` (uint8, cropped) instead.
-        ``bits_map=False`` skips the estimated-bits map (the file is the same): ``maps.bits`` and
-        ``bits_estimated`` are None.
+        ``bits_map=False`` skips the estimated-bits map (the file is the same): ``maps.bits`` is
+        None (its sum is the estimate: :func:`lvqac_core.api.estimated_bits`).
         """
         large = allocator.needs_bounds(x.shape[-2] * x.shape[-1])
         with torch.inference_mode():  # not a decorator: its wrapper would keep x alive
@@ -236,7 +235,6 @@ class LatticeCodecModel(nn.Module):
                 latent_hw=tuple(y.shape[-2:]),
                 hyper_hw=z_hw,
                 symbols_crc32=lat.checksum,
-                bits_estimated=None if maps.bits is None else float(maps.bits.astype(np.float64).sum()),
                 x_hat=x_hat,
                 maps=maps,
                 reconstruction=reconstruction,

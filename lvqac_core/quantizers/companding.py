@@ -78,16 +78,18 @@ def _safe_t(t: Tensor) -> tuple[Tensor, Tensor]:
     return small, torch.where(small, torch.full_like(t, EXP_SERIES_T), t)
 
 
-def _series_is_identity(t: Tensor, small: Tensor, x: Tensor) -> bool:
-    """True when every t the series would serve is exactly 0 and nothing needs a gradient.
+def _near_identity(t: Tensor, small: Tensor, inner: Tensor, x: Tensor, sign: float, div: float) -> Tensor:
+    """Where |t| is small: inner + sign·t·inner(1 − inner)/2 + t²·inner(1 − inner)(1 − 2·inner)/div.
 
-    The series is then ``inner`` bit for bit (each t-term is ±0, and ``inner + ±0 == inner``), so
-    the full-size series need not be computed. This is the coder's case: A is snapped to levels
-    whose only one near 1 is exactly 1 (t = 0), and the other levels have |t| ≥ ln(a_max)/8.
-    In training t = 0 still takes the series, whose derivative in t is not zero there."""
-    if torch.is_grad_enabled() and (t.requires_grad or x.requires_grad):
-        return False
-    return not bool((small & (t != 0)).any())
+    When every such t is exactly 0 and nothing needs a gradient, that is ``inner`` bit for bit
+    (each t-term is ±0, and ``inner + ±0 == inner``), so the full-size series is not computed.
+    This is the coder's case: A is snapped to levels whose only one near 1 is exactly 1 (t = 0),
+    and the other levels have |t| ≥ ln(a_max)/8. In training t = 0 still takes the series, whose
+    derivative in t is not zero there."""
+    needs_grad = torch.is_grad_enabled() and (t.requires_grad or x.requires_grad)
+    if not needs_grad and not bool((small & (t != 0)).any()):
+        return inner
+    return inner + sign * t * inner * (1 - inner) / 2 + t * t * inner * (1 - inner) * (1 - 2 * inner) / div
 
 
 def exp_compress(x: Tensor, a: Tensor) -> Tensor:
@@ -97,11 +99,7 @@ def exp_compress(x: Tensor, a: Tensor) -> Tensor:
     ax = x.abs()
     inner = ax.clamp(max=1.0)
     exact = torch.expm1(-ts * inner) / torch.expm1(-ts)
-    if _series_is_identity(t, small, x):
-        out = torch.where(small, inner, exact)
-    else:
-        series = inner + t * inner * (1 - inner) / 2 + t * t * inner * (1 - inner) * (1 - 2 * inner) / 12
-        out = torch.where(small, series, exact)
+    out = torch.where(small, _near_identity(t, small, inner, x, 1.0, 12.0), exact)
     out = torch.where(ax > 1.0, ax, out)
     return torch.sign(x) * out
 
@@ -113,11 +111,7 @@ def exp_expand(v: Tensor, a: Tensor) -> Tensor:
     av = v.abs()
     inner = av.clamp(max=1.0)
     exact = -torch.log1p(torch.expm1(-ts) * inner) / ts
-    if _series_is_identity(t, small, v):
-        out = torch.where(small, inner, exact)
-    else:
-        series = inner - t * inner * (1 - inner) / 2 + t * t * inner * (1 - inner) * (1 - 2 * inner) / 6
-        out = torch.where(small, series, exact)
+    out = torch.where(small, _near_identity(t, small, inner, v, -1.0, 6.0), exact)
     out = torch.where(av > 1.0, av, out)
     return torch.sign(v) * out
 
