@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from lvqac_testing import tiny_model
-from lvqac_core.models.transform_runner import run_transform, stock_transforms
+from lvqac_core.models.transform_runner import layout_neutral, run_transform, stock_transforms
 
 
 @pytest.mark.parametrize("architecture", ["minnen2018-ckbd", "cheng2020-ckbd"])
@@ -39,3 +39,47 @@ def test_gradients_still_flow_outside_inference() -> None:
     y = torch.randn(1, 24, 4, 4, requires_grad=True)
     run_transform(model.g_s, y).sum().backward()  # the in-place path is not taken where grads are recorded
     assert y.grad is not None and torch.isfinite(y.grad).all()
+
+
+def _one_thread(fn):
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return fn()
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("N,M", [(16, 24), (48, 64), (64, 96)])
+def test_channels_last_synthesis_equals_nchw_on_one_thread(N, M) -> None:
+    """The synthesis runs channels-last: same values as NCHW (and as g_s itself) on one thread."""
+    model = tiny_model("minnen2018-ckbd", "lvqac", N=N, M=M)
+    torch.manual_seed(N)
+    with torch.no_grad():
+        for p in model.g_s.parameters():  # trained-looking weights, not the init's identity GDN
+            p.add_(torch.randn_like(p) * 0.05)
+    assert layout_neutral(model.g_s)
+
+    def run():
+        for h, w in ((1, 1), (3, 5), (8, 13), (20, 30)):
+            for y in (torch.randn(1, M, h, w) * 5, torch.round(torch.randn(1, M, h, w) * 4)):
+                with torch.inference_mode():
+                    want = model.g_s(y)
+                    got = run_transform(model.g_s, y, channels_last=True)
+                assert torch.equal(got, want), (h, w)
+                if h * w > 1:
+                    assert got.is_contiguous(memory_format=torch.channels_last)
+
+    _one_thread(run)
+
+
+def test_channels_last_only_for_layout_neutral_transforms() -> None:
+    """Convolutions change last bits between layouts, so g_a and Cheng's g_s stay NCHW."""
+    minnen = tiny_model("minnen2018-ckbd", "scalar", N=16, M=24)
+    cheng = tiny_model("cheng2020-ckbd", "scalar", N=16, M=24)
+    assert not layout_neutral(minnen.g_a) and not layout_neutral(cheng.g_s) and not layout_neutral(minnen.h_s)
+    x = torch.rand(1, 3, 32, 48)
+    with torch.inference_mode():
+        assert run_transform(minnen.g_a, x, channels_last=True).is_contiguous()
+        y = torch.randn(1, 24, 4, 6)
+        assert torch.equal(run_transform(cheng.g_s, y, channels_last=True), cheng.g_s(y))

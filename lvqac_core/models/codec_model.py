@@ -176,12 +176,13 @@ class LatticeCodecModel(nn.Module):
         lh, lw = y_hat.shape[-2:]
         bands = self._bands(lh, lw)
         if len(bands) == 1:
-            yield 0, run_transform(self.g_s, y_hat).clamp_(0, 1)
+            yield 0, run_transform(self.g_s, y_hat, channels_last=True).clamp_(0, 1)
             return
         m, S = MARGIN[self.config.spec.backbone], LATENT_STRIDE
         for a, b in bands:
             a0, b0 = max(0, a - m), min(lh, b + m)
-            yield S * a, run_transform(self.g_s, y_hat[:, :, a0:b0])[:, :, S * (a - a0):S * (b - a0)].clamp_(0, 1)
+            band = run_transform(self.g_s, y_hat[:, :, a0:b0], channels_last=True)
+            yield S * a, band[:, :, S * (a - a0):S * (b - a0)].clamp_(0, 1)
 
     def synthesis(self, y_hat: Tensor, out_hw: Optional[tuple[int, int]] = None):
         """x̂ = g_s(ŷ) clamped: a (1, 3, Hp, Wp) tensor, or with ``out_hw`` = (H, W) the cropped
