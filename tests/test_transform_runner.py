@@ -83,3 +83,19 @@ def test_channels_last_only_for_layout_neutral_transforms() -> None:
         assert run_transform(minnen.g_a, x, channels_last=True).is_contiguous()
         y = torch.randn(1, 24, 4, 6)
         assert torch.equal(run_transform(cheng.g_s, y, channels_last=True), cheng.g_s(y))
+
+
+def test_channels_last_synthesis_equals_nchw_with_the_default_model() -> None:
+    """The zoo's default weights on a Kodak-sized latent (768x512): same pixels' floats either way."""
+    from lvqac_core.api import load_model
+
+    g_s = load_model(None, "cpu").model.g_s
+    torch.manual_seed(3)
+    y = torch.round(torch.randn(1, g_s[0].in_channels, 32, 48) * 4)
+
+    def run():
+        with torch.inference_mode():
+            return run_transform(g_s, y), run_transform(g_s, y, channels_last=True)
+
+    nchw, nhwc = _one_thread(run)
+    assert torch.equal(nchw, nhwc) and nhwc.is_contiguous(memory_format=torch.channels_last)
