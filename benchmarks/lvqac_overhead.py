@@ -17,7 +17,9 @@ levels, the selection head with its probability levels, the rANS decode of the s
 and the companded dequantization ŷ = μ + V·F_A⁻¹(û/V) of the whole latent. Their sum, as a
 share of the scalar decode, is the overhead the method's own networks and companding imply. The
 rest of a decode (z, h_s, the entropy parameters and context, rANS of y, g_s) is the same work
-for both networks; only the weights and the data differ.
+for both networks; only the weights and the data differ. A last line times the heads' big layer
+(the A head's first 3x3 convolution) alone as GFLOP/s, next to a one-thread 2048x2048 fp32 matrix
+product: how close the heads already run to what this core does on dense math.
 """
 from __future__ import annotations
 
@@ -93,13 +95,25 @@ def lvqac_stages(codec: Codec, rgb: np.ndarray, rounds: int) -> dict[str, float]
             stages["selection head + levels"] = lambda: selection_levels(lc.selection_head, hyper)
             lv = levels.cpu().numpy()
             stages["selection bits (rANS)"] = lambda: decode_bits(sections.get("selection", b""), lv)
+        conv = lc.a_head.net[0]  # the heads' big layer: 3x3, 2M -> hidden channels
+        stages["(A head's first conv alone)"] = lambda: conv(hyper)
         times: dict[str, list[float]] = {k: [] for k in stages}
         for fn in stages.values():
             fn()
         for _ in range(rounds):
             for k, fn in stages.items():
                 times[k].append(timed(fn)[1])
-    return {k: statistics.median(v) for k, v in times.items()}
+    out = {k: statistics.median(v) for k, v in times.items()}
+    flops = 2 * conv.in_channels * conv.out_channels * 9 * hyper.shape[-2] * hyper.shape[-1]
+    out["first conv GFLOP/s"] = flops / out["(A head's first conv alone)"] / 1e9
+    return out
+
+
+def sgemm_gflops(n: int = 2048, rounds: int = 5) -> float:
+    """One-thread fp32 matrix product, the best of a few: what a core reaches on dense math."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    torch.mm(a, b)
+    return 2 * n ** 3 / min(timed(lambda: torch.mm(a, b))[1] for _ in range(rounds)) / 1e9
 
 
 def main() -> None:
@@ -130,12 +144,16 @@ def main() -> None:
                 print(f"  {label:<22} {s:>9.3f} {q:>9.3f} {mid:>16.3f}  [{lo:.3f}, {hi:.3f}]")
             scalar_dec_cpu = statistics.median(t["scalar"]["dec cpu"])
         stages = lvqac_stages(codecs["lvqac"], rgb, args.rounds)
+        gflops = stages.pop("first conv GFLOP/s")
+        conv_alone = stages.pop("(A head's first conv alone)")
         total = sum(stages.values())
         share = (lambda v: f"{100 * v / scalar_dec_cpu:5.1f} % of a scalar decode") if scalar_dec_cpu else (lambda v: "")
         print("  LVQAC-only decode stages (thread CPU, median):")
         for k, v in stages.items():
             print(f"    {k:<28} {1000 * v:8.2f} ms  {share(v)}")
         print(f"    {'sum':<28} {1000 * total:8.2f} ms  {share(total)}")
+        print(f"  the A head's first 3x3 conv alone: {1000 * conv_alone:.2f} ms, {gflops:.0f} GFLOP/s "
+              f"(a 2048x2048 fp32 matrix product on this thread: {sgemm_gflops():.0f} GFLOP/s)")
 
 
 if __name__ == "__main__":

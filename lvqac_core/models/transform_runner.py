@@ -14,7 +14,8 @@ feeds the layers channels-last tensors. On one thread oneDNN gives exactly the v
 NCHW path there (tested on random and zoo weights; about 0.65× the time at 1920×1080); with
 several threads both layouts differ from one thread in the last bits, as NCHW already did between
 thread counts, and the decoder's output stays the encoder's reconstruction because both run this
-same code. Only the synthesis uses it: a decoder-side value, never an entropy-coding input.
+same code. Only the synthesis uses it: a decoder-side value, never an entropy-coding input. CUDA
+tensors keep NCHW (not measured there).
 Convolutions (Conv2d: the analysis, Cheng's blocks, the hyper and entropy networks) differ in the
 last bits between layouts even on one thread, so they keep NCHW.
 """
@@ -70,12 +71,13 @@ def layout_neutral(g: nn.Module) -> bool:
 def run_transform(g: nn.Module, x: Tensor, channels_last: bool = False) -> Tensor:
     """``g(x)`` for a transform (g_a or g_s); the in-place path only where no gradient is recorded.
 
-    ``channels_last``: run a :func:`layout_neutral` transform on a channels-last copy of ``x``
-    (ignored for any other transform); the result is channels-last.
+    ``channels_last``: run a :func:`layout_neutral` transform on a channels-last copy of a CPU
+    ``x`` (ignored for any other transform, and on CUDA, where it was not measured); the result is
+    channels-last.
     """
     if not _in_place or not isinstance(g, nn.Sequential) or torch.is_grad_enabled():
         return g(x)
-    if channels_last and x.dim() == 4 and layout_neutral(g):
+    if channels_last and x.dim() == 4 and x.device.type == "cpu" and layout_neutral(g):
         x = x.contiguous(memory_format=torch.channels_last)
     for layer in g:
         x = _gdn(layer, x) if type(layer) is GDN else layer(x)
