@@ -25,7 +25,7 @@ import torch
 from .errors import ModelNotFoundError
 from .image_io import atomic_write_bytes
 from .models import LatticeCodecModel, ModelConfig, build_model
-from .models.latent_codecs.selection import SELECTION_CODINGS
+from .models.latent_codecs.selection import HEAD_HIDDEN, SELECTION_CODINGS
 from .models.registry import ARCHITECTURES
 from .quantizers.base import RATE_PROXIES
 from .quantizers.companding import COMPANDERS, TAILS
@@ -95,9 +95,9 @@ MAX_A_LEVELS = 64
 _COMMON_OPTIONS = {"train_mode", "rate_proxy"}
 _QUANTIZER_OPTIONS = {
     "scalar": _COMMON_OPTIONS,
-    "lvq": _COMMON_OPTIONS | {"tau", "selection_coding"},
+    "lvq": _COMMON_OPTIONS | {"tau", "selection_coding", "head_hidden"},
     "lvqac": _COMMON_OPTIONS | {"tau", "v_init", "tail", "a_max", "a_levels", "compander", "a_grad_alpha",
-                                "a_grad_scale", "ste_domain", "selection_coding"},
+                                "a_grad_scale", "ste_domain", "selection_coding", "head_hidden"},
 }
 # the values each enumerated option may take, from the quantizers themselves
 _CHOICES = {
@@ -149,6 +149,9 @@ def config_problem(config: Any) -> Optional[str]:
             return f"quantizer option {key} must be a positive number, not {options[key]!r}"
     if "a_max" in options and not (_positive_float(options["a_max"]) and 1 < options["a_max"] <= 1e6):
         return f"quantizer option a_max must lie in (1, 1e6], not {options['a_max']!r}"
+    hidden = options.get("head_hidden", HEAD_HIDDEN)
+    if isinstance(hidden, bool) or not isinstance(hidden, int) or not 1 <= hidden <= MAX_CHANNELS:
+        return f"option head_hidden must be an integer in 1..{MAX_CHANNELS}, not {hidden!r}"
     levels = options.get("a_levels", 16)
     if isinstance(levels, bool) or not isinstance(levels, int) or not 1 <= levels <= MAX_A_LEVELS:
         return f"quantizer option a_levels must be an integer in 1..{MAX_A_LEVELS}, not {levels!r}"

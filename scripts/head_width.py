@@ -11,6 +11,11 @@ files: bpp of the file, PSNR of the decoded image) and times each width's A head
 
     .venv/bin/python scripts/head_width.py [--hidden 16,8] [--images 120] [--steps 3000]
         [--train ../shared/data/train] [--kodak ../shared/data/kodak] [--json out.json]
+        [--write narrow.pt]
+
+``--write PATH`` (one width in ``--hidden``) also saves the network with the distilled heads as a
+checkpoint (fp16, the zoo's precision; its config records ``head_hidden`` and the distillation in
+``provenance``), for ``lvqac eval`` and the zoo tools. It refuses to overwrite a file.
 """
 from __future__ import annotations
 
@@ -35,6 +40,8 @@ from PIL import Image  # noqa: E402
 
 from lvqac_core import zoo  # noqa: E402
 from lvqac_core.api import load_model  # noqa: E402
+from lvqac_core.checkpoint import DERIVED_KEYS, save_checkpoint  # noqa: E402
+from lvqac_core.models import ModelConfig, build_model  # noqa: E402
 from lvqac_core.models.latent_codecs.base import AHead  # noqa: E402
 from lvqac_core.models.latent_codecs.selection import SelectionHead  # noqa: E402
 
@@ -110,6 +117,22 @@ def head_ms(head: torch.nn.Module, hyper: torch.Tensor, rounds: int = 15) -> flo
     return 1000 * statistics.median(times)
 
 
+def write_network(model, heads, hidden: int, path: Path, provenance: dict) -> str:
+    """Save ``model`` with ``heads`` (A head, selection head) of width ``hidden``; the file's sha256."""
+    config = model.config.to_dict()
+    config["quantizer_options"] = {**config["quantizer_options"], "head_hidden": hidden}
+    config["provenance"] = {**config["provenance"], "heads_distilled": provenance}
+    narrow = build_model(ModelConfig.from_dict(config))
+    state = {k: v for k, v in model.state_dict().items()
+             if k not in DERIVED_KEYS and not k.startswith(("a_head.", "selection_head."))}
+    state.update({f"a_head.{k}": v for k, v in heads[0].state_dict().items()})
+    state.update({f"selection_head.{k}": v for k, v in heads[1].state_dict().items()})
+    missing, unexpected = narrow.load_state_dict(state, strict=False)
+    if unexpected or set(missing) - set(DERIVED_KEYS):
+        raise SystemExit(f"state mismatch: missing {missing}, unexpected {unexpected}")
+    return save_checkpoint(narrow, path, half=True)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default=None, help="zoo id (default: the zoo's default, LVQAC)")
@@ -119,7 +142,10 @@ def main() -> None:
     p.add_argument("--train", default=str(ROOT.parent / "shared/data/train"))
     p.add_argument("--kodak", default=str(ROOT.parent / "shared/data/kodak"))
     p.add_argument("--json", default=None)
+    p.add_argument("--write", default=None, metavar="PATH", help="save the network with the distilled heads")
     args = p.parse_args()
+    if args.write and ("," in args.hidden or Path(args.write).exists()):
+        raise SystemExit("--write takes one width in --hidden and a path that does not exist yet")
     torch.manual_seed(0)
     model_id = args.model or zoo.default_model_id()
     codec = load_model(model_id, "cpu")
@@ -158,6 +184,11 @@ def main() -> None:
         print(f"{hidden:>6} {ms:>10.2f} {mse[0]:>9.2e} {mse[1]:>9.2e}  {cells}", flush=True)
         report["rows"].append({"hidden": hidden, "a_head_ms_1080p": ms, "mse": mse,
                                "kodak": {str(k): v for k, v in figures.items()}})
+        if args.write and hidden != shipped_hidden:
+            provenance = {"from": model_id, "hidden": hidden, "train": args.train, "images": int(hyper.shape[0]),
+                          "steps": args.steps, "mse": list(mse), "script": "scripts/head_width.py"}
+            sha = write_network(codec.model, heads, hidden, Path(args.write), provenance)
+            print(f"wrote {args.write} (sha256 {sha[:16]}…)", flush=True)
     print(f"target variance: A pre-activation {targets['a'].var().item():.3g}, "
           f"selection logits {targets['s'].var().item():.3g}")
     if args.json:

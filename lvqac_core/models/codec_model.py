@@ -33,7 +33,7 @@ from ..registry import DECODING_ORDER_REGISTRY, HYPER_STRIDE, LATENT_STRIDE, sam
 from ..results import ForwardOutput
 from . import transforms as _transforms  # noqa: F401  (registers the architectures)
 from .gain import GainUnits
-from .latent_codecs import AHead, LatentCodec, LatentCoding, Progress, SelectionHead
+from .latent_codecs import HEAD_HIDDEN, AHead, LatentCodec, LatentCoding, Progress, SelectionHead
 from .registry import ModelConfig
 from .transform_runner import run_transform
 
@@ -79,11 +79,14 @@ class LatticeCodecModel(nn.Module):
         self.context = order.build_context(M)
         self.entropy_parameters = order.build_entropy_parameters(M)
         options = dict(config.quantizer_options)
-        selection_coding = options.pop("selection_coding", "raw")  # the latent codec's, not the quantizer's
+        # the latent codec's options, not the quantizer's: how selection bits are coded, the heads' width
+        selection_coding = options.pop("selection_coding", "raw")
+        head_hidden = options.pop("head_hidden", HEAD_HIDDEN)
         self.quantizer = build_quantizer(config.quantizer, M, config.effective_group_size, **options)
-        self.a_head = AHead.for_quantizer(2 * M, self.quantizer)
+        self.a_head = AHead.for_quantizer(2 * M, self.quantizer, hidden=head_hidden)
         self.lower_bound_scale = LowerBound(0.11)
-        self.selection_head = SelectionHead.for_options(2 * M, self.quantizer.num_groups(), selection_coding)
+        self.selection_head = SelectionHead.for_options(2 * M, self.quantizer.num_groups(), selection_coding,
+                                                        hidden=head_hidden)
         self.gain = GainUnits(config.lambdas, M, config.lmbda) if config.variable_rate else None
         # a plain object (not a submodule) referring to the modules above: the keys stay theirs
         self.latent_codec: LatentCodec = order(self.quantizer, self.a_head, self.context, self.entropy_parameters,

@@ -9,7 +9,7 @@ from .base import AHead, LatentCodec, LatentCoding, LatentForward, Progress
 from .checkerboard import CheckerboardLatentCodec
 from .parallel import ParallelLatentCodec
 from .rasterscan import RasterScanLatentCodec
-from .selection import SELECTION_CODINGS, SelectionHead
+from .selection import HEAD_HIDDEN, SELECTION_CODINGS, SelectionHead
 
-__all__ = ["AHead", "LatentCodec", "LatentCoding", "LatentForward", "Progress", "ParallelLatentCodec",
+__all__ = ["HEAD_HIDDEN", "AHead", "LatentCodec", "LatentCoding", "LatentForward", "Progress", "ParallelLatentCodec",
            "CheckerboardLatentCodec", "RasterScanLatentCodec", "SelectionHead", "SELECTION_CODINGS"]

@@ -30,7 +30,7 @@ from ...entropy.binary import decode_bits, encode_bits, selection_bits
 from ...errors import CorruptFile
 from ...quantizers import CompandedLatticeQuantizer, QuantizedLatent, Quantizer
 from ...quantizers.lvq import closest_point, expand_groups
-from .selection import SelectionHead, level_cost_bits, selection_levels
+from .selection import HEAD_HIDDEN, SelectionHead, level_cost_bits, selection_levels
 
 __all__ = ["LatentCodec", "LatentForward", "LatentCoding", "CodingState", "CodingStep", "AHead", "Progress", "positions", "report"]
 
@@ -325,7 +325,7 @@ class AHead(nn.Module):
     where ∂A/∂h = ln a_max ≠ 0: both directions are reachable and the identity is not stationary.
     """
 
-    def __init__(self, in_channels: int, mode: str = "alaw", a_max: float = 64.0, hidden: int = 64):
+    def __init__(self, in_channels: int, mode: str = "alaw", a_max: float = 64.0, hidden: int = HEAD_HIDDEN):
         super().__init__()
         self.mode = mode
         self.log_a_max = math.log(a_max)
@@ -338,11 +338,11 @@ class AHead(nn.Module):
         nn.init.constant_(self.net[-1].bias, -4.0 if mode == "alaw" else 0.0)
 
     @classmethod
-    def for_quantizer(cls, in_channels: int, quantizer: Quantizer) -> Optional["AHead"]:
+    def for_quantizer(cls, in_channels: int, quantizer: Quantizer, hidden: int = HEAD_HIDDEN) -> Optional["AHead"]:
         """The head of a companded quantizer (its compander and A range), None for the others."""
         if not isinstance(quantizer, CompandedLatticeQuantizer):
             return None
-        return cls(in_channels, quantizer.compander, quantizer.a_max)
+        return cls(in_channels, quantizer.compander, quantizer.a_max, hidden)
 
     def forward(self, hyper: Tensor) -> Tensor:
         if self.mode == "alaw":

@@ -17,7 +17,11 @@ from torch import Tensor, nn
 
 from ...entropy.binary import level_index, level_logits
 
-__all__ = ["SELECTION_CODINGS", "SelectionHead", "selection_levels", "level_cost_bits"]
+__all__ = ["HEAD_HIDDEN", "SELECTION_CODINGS", "SelectionHead", "selection_levels", "level_cost_bits"]
+
+HEAD_HIDDEN = 64
+"""Hidden width of the A head and the selection head unless a model's ``head_hidden`` option says
+otherwise (every checkpoint before that option has this width)."""
 
 #: the ``quantizer_options["selection_coding"]`` values; "raw" (packed bits) is the default
 SELECTION_CODINGS = ("raw", "rans")
@@ -30,7 +34,7 @@ class SelectionHead(nn.Module):
     exactly the raw coding's one bit per group until training moves it.
     """
 
-    def __init__(self, in_channels: int, groups: int, hidden: int = 64):
+    def __init__(self, in_channels: int, groups: int, hidden: int = HEAD_HIDDEN):
         super().__init__()
         self.net = nn.Sequential(
             nn.Conv2d(in_channels, hidden, 3, padding=1), nn.LeakyReLU(inplace=True),
@@ -40,7 +44,8 @@ class SelectionHead(nn.Module):
         nn.init.zeros_(self.net[-1].bias)
 
     @classmethod
-    def for_options(cls, in_channels: int, groups: int, selection_coding: str) -> Optional["SelectionHead"]:
+    def for_options(cls, in_channels: int, groups: int, selection_coding: str,
+                    hidden: int = HEAD_HIDDEN) -> Optional["SelectionHead"]:
         """The head when the quantizer's selection bits are rANS-coded (``groups`` > 0), else None."""
         if selection_coding not in SELECTION_CODINGS:
             raise ValueError(f"selection_coding must be one of {SELECTION_CODINGS}, got {selection_coding!r}")
@@ -48,7 +53,7 @@ class SelectionHead(nn.Module):
             return None
         if groups <= 0:
             raise ValueError("selection_coding 'rans' needs a lattice quantizer (lvq, lvqac): scalar has no selection bits")
-        return cls(in_channels, groups)
+        return cls(in_channels, groups, hidden)
 
     def forward(self, hyper: Tensor) -> Tensor:
         return self.net(hyper)
