@@ -15,7 +15,8 @@ files: bpp of the file, PSNR of the decoded image) and times each width's A head
 
 ``--write PATH`` (one width in ``--hidden``) also saves the network with the distilled heads as a
 checkpoint (fp16, the zoo's precision; its config records ``head_hidden`` and the distillation in
-``provenance``), for ``lvqac eval`` and the zoo tools. It refuses to overwrite a file.
+``provenance``, and it keeps the source file's training record), for ``lvqac eval`` and the zoo
+tools. It refuses to overwrite a file.
 """
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ from PIL import Image  # noqa: E402
 
 from lvqac_core import zoo  # noqa: E402
 from lvqac_core.api import load_model  # noqa: E402
-from lvqac_core.checkpoint import DERIVED_KEYS, save_checkpoint  # noqa: E402
+from lvqac_core.checkpoint import DERIVED_KEYS, read_checkpoint, save_checkpoint  # noqa: E402
 from lvqac_core.models import ModelConfig, build_model  # noqa: E402
 from lvqac_core.models.latent_codecs.base import AHead  # noqa: E402
 from lvqac_core.models.latent_codecs.selection import SelectionHead  # noqa: E402
@@ -117,8 +118,9 @@ def head_ms(head: torch.nn.Module, hyper: torch.Tensor, rounds: int = 15) -> flo
     return 1000 * statistics.median(times)
 
 
-def write_network(model, heads, hidden: int, path: Path, provenance: dict) -> str:
-    """Save ``model`` with ``heads`` (A head, selection head) of width ``hidden``; the file's sha256."""
+def write_network(model, heads, hidden: int, path: Path, provenance: dict, extra: dict) -> str:
+    """Save ``model`` with ``heads`` (A head, selection head) of width ``hidden``, keeping the
+    source file's ``extra`` (its training record, which the zoo's manifest shows); the sha256."""
     config = model.config.to_dict()
     config["quantizer_options"] = {**config["quantizer_options"], "head_hidden": hidden}
     config["provenance"] = {**config["provenance"], "heads_distilled": provenance}
@@ -130,7 +132,7 @@ def write_network(model, heads, hidden: int, path: Path, provenance: dict) -> st
     missing, unexpected = narrow.load_state_dict(state, strict=False)
     if unexpected or set(missing) - set(DERIVED_KEYS):
         raise SystemExit(f"state mismatch: missing {missing}, unexpected {unexpected}")
-    return save_checkpoint(narrow, path, half=True)
+    return save_checkpoint(narrow, path, half=True, extra=extra)
 
 
 def main() -> None:
@@ -187,7 +189,8 @@ def main() -> None:
         if args.write and hidden != shipped_hidden:
             provenance = {"from": model_id, "hidden": hidden, "train": args.train, "images": int(hyper.shape[0]),
                           "steps": args.steps, "mse": list(mse), "script": "scripts/head_width.py"}
-            sha = write_network(codec.model, heads, hidden, Path(args.write), provenance)
+            extra = read_checkpoint(zoo.get_entry(model_id).path).extra if zoo.has_model(model_id) else {}
+            sha = write_network(codec.model, heads, hidden, Path(args.write), provenance, extra or {})
             print(f"wrote {args.write} (sha256 {sha[:16]}…)", flush=True)
     print(f"target variance: A pre-activation {targets['a'].var().item():.3g}, "
           f"selection logits {targets['s'].var().item():.3g}")
