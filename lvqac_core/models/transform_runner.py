@@ -14,10 +14,10 @@ feeds the layers channels-last tensors. On one thread oneDNN gives exactly the v
 NCHW path there (tested on random and zoo weights; about 0.65× the time at 1920×1080); with
 several threads both layouts differ from one thread in the last bits, as NCHW already did between
 thread counts, and the decoder's output stays the encoder's reconstruction because both run this
-same code. Only the synthesis uses it: a decoder-side value, never an entropy-coding input. CUDA
-tensors keep NCHW (not measured there).
+same code. Only the synthesis uses it: a decoder-side value, never an entropy-coding input.
 Convolutions (Conv2d: the analysis, Cheng's blocks, the hyper and entropy networks) differ in the
-last bits between layouts even on one thread, so they keep NCHW.
+last bits between layouts even on one thread, so they keep NCHW; so do CUDA tensors (not measured
+there).
 """
 from __future__ import annotations
 
