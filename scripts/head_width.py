@@ -41,7 +41,7 @@ from PIL import Image  # noqa: E402
 
 from lvqac_core import zoo  # noqa: E402
 from lvqac_core.api import load_model  # noqa: E402
-from lvqac_core.checkpoint import DERIVED_KEYS, read_checkpoint, save_checkpoint  # noqa: E402
+from lvqac_core.checkpoint import DERIVED_KEYS, file_sha256, read_checkpoint, save_checkpoint  # noqa: E402
 from lvqac_core.models import ModelConfig, build_model  # noqa: E402
 from lvqac_core.models.latent_codecs.base import AHead  # noqa: E402
 from lvqac_core.models.latent_codecs.selection import SelectionHead  # noqa: E402
@@ -120,7 +120,8 @@ def head_ms(head: torch.nn.Module, hyper: torch.Tensor, rounds: int = 15) -> flo
 
 def write_network(model, heads, hidden: int, path: Path, provenance: dict, extra: dict) -> str:
     """Save ``model`` with ``heads`` (A head, selection head) of width ``hidden``, keeping the
-    source file's ``extra`` (its training record, which the zoo's manifest shows); the sha256."""
+    source file's ``extra`` (its training record, which the zoo's manifest shows) with the
+    distillation added to it as ``heads_distilled``; the sha256."""
     config = model.config.to_dict()
     config["quantizer_options"] = {**config["quantizer_options"], "head_hidden": hidden}
     config["provenance"] = {**config["provenance"], "heads_distilled": provenance}
@@ -132,12 +133,12 @@ def write_network(model, heads, hidden: int, path: Path, provenance: dict, extra
     missing, unexpected = narrow.load_state_dict(state, strict=False)
     if unexpected or set(missing) - set(DERIVED_KEYS):
         raise SystemExit(f"state mismatch: missing {missing}, unexpected {unexpected}")
-    return save_checkpoint(narrow, path, half=True, extra=extra)
+    return save_checkpoint(narrow, path, half=True, extra={**extra, "heads_distilled": provenance})
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default=None, help="zoo id (default: the zoo's default, LVQAC)")
+    p.add_argument("--model", default=None, help="zoo id or checkpoint path (default: the zoo's default, LVQAC)")
     p.add_argument("--hidden", default="16,8")
     p.add_argument("--images", type=int, default=120)
     p.add_argument("--steps", type=int, default=3000)
@@ -187,9 +188,10 @@ def main() -> None:
         report["rows"].append({"hidden": hidden, "a_head_ms_1080p": ms, "mse": mse,
                                "kodak": {str(k): v for k, v in figures.items()}})
         if args.write and hidden != shipped_hidden:
-            provenance = {"from": model_id, "hidden": hidden, "train": args.train, "images": int(hyper.shape[0]),
+            source = zoo.get_entry(model_id).path if zoo.has_model(model_id) else Path(model_id)
+            provenance = {"from": model_id, "source_sha256": file_sha256(source), "hidden": hidden, "train": args.train, "images": int(hyper.shape[0]),
                           "steps": args.steps, "mse": list(mse), "script": "scripts/head_width.py"}
-            extra = read_checkpoint(zoo.get_entry(model_id).path).extra if zoo.has_model(model_id) else {}
+            extra = read_checkpoint(source).extra
             sha = write_network(codec.model, heads, hidden, Path(args.write), provenance, extra or {})
             print(f"wrote {args.write} (sha256 {sha[:16]}…)", flush=True)
     print(f"target variance: A pre-activation {targets['a'].var().item():.3g}, "

@@ -14,6 +14,9 @@
 #   control  single  single-λ scalar (λ 0.0075) from the base, as many steps as trunk + family:
 #                    the variable-rate network's price at one rate point, at equal steps (§5)
 #   stage C  decay   each family and the control: DECAY_STEPS more at lr 3e-5 (name-decay/)
+#   stage D  heads   lvqac-r-decay's A and selection heads distilled to 16 hidden channels
+#                    (scripts/head_width.py, rest of the network frozen; issue 13, 2026-11-26):
+#                    lvqac-r-decay-h16/model.pt, the zoo's LVQAC network
 #
 # Every run: minnen2018-ckbd, N 48, M 64, batch 8 of 128² crops, Adam 3e-4, bf16 autocast +
 # channels_last where the CPU has AVX512-BF16 (--precision auto), 1 thread. The budget each run
@@ -71,3 +74,9 @@ for name in scalar lvq lvqac lvqac-r scalar-noise single-0.0075; do
   # shellcheck disable=SC2086
   train "$name-decay" ${OPTS[$name]} --init "$RUNS/$name/resume.pt" --steps "$DECAY_STEPS" --seed 2 --lr 3e-5
 done
+# stage D: the shipped LVQAC network's heads at width 16 (the decode costs 1.03x scalar, not 1.06x)
+if done_run lvqac-r-decay && wanted lvqac-r-decay-h16 && [ ! -f "$RUNS/lvqac-r-decay-h16/model.pt" ]; then
+  mkdir -p "$RUNS/lvqac-r-decay-h16"
+  "$PY" scripts/head_width.py --model "$RUNS/lvqac-r-decay/model.pt" --hidden 16 --images 400 --steps 4000 \
+    --train "$DATA" --json "$RUNS/lvqac-r-decay-h16/head_width.json" --write "$RUNS/lvqac-r-decay-h16/model.pt"
+fi

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from lvqac_testing import smooth_image, tiny_model
 from lvqac_core.api import Codec
@@ -47,3 +48,61 @@ def test_scalar_has_no_heads_to_size() -> None:
     cfg = {"architecture": "minnen2018-ckbd", "quantizer": "scalar", "N": 16, "M": 24,
            "quantizer_options": {"head_hidden": 16}}
     assert "unknown scalar quantizer option" in (config_problem(cfg) or "")
+
+
+def _head_width_script():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "head_width.py"
+    spec = importlib.util.spec_from_file_location("head_width_script", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_head_width_writes_narrow_heads_with_their_provenance_and_the_training_record(tmp_path) -> None:
+    """scripts/head_width.py --write: the shipped LVQAC network is made this way, so its file must
+    load with the narrow heads, code exactly, and keep the source's training record plus the
+    distillation (the zoo's manifest shows both)."""
+    import math
+
+    from lvqac_core.checkpoint import read_checkpoint
+    from lvqac_core.models.latent_codecs.base import AHead
+    from lvqac_core.models.latent_codecs.selection import SelectionHead
+
+    script = _head_width_script()
+    model = tiny_model("minnen2018-ckbd", "lvqac", quantizer_options={"selection_coding": "rans"})
+    lc = model.latent_codec
+    hyper_ch = lc.a_head.net[0].in_channels
+    heads = (AHead(hyper_ch, lc.a_head.mode, math.exp(lc.a_head.log_a_max), hidden=8),
+             SelectionHead(hyper_ch, lc.selection_head.net[-1].out_channels, hidden=8))
+    provenance = {"from": "source.pt", "hidden": 8, "script": "scripts/head_width.py"}
+    path = tmp_path / "narrow.pt"
+    script.write_network(model, heads, 8, path, provenance, {"steps": 5000, "lambda": 0.0075})
+    payload = read_checkpoint(path)
+    assert payload.extra == {"steps": 5000, "lambda": 0.0075, "heads_distilled": provenance}
+    assert payload.config["provenance"]["heads_distilled"] == provenance
+    loaded = load_checkpoint(path)
+    assert _widths(loaded) == (8, 8)
+    for name, head in (("a_head", heads[0]), ("selection_head", heads[1])):
+        for key, value in head.state_dict().items():  # fp16 file: the heads' weights as rounded
+            assert torch.equal(getattr(loaded.latent_codec, name).state_dict()[key], value.half().float())
+    codec = Codec.from_model(loaded)
+    res = codec.compress(smooth_image(40, 56, seed=4))
+    assert np.array_equal(codec.decompress(res.data).image, res.reconstruction)
+
+
+def test_the_zoo_lvqac_network_ships_width_16_heads_and_says_so() -> None:
+    """Issue 13: the zoo's LVQAC network has its heads distilled to 16 channels (decode ≈1.03×
+    scalar instead of 1.06×), and its manifest rows carry the distillation's record."""
+    from lvqac_core import zoo
+    from lvqac_core.api import load_model
+
+    rows = [e for e in zoo.list_models() if e.quantizer == "lvqac"]
+    assert rows and {e.file for e in rows} == {"minnen2018-ckbd-lvqac-vr.pt"}
+    model = load_model(rows[0].id, "cpu").model
+    assert _widths(model) == (16, 16) and model.config.quantizer_options["head_hidden"] == 16
+    for entry in rows:
+        record = entry.training["heads_distilled"]
+        assert record["hidden"] == 16 and record["script"] == "scripts/head_width.py"
