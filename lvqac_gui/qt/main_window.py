@@ -611,6 +611,26 @@ class MainWindow(QMainWindow):
         self._update_actions()
         if not busy:
             self._update_split()
+            self._settle_waiting()
+
+    def _settle_waiting(self) -> None:
+        """Work ended without a result for the file shown (it failed, or was cancelled): no panel
+        or split note keeps saying "decoding…" / "compressing…"."""
+        s = self.session
+        if s.display is not None or s.source is None:
+            return
+        last = s.history[-1] if s.history else None
+        failed = last is not None and last.error is not None and last.source is s.source
+        text = "failed: the reason is in the Results tab" if failed else "no result yet"
+        for panel in self.panels.values():
+            panel.waiting = text
+            if panel.layer is None:
+                panel.set_layer(None)
+        if s.preview is not None:
+            self.split.set_sides({"original": {"label": "Original", "image": s.preview,
+                                               "info": self._file_info(s.source)}},
+                                 s.preview, "original", "original",
+                                 note=f"{s.source.name}: {'failed' if failed else 'no result yet'}")
 
     def _queue_changed(self, done: int, total: int) -> None:
         self.batch_label.setText(f"batch {done}/{total}" if total > 1 else "")

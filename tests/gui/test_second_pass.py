@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
+from lvqac_core import bitstream
 from lvqac_gui.model import classical
 from lvqac_gui.qt import dialogs
 
@@ -307,3 +309,26 @@ def test_signal_emits_cannot_exhaust_true():
         e.ping.emit(1)
     if leaks_true():
         assert keep_bools_alive() and sys.getrefcount(True) > 1 << 39
+
+
+def test_a_failed_decode_leaves_no_panel_saying_decoding(qtbot, helpers, make_window, factory, tmp_path):
+    """A .lvq that fails in the decode job (here: written with other weights than the model it
+    names) must not leave the panels and the split view announcing "decoding…" forever."""
+    win = make_window()
+    codec = factory("lvqac", 0.0075, "cpu")
+    data = codec.compress(helpers.make_image()).data
+    header, sections = bitstream.unpack(data)
+    foreign = tmp_path / "foreign.lvq"
+    foreign.write_bytes(bitstream.pack(replace(header, weights_hash=bytes(len(header.weights_hash))), sections))
+    win.session.open_paths([foreign])
+    helpers.wait_idle(qtbot, win)
+    _settle(qtbot)
+    assert win.session.display is None and win.shown_errors
+    assert "other weights" in win.shown_errors[-1][1]
+    texts = {key: panel.placeholder.text() for key, panel in win.panels.items()}
+    assert texts["original"] == "original not in file", texts
+    assert all(t.startswith("failed") for k, t in texts.items() if k != "original"), texts
+    # a good file afterwards: pictures again, nothing left over
+    win.session.open_paths([_png(tmp_path, "good.png")])
+    helpers.wait_idle(qtbot, win)
+    assert win.session.display is not None and win.panels["reconstruction"].placeholder.isHidden()
