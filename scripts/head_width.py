@@ -189,10 +189,11 @@ def main() -> None:
                                "kodak": {str(k): v for k, v in figures.items()}})
         if args.write and hidden != shipped_hidden:
             source = zoo.get_entry(model_id).path if zoo.has_model(model_id) else Path(model_id)
-            provenance = {"from": model_id, "source_sha256": file_sha256(source), "hidden": hidden, "train": args.train, "images": int(hyper.shape[0]),
-                          "steps": args.steps, "mse": list(mse), "script": "scripts/head_width.py"}
-            extra = read_checkpoint(source).extra
-            sha = write_network(codec.model, heads, hidden, Path(args.write), provenance, extra or {})
+            provenance = {"from": model_id, "source_sha256": file_sha256(source), "hidden": hidden,
+                          "train": args.train, "images": int(hyper.shape[0]), "steps": args.steps,
+                          "mse": list(mse), "script": "scripts/head_width.py"}
+            sha = write_network(codec.model, heads, hidden, Path(args.write), provenance,
+                                read_checkpoint(source).extra)
             print(f"wrote {args.write} (sha256 {sha[:16]}…)", flush=True)
     print(f"target variance: A pre-activation {targets['a'].var().item():.3g}, "
           f"selection logits {targets['s'].var().item():.3g}")

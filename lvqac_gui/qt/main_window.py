@@ -506,7 +506,7 @@ class MainWindow(QMainWindow):
                                      s.preview, "original", "original",
                                      note=f"{waiting[:-1]} {source.name}…")
             else:
-                self.split.set_sides({}, None)
+                self.split.set_sides({}, None, note=f"{waiting[:-1]} {source.name}…")
         self._update_actions()
         self.linker.fitted = True  # a new image starts fitted, whatever the last one's zoom
         if s.preview is not None:
@@ -626,11 +626,13 @@ class MainWindow(QMainWindow):
             panel.waiting = text
             if panel.layer is None:
                 panel.set_layer(None)
+        note = f"{s.source.name}: {'failed' if failed else 'no result yet'}"
         if s.preview is not None:
             self.split.set_sides({"original": {"label": "Original", "image": s.preview,
                                                "info": self._file_info(s.source)}},
-                                 s.preview, "original", "original",
-                                 note=f"{s.source.name}: {'failed' if failed else 'no result yet'}")
+                                 s.preview, "original", "original", note=note)
+        else:
+            self.split.set_sides({}, None, note=note)
 
     def _queue_changed(self, done: int, total: int) -> None:
         self.batch_label.setText(f"batch {done}/{total}" if total > 1 else "")
@@ -649,6 +651,9 @@ class MainWindow(QMainWindow):
         self._refresh_zoom()
 
     def _refresh_zoom(self) -> None:
+        if self.linker.size is None:  # no image shown yet: no zoom to speak of
+            self.zoom_label.setText("zoom —")
+            return
         self._zoom_changed(self.linker.zoom())
 
     def set_demo_mode(self, on: bool) -> None:

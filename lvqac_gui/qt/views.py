@@ -512,6 +512,7 @@ class SplitView(QWidget):
                                      "99.5th percentile of |r|")
         self.error_bar.setVisible(errors)
         self.a, self.b = self._image(self.left_key()), self._image(self.right_key())
+        self.line.setVisible(self.a is not None and self.b is not None)  # no divider without two sides
         if self.a is None or self.b is None:
             ref = self.a if self.a is not None else self.b
             self.left_item.clear()

@@ -328,6 +328,7 @@ def test_a_failed_decode_leaves_no_panel_saying_decoding(qtbot, helpers, make_wi
     texts = {key: panel.placeholder.text() for key, panel in win.panels.items()}
     assert texts["original"] == "original not in file", texts
     assert all(t.startswith("failed") for k, t in texts.items() if k != "original"), texts
+    assert win.split.note.text() == "foreign.lvq: failed" and not win.split.line.isVisible()
     # a good file afterwards: pictures again, nothing left over
     win.session.open_paths([_png(tmp_path, "good.png")])
     helpers.wait_idle(qtbot, win)
