@@ -602,11 +602,15 @@ class Session:
             self.error.emit(title, message)
             self.busy_changed.emit(False)
             return
-        self._failed(job.source, title, message, job)
-        self._after_job()
+        error = self._failed(job.source, title, message, job, announce=False)
+        self._after_job()  # the window is idle again before a (modal) dialog says why
+        if error is not None:
+            self.error.emit(*error)
 
-    def _failed(self, source: Source, title: str, message: str, job: Optional[Job] = None) -> None:
-        """A file that failed: history row, not in Open Recent; a dialog only outside a batch."""
+    def _failed(self, source: Source, title: str, message: str, job: Optional[Job] = None,
+                announce: bool = True) -> Optional[tuple[str, str]]:
+        """A file that failed: history row, not in Open Recent; a dialog only outside a batch
+        (the error signal's arguments, returned; emitted here unless ``announce`` is False)."""
         self.batch_log.append((source.name, message))
         if source.path:
             self.forget_recent(source.path)
@@ -616,8 +620,11 @@ class Session:
             lmbda=job.lmbda if job else self.lmbda, error=f"{title}: {message}", kind="failed"))
         if self.in_batch:
             self.message.emit(f"{source.name}: {title} — {message.splitlines()[0] if message else ''}")
-        else:
-            self.error.emit(title, f"{source.name}: {message}")
+            return None
+        error = (title, f"{source.name}: {message}")
+        if announce:
+            self.error.emit(*error)
+        return error
 
     def job_cancelled(self, job_id: int) -> None:
         if self._is_current(job_id):  # cancelled from inside (not through cancel())

@@ -615,7 +615,7 @@ class MainWindow(QMainWindow):
 
     def _settle_waiting(self) -> None:
         """Work ended without a result for the file shown (it failed, or was cancelled): no panel
-        or split note keeps saying "decoding…" / "compressing…"."""
+        or split note keeps saying "decoding…" / "compressing…". A no-op while a result is shown."""
         s = self.session
         if s.display is not None or s.source is None:
             return

@@ -320,9 +320,14 @@ def test_a_failed_decode_leaves_no_panel_saying_decoding(qtbot, helpers, make_wi
     header, sections = bitstream.unpack(data)
     foreign = tmp_path / "foreign.lvq"
     foreign.write_bytes(bitstream.pack(replace(header, weights_hash=bytes(len(header.weights_hash))), sections))
+    behind_dialog = []  # what the window shows while the (modal) error dialog is up
+    win.error_handler = lambda title, message: (
+        win.shown_errors.append((title, message)),
+        behind_dialog.append((win.panels["reconstruction"].placeholder.text(), win.controls.cancel_btn.isEnabled())))
     win.session.open_paths([foreign])
     helpers.wait_idle(qtbot, win)
     _settle(qtbot)
+    assert behind_dialog and behind_dialog[-1][0].startswith("failed") and not behind_dialog[-1][1], behind_dialog
     assert win.session.display is None and win.shown_errors
     assert "other weights" in win.shown_errors[-1][1]
     texts = {key: panel.placeholder.text() for key, panel in win.panels.items()}
