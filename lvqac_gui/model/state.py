@@ -412,7 +412,9 @@ class Session:
             preview = self.loader(source)
         except Exception as exc:  # noqa: BLE001 - reported, in a batch without blocking
             title, message = describe_error(exc)
-            self._failed(source, title, message)
+            error = self._failed(source, title, message)
+            if error is not None:
+                self.error.emit(*error)
             return False
         self.source = source
         self.preview = preview
@@ -602,15 +604,15 @@ class Session:
             self.error.emit(title, message)
             self.busy_changed.emit(False)
             return
-        error = self._failed(job.source, title, message, job, announce=False)
+        error = self._failed(job.source, title, message, job)
         self._after_job()  # the window is idle again before a (modal) dialog says why
         if error is not None:
             self.error.emit(*error)
 
-    def _failed(self, source: Source, title: str, message: str, job: Optional[Job] = None,
-                announce: bool = True) -> Optional[tuple[str, str]]:
-        """A file that failed: history row, not in Open Recent; a dialog only outside a batch
-        (the error signal's arguments, returned; emitted here unless ``announce`` is False)."""
+    def _failed(self, source: Source, title: str, message: str,
+                job: Optional[Job] = None) -> Optional[tuple[str, str]]:
+        """A file that failed: history row, not in Open Recent. In a batch a status message; else
+        the error signal's arguments for the caller to emit (a dialog) once its state is settled."""
         self.batch_log.append((source.name, message))
         if source.path:
             self.forget_recent(source.path)
@@ -621,10 +623,7 @@ class Session:
         if self.in_batch:
             self.message.emit(f"{source.name}: {title} — {message.splitlines()[0] if message else ''}")
             return None
-        error = (title, f"{source.name}: {message}")
-        if announce:
-            self.error.emit(*error)
-        return error
+        return title, f"{source.name}: {message}"
 
     def job_cancelled(self, job_id: int) -> None:
         if self._is_current(job_id):  # cancelled from inside (not through cancel())

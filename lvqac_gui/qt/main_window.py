@@ -500,13 +500,7 @@ class MainWindow(QMainWindow):
         self.rd.set_current(None, None)
         self.controls.set_file_model(source.is_lvq)
         if s.display is None:
-            if s.preview is not None:
-                self.split.set_sides({"original": {"label": "Original", "image": s.preview,
-                                                   "info": self._file_info(source)}},
-                                     s.preview, "original", "original",
-                                     note=f"{waiting[:-1]} {source.name}…")
-            else:
-                self.split.set_sides({}, None, note=f"{waiting[:-1]} {source.name}…")
+            self._split_without_result(f"{waiting[:-1]} {source.name}…")
         self._update_actions()
         self.linker.fitted = True  # a new image starts fitted, whatever the last one's zoom
         if s.preview is not None:
@@ -626,13 +620,18 @@ class MainWindow(QMainWindow):
             panel.waiting = text
             if panel.layer is None:
                 panel.set_layer(None)
-        note = f"{s.source.name}: {'failed' if failed else 'no result yet'}"
-        if s.preview is not None:
-            self.split.set_sides({"original": {"label": "Original", "image": s.preview,
-                                               "info": self._file_info(s.source)}},
-                                 s.preview, "original", "original", note=note)
-        else:
+        self._split_without_result(f"{s.source.name}: {'failed' if failed else 'no result yet'}")
+
+    def _split_without_result(self, note: str) -> None:
+        """The split view of the shown file while it has no result: its original alone (if it
+        has one) and ``note``."""
+        s = self.session
+        if s.preview is None:
             self.split.set_sides({}, None, note=note)
+            return
+        self.split.set_sides({"original": {"label": "Original", "image": s.preview,
+                                           "info": self._file_info(s.source)}},
+                             s.preview, "original", "original", note=note)
 
     def _queue_changed(self, done: int, total: int) -> None:
         self.batch_label.setText(f"batch {done}/{total}" if total > 1 else "")
