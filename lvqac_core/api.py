@@ -161,7 +161,8 @@ class Codec:
         # after the analysis transform, which converts it to float band by band
         code = self.model.compress_tensor(_moved(to_tensor(rgb, as_float=False)[0], self.device), progress=_scaled(progress, 0.05, 0.9),
                                           reconstruct=reconstruction, out_hw=(height, width),
-                                          lmbda=lmbda if self.variable_rate else None, bits_map=bits_map)
+                                          lmbda=lmbda if self.variable_rate else None, bits_map=bits_map,
+                                          exact=bitstream.exact_coding(bitstream.FORMAT_VERSION))
         header = bitstream.LvqHeader(
             format_version=bitstream.FORMAT_VERSION,
             model_id=self.model_id,
@@ -244,6 +245,7 @@ class Codec:
             out_hw=(header.height, header.width),
             lmbda=header.lmbda if self.variable_rate else None,
             bits_map=bits_map,
+            exact=bitstream.exact_coding(header.format_version),
         )
         image = restore_mode(x_hat, header.mode)
         seconds = _now(self.device) - t0

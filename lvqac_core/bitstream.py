@@ -29,6 +29,8 @@ from .registry import HYPER_STRIDE, LATENT_STRIDE  # re-exported: part of the fo
 
 __all__ = [
     "FORMAT_VERSION",
+    "EXACT_CODING_SINCE",
+    "exact_coding",
     "MAGIC",
     "SECTION_NAMES",
     "QUANTIZERS",
@@ -41,8 +43,19 @@ __all__ = [
     "sniff",
 ]
 
-FORMAT_VERSION = 1
-"""Newest format version this module writes and reads."""
+FORMAT_VERSION = 2
+"""Newest format version this module writes and reads. Version 2 has version 1's layout; its
+coding networks (h_s, context, entropy parameters, A and selection heads) are evaluated exactly
+(:mod:`lvqac_core.models.exact`), so a file decodes the same on any thread count or CPU."""
+
+EXACT_CODING_SINCE = 2
+"""First format version whose coding networks are evaluated exactly (see :func:`exact_coding`)."""
+
+
+def exact_coding(format_version: int) -> bool:
+    """True when files of ``format_version`` were coded with the exact networks (version ≥ 2);
+    version 1 files evaluated them in float and decode reliably only where they were written."""
+    return format_version >= EXACT_CODING_SINCE
 
 MAGIC = b"\x8bLVQ\r\n\x1a\n"
 """8 magic bytes, PNG-style: a high byte catches 7-bit transfers, CR LF / LF / ^Z catch

@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--error-map", action="store_true", help="--tab split: show both sides' error maps")
     p.add_argument("--timeout", type=float, default=300.0, help="seconds --screenshot waits for the result")
     p.add_argument("--settings", metavar="INI", help="settings file (default: per-user QSettings)")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="CPU threads (default: the remembered choice, else $LVQAC_THREADS or the usable cores)")
     p.add_argument("--demo-models", action="store_true",
                    default=os.environ.get("LVQAC_GUI_DEMO_MODELS") == "1",
                    help="use small UNTRAINED models instead of the zoo (to try the app without weights)")
@@ -81,7 +83,12 @@ def _wait_idle(app, session, timeout: float) -> bool:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    from lvqac_core import threads
+    threads.configure_openmp()  # before anything imports torch
     args = build_parser().parse_args(argv)
+    if args.threads is not None and not 1 <= args.threads <= threads.MAX_THREADS:
+        print(f"lvqac-gui: --threads must be between 1 and {threads.MAX_THREADS}", file=sys.stderr)
+        return 2
     from . import syslibs
     if syslibs.needs_check():  # one clear line instead of Qt's plugin abort
         if syslibs.check(install=False) != 0:
@@ -112,6 +119,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     session = Session()
     backend = Backend(codec_factory=demo_codec_factory() if args.demo_models else None)
     settings = AppSettings(args.settings)
+    backend.threads = args.threads or settings.thread_count()
     shot = args.screenshot is not None
     win = MainWindow(session, backend, settings, restore=not shot)
     if shot or args.model or args.quantizer or args.lmbda is not None or args.device:

@@ -55,8 +55,10 @@ def test_every_registered_order_round_trips(order, quantizer):
     assert (enc.a is None) == (quantizer != "lvqac")
     assert (y - enc.y_hat).abs().max() < 4  # ŷ is a quantization of y, not noise
     if order != "raster-scan":  # the serial order's training context is round(y), not ŷ
+        with torch.inference_mode():  # the float coding networks (format 1) are the training pass's
+            legacy = codec.compress(y, hyper, exact=False)
         with torch.no_grad():
-            assert torch.equal(codec.forward(y, hyper).y_hat, enc.y_hat)
+            assert torch.equal(codec.forward(y, hyper).y_hat, legacy.y_hat)
 
 
 def test_a_short_selection_section_is_a_corrupt_file():

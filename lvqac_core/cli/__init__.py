@@ -14,6 +14,7 @@ import sys
 import warnings
 from typing import Optional, Sequence
 
+from .. import threads
 from ..errors import InputError, LvqacError, OutputExistsError
 
 __all__ = ["main", "entry", "build_parser"]
@@ -64,6 +65,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
              + " (see lvqac --help)")
         return 2
     try:
+        if hasattr(args, "coding_threads"):  # train keeps its own --threads
+            threads.apply(args.coding_threads)
         return int(args.func(args) or 0)
     except OutputExistsError as e:  # the core names no flags: the hint is the command line's
         _say(f"error: {e}; use --force to overwrite")
@@ -110,6 +113,7 @@ def entry(argv: Optional[Sequence[str]] = None) -> None:
     of a one-image ``lvqac compress``. Every file such a command writes is complete (written to a
     temporary file, synced, renamed) before it returns, and it registers no exit handlers.
     ``train`` and ``eval`` exit normally (data-loader workers, progress bars)."""
+    threads.configure_openmp()  # before anything imports torch
     args = list(sys.argv[1:] if argv is None else argv)
     rc = main(args)
     command = next((a for a in args if not a.startswith("-")), None)

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 from ..errors import InputError, OutputExistsError
 from ..image_io import path_problem
 
-__all__ = ["emit_json", "read_input_bytes", "add_device_argument", "check_input", "plan_outputs",
+__all__ = ["emit_json", "read_input_bytes", "add_device_argument", "add_threads_argument", "thread_count", "check_input", "plan_outputs",
            "check_suffix", "positive_float", "is_dir_spec", "map_summary_line"]
 
 STDIO_REFUSAL = ("'-' (standard input/output) is not supported by lvqac: give a file name "
@@ -51,6 +51,25 @@ def read_input_bytes(path: str) -> bytes:
         raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
     except MemoryError:
         raise InputError(f"{path}: too large to read into memory") from None
+
+
+def add_threads_argument(p) -> None:
+    """``--threads N``: the intra-op CPU threads of this command (lvqac_core.threads)."""
+    p.add_argument("--threads", dest="coding_threads", type=thread_count, default=None, metavar="N",
+                   help="CPU threads (default: $LVQAC_THREADS, else the cores this process may use); "
+                        "files and pixels do not depend on it")
+
+
+def thread_count(text: str) -> int:
+    from ..threads import MAX_THREADS
+
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= n <= MAX_THREADS:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_THREADS}, got {n}")
+    return n
 
 
 def add_device_argument(p) -> None:

@@ -8,7 +8,7 @@ from ..bitstream import QUANTIZERS
 from ..errors import InputError
 from ..image_io import atomic_write_bytes
 from ..service import ModelChoice, check_code_lambda, encode, select_model
-from .common import (STDIO_REFUSAL, add_device_argument, check_input, check_suffix, emit_json,
+from .common import (STDIO_REFUSAL, add_device_argument, add_threads_argument, check_input, check_suffix, emit_json,
                      is_dir_spec, map_summary_line, plan_outputs, positive_float)
 
 
@@ -24,6 +24,7 @@ def register(sub) -> None:
                         "(lvqac models lists both); with --model, a λ in that network's range")
     add_device_argument(p)
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    add_threads_argument(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=run)
 

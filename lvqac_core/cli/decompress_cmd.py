@@ -7,7 +7,7 @@ from ..api import load_model
 from ..errors import InputError
 from ..image_io import save_png
 from ..service import decode
-from .common import (STDIO_REFUSAL, add_device_argument, check_suffix, emit_json, is_dir_spec,
+from .common import (STDIO_REFUSAL, add_device_argument, add_threads_argument, check_suffix, emit_json, is_dir_spec,
                      map_summary_line, plan_outputs, read_input_bytes)
 
 
@@ -18,6 +18,7 @@ def register(sub) -> None:
     p.add_argument("--model", help="zoo id or checkpoint path, when the file's model is not in the zoo")
     add_device_argument(p)
     p.add_argument("--force", action="store_true", help="overwrite an existing output")
+    add_threads_argument(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=run)
 

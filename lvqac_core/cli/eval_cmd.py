@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..image_io import atomic_write_bytes
-from .common import STDIO_REFUSAL, is_dir_spec, plan_outputs
+from .common import STDIO_REFUSAL, add_threads_argument, is_dir_spec, plan_outputs
 
 __all__ = ["register", "run"]
 
@@ -31,6 +31,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--plot", default=None, metavar="OUT.png", help="write an RD plot")
     p.add_argument("-o", "--output", default=None, metavar="results.json", help="write full results (per image)")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    add_threads_argument(p)
     p.add_argument("--json", action="store_true", help="print results as JSON on stdout")
     p.add_argument("--force", action="store_true", help="overwrite existing -o / --plot files")
     p.add_argument("--quiet", action="store_true")

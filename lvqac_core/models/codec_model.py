@@ -23,7 +23,7 @@ import torch
 from torch import Tensor, nn
 from ..compressai_parts import EntropyBottleneck, LowerBound
 
-from .. import allocator
+from .. import allocator, threads
 from ..entropy import CellTableBank
 from ..entropy.safe_rans import SafeRansDecoder
 from ..errors import CorruptFile, DesyncError, InputError
@@ -32,6 +32,7 @@ from ..quantizers import build_quantizer
 from ..registry import DECODING_ORDER_REGISTRY, HYPER_STRIDE, LATENT_STRIDE, same_lambda
 from ..results import ForwardOutput
 from . import transforms as _transforms  # noqa: F401  (registers the architectures)
+from .exact import ExactNet
 from .gain import GainUnits
 from .latent_codecs import HEAD_HIDDEN, AHead, LatentCodec, LatentCoding, Progress, SelectionHead
 from .registry import ModelConfig
@@ -91,6 +92,7 @@ class LatticeCodecModel(nn.Module):
         # a plain object (not a submodule) referring to the modules above: the keys stay theirs
         self.latent_codec: LatentCodec = order(self.quantizer, self.a_head, self.context, self.entropy_parameters,
                                                self.lower_bound_scale, selection_head=self.selection_head)
+        self._exact_h_s: Optional[ExactNet] = None
 
     # ---------------------------------------------------------------- training --------
     def forward(self, x: Tensor, lmbda: Optional[float] = None) -> ForwardOutput:
@@ -142,6 +144,15 @@ class LatticeCodecModel(nn.Module):
         """Rebuild the entropy-coding tables (after training or loading weights)."""
         self.entropy_bottleneck.update(force=force)
         self.latent_codec.update()
+        self._exact_h_s = None
+
+    def hyper_synthesis(self, z_hat: Tensor, exact: bool = True) -> Tensor:
+        """h_s(ẑ) as coding needs it: exact (format 2, :mod:`.exact`) or the float module (format 1)."""
+        if not exact:
+            return self.h_s(z_hat)
+        if self._exact_h_s is None:
+            self._exact_h_s = ExactNet(self.h_s)
+        return self._exact_h_s(z_hat)
 
     @property
     def bank(self) -> CellTableBank:
@@ -202,7 +213,7 @@ class LatticeCodecModel(nn.Module):
 
     def compress_tensor(self, x: Tensor, progress: Progress = None, reconstruct: bool = True,
                         out_hw: Optional[tuple[int, int]] = None, lmbda: Optional[float] = None,
-                        bits_map: bool = True) -> LatentCode:
+                        bits_map: bool = True, exact: bool = True) -> LatentCode:
         """Code one padded image (1, 3, Hp, Wp), float in [0, 1] or uint8, with Hp, Wp multiples of
         64 (at rate point ``lmbda`` for a variable-rate model; the decoder needs the same λ).
 
@@ -210,21 +221,26 @@ class LatticeCodecModel(nn.Module):
         the reconstruction comes as ``LatentCode.reconstruction`` (uint8, cropped) instead.
         ``bits_map=False`` skips the estimated-bits map (the file is the same): ``maps.bits`` is
         None (its sum is the estimate: :func:`lvqac_core.api.estimated_bits`).
+        ``exact=False`` evaluates the coding networks in float as format 1 did (tests only: the
+        decoder of such a file must run on the same thread count and CPU).
         """
         large = allocator.needs_bounds(x.shape[-2] * x.shape[-1])
         with torch.inference_mode():  # not a decorator: its wrapper would keep x alive
             gains = self.gains(lmbda)
-            y = self.analysis(x)
-            del x
-            if gains is not None:
-                y.mul_(gains[0].to(y.device))
-            z = self.h_a(y)
+            # one thread: oneDNN rounds differently on several, and y decides the file's symbols
+            with threads.one_thread():
+                y = self.analysis(x)
+                del x
+                if gains is not None:
+                    y.mul_(gains[0].to(y.device))
+                z = self.h_a(y)
             z_hw = tuple(z.shape[-2:])
             z_string = self.entropy_bottleneck.compress(z)[0]
             # In eval mode the bottleneck's forward rounds z around its medians exactly as
             # compress/decompress do, so ẑ comes from it without decoding the z string back.
             z_hat, z_lik = self.entropy_bottleneck(z, training=False)
-            lat = self.latent_codec.compress(y, self.h_s(z_hat), progress=progress, bits_map=bits_map)
+            lat = self.latent_codec.compress(y, self.hyper_synthesis(z_hat, exact), progress=progress,
+                                             bits_map=bits_map, exact=exact)
             maps = self._maps(lat, z_lik if bits_map else None)
             y_hat = lat.y_hat if gains is None else lat.y_hat * gains[1].to(lat.y_hat.device)
             x_hat = reconstruction = None
@@ -261,11 +277,13 @@ class LatticeCodecModel(nn.Module):
         out_hw: Optional[tuple[int, int]] = None,
         lmbda: Optional[float] = None,
         bits_map: bool = True,
+        exact: bool = True,
     ) -> tuple[Tensor | np.ndarray, LatentMaps]:
         """Decode the sections: x̂ (1, 3, Hp, Wp) in [0, 1], or with ``out_hw`` = (H, W) the cropped
         uint8 image; and the inspection maps. ``lmbda``: the file's λ (variable-rate models).
         ``bits_map=False`` skips the estimated-bits map (the likelihoods of y and z, which decoding
-        does not need): the image is the same, ``maps.bits`` is None."""
+        does not need): the image is the same, ``maps.bits`` is None. ``exact``: the file's coding
+        networks were evaluated exactly (format 2) or in float (format 1)."""
         dev = self._device()
         gains = self.gains(lmbda)
         latent_hw, hyper_hw = tuple(latent_hw), tuple(hyper_hw)
@@ -274,7 +292,8 @@ class LatticeCodecModel(nn.Module):
                               f"times the hyper-latent grid {hyper_hw[0]}x{hyper_hw[1]} (padded size not a "
                               f"multiple of {HYPER_STRIDE})")
         z_hat = self._decode_z(sections.get("z", b""), hyper_hw).to(dev)
-        lat = self.latent_codec.decompress(sections, self.h_s(z_hat), progress=progress, bits_map=bits_map)
+        lat = self.latent_codec.decompress(sections, self.hyper_synthesis(z_hat, exact), progress=progress,
+                                           bits_map=bits_map, exact=exact)
         if lat.checksum != symbols_crc32:
             raise DesyncError(
                 "decoded symbols do not match the encoder's checksum: the file was written on another "

@@ -151,6 +151,7 @@ class Backend:
 
     def __init__(self, codec_factory: Optional[CodecFactory] = None) -> None:
         self.codec_factory = codec_factory
+        self.threads: Optional[int] = None  # CPU threads of the jobs (None: lvqac_core.threads' default)
         self._codecs: dict[tuple, object] = {}
         self._by_id: dict[str, object] = {}  # model id -> codec, to decode files we wrote
         self._lock = threading.Lock()
@@ -244,7 +245,8 @@ class Backend:
 
     # ------------------------------------------------------------------ jobs
     def run(self, job: Job, progress: Progress = None):
-        from lvqac_core import allocator
+        from lvqac_core import allocator, threads
+        threads.apply(self.threads)  # in the worker thread: torch's thread count is per thread
         try:
             return self._run(job, progress)
         finally:  # the app idles between jobs: give the heap's free pages back (lvqac_core.allocator)

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Optional
 
 from PySide6.QtCore import QMimeData, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QApplication, QCheckBox, QDockWidget, QGridLayout, QLabel,
                                QMainWindow, QTabWidget, QVBoxLayout, QWidget)
 
+from lvqac_core import threads
 from lvqac_core.registry import PAPER_LAMBDAS
 
 from .. import __version__
@@ -256,11 +257,37 @@ class MainWindow(QMainWindow):
         for k, q in enumerate(QUANTIZERS):
             self._act(r, f"Quantizer: {q}", lambda q=q: self.session.set_choices(quantizer=q),
                       f"Alt+{k + 1}")
+        r.addSeparator()
+        self._build_threads_menu(r.addMenu("CPU &threads"))
 
         h = mb.addMenu("&Help")
         self._act(h, "&Shortcuts", self.show_shortcuts, "F1")
         self._act(h, "&Guide: λ, lattices, A, bits", self.show_guide)
         self._act(h, "&About LVQAC Studio", self.show_about)
+
+    def _build_threads_menu(self, menu) -> None:
+        """Run ▸ CPU threads: automatic (lvqac_core.threads.default_threads) or a fixed count;
+        remembered. Files and pixels do not depend on it, only the speed."""
+        group = QActionGroup(self)
+        group.setExclusive(True)
+        choices = [(None, f"Automatic ({threads.default_threads()})")]
+        choices += [(n, f"{n}") for n in range(1, min(threads.usable_cores(), 16) + 1)]
+        self.thread_actions: dict[Optional[int], QAction] = {}
+        for n, text in choices:
+            a = QAction(text, self)
+            a.setCheckable(True)
+            a.setChecked(n == getattr(self.backend, "threads", None))
+            a.setStatusTip("CPU threads for compressing and decoding (the files do not depend on it)")
+            a.triggered.connect(lambda checked=False, n=n: self.set_threads(n))
+            group.addAction(a)
+            menu.addAction(a)
+            self.thread_actions[n] = a
+
+    def set_threads(self, n: Optional[int]) -> None:
+        """Use ``n`` CPU threads from the next job on (None: automatic), and remember it."""
+        self.backend.threads = n
+        self.thread_actions[n].setChecked(True)
+        self.settings.set_value("cpu/threads", n or 0)
 
     def _step_lambda(self, step: int) -> None:
         idx = min(range(len(PAPER_LAMBDAS)), key=lambda k: abs(PAPER_LAMBDAS[k] - self.session.lmbda))

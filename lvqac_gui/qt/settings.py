@@ -68,6 +68,16 @@ class AppSettings:
     def set_value(self, key: str, value) -> None:
         self.qs.setValue(key, value)
 
+    def thread_count(self) -> Optional[int]:
+        """The remembered CPU thread count (Run ▸ CPU threads); None: automatic."""
+        from lvqac_core.threads import MAX_THREADS
+
+        try:
+            n = int(self.qs.value("cpu/threads", 0))
+        except (TypeError, ValueError):
+            return None
+        return n if 1 <= n <= MAX_THREADS else None
+
     def bytes_value(self, key: str) -> Optional[QByteArray]:
         v = self.qs.value(key)
         return v if isinstance(v, QByteArray) else None

@@ -264,3 +264,13 @@ def test_screenshot_mode(qtbot, helpers, image_file, tmp_path):
     assert rc == 0
     with Image.open(out) as im:
         assert im.size == (1024, 700)
+
+
+def test_cpu_threads_menu_sets_the_backend_and_is_remembered(make_window, settings, backend):
+    win = make_window()
+    assert win.thread_actions[None].isChecked() and backend.threads is None
+    win.set_threads(1)
+    assert backend.threads == 1 and win.thread_actions[1].isChecked()
+    assert settings.thread_count() == 1
+    win.set_threads(None)
+    assert settings.thread_count() is None and win.thread_actions[None].isChecked()

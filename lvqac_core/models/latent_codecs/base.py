@@ -26,13 +26,15 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ...entropy import CellTableBank, SymbolStreamDecoder, encode_symbols
-from ...entropy.binary import decode_bits, encode_bits, selection_bits
+from ...entropy.binary import decode_bits, encode_bits, level_index, selection_bits
 from ...errors import CorruptFile
 from ...quantizers import CompandedLatticeQuantizer, QuantizedLatent, Quantizer
 from ...quantizers.lvq import closest_point, expand_groups
+from ..exact import ExactNet, snap_to_grid
 from .selection import HEAD_HIDDEN, SelectionHead, level_cost_bits, selection_levels
 
-__all__ = ["LatentCodec", "LatentForward", "LatentCoding", "CodingState", "CodingStep", "AHead", "Progress", "positions", "report"]
+__all__ = ["LatentCodec", "LatentForward", "LatentCoding", "CodingNets", "CodingState", "CodingStep", "AHead", "Progress",
+           "gather", "positions", "report"]
 
 Progress = Optional[Callable[[float], None]]
 
@@ -57,6 +59,27 @@ class LatentCoding:
     bits: Optional[Tensor]  # float64 (h, w): estimated bits of y and the selection at each position (None: not asked for)
     selection: Optional[Tensor]  # uint8 (1, G, h, w)
     a: Optional[Tensor]  # (1, 1, h, w): the snapped A of LVQAC
+
+
+@dataclass
+class CodingNets:
+    """The networks a coding pass evaluates, as encoder and decoder must both compute them.
+
+    Two sets: ``exact`` (format version 2, :mod:`..exact`: integer arithmetic, the same numbers on
+    every thread count and CPU) and ``float`` (format version 1 files: the modules themselves).
+    """
+
+    entropy_parameters: Callable[[Tensor], Tensor]
+    context: Optional[Callable[[Tensor], Tensor]]  # the context convolution over the whole grid
+    context_window: Optional[Callable[[Tensor], Tensor]]  # one 5×5 window → 1×1 (raster scan)
+    a_levels: Optional[Callable[[Tensor], tuple[Tensor, Tensor]]]  # hyper → (A level index, A value)
+    selection_logits: Optional[Callable[[Tensor], Tensor]]  # hyper → logit of P(codebook 1)
+    reconstruct: Callable[[Tensor, Tensor], Tensor]  # (μ, r̂) → ŷ
+    # Exact arithmetic gives the same numbers for any shape of work, so with exact nets a pass may
+    # evaluate the networks at the positions it codes only (float ones must run as format 1 did).
+    exact: bool = False
+    # exact only: the context convolution at some positions, (ŷ, ii, jj) → (1, 2M, P, 1)
+    context_at: Optional[Callable[[Tensor, Tensor, Tensor], Tensor]] = None
 
 
 class CodingState:
@@ -88,20 +111,24 @@ class CodingStep:
     """Quantize (encoder, ``y`` given) or decode (``decoder`` given) a set of positions."""
 
     def __init__(self, codec: "LatentCodec", st: CodingState, a_idx: Optional[Tensor], a_val: Optional[Tensor],
-                 y: Optional[Tensor], decoder: Optional[SymbolStreamDecoder]):
+                 y: Optional[Tensor], decoder: Optional[SymbolStreamDecoder], nets: CodingNets):
         self.codec, self.st, self.a_idx, self.a_val, self.y, self.decoder = codec, st, a_idx, a_val, y, decoder
+        self.nets = nets
 
-    def __call__(self, params: Tensor, ii: Tensor, jj: Tensor, at: Optional[tuple[int, int]] = None) -> None:
+    def __call__(self, params: Tensor, ii: Tensor, jj: Tensor, at: Optional[tuple[int, int]] = None,
+                 gathered: bool = False) -> None:
         """Code the positions (ii, jj) of ``params``' grid; ``at`` = (i, j) when ``params`` is a 1×1
-        patch for latent position (i, j)."""
+        patch for latent position (i, j); ``gathered``: ``params`` is (1, 2M, P, 1), the
+        parameters of positions (ii, jj) in order."""
         codec, st, a_idx, a_val, y = self.codec, self.st, self.a_idx, self.a_val, self.y
         q = codec.quantizer
         bank = codec.bank
         M = q.channels
         gi, gj = (torch.tensor([at[0]]), torch.tensor([at[1]])) if at else (ii, jj)
         mu, sigma = codec.split(params)
-        mu = mu[:, :, ii, jj].unsqueeze(-1)  # (1, M, P, 1)
-        sigma = sigma[:, :, ii, jj].unsqueeze(-1)
+        if not gathered:
+            mu = mu[:, :, ii, jj].unsqueeze(-1)  # (1, M, P, 1)
+            sigma = sigma[:, :, ii, jj].unsqueeze(-1)
         a4 = a_val[:, :, gi, gj].unsqueeze(-1) if a_val is not None else None
         a_idx4 = a_idx[:, :, gi, gj].unsqueeze(-1).expand_as(mu) if a_idx is not None else None
         scale_idx = bank.scale_index(sigma)
@@ -122,7 +149,11 @@ class CodingStep:
             qz = QuantizedLatent(symbols=sym_t, selection=sel)
         st.symbols.append(symbols)
         st.indexes.append(idx)
-        y_hat = mu + q.dequantize(qz, a4)
+        if self.nets.exact:  # T⁻¹ in float64, then ŷ on the exact nets' grid
+            r_hat = q.from_u(q.lattice_values(qz).double(), None if a4 is None else a4.double())
+        else:
+            r_hat = q.dequantize(qz, a4)
+        y_hat = self.nets.reconstruct(mu, r_hat)
         st.y_hat[:, :, gi, gj] = y_hat[..., 0]
         if st.bits is None:
             return
@@ -155,6 +186,7 @@ class LatentCodec:
         self.entropy_parameters = entropy_parameters
         self.lower_bound_scale = lower_bound_scale
         self._bank: Optional[CellTableBank] = None
+        self._exact: Optional[CodingNets] = None
 
     # ---------------------------------------------------------------- modules ---------
     @classmethod
@@ -179,8 +211,50 @@ class LatentCodec:
 
     # ---------------------------------------------------------------- tables ----------
     def update(self) -> None:
-        """Rebuild the entropy-coding tables from the quantizer's parameters."""
+        """Rebuild the entropy-coding tables from the quantizer's parameters (and forget the exact
+        networks, which are rebuilt from the weights on first use)."""
         self._bank = CellTableBank.build(self.quantizer)
+        self._exact = None
+
+    def coding_nets(self, exact: bool = True) -> CodingNets:
+        """The networks of a coding pass: exact (format 2) or the float modules (format 1)."""
+        if not exact:
+            return CodingNets(
+                entropy_parameters=self.entropy_parameters,
+                context=self.context,
+                context_window=self._float_context_window if self.context is not None else None,
+                a_levels=self._float_a_levels if self.a_head is not None and self.companding is not None else None,
+                selection_logits=(lambda hyper: self.selection_head(hyper.float())) if self.selection_head is not None
+                else None,
+                reconstruct=_float_reconstruct,
+            )
+        if self._exact is None:
+            context = ExactNet(self.context) if self.context is not None else None
+            a_levels = None
+            if self.a_head is not None and self.companding is not None:
+                a_levels = _ExactALevels(self.a_head, self.companding)
+            self._exact = CodingNets(
+                entropy_parameters=ExactNet(self.entropy_parameters),
+                context=context,
+                context_window=context.valid if context is not None else None,
+                a_levels=a_levels,
+                selection_logits=ExactNet(self.selection_head.net) if self.selection_head is not None else None,
+                reconstruct=_exact_reconstruct,
+                exact=True,
+                context_at=context.at if context is not None else None,
+            )
+        return self._exact
+
+    def _float_context_window(self, window: Tensor) -> Tensor:
+        ctx = self.context
+        assert ctx is not None
+        weight = ctx.weight * ctx.mask if hasattr(ctx, "mask") else ctx.weight
+        return F.conv2d(window, weight, ctx.bias)
+
+    def _float_a_levels(self, hyper: Tensor) -> tuple[Tensor, Tensor]:
+        comp = self.companding
+        assert comp is not None and self.a_head is not None
+        return comp.snap(self.a_head(hyper))
 
     @property
     def bank(self) -> CellTableBank:
@@ -246,11 +320,14 @@ class LatentCodec:
         return a
 
     # ---------------------------------------------------------------- coding ----------
-    def compress(self, y: Tensor, hyper: Tensor, progress: Progress = None, bits_map: bool = True) -> LatentCoding:
+    def compress(self, y: Tensor, hyper: Tensor, progress: Progress = None, bits_map: bool = True,
+                 exact: bool = True) -> LatentCoding:
         """Quantize and entropy-code y (1, M, h, w): sections "y" (and "selection").
-        ``bits_map=False`` skips the bits map (the sections are the same): ``bits`` is None."""
-        levels = self.selection_levels(hyper)
-        st, a_val = self._code(hyper, y=y, levels=levels, progress=progress, bits_map=bits_map)
+        ``bits_map=False`` skips the bits map (the sections are the same): ``bits`` is None.
+        ``exact``: evaluate the coding networks exactly (format 2) or in float (format 1)."""
+        nets = self.coding_nets(exact)
+        levels = self.selection_levels(hyper, nets)
+        st, a_val = self._code(hyper, nets, y=y, levels=levels, progress=progress, bits_map=bits_map)
         sections = {"y": encode_symbols(np.concatenate(st.symbols), np.concatenate(st.indexes), self.bank)}
         if st.selection is not None:
             bits = st.selection.cpu().numpy().astype(np.uint8)
@@ -261,12 +338,14 @@ class LatentCodec:
         return LatentCoding(sections, st.y_hat, st.checksum(), st.bits, st.selection, a_val)
 
     def decompress(self, sections: dict[str, bytes], hyper: Tensor, progress: Progress = None,
-                   bits_map: bool = True) -> LatentCoding:
+                   bits_map: bool = True, exact: bool = True) -> LatentCoding:
         """Decode ŷ from the sections (the latent grid is ``hyper``'s). ``bits_map=False`` skips
-        the bits map (its likelihoods are extra work; the decoded ŷ is the same): ``bits`` is None."""
+        the bits map (its likelihoods are extra work; the decoded ŷ is the same): ``bits`` is None.
+        ``exact``: as the encoder evaluated the coding networks (format 2) or not (format 1)."""
         selection = None
         q = self.quantizer
-        levels = self.selection_levels(hyper)
+        nets = self.coding_nets(exact)
+        levels = self.selection_levels(hyper, nets)
         if levels is not None:  # rANS-coded: decoded first, its probabilities come from hyper alone
             bits = decode_bits(sections.get("selection", b""), levels.cpu().numpy())
             selection = torch.from_numpy(bits).to(hyper.device)
@@ -280,18 +359,21 @@ class LatentCodec:
             bits = np.unpackbits(raw)[:n].reshape(1, G, *hw)
             selection = torch.from_numpy(bits.copy()).to(hyper.device)
         decoder = SymbolStreamDecoder(sections.get("y", b""), self.bank)
-        st, a_val = self._code(hyper, decoder=decoder, selection=selection, levels=levels, progress=progress,
-                               bits_map=bits_map)
+        st, a_val = self._code(hyper, nets, decoder=decoder, selection=selection, levels=levels,
+                               progress=progress, bits_map=bits_map)
         own = {name: sections[name] for name in ("y", "selection") if name in sections}
         return LatentCoding(own, st.y_hat, st.checksum(), st.bits, st.selection, a_val)
 
-    def selection_levels(self, hyper: Tensor) -> Optional[Tensor]:
+    def selection_levels(self, hyper: Tensor, nets: Optional[CodingNets] = None) -> Optional[Tensor]:
         """The rANS probability level of each selection bit (int64 (1, G, h, w)); None when raw."""
         if self.selection_head is None or not self.quantizer.uses_selection:
             return None
-        return selection_levels(self.selection_head, hyper)
+        if nets is None or nets.selection_logits is None:
+            return selection_levels(self.selection_head, hyper)
+        return level_index(nets.selection_logits(hyper))
 
-    def _code(self, hyper: Tensor, y: Optional[Tensor] = None, decoder: Optional[SymbolStreamDecoder] = None,
+    def _code(self, hyper: Tensor, nets: CodingNets, y: Optional[Tensor] = None,
+              decoder: Optional[SymbolStreamDecoder] = None,
               selection: Optional[Tensor] = None, levels: Optional[Tensor] = None,
               progress: Progress = None, bits_map: bool = True) -> tuple[CodingState, Optional[Tensor]]:
         M = self.quantizer.channels
@@ -299,14 +381,14 @@ class LatentCodec:
         dev = hyper.device
         a_idx = a_val = None
         comp = self.companding
-        if self.a_head is not None and comp is not None:
-            a_idx, a_val = comp.snap(self.a_head(hyper))
+        if nets.a_levels is not None and comp is not None:
+            a_idx, a_val = nets.a_levels(hyper)
         if selection is None and self.quantizer.uses_selection:
             selection = torch.zeros(1, self.quantizer.num_groups(), h, w, dtype=torch.uint8, device=dev)
         pad = self.padding
         st = CodingState(torch.zeros(1, M, h + 2 * pad, w + 2 * pad, device=dev), pad, selection, levels,
                          bits_map)
-        self.code_pass(st, hyper, CodingStep(self, st, a_idx, a_val, y, decoder), progress)
+        self.code_pass(st, hyper, CodingStep(self, st, a_idx, a_val, y, decoder, nets), progress)
         if levels is not None and st.selection is not None and st.bits is not None:  # the coded selection's ideal cost
             st.bits += level_cost_bits(levels, st.selection)
         report(progress, 1.0)
@@ -349,6 +431,20 @@ class AHead(nn.Module):
             return 1.0 + F.softplus(self.net(hyper))
         return torch.exp(self.log_a_max * torch.tanh(self.net(hyper)))
 
+    def pre_activation(self, log_a: float) -> float:
+        """The net's output h at which the head gives A = exp(log_a) (the inverse of forward's
+        activation; ±inf beyond its range)."""
+        if self.mode == "alaw":  # A = 1 + softplus(h)  →  h = ln(e^(A−1) − 1)
+            excess = math.exp(log_a) - 1.0
+            return -math.inf if excess <= 0 else math.log(math.expm1(excess)) if excess < 700 else excess
+        t = log_a / self.log_a_max  # A = exp(ln a_max · tanh h)  →  h = atanh(ln A / ln a_max)
+        return -math.inf if t <= -1 else math.inf if t >= 1 else math.atanh(t)
+
+
+def gather(t: Tensor, ii: Tensor, jj: Tensor) -> Tensor:
+    """The columns of (1, C, h, w) at positions (ii, jj): (1, C, P, 1)."""
+    return t[:, :, ii, jj].unsqueeze(-1)
+
 
 def positions(mask: Tensor) -> tuple[Tensor, Tensor]:
     """Row and column indexes of the True entries of a 2-D mask, in raster order."""
@@ -359,3 +455,31 @@ def positions(mask: Tensor) -> tuple[Tensor, Tensor]:
 def report(progress: Progress, fraction: float) -> None:
     if progress is not None:
         progress(fraction)  # may raise Cancelled
+
+
+def _float_reconstruct(mu: Tensor, r_hat: Tensor) -> Tensor:
+    return mu + r_hat
+
+
+def _exact_reconstruct(mu: Tensor, r_hat: Tensor) -> Tensor:
+    """ŷ = μ + r̂ on the exact networks' input grid (float64 sum, then float32): the value the
+    context convolution and the synthesis see, the same on every machine (r̂ in float64)."""
+    return snap_to_grid(mu.double() + r_hat.double()).to(mu.dtype)
+
+
+class _ExactALevels:
+    """LVQAC's A level per position from the A head's exact pre-activation: the level whose
+    interval of the pre-activation holds it (thresholds computed once in float64), the same
+    choice as snapping A = head(h) to the nearest level in log A."""
+
+    def __init__(self, head: "AHead", quantizer: CompandedLatticeQuantizer):
+        self.net = ExactNet(head.net)
+        lo, hi, n = math.log(quantizer.a_min), math.log(quantizer.a_max), quantizer.a_levels
+        self.thresholds = torch.tensor([head.pre_activation(lo + (k + 0.5) * (hi - lo) / (n - 1))
+                                        for k in range(n - 1)], dtype=torch.float64)
+        self.values = quantizer.level_values()
+
+    def __call__(self, hyper: Tensor) -> tuple[Tensor, Tensor]:
+        h = self.net(hyper).double()
+        idx = torch.bucketize(h.contiguous(), self.thresholds.to(h.device))
+        return idx, self.values.to(h.device)[idx].float()

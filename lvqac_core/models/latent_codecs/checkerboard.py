@@ -13,7 +13,7 @@ from torch import Tensor, nn
 from ...compressai_parts import CheckerboardMaskedConv2d
 from ...registry import DECODING_ORDER_REGISTRY
 from ..context import anchor_mask, entropy_parameters_net
-from .base import CodingState, CodingStep, LatentCodec, Progress, positions, report
+from .base import CodingState, CodingStep, LatentCodec, Progress, gather, positions, report
 
 __all__ = ["CheckerboardLatentCodec"]
 
@@ -45,11 +45,22 @@ class CheckerboardLatentCodec(LatentCodec):
         return torch.where(anchors, y_hat_a, y_hat_n), torch.where(anchors, lik_a, lik_n), sel
 
     def code_pass(self, st: CodingState, hyper: Tensor, step: CodingStep, progress: Progress) -> None:
-        assert self.context is not None
+        nets = step.nets
+        assert nets.context is not None
         h, w = hyper.shape[-2:]
         anchors = anchor_mask(h, w)[0, 0]
+        if nets.exact:  # each pass evaluates its own positions only (same numbers: exact nets)
+            assert nets.context_at is not None
+            ii, jj = positions(anchors)
+            hyp = gather(hyper, ii, jj)
+            step(nets.entropy_parameters(torch.cat([hyp, torch.zeros_like(hyp)], 1)), ii, jj, gathered=True)
+            report(progress, 0.5)
+            ii, jj = positions(~anchors)
+            ctx = nets.context_at(st.y_hat, ii, jj)
+            step(nets.entropy_parameters(torch.cat([gather(hyper, ii, jj), ctx], 1)), ii, jj, gathered=True)
+            return
         zeros = torch.zeros_like(hyper)
-        step(self.entropy_parameters(torch.cat([hyper, zeros], 1)), *positions(anchors))
+        step(nets.entropy_parameters(torch.cat([hyper, zeros], 1)), *positions(anchors))
         report(progress, 0.5)
-        ctx = self.context(st.y_hat)  # non-anchors are still zero
-        step(self.entropy_parameters(torch.cat([hyper, ctx], 1)), *positions(~anchors))
+        ctx = nets.context(st.y_hat)  # non-anchors are still zero
+        step(nets.entropy_parameters(torch.cat([hyper, ctx], 1)), *positions(~anchors))

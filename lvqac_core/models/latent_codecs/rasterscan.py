@@ -39,15 +39,14 @@ class RasterScanLatentCodec(LatentCodec):
         return self.relaxed(y, mu, sigma, a)
 
     def code_pass(self, st: CodingState, hyper: Tensor, step: CodingStep, progress: Progress) -> None:
-        context = self.context
-        assert isinstance(context, MaskedConv2d)
+        nets = step.nets
+        assert isinstance(self.context, MaskedConv2d) and nets.context_window is not None
         h, w = hyper.shape[-2:]
-        weight = context.weight * context.mask
         origin = torch.tensor([0])
         y_hat_pad = st.y_hat_padded
         for i in range(h):
             for j in range(w):
-                ctx = F.conv2d(y_hat_pad[:, :, i:i + 5, j:j + 5], weight, context.bias)
-                params = self.entropy_parameters(torch.cat([hyper[:, :, i:i + 1, j:j + 1], ctx], 1))
+                ctx = nets.context_window(y_hat_pad[:, :, i:i + 5, j:j + 5])
+                params = nets.entropy_parameters(torch.cat([hyper[:, :, i:i + 1, j:j + 1], ctx], 1))
                 step(params, origin, origin, at=(i, j))
             report(progress, (i + 1) / h)

@@ -1,0 +1,127 @@
+"""Encode and decode time under thread policies, on a quiet machine and with a core held busy.
+
+    .venv/bin/python benchmarks/thread_policy.py [--image kodim23.png] [--rounds 3] [--repeats 5]
+        [--configs default 1 2 2-passive] [--model MODEL_ID]
+
+Each configuration runs in a fresh interpreter (thread settings and OpenMP's wait policy are
+fixed at start-up), which loads the model once and times ``--repeats`` encodes and decodes as the
+command line runs them (reconstruction, PSNR, MS-SSIM and the bits map on encode; the bits map on
+decode), printing the medians. Rounds alternate the configurations, each round once quiet and
+once **busy**: with a competing process spinning on one core at normal priority (a pure Python
+loop, so one core is held whatever the machine's speed). Configurations:
+
+- ``default``: what the project does when nobody asks (:func:`lvqac_core.threads.default_threads`
+  and the wait policy ``lvqac_core.threads.configure_openmp`` sets);
+- ``N`` (a number): N intra-op threads, OpenMP's own wait policy (libgomp spins before sleeping);
+- ``N-passive``: N threads with ``OMP_WAIT_POLICY=PASSIVE`` (waiting threads sleep at once).
+
+Printed: one table of median seconds per configuration, quiet and busy, and the busy/best ratio
+the issue asks about (busy time over the best of the 1- and 2-thread busy times).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+ROOT = Path(__file__).resolve().parent.parent
+KODIM23 = ROOT.parent / "shared" / "data" / "kodak" / "kodim23.png"
+SAMPLE = ROOT / "resources" / "samples" / "astronaut.png"
+
+CHILD = r"""
+import json, statistics, sys, time
+import numpy as np
+from PIL import Image
+from lvqac_core import threads
+threads.configure_openmp()
+from lvqac_core import api
+threads.apply(None if sys.argv[3] == "default" else int(sys.argv[3]))
+import torch
+codec = api.load_model(sys.argv[2] or None, device="cpu")
+img = np.asarray(Image.open(sys.argv[1]).convert("RGB"))
+enc, dec = [], []
+data = codec.compress(img).data  # warm-up
+codec.decompress(data)
+for _ in range(int(sys.argv[4])):
+    t0 = time.perf_counter(); data = codec.compress(img).data; enc.append(time.perf_counter() - t0)
+    t0 = time.perf_counter(); codec.decompress(data); dec.append(time.perf_counter() - t0)
+print(json.dumps({"encode": statistics.median(enc), "decode": statistics.median(dec),
+                  "threads": torch.get_num_threads()}))
+"""
+
+
+@contextmanager
+def busy_core(on: bool) -> Iterator[None]:
+    """A process spinning on one core at normal priority while the block runs (when ``on``)."""
+    if not on:
+        yield
+        return
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        yield
+    finally:
+        spinner.kill()
+        spinner.wait()
+
+
+def run_config(config: str, image: str, model: str, repeats: int) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    for var in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "LVQAC_THREADS", "LVQAC_OMP_WAIT"):
+        env.pop(var, None)
+    threads = config.split("-")[0]
+    if config != "default":
+        env["OMP_NUM_THREADS"] = threads
+        env["LVQAC_OMP_WAIT"] = "passive" if config.endswith("-passive") else "openmp"
+    out = subprocess.run([sys.executable, "-c", CHILD, image, model, threads, str(repeats)],
+                         env=env, capture_output=True, text=True, cwd=ROOT)
+    if out.returncode != 0:
+        raise SystemExit(f"{config}: {out.stderr.strip()[-800:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--image", default=str(KODIM23 if KODIM23.exists() else SAMPLE))
+    ap.add_argument("--model", default="", help="zoo id or checkpoint (default: the zoo's default)")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--configs", nargs="+", default=["default", "1", "2", "2-passive"])
+    a = ap.parse_args()
+    results: dict[tuple[str, bool], dict[str, list[float]]] = {}
+    used_threads: dict[str, int] = {}
+    for _ in range(a.rounds):
+        for busy in (False, True):
+            with busy_core(busy):
+                for config in a.configs:
+                    r = run_config(config, a.image, a.model, a.repeats)
+                    slot = results.setdefault((config, busy), {"encode": [], "decode": []})
+                    slot["encode"].append(r["encode"])
+                    slot["decode"].append(r["decode"])
+                    used_threads[config] = r["threads"]
+    med = {k: {s: statistics.median(v) for s, v in d.items()} for k, d in results.items()}
+    print(f"image {Path(a.image).name}, model {a.model or 'default'}, {os.cpu_count()} CPUs, "
+          f"medians of {a.rounds} rounds × {a.repeats} runs (seconds)")
+    print()
+    print("| configuration | threads | encode quiet | encode busy | decode quiet | decode busy |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for c in a.configs:
+        q, b = med[(c, False)], med[(c, True)]
+        print(f"| {c} | {used_threads[c]} | {q['encode']:.3f} | {b['encode']:.3f} | {q['decode']:.3f} | {b['decode']:.3f} |")
+    base = [c for c in ("1", "2") if (c, True) in med]
+    if base:
+        print()
+        print("busy time / best busy time of " + " and ".join(f"{c} thread" for c in base) + ":")
+        for stage in ("encode", "decode"):
+            best = min(med[(c, True)][stage] for c in base)
+            print(f"  {stage}: " + ", ".join(f"{c} {med[(c, True)][stage] / best:.2f}×" for c in a.configs))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,226 @@
+"""Exact evaluation of the entropy-parameter networks: the same numbers on any thread count or CPU.
+
+A decoder must compute bit-identical μ, σ, A levels and selection probabilities to the encoder's,
+or the rANS streams desynchronise. Floating-point convolutions do not promise that: oneDNN and
+BLAS split their sums by thread and by SIMD width, so 1 and 2 threads (or AVX2 and AVX-512)
+round differently, and a σ near a table boundary or a μ near a rounding edge flips (measured:
+kodim15's file changed with the encoder's thread count and did not decode with another one).
+
+Format version 2 therefore evaluates every network between ẑ and the symbols (h_s, the context
+convolution, the entropy parameters, LVQAC's A head and the selection head) in integer
+arithmetic carried by float64:
+
+- each layer's input is clamped to ±:data:`ACTIVATION_LIMIT` and rounded to the grid
+  2^−:data:`FRACTION_BITS`, so it is an integer x_i = round(x·2^F);
+- the weights are integers w_i = round(w·2^s) and the bias b_i = round(b·2^(s+F)), with the
+  largest shift s ≤ 30 for which |x_i|·Σ|w_i| + |b_i| < 2^52 holds for every output (checked once,
+  when the tables are built);
+- a float64 convolution of integers whose partial sums stay below 2^53 is exact whatever the
+  order of its additions, so its result is the same integer on every machine; multiplying by
+  2^−(s+F) is exact too;
+- activations (ReLU, LeakyReLU) and pixel shuffles are single IEEE operations or copies, which
+  are correctly rounded everywhere.
+
+Because the arithmetic is exact, a network may also run in horizontal bands with a margin wider
+than its receptive field and give the same numbers as in one piece; bands bound the memory of
+the convolutions' column buffers on large images.
+
+The grids are fine enough that coding loses nothing measurable against the float networks the
+model was trained with (tests/test_exact_coding.py compares rates).
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, Optional
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+__all__ = ["FRACTION_BITS", "ACTIVATION_LIMIT", "ExactNet", "snap_to_grid", "ExactnessError"]
+
+FRACTION_BITS = 12
+"""Activations are rounded to multiples of 2^−12 before each layer."""
+
+ACTIVATION_LIMIT = 2.0 ** 13
+"""Activations are clamped to ±8192 before each layer (trained networks stay orders of magnitude below)."""
+
+_EXACT_LIMIT = 2.0 ** 52  # every |partial sum| stays below this: float64 integers are exact below 2^53
+_MAX_SHIFT = 30
+_BAND_BYTES = 48 << 20  # column buffer per band (float64)
+
+
+class ExactnessError(ValueError):
+    """A network's weights are too large for exact evaluation (no weight grid keeps sums below 2^52)."""
+
+
+def snap_to_grid(x: Tensor) -> Tensor:
+    """``x`` (float64) clamped to ±:data:`ACTIVATION_LIMIT` and rounded to the 2^−F grid, float64."""
+    scale = float(2 ** FRACTION_BITS)
+    return torch.round(x.clamp(-ACTIVATION_LIMIT, ACTIVATION_LIMIT) * scale) / scale
+
+
+class _ExactConv:
+    """One Conv2d / ConvTranspose2d (masked ones with their mask applied) on integer grids."""
+
+    def __init__(self, layer: nn.Conv2d | nn.ConvTranspose2d):
+        if layer.groups != 1 or any(d != 1 for d in layer.dilation) or layer.padding_mode != "zeros":
+            raise ExactnessError(f"exact evaluation supports plain convolutions, not {type(layer).__name__} "
+                                 f"with groups/dilation/padding mode")
+        self.transposed = isinstance(layer, nn.ConvTranspose2d)
+        w = layer.weight.detach().to("cpu", torch.float64).clone()
+        mask = getattr(layer, "mask", None)
+        if isinstance(mask, Tensor):
+            w = w * mask.detach().to("cpu", torch.float64)
+        b = (layer.bias.detach().to("cpu", torch.float64).clone() if layer.bias is not None
+             else torch.zeros(layer.out_channels, dtype=torch.float64))
+        if not (torch.isfinite(w).all() and torch.isfinite(b).all()):
+            raise ExactnessError("a coding network holds non-finite weights")
+        # Σ|w| over everything that can reach one output: transposed weights are (in, out, kh, kw)
+        dims = (0, 2, 3) if self.transposed else (1, 2, 3)
+        x_max = ACTIVATION_LIMIT * 2 ** FRACTION_BITS
+        for shift in range(_MAX_SHIFT, -1, -1):
+            wi = torch.round(w * 2.0 ** shift)
+            bi = torch.round(b * 2.0 ** (shift + FRACTION_BITS))
+            if x_max * float(wi.abs().sum(dim=dims).max()) + float(bi.abs().max()) < _EXACT_LIMIT:
+                break
+        else:
+            raise ExactnessError("a coding network's weights are too large to evaluate exactly "
+                                 f"(Σ|w| up to {float(w.abs().sum(dim=dims).max()):.3g})")
+        self.weight, self.bias, self.shift = wi, bi, shift
+        self.stride, self.padding = layer.stride, layer.padding
+        self.output_padding = getattr(layer, "output_padding", (0, 0))
+        k = layer.kernel_size
+        self.kernel = k
+        # column-buffer elements per output position (im2col for convolutions; for transposed
+        # ones, per input position, which is fewer outputs)
+        self.columns = (layer.in_channels if not self.transposed else layer.out_channels) * k[0] * k[1]
+        self.scale = layer.stride[0] if self.transposed else 1.0 / layer.stride[0]  # output rows per input row
+        self.reach = (k[0] // 2 + 1)  # input rows on either side an output may depend on (conservative)
+        self._taps: Optional[list[tuple[int, int]]] = None  # for at(): the taps with weights
+        self._tap_weight: Optional[Tensor] = None
+
+    def __call__(self, x: Tensor, padding: Optional[tuple[int, int]] = None) -> Tensor:
+        xi = _to_grid_integers(x)
+        w, b = self.weight.to(x.device), self.bias.to(x.device)
+        pad = self.padding if padding is None else padding
+        if self.transposed:
+            acc = F.conv_transpose2d(xi, w, b, self.stride, pad, self.output_padding)
+        elif self.kernel == (1, 1) and self.stride == (1, 1) and x.shape[0] == 1:
+            # a 1×1 convolution is a matrix product (float64 GEMM beats the im2col convolution)
+            c, h, wd = xi.shape[1:]
+            acc = torch.addmm(b.unsqueeze(1), w.view(w.shape[0], c), xi.view(c, h * wd)).view(1, -1, h, wd)
+        else:
+            acc = F.conv2d(xi, w, b, self.stride, pad)
+        return acc * 2.0 ** -(self.shift + FRACTION_BITS)
+
+    def at(self, x: Tensor, ii: Tensor, jj: Tensor) -> Tensor:
+        """The (stride-1) convolution's output at positions (ii, jj) only, (1, O, P, 1): a matrix
+        product over the taps whose weights are not all zero (a masked convolution's others are)."""
+        if self.transposed or self.stride != (1, 1):
+            raise ExactnessError("at() needs a stride-1 convolution")
+        if self._taps is None:
+            w = self.weight
+            self._taps = [(ky, kx) for ky in range(self.kernel[0]) for kx in range(self.kernel[1])
+                          if bool(w[:, :, ky, kx].any())]
+            self._tap_weight = torch.cat([w[:, :, ky, kx] for ky, kx in self._taps], dim=1)  # (O, T·C)
+        ph, pw = self.padding
+        xi = F.pad(_to_grid_integers(x), (pw, pw, ph, ph))[0]
+        c, _, wp = xi.shape
+        flat = xi.reshape(c, -1)
+        base = ii.to(x.device) * wp + jj.to(x.device)
+        cols = torch.cat([flat.index_select(1, base + (ky * wp + kx)) for ky, kx in self._taps], dim=0)  # (T·C, P)
+        acc = torch.addmm(self.bias.to(x.device).unsqueeze(1), self._tap_weight.to(x.device), cols)
+        return (acc * 2.0 ** -(self.shift + FRACTION_BITS)).view(1, -1, len(ii), 1)
+
+
+def _to_grid_integers(x: Tensor) -> Tensor:
+    """round(clamp(x)·2^F) in float64: the integers a layer multiplies."""
+    return torch.round(x.to(torch.float64).clamp(-ACTIVATION_LIMIT, ACTIVATION_LIMIT) * float(2 ** FRACTION_BITS))
+
+
+class _Shuffle:
+    """nn.PixelShuffle (a permutation: exact)."""
+
+    def __init__(self, factor: int):
+        self.factor = factor
+
+    def __call__(self, x: Tensor) -> Tensor:
+        return F.pixel_shuffle(x, self.factor)
+
+
+def _compile(module: nn.Module) -> list[Callable[[Tensor], Tensor] | _ExactConv]:
+    """The layers of ``module`` as exact steps (a flat list, in order)."""
+    if isinstance(module, nn.Sequential):
+        return [step for child in module for step in _compile(child)]
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+        return [_ExactConv(module)]
+    if isinstance(module, nn.LeakyReLU):
+        slope = float(module.negative_slope)
+        return [lambda x: F.leaky_relu(x, slope)]
+    if isinstance(module, nn.ReLU):
+        return [torch.relu]
+    if isinstance(module, nn.PixelShuffle):
+        return [_Shuffle(int(module.upscale_factor))]
+    if isinstance(module, nn.Identity):
+        return []
+    raise ExactnessError(f"exact evaluation does not support {type(module).__name__}")
+
+
+class ExactNet:
+    """``module`` (a Sequential of convolutions, transposed convolutions, (Leaky)ReLUs and pixel
+    shuffles) evaluated exactly: ``net(x)`` returns float32, the same on every thread count and CPU.
+
+    Inputs are (1, C, H, W) of any float dtype; large ones run in bands of rows (same numbers).
+    """
+
+    def __init__(self, module: nn.Module):
+        self.steps = _compile(module)
+        convs = [s for s in self.steps if isinstance(s, _ExactConv)]
+        # Geometry, in rows of the net's input: ``scale`` output rows per input row so far, the
+        # receptive half-height (conservative) and the column-buffer elements per input position
+        # of the costliest layer (which sizes the bands).
+        scale, reach, columns = 1.0, 0.0, 1.0
+        for step in self.steps:
+            if isinstance(step, _ExactConv):
+                reach += step.reach / scale
+                columns = max(columns, step.columns * max(scale, scale * step.scale) ** 2)
+                scale *= step.scale
+            elif isinstance(step, _Shuffle):
+                scale *= step.factor
+        self.upscale = int(round(scale))
+        self.margin = int(math.ceil(reach)) + 1
+        self.columns_per_position = columns
+        self.single_conv = convs[0] if len(self.steps) == 1 and convs else None
+
+    def _run(self, x: Tensor) -> Tensor:
+        for step in self.steps:
+            x = step(x)
+        return x
+
+    def __call__(self, x: Tensor) -> Tensor:
+        x = x.to(torch.float64)
+        h, w = x.shape[-2:]
+        rows = max(1, int(_BAND_BYTES // (8 * self.columns_per_position * max(w, 1))))
+        if h <= rows + 2 * self.margin:
+            return self._run(x).float()
+        up = self.upscale
+        out = []
+        for a in range(0, h, rows):
+            b = min(h, a + rows)
+            a0, b0 = max(0, a - self.margin), min(h, b + self.margin)
+            band = self._run(x[:, :, a0:b0])
+            out.append(band[:, :, (a - a0) * up:(b - a0) * up].float())
+        return torch.cat(out, dim=2)
+
+    def at(self, x: Tensor, ii: Tensor, jj: Tensor) -> Tensor:
+        """A single stride-1 convolution's output at positions (ii, jj) only: (1, O, P, 1) float32."""
+        if self.single_conv is None:
+            raise ExactnessError("at() needs a single convolution")
+        return self.single_conv.at(x, ii, jj).float()
+
+    def valid(self, window: Tensor) -> Tensor:
+        """A single-convolution net applied without padding (the raster scan's 5×5 window)."""
+        if self.single_conv is None:
+            raise ExactnessError("valid() needs a single convolution")
+        return self.single_conv(window.to(torch.float64), padding=(0, 0)).float()

@@ -1,0 +1,126 @@
+"""The coding networks evaluated exactly (lvqac_core.models.exact, format 2): close to the float
+modules, the same numbers in bands, at chosen positions and on any thread count, and refused
+clearly where exactness cannot hold."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from lvqac_testing import smooth_image, tiny_model
+from lvqac_core.compressai_parts import GDN, CheckerboardMaskedConv2d
+from lvqac_core.models import exact
+from lvqac_core.models.context import entropy_parameters_net
+from lvqac_core.models.exact import ExactNet, ExactnessError
+from lvqac_core.models.latent_codecs import AHead
+from lvqac_core.models.transforms import cheng_transforms, minnen_transforms
+
+
+@pytest.fixture
+def threads():
+    before = torch.get_num_threads()
+    yield torch.set_num_threads
+    torch.set_num_threads(before)
+
+
+def _nets() -> dict[str, tuple[nn.Module, torch.Tensor]]:
+    torch.manual_seed(0)
+    N, M = 16, 24
+    return {
+        "minnen h_s": (minnen_transforms(N, M)[3], torch.randn(1, N, 5, 7) * 3),
+        "cheng h_s": (cheng_transforms(N, M)[3], torch.randn(1, N, 5, 7) * 3),
+        "entropy parameters": (entropy_parameters_net(M), torch.randn(1, 4 * M, 9, 11)),
+        "checkerboard context": (CheckerboardMaskedConv2d(M, 2 * M, kernel_size=5, padding=2), torch.randn(1, M, 9, 11) * 4),
+    }
+
+
+@pytest.mark.parametrize("name", list(_nets()))
+def test_exact_net_is_close_to_the_float_module(name):
+    module, x = _nets()[name]
+    with torch.no_grad():
+        ref = module(x)
+        out = ExactNet(module)(x)
+    assert out.dtype == torch.float32 and out.shape == ref.shape
+    assert (out - ref).abs().max() <= 1e-3 * (1 + ref.abs().max())
+
+
+@pytest.mark.parametrize("name", list(_nets()))
+def test_bands_give_the_same_numbers(name, monkeypatch):
+    module, x = _nets()[name]
+    x = torch.cat([x] * 4, dim=2)  # more rows than the margin, so several bands
+    net = ExactNet(module)
+    whole = net(x)
+    monkeypatch.setattr(exact, "_BAND_BYTES", 1)  # one row per band
+    assert torch.equal(net(x), whole)
+
+
+@pytest.mark.parametrize("name", list(_nets()))
+def test_thread_count_does_not_change_a_bit(name, threads):
+    module, x = _nets()[name]
+    x = torch.cat([x] * 6, dim=3)
+    out = {}
+    for n in (1, 2, 4):
+        threads(n)
+        out[n] = ExactNet(module)(x)
+    assert torch.equal(out[1], out[2]) and torch.equal(out[1], out[4])
+
+
+def test_at_equals_the_whole_convolution_at_those_positions():
+    module, x = _nets()["checkerboard context"]
+    net = ExactNet(module)
+    full = net(x)
+    ii, jj = torch.nonzero(torch.rand(9, 11) < 0.5, as_tuple=True)
+    assert torch.equal(net.at(x, ii, jj)[0, :, :, 0], full[0, :, ii, jj])
+
+
+def test_weights_too_large_or_layers_unknown_are_refused():
+    conv = nn.Conv2d(4, 4, 3, padding=1)
+    with torch.no_grad():
+        conv.weight.fill_(1e30)
+    with pytest.raises(ExactnessError, match="too large"):
+        ExactNet(conv)
+    with torch.no_grad():
+        conv.weight.fill_(math.nan)
+    with pytest.raises(ExactnessError, match="non-finite"):
+        ExactNet(conv)
+    with pytest.raises(ExactnessError, match="GDN"):
+        ExactNet(nn.Sequential(nn.Conv2d(4, 4, 1), GDN(4)))
+
+
+@pytest.mark.parametrize("mode,a_max", [("exp", 16.0), ("alaw", 64.0)])
+def test_a_head_pre_activation_inverts_its_activation(mode, a_max):
+    head = AHead(8, mode, a_max)
+    for log_a in np.linspace(0.05 if mode == "alaw" else -2.5, 2.5, 9):
+        h = head.pre_activation(float(log_a))
+        a = (1 + math.log1p(math.exp(h))) if mode == "alaw" else math.exp(math.log(a_max) * math.tanh(h))
+        assert math.isclose(math.log(a), log_a, rel_tol=1e-9, abs_tol=1e-12)
+
+
+@pytest.mark.parametrize("compander", ["exp", "alaw"])
+def test_exact_a_levels_match_snapping_the_float_head(compander):
+    model = tiny_model("minnen2018-ckbd", "lvqac", N=8, M=16, quantizer_options={"compander": compander})
+    torch.nn.init.normal_(model.a_head.net[-1].weight, std=0.5)
+    codec = model.latent_codec
+    hyper = torch.randn(1, 32, 16, 16)
+    with torch.no_grad():
+        idx_f, _ = codec.coding_nets(False).a_levels(hyper)
+        idx_e, val_e = codec.coding_nets(True).a_levels(hyper)
+    assert (idx_f != idx_e).float().mean() < 0.01  # only positions within the grid's error of a threshold
+    assert len(torch.unique(idx_e)) > 3  # A really varies
+    assert torch.equal(val_e, model.quantizer.level_values().float()[idx_e])
+
+
+def test_exact_coding_costs_no_rate():
+    from lvqac_core.image_io import to_tensor
+
+    model = tiny_model("minnen2018-ckbd", "lvq", N=16, M=24)
+    model.update()
+    x = to_tensor(smooth_image(128, 192, seed=3), as_float=False)[0]
+    size = {}
+    for exact_nets in (False, True):
+        code = model.compress_tensor(x, reconstruct=False, bits_map=False, exact=exact_nets)
+        size[exact_nets] = sum(len(s) for s in code.sections.values())
+    assert abs(size[True] - size[False]) <= max(4, 0.005 * size[False])
