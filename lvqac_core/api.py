@@ -203,7 +203,7 @@ class Codec:
             device=self.device,
             original=rgb,
             reconstruction=recon,
-            residual=None if recon is None else recon.astype(np.float32) - rgb.astype(np.float32),
+            residual=None if recon is None else np.subtract(recon, rgb, dtype=np.float32),  # no float copies
             maps=_inspection_maps(code.maps, height, width),
             section_bytes={name: len(code.sections.get(name, b"")) for name in bitstream.SECTION_NAMES},
             notes=list(loaded.notes),

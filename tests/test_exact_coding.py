@@ -124,3 +124,23 @@ def test_exact_coding_costs_no_rate():
         code = model.compress_tensor(x, reconstruct=False, bits_map=False, exact=exact_nets)
         size[exact_nets] = sum(len(s) for s in code.sections.values())
     assert abs(size[True] - size[False]) <= max(4, 0.005 * size[False])
+
+
+@pytest.mark.parametrize("layer", [
+    nn.ConvTranspose2d(8, 12, 5, 2, 2, 1), nn.ConvTranspose2d(8, 12, 3, 2, 1, 1), nn.ConvTranspose2d(8, 6, 4, 2, 1, 0),
+    nn.ConvTranspose2d(5, 7, 5, 3, 1, 2), nn.Conv2d(8, 12, 3, padding=1), nn.Conv2d(8, 12, 1),
+    nn.Conv2d(8, 12, 5, padding=2),
+], ids=lambda m: f"{type(m).__name__}{m.kernel_size[0]}s{m.stride[0]}")
+def test_tap_and_phase_products_equal_torchs_convolution(layer):
+    """The per-tap matrix products give exactly torch's own float64 convolution of the integers."""
+    import torch.nn.functional as F
+
+    conv = exact._ExactConv(layer)
+    xi = torch.randint(-5000, 5000, (1, layer.in_channels, 7, 9)).double()
+    if conv.transposed:
+        ref = F.conv_transpose2d(xi, conv.weight, conv.bias, conv.stride, conv.padding, conv.output_padding)
+        got = conv._transposed_by_phases(xi, conv.weight, conv.bias)
+    else:
+        ref = F.conv2d(xi, conv.weight, conv.bias, conv.stride, conv.padding)
+        got = conv._by_taps(xi, conv.weight, conv.bias, conv.padding)
+    assert torch.equal(got, ref)

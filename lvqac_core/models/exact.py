@@ -104,15 +104,66 @@ class _ExactConv:
         xi = _to_grid_integers(x)
         w, b = self.weight.to(x.device), self.bias.to(x.device)
         pad = self.padding if padding is None else padding
-        if self.transposed:
-            acc = F.conv_transpose2d(xi, w, b, self.stride, pad, self.output_padding)
-        elif self.kernel == (1, 1) and self.stride == (1, 1) and x.shape[0] == 1:
-            # a 1×1 convolution is a matrix product (float64 GEMM beats the im2col convolution)
-            c, h, wd = xi.shape[1:]
-            acc = torch.addmm(b.unsqueeze(1), w.view(w.shape[0], c), xi.view(c, h * wd)).view(1, -1, h, wd)
+        if x.shape[0] != 1:
+            acc = (F.conv_transpose2d(xi, w, b, self.stride, pad, self.output_padding) if self.transposed
+                   else F.conv2d(xi, w, b, self.stride, pad))
+        elif self.transposed:
+            acc = self._transposed_by_phases(xi, w, b)
+        elif self.stride == (1, 1):
+            acc = self._by_taps(xi, w, b, pad)
         else:
             acc = F.conv2d(xi, w, b, self.stride, pad)
         return acc * 2.0 ** -(self.shift + FRACTION_BITS)
+
+    # The float64 im2col convolutions of torch run at a fraction of the GEMM's speed; these run
+    # one matrix product per kernel tap on a shifted view (the same exact sums: the order of the
+    # additions does not matter for integers below 2^53).
+    @staticmethod
+    def _by_taps(xi: Tensor, w: Tensor, b: Tensor, pad: tuple[int, int]) -> Tensor:
+        """A stride-1 convolution of one image: Σ over taps of W_tap · shifted input."""
+        _, c, h, wd = xi.shape
+        kh, kw = w.shape[-2:]
+        xp = F.pad(xi, (pad[1], pad[1], pad[0], pad[0]))[0]
+        oh, ow = xp.shape[1] - kh + 1, xp.shape[2] - kw + 1
+        out = b.unsqueeze(1).expand(-1, oh * ow).clone()
+        for ky in range(kh):
+            for kx in range(kw):
+                tap = w[:, :, ky, kx]
+                if bool(tap.any()):
+                    out.addmm_(tap, xp[:, ky:ky + oh, kx:kx + ow].reshape(c, -1))
+        return out.view(1, -1, oh, ow)
+
+    def _transposed_by_phases(self, xi: Tensor, w: Tensor, b: Tensor) -> Tensor:
+        """A transposed convolution of one image as s×s stride-1 phases: output (o_y, o_x) with
+        o = i·s − p + t gets tap t of input i, so each phase φ = (t − p) mod s is a sum of shifted
+        copies of the input (shift d = (t − p − φ) / s), one matrix product per tap."""
+        _, c, h, wd = xi.shape
+        (sy, sx), (py, px), (ky, kx) = self.stride, self.padding, self.kernel
+        oh = (h - 1) * sy - 2 * py + ky + self.output_padding[0]
+        ow = (wd - 1) * sx - 2 * px + kx + self.output_padding[1]
+        taps_y = [(t, (t - py) % sy, (t - py - (t - py) % sy) // sy) for t in range(ky)]
+        taps_x = [(t, (t - px) % sx, (t - px - (t - px) % sx) // sx) for t in range(kx)]
+        lo = max([0] + [d for _, _, d in taps_y + taps_x])  # rows/cols of zeros before the input
+        hi = max([0] + [-d for _, _, d in taps_y + taps_x]) + max(oh // sy, ow // sx) + 1
+        xp = F.pad(xi, (lo, hi, lo, hi))[0]
+        out = torch.empty(w.shape[1], oh, ow, dtype=xi.dtype, device=xi.device)
+        for fy in range(sy):
+            mh = len(range(fy, oh, sy))
+            for fx in range(sx):
+                mw = len(range(fx, ow, sx))
+                acc = b.unsqueeze(1).expand(-1, mh * mw).clone()
+                for ty, phy, dy in taps_y:
+                    if phy != fy:
+                        continue
+                    for tx, phx, dx in taps_x:
+                        tap = w[:, :, ty, tx]
+                        if phx != fx or not bool(tap.any()):
+                            continue
+                        # out_phase[m] += x[m − d]: rows lo − dy … of the padded input
+                        view = xp[:, lo - dy:lo - dy + mh, lo - dx:lo - dx + mw]
+                        acc.addmm_(tap.t(), view.reshape(c, -1))
+                out[:, fy::sy, fx::sx] = acc.view(-1, mh, mw)
+        return out.unsqueeze(0)
 
     def at(self, x: Tensor, ii: Tensor, jj: Tensor) -> Tensor:
         """The (stride-1) convolution's output at positions (ii, jj) only, (1, O, P, 1): a matrix
