@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
 import time
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -29,6 +31,23 @@ def sample_image(width: int, height: int) -> np.ndarray:
 
     with Image.open(SAMPLE) as im:
         return np.asarray(im.convert("RGB").resize((width, height), Image.BICUBIC)).copy()
+
+
+@contextmanager
+def busy_core(on: bool = True) -> Iterator[None]:
+    """While the block runs (when ``on``), a process spins on one core at normal priority: the
+    calibrated competing load of the benchmarks' busy mode (a pure Python loop holds one core
+    whatever the machine's speed)."""
+    if not on:
+        yield
+        return
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.2)  # let it start spinning
+        yield
+    finally:
+        spinner.kill()
+        spinner.wait()
 
 
 def interleaved(fns: dict[str, Callable[[], float | None]], repeats: int) -> dict[str, float]:

@@ -1,7 +1,10 @@
 """What LVQAC costs over scalar rounding: paired encode/decode ratios and the LVQAC-only stages.
 
     python benchmarks/lvqac_overhead.py [--sizes 768x512,1920x1080,3840x2160] [--rounds 9]
-        [--threads 1] [--stages-only]
+        [--threads 1] [--stages-only] [--busy]
+
+``--busy`` runs the paired encode/decode rounds twice per size, quiet and then with one core
+held by a spinning process (``bench_common.busy_core``), and prints both tables.
 
 The zoo's minnen2018-ckbd scalar and LVQAC networks at the default model's λ (as
 ``speed_vs_peer.py``), through the public API: ``Codec.compress(rgb, reconstruction=False)`` and
@@ -32,12 +35,11 @@ import time
 import numpy as np
 import torch
 
-from bench_common import parse_size, sample_image
+from bench_common import busy_core, parse_size, sample_image
 from speed_vs_peer import zoo_ids
 from lvqac_core import bitstream
 from lvqac_core.api import Codec, load_model
 from lvqac_core.entropy.binary import decode_bits
-from lvqac_core.models.latent_codecs.selection import selection_levels
 from lvqac_core.quantizers import QuantizedLatent
 
 
@@ -83,24 +85,26 @@ def lvqac_stages(codec: Codec, rgb: np.ndarray, rounds: int) -> tuple[dict[str, 
     comp = lc.companding
     assert comp is not None and lc.a_head is not None
     header, sections = bitstream.unpack(codec.compress(rgb, reconstruction=False).data)
+    nets = lc.coding_nets(exact=True)  # format 2: the networks the coder evaluates exactly
     with torch.inference_mode():
         z_hat = m._decode_z(sections["z"], (header.hyper_height, header.hyper_width))
-        hyper = m.h_s(z_hat)
+        hyper = m.hyper_synthesis(z_hat)
         lat = lc.decompress(sections, hyper, bits_map=False)
-        a_val = comp.snap(lc.a_head(hyper))[1]
-        levels = selection_levels(lc.selection_head, hyper) if lc.selection_head is not None else None
+        a_val = nets.a_levels(hyper)[1]
+        levels = lc.selection_levels(hyper, nets)
         # the whole latent's lattice values and μ (their values do not change the cost)
         u = torch.round(torch.randn_like(lat.y_hat) * 2)
         sel = lat.selection
         symbols = u.to(torch.int32)
         mu = torch.zeros_like(lat.y_hat)
+        qz = QuantizedLatent(symbols=symbols, selection=sel)
         stages = {
-            "A head + snap": lambda: comp.snap(lc.a_head(hyper)),
-            "companded dequantization": lambda: mu + comp.dequantize(QuantizedLatent(symbols=symbols, selection=sel),
-                                                                     a_val),
+            "A head + levels (exact)": lambda: nets.a_levels(hyper),
+            "companded dequantization": lambda: nets.reconstruct(
+                mu, comp.from_u(comp.lattice_values(qz).double(), a_val.double())),
         }
         if levels is not None:
-            stages["selection head + levels"] = lambda: selection_levels(lc.selection_head, hyper)
+            stages["selection head + levels (exact)"] = lambda: lc.selection_levels(hyper, nets)
             lv = levels.cpu().numpy()
             stages["selection bits (rANS)"] = lambda: decode_bits(sections.get("selection", b""), lv)
         conv = lc.a_head.net[0]  # the heads' big layer: 3x3, 2M -> hidden channels
@@ -130,6 +134,7 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=9)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--stages-only", action="store_true", help="skip the paired encode/decode runs")
+    p.add_argument("--busy", action="store_true", help="also run the pairs with one core held busy")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     ids = zoo_ids()
@@ -142,17 +147,19 @@ def main() -> None:
         rgb = sample_image(w, h)
         print(f"\n{w}x{h}")
         scalar_dec_cpu = None
-        if not args.stages_only:
-            t = paired(codecs, rgb, args.rounds)
-            print(f"  {'':<22} {'scalar s':>9} {'lvqac s':>9} {'lvqac/scalar (per-round median, IQR)':>38}"
-                  f" {'best/best':>10}")
+        for busy in ((False, True) if args.busy else (False,)) if not args.stages_only else ():
+            with busy_core(busy):
+                t = paired(codecs, rgb, args.rounds)
+            print(f"  {'busy: one core held' if busy else 'quiet':<22} {'scalar s':>9} {'lvqac s':>9} "
+                  f"{'lvqac/scalar (per-round median, IQR)':>38} {'best/best':>10}")
             for what in ("enc", "enc cpu", "dec", "dec cpu"):
                 s, q = statistics.median(t["scalar"][what]), statistics.median(t["lvqac"][what])
                 lo, mid, hi = quartiles([b / a for a, b in zip(t["scalar"][what], t["lvqac"][what])])
                 best = min(t["lvqac"][what]) / min(t["scalar"][what])
                 label = {"enc": "encode wall", "enc cpu": "encode CPU", "dec": "decode wall", "dec cpu": "decode CPU"}[what]
                 print(f"  {label:<22} {s:>9.3f} {q:>9.3f} {mid:>16.3f}  [{lo:.3f}, {hi:.3f}] {best:>10.3f}")
-            scalar_dec_cpu = statistics.median(t["scalar"]["dec cpu"])
+            if not busy:
+                scalar_dec_cpu = statistics.median(t["scalar"]["dec cpu"])
         stages, conv_seconds, gflops = lvqac_stages(codecs["lvqac"], rgb, args.rounds)
         total = sum(stages.values())
         share = (lambda v: f"{100 * v / scalar_dec_cpu:5.1f} % of a scalar decode") if scalar_dec_cpu else (lambda v: "")

@@ -26,9 +26,9 @@ import os
 import statistics
 import subprocess
 import sys
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+
+from bench_common import busy_core
 
 ROOT = Path(__file__).resolve().parent.parent
 KODIM23 = ROOT.parent / "shared" / "data" / "kodak" / "kodim23.png"
@@ -54,20 +54,6 @@ for _ in range(int(sys.argv[4])):
 print(json.dumps({"encode": statistics.median(enc), "decode": statistics.median(dec),
                   "threads": torch.get_num_threads()}))
 """
-
-
-@contextmanager
-def busy_core(on: bool) -> Iterator[None]:
-    """A process spinning on one core at normal priority while the block runs (when ``on``)."""
-    if not on:
-        yield
-        return
-    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    try:
-        yield
-    finally:
-        spinner.kill()
-        spinner.wait()
 
 
 def run_config(config: str, image: str, model: str, repeats: int) -> dict:
