@@ -313,3 +313,38 @@ def test_one_output_folder_rule_missing_folders_are_created(tmp_path, capsys, ck
     (tmp_path / "file").write_bytes(b"")
     line = _refused(capsys, ["compress", str(img), "-o", str(tmp_path / "file" / "x.lvq"), "--model", str(ckpt)])
     assert "file" in line
+
+
+def _interrupt(tmp_path, argv: list[str], after: float):
+    """Run ``lvqac ARGV`` and send it SIGINT ``after`` seconds in (rc, stderr)."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from hostile_common import ROOT
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+    proc = subprocess.Popen([sys.executable, "-m", "lvqac_core.cli", *argv], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(after)
+    proc.send_signal(signal.SIGINT)
+    sent = time.monotonic()
+    out, err = proc.communicate(timeout=60)
+    return proc.returncode, err, time.monotonic() - sent
+
+
+@pytest.mark.parametrize("after", [2.5])
+def test_ctrl_c_exits_130_promptly_without_partial_output(tmp_path, after) -> None:
+    """SIGINT while the zoo's model loads or a 2048² image codes: exit 130, one line, no output."""
+    Image.fromarray(rgb(2048, 2048)).save(tmp_path / "big.png")
+    rc, err, waited = _interrupt(tmp_path, ["compress", "big.png"], after)
+    assert rc == 130, err
+    assert err.strip() == "lvqac: interrupted" and waited < 10
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.png"]  # no .lvq, no temporary file
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("after", [0.3, 1.0, 4.0, 6.0])
+def test_ctrl_c_at_any_stage(tmp_path, after) -> None:
+    test_ctrl_c_exits_130_promptly_without_partial_output(tmp_path, after)
