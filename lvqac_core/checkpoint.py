@@ -4,8 +4,9 @@ quantizer parameters stay fp32. Coding tables and the context mask are never sto
 (:data:`DERIVED_KEYS`): ``load_checkpoint`` rebuilds them.
 
 This module is the one reader of checkpoint files: :func:`read_checkpoint` (a safe ``torch.load``,
-the file checks and the payload's shape, derived entries removed) serves :func:`load_checkpoint`,
-the trainer's ``load_init_weights``, the zoo script and the benchmarks.
+and every check of :mod:`.checkpoint_validation` on the file, its config and its tensors, derived
+entries removed) serves :func:`load_checkpoint`, the trainer's ``load_init_weights``, the zoo
+script and the benchmarks. Checkpoints are untrusted input (docs/security.md).
 """
 from __future__ import annotations
 
@@ -21,14 +22,14 @@ from typing import Any
 
 import torch
 
-from .checkpoint_validation import (MAX_CHANNELS, config_problem, plain_data_problem, state_dict_problem,
+from .checkpoint_validation import (config_problem, plain_data_problem, state_dict_problem,
                                     table_size_problem, zip_problem)
 from .errors import ModelNotFoundError
 from .image_io import atomic_write_bytes
 from .models import LatticeCodecModel, ModelConfig, build_model
 
 __all__ = ["save_checkpoint", "load_checkpoint", "read_checkpoint", "CheckpointPayload", "checkpoint_bytes",
-           "file_sha256", "config_problem", "MAX_CHANNELS", "FORMAT", "TRAIN_STATE_FORMAT", "DERIVED_KEYS"]
+           "file_sha256", "config_problem", "FORMAT", "TRAIN_STATE_FORMAT", "DERIVED_KEYS"]
 
 FORMAT = "lvqac-checkpoint/1"
 TRAIN_STATE_FORMAT = "lvqac-train-state/1"
