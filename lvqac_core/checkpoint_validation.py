@@ -225,8 +225,6 @@ def config_problem(config: Any) -> Optional[str]:
     if type(provenance) is not dict:
         return f"provenance must be a dict, not {describe(provenance)}"
     options = config.get("quantizer_options", {})
-    if options is None:
-        options = {}
     if type(options) is not dict:
         return f"quantizer_options must be a dict, not {describe(options)}"
     return _options_problem(quantizer, options)
