@@ -53,8 +53,9 @@ MAX_BOTTLENECK_TABLE = 4096
 MAX_CELL_TABLE = 1 << 15
 """Longest latent-cell table (the zoo's is 3136; a 16-bit CDF cannot give more than 2^16 symbols
 a non-zero frequency)."""
-MAX_CELL_ENTRIES = 1 << 23
-"""Most entries in all latent-cell tables together (the zoo's LVQAC network: 0.93 M)."""
+MAX_CELL_ENTRIES = 1 << 21
+"""Most entries in all latent-cell tables together (the zoo's LVQAC network: 0.93 M, built in about
+2.5 s here; 64 A levels with its compander would need 3.5 M and 10 s, and are refused)."""
 MAX_TENSORS = 10_000
 MAX_TENSOR_ELEMENTS = 1 << 28
 MAX_PLAIN_NODES = 100_000
@@ -323,7 +324,7 @@ def table_size_problem(model) -> Optional[str]:
     longest span, then fills each in Python: ±1e6 quantiles took > 8 GB); the latent-cell tables
     span ±6.11 σ_max mapped through the quantizer's compander at every A level.
     """
-    from .entropy.tables import SCALE_LEVELS, SCALE_MAX, TAIL_SIGMAS
+    from .entropy.tables import TAIL_SIGMAS, scale_table
 
     q = model.entropy_bottleneck.quantiles.detach().double()
     if not bool(torch.isfinite(q).all()):
@@ -338,20 +339,22 @@ def table_size_problem(model) -> Optional[str]:
     with torch.no_grad():
         dom = model.quantizer.cell_domain()
         codebooks = 2 if model.quantizer.uses_selection else 1
+        bounds = torch.from_numpy(scale_table()) * TAIL_SIGMAS  # float64, as CellTableBank.build
         total = 0
         for a in dom.a_levels:
             if a is not None and not (isinstance(a, float) and math.isfinite(a) and a > 0):
                 return "the quantizer's A levels are not finite positive numbers"
-            a_t = None if a is None else torch.tensor(a, dtype=torch.float64)
-            u = dom.to_u(torch.tensor(SCALE_MAX * TAIL_SIGMAS, dtype=torch.float64), a_t)
-            u = float(u)
-            if not math.isfinite(u) or u < 0:
+            u = dom.to_u(bounds, None if a is None else torch.tensor(a, dtype=torch.float64))
+            if not bool(torch.isfinite(u).all()) or float(u.min()) < 0:
                 return "the quantizer's parameters give non-finite coding tables"
-            length = 2 * (math.ceil(u) + 1) + codebooks + 1
-            if length > MAX_CELL_TABLE:
-                return (f"the quantizer's parameters give coding tables of {length} entries, over the "
+            # codebook k's table at each scale: 2 (⌈u⌉ + 1) + k + 1 symbols, + the tail, + the CDF's 0
+            lengths = 2 * (torch.ceil(u) + 1) + 3
+            longest = float(lengths.max()) + codebooks - 1
+            if longest > MAX_CELL_TABLE:
+                return (f"the quantizer's parameters give coding tables of {longest:.0f} entries, over the "
                         f"limit of {MAX_CELL_TABLE}")
-            total += length * codebooks * SCALE_LEVELS
-        if total > MAX_CELL_ENTRIES:
-            return f"the quantizer's coding tables would hold {total} entries, over the limit of {MAX_CELL_ENTRIES}"
+            total += sum(float(lengths.sum()) + k * len(lengths) for k in range(codebooks))
+            if total > MAX_CELL_ENTRIES:
+                return (f"the quantizer's coding tables would hold more than {MAX_CELL_ENTRIES} entries "
+                        f"(a_levels and the compander's parameters)")
     return None

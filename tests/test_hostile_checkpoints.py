@@ -261,3 +261,21 @@ def test_the_zoos_files_pass_unchanged() -> None:
     assert len(files) == 3
     for path, sha256 in files.items():
         load_checkpoint(path, expected_sha256=sha256)
+
+
+def test_coding_table_sizes_are_bounded_exactly_before_they_are_built(monkeypatch) -> None:
+    from lvqac_core import checkpoint_validation
+    from lvqac_core.checkpoint_validation import table_size_problem
+
+    model = tiny_model("minnen2018-ckbd", "lvqac")
+    model.update(force=True)
+    total = sum(model.bank.lengths)
+    assert table_size_problem(model) is None
+    monkeypatch.setattr(checkpoint_validation, "MAX_CELL_ENTRIES", total)
+    assert table_size_problem(model) is None
+    monkeypatch.setattr(checkpoint_validation, "MAX_CELL_ENTRIES", total - 1)
+    assert "coding tables would hold more than" in table_size_problem(model)
+    monkeypatch.undo()
+    with torch.no_grad():
+        model.quantizer.log_v.fill_(800.0)  # finite, but V = e^800 overflows
+    assert "non-finite" in table_size_problem(model)
