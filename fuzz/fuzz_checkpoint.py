@@ -201,9 +201,11 @@ def test_one_input(data: bytes) -> None:
             torch.save(payload, buf)
         except (RuntimeError, ValueError, TypeError, OverflowError, RecursionError, IndexError):
             return  # a mutation torch itself cannot make or save: not an input
+        path.unlink(missing_ok=True)  # a new inode: a mapping of the last case stays valid
         path.write_bytes(buf.getvalue())
         side = 16 * fdp.ConsumeIntInRange(1, 5)
     else:
+        path.unlink(missing_ok=True)
         path.write_bytes(data[1:])
         side = 32
     try:
