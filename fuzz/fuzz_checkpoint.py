@@ -153,10 +153,11 @@ def _mutate(fdp: atheris.FuzzedDataProvider) -> dict:
         elif what == 1:
             options[fdp.PickValueInList(_OPTIONS)] = _value(fdp)
         elif what == 2:
-            name = fdp.PickValueInList(names)
-            state[name] = _tensor(fdp, state[name])
+            name = fdp.PickValueInList(sorted(state) or names)
+            if name in state:
+                state[name] = _tensor(fdp, state[name])
         elif what == 3:
-            q = state["entropy_bottleneck.quantiles"].clone()
+            q = base["state_dict"]["entropy_bottleneck.quantiles"].clone()
             q[:, 0, 0] = -abs(fdp.ConsumeRegularFloat())
             q[:, 0, 2] = abs(fdp.ConsumeRegularFloat())
             q[:, 0, 1] = fdp.ConsumeRegularFloat() if fdp.ConsumeBool() else q[:, 0, 1]
@@ -171,8 +172,9 @@ def _mutate(fdp: atheris.FuzzedDataProvider) -> dict:
         elif what == 6:
             state[fdp.ConsumeUnicodeNoSurrogates(12)] = torch.zeros(fdp.ConsumeIntInRange(0, 4))
         else:
-            name = fdp.PickValueInList([n for n in names if n.startswith(("quantizer.", "gain.", "a_head."))] or names)
-            state[name] = _tensor(fdp, state[name])
+            name = fdp.PickValueInList([n for n in sorted(state) if n.startswith(("quantizer.", "a_head."))] or names)
+            if name in state:
+                state[name] = _tensor(fdp, state[name])
     config["quantizer_options"] = options if "quantizer_options" not in config or \
         isinstance(config["quantizer_options"], dict) else config["quantizer_options"]
     payload.setdefault("config", config)
