@@ -170,9 +170,10 @@ def read_checkpoint(path: str | os.PathLike, expected_sha256: str | None = None,
     extra = payload.get("extra", {})
     if extra is None:
         extra = {}
-    problem = "it is not a dict" if type(extra) is not dict else plain_data_problem(extra, "its extra record")
+    problem = ("its extra record is not a dict" if type(extra) is not dict
+               else plain_data_problem(extra, "its extra record"))
     if problem:
-        raise _unusable(path, f"its extra record: {problem}")
+        raise _unusable(path, problem)
     return CheckpointPayload(path=path, format=fmt, config=config,
                              state_dict={k: v for k, v in state.items() if k not in DERIVED_KEYS},
                              precision=precision, extra=extra)
