@@ -2,7 +2,14 @@
 ``.lvq`` file is (atheris / libFuzzer).
 
     pip install atheris            # or: pip install -e .[fuzz]
-    nice python fuzz/fuzz_checkpoint.py -max_total_time=1800 -timeout=10 -rss_limit_mb=2048
+    nice python fuzz/fuzz_checkpoint.py -max_total_time=300 -timeout=10 -rss_limit_mb=2048
+    mkdir corpus; for i in 1 2 3 4 5 6; do nice python fuzz/fuzz_checkpoint.py \
+        -max_total_time=300 -timeout=10 -rss_limit_mb=2048 corpus/; done   # 30 minutes
+
+Long campaigns run as sessions of a few minutes over one corpus folder (seed it with a first run's
+files, or let the seedless run above make its own): atheris's instrumented comparisons keep the
+numpy arrays they compare alive, so a single process grows by about 0.15 MB per case and crosses
+2 GB after some 9 000 cases, which ``-rss_limit_mb`` reports as an out-of-memory finding.
 
 Each input is used one of two ways, chosen by its first byte:
 
