@@ -16,6 +16,7 @@ __all__ = [
     "ModelNotFoundError",
     "ModelMismatchError",
     "DesyncError",
+    "SymbolRangeError",
     "OutputExistsError",
     "Cancelled",
 ]
@@ -71,6 +72,11 @@ class ModelMismatchError(InputError):
 
 class DesyncError(LvqFormatError):
     """Decoded symbols do not match the checksum the encoder stored (other device/weights)."""
+
+
+class SymbolRangeError(InputError):
+    """A model's symbols fall outside what the entropy coder can represent (a damaged or hostile
+    checkpoint): refused before CompressAI's native encoder runs."""
 
 
 class OutputExistsError(InputError):

@@ -157,3 +157,125 @@ def test_every_option_the_trainer_records_is_accepted(tmp_path) -> None:
     assert config_problem(model.config.to_dict()) is None
     bad = {**model.config.to_dict(), "quantizer_options": {"compander": "mu-law"}}
     assert "compander" in config_problem(bad)
+
+
+# ---------------------------------------------------------------- issue 23: a checkpoint is untrusted
+def _shared_bomb(depth: int = 40) -> list:
+    """A list whose str()/repr() walks 2^depth elements (pickled in a few hundred bytes)."""
+    x: list = [0]
+    for _ in range(depth):
+        x = [x, x]
+    return x
+
+
+def _round_two() -> dict:
+    good = _payload()
+    cfg, state = good["config"], good["state_dict"]
+    first = next(k for k in state if k.startswith("g_a") and k.endswith("weight"))
+    quantiles = state["entropy_bottleneck.quantiles"].clone()
+    quantiles[:, 0, 0], quantiles[:, 0, 2] = -3e4, 3e4
+    louder = dict(state, **{first: state[first].float() * 1e9})  # fp32: finite, one layer × 1e9
+    sparse = dict(state, **{first: state[first].float().to_sparse()})
+    overlapping = dict(state, **{first: torch.zeros(1).expand(2 ** 26)})
+    return {  # name: (payload, what the one line says)
+        "N = 1": ({**good, "config": {**cfg, "N": 1}}, "N must be an integer in 4..512, not 1"),
+        "huge weights": ({**good, "state_dict": louder, "precision": "fp32"}, "beyond ±100000"),
+        "bomb in precision": ({**good, "precision": _shared_bomb()}, "precision is neither"),
+        "bomb in architecture": ({**good, "config": {**cfg, "architecture": _shared_bomb()}}, "nested more than"),
+        "bomb in N": ({**good, "config": {**cfg, "N": _shared_bomb()}}, "nested more than"),
+        "wide bomb in provenance": ({**good, "config": {**cfg, "provenance": {"a": [[list(range(400))] * 400]}}},
+                                    "more than 100000 values"),
+        "bomb in extra": ({**good, "extra": {"x": _shared_bomb()}}, "extra record"),
+        "huge quantiles": ({**good, "state_dict": dict(state, **{"entropy_bottleneck.quantiles": quantiles})},
+                           "quantiles span"),
+        "quantizer as a list": ({**good, "config": {**cfg, "quantizer": ["scalar"]}}, "unknown quantizer a list"),
+        "sparse weight": ({**good, "state_dict": sparse}, "not a dense tensor (sparse_coo)"),
+        "overlapping view": ({**good, "state_dict": overlapping}, "more elements than its storage"),
+        "huge integer": ({**good, "config": {**cfg, "M": 2 ** 100}}, "integer of 101 bits"),
+        "tuple key": ({**good, "config": {**cfg, "quantizer_options": {(1, 2): 3}}}, "not a string"),
+        "lambdas a dict": ({**good, "config": {**cfg, "lambdas": {"a": 1}}}, "lambdas must be a list"),
+        "tensor as N": ({**good, "config": {**cfg, "N": torch.tensor(16)}}, "not plain data"),
+    }
+
+
+ROUND_TWO = _round_two()
+
+
+@pytest.mark.parametrize("name", sorted(ROUND_TWO))
+def test_crafted_checkpoints_are_one_line_refusals_in_bounded_time(tmp_path, capsys, name) -> None:
+    import time
+
+    payload, says = ROUND_TWO[name]
+    path = tmp_path / "crafted.pt"
+    torch.save(payload, path)
+    start = time.perf_counter()
+    with pytest.raises(ModelNotFoundError) as info:
+        load_checkpoint(path)
+    assert time.perf_counter() - start < 5
+    message = str(info.value)
+    assert says in message and "\n" not in message and len(message) < 400, message
+    from PIL import Image
+
+    Image.new("RGB", (64, 64)).save(tmp_path / "x.png")
+    api._CACHE.clear()
+    assert main(["compress", str(tmp_path / "x.png"), "--model", str(path)]) == 2
+    assert says in one_line_error(capsys.readouterr().err)
+    assert not (tmp_path / "x.lvq").exists()
+
+
+def test_a_deflated_checkpoint_is_refused_before_it_inflates(tmp_path) -> None:
+    """torch.save stores its entries; a deflated one may inflate a few MB into a GB before any
+    check (a 3.2 MB file became a 1 GiB storage): refused from the archive's directory."""
+    import zipfile
+
+    plain = tmp_path / "plain.pt"
+    torch.save(_payload(), plain)
+    deflated = tmp_path / "deflated.pt"
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(deflated, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info))
+    with pytest.raises(ModelNotFoundError, match="compressed entries"):
+        load_checkpoint(deflated)
+    load_checkpoint(plain)  # the same payload stored, as torch.save writes it, loads
+
+
+def test_legacy_and_oversized_archives_are_refused(tmp_path, monkeypatch) -> None:
+    from lvqac_core import checkpoint_validation
+
+    legacy = tmp_path / "legacy.pt"
+    torch.save(_payload(), legacy, _use_new_zipfile_serialization=False)
+    with pytest.raises(ModelNotFoundError, match="not a zip archive"):
+        load_checkpoint(legacy)
+    plain = tmp_path / "plain.pt"
+    torch.save(_payload(), plain)
+    monkeypatch.setattr(checkpoint_validation, "MAX_CHECKPOINT_BYTES", 1000)
+    with pytest.raises(ModelNotFoundError, match="over the limit"):
+        load_checkpoint(plain)
+
+
+def test_the_zoos_files_pass_unchanged() -> None:
+    """The shipped checkpoints (sha256 checked against the manifest) pass every check."""
+    from lvqac_core import zoo
+
+    files = {entry.path: entry.sha256 for entry in zoo.list_models()}
+    assert len(files) == 3
+    for path, sha256 in files.items():
+        load_checkpoint(path, expected_sha256=sha256)
+
+
+def test_coding_table_sizes_are_bounded_exactly_before_they_are_built(monkeypatch) -> None:
+    from lvqac_core import checkpoint_validation
+    from lvqac_core.checkpoint_validation import table_size_problem
+
+    model = tiny_model("minnen2018-ckbd", "lvqac")
+    model.update(force=True)
+    total = sum(model.bank.lengths)
+    assert table_size_problem(model) is None
+    monkeypatch.setattr(checkpoint_validation, "MAX_CELL_ENTRIES", total)
+    assert table_size_problem(model) is None
+    monkeypatch.setattr(checkpoint_validation, "MAX_CELL_ENTRIES", total - 1)
+    assert "coding tables would hold more than" in table_size_problem(model)
+    monkeypatch.undo()
+    with torch.no_grad():
+        model.quantizer.log_v.fill_(800.0)  # finite, but V = e^800 overflows
+    assert "non-finite" in table_size_problem(model)

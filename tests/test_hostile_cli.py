@@ -260,3 +260,91 @@ def test_atheris_fuzz_smoke(tmp_path) -> None:
                           env={"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Done 3000 runs" in proc.stderr
+
+
+# ---------------------------------------------------------------- issue 23: batches and folders
+def test_a_batch_codes_every_file_it_can_and_reports_each_failure(tmp_path, capsys, ckpt) -> None:
+    import json
+
+    good1, good2 = _png(tmp_path / "good1.png"), _png(tmp_path / "good2.png", seed=1)
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+    missing = tmp_path / "missing.png"
+    argv = ["compress", str(good1), str(bad), str(missing), str(good2), "--model", str(ckpt)]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    lines = [line for line in captured.err.splitlines() if line.strip()]
+    assert len(lines) == 2 and all(line.startswith("lvqac: error: ") for line in lines), captured.err
+    assert str(bad) in lines[0] and str(missing) in lines[1] and "Traceback" not in captured.err
+    assert "good1.png ->" in captured.out and "good2.png ->" in captured.out
+    assert (tmp_path / "good1.lvq").exists() and (tmp_path / "good2.lvq").exists()
+    assert not (tmp_path / "bad.lvq").exists() and not (tmp_path / "missing.lvq").exists()
+    for path in (tmp_path / "good1.lvq", tmp_path / "good2.lvq"):
+        path.unlink()
+    assert main([*argv, "--json"]) == 2
+    captured = capsys.readouterr()
+    rows = json.loads(captured.out)
+    assert [row["input"] for row in rows] == [str(good1), str(bad), str(missing), str(good2)]
+    assert [("error" in row) for row in rows] == [False, True, True, False]
+    assert rows[0]["bytes"] > 0 and rows[3]["bytes"] > 0 and str(bad) in rows[1]["error"]
+    assert len([line for line in captured.err.splitlines() if line.strip()]) == 2
+
+
+def test_a_batch_of_only_bad_inputs_loads_no_model(tmp_path, capsys) -> None:
+    missing = tmp_path / "missing.png"
+    line = _refused(capsys, ["compress", str(missing), "--model", str(tmp_path / "no-such-model.pt")])
+    assert str(missing) in line and "model" not in line
+
+
+def test_one_output_folder_rule_missing_folders_are_created(tmp_path, capsys, ckpt) -> None:
+    img = _png(tmp_path / "img.png")
+    lvq = tmp_path / "new" / "deeper" / "img.lvq"
+    assert main(["compress", str(img), "-o", str(lvq), "--model", str(ckpt)]) == 0
+    assert lvq.exists()
+    png = tmp_path / "other" / "img.png"
+    assert main(["decompress", str(lvq), "-o", str(png), "--model", str(ckpt)]) == 0
+    assert png.exists()
+    capsys.readouterr()
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not an image")
+    _refused(capsys, ["compress", str(bad), "-o", str(tmp_path / "never" / "bad.lvq"), "--model", str(ckpt)])
+    _refused(capsys, ["decompress", str(bad), "-o", str(tmp_path / "never2" / "bad.png")])
+    assert not (tmp_path / "never").exists() and not (tmp_path / "never2").exists()
+    (tmp_path / "file").write_bytes(b"")
+    line = _refused(capsys, ["compress", str(img), "-o", str(tmp_path / "file" / "x.lvq"), "--model", str(ckpt)])
+    assert "file" in line
+
+
+def _interrupt(tmp_path, argv: list[str], after: float):
+    """Run ``lvqac ARGV`` and send it SIGINT ``after`` seconds in (rc, stderr)."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from hostile_common import ROOT
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+    proc = subprocess.Popen([sys.executable, "-m", "lvqac_core.cli", *argv], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(after)
+    proc.send_signal(signal.SIGINT)
+    sent = time.monotonic()
+    out, err = proc.communicate(timeout=60)
+    return proc.returncode, err, time.monotonic() - sent
+
+
+@pytest.mark.parametrize("after", [2.5])
+def test_ctrl_c_exits_130_promptly_without_partial_output(tmp_path, after) -> None:
+    """SIGINT while the zoo's model loads or a 2048² image codes: exit 130, one line, no output."""
+    Image.fromarray(rgb(2048, 2048)).save(tmp_path / "big.png")
+    rc, err, waited = _interrupt(tmp_path, ["compress", "big.png"], after)
+    assert rc == 130, err
+    assert err.strip() == "lvqac: interrupted" and waited < 10
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.png"]  # no .lvq, no temporary file
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("after", [0.3, 1.0, 4.0, 6.0])
+def test_ctrl_c_at_any_stage(tmp_path, after) -> None:
+    test_ctrl_c_exits_130_promptly_without_partial_output(tmp_path, after)

@@ -113,12 +113,12 @@ def test_one_ms_ssim_db_formula():
 def test_quantizer_names_agree():
     """The .lvq byte order (bitstream), the built quantizers, the checkpoint checker and the command
     lines' choices all list the same names."""
-    from lvqac_core import bitstream, checkpoint, quantizers
+    from lvqac_core import bitstream, checkpoint_validation, quantizers
     from lvqac_core.cli import build_parser
 
     assert bitstream.QUANTIZERS == ("scalar", "lvq", "lvqac")  # the order is the on-disk code
     assert set(quantizers.QUANTIZERS) == set(bitstream.QUANTIZERS)
-    assert set(checkpoint._QUANTIZER_OPTIONS) == set(bitstream.QUANTIZERS)
+    assert set(checkpoint_validation.QUANTIZER_OPTIONS) == set(bitstream.QUANTIZERS)
     sub = next(a for a in build_parser()._actions if a.dest == "command").choices
     for command in ("compress", "train"):
         action = next(a for a in sub[command]._actions if a.dest == "quantizer")

@@ -52,6 +52,15 @@ def _say(text: str) -> None:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run one command; returns the exit code (Ctrl-C at any point, imports included: 130)."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return 130
+
+
+def _main(argv: Optional[Sequence[str]]) -> int:
     if not sys.warnoptions:  # library warnings are noise for a command-line user
         warnings.simplefilter("ignore")
     parser = build_parser()
@@ -77,9 +86,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except LvqacError as e:
         _say(f"error: {e}")
         return 1
-    except KeyboardInterrupt:
-        _say("interrupted")
-        return 130
     except MemoryError:
         _say("error: out of memory")
         return 1

@@ -13,8 +13,9 @@ from typing import Any, Sequence
 from ..errors import InputError, OutputExistsError
 from ..image_io import path_problem
 
-__all__ = ["emit_json", "read_input_bytes", "add_device_argument", "add_threads_argument", "thread_count", "check_input", "plan_outputs",
-           "check_suffix", "positive_float", "is_dir_spec", "map_summary_line"]
+__all__ = ["emit_json", "read_input_bytes", "add_device_argument", "add_threads_argument", "thread_count",
+           "check_input", "plan_outputs", "check_suffix", "positive_float", "is_dir_spec", "map_summary_line",
+           "make_parent", "failure_line"]
 
 STDIO_REFUSAL = ("'-' (standard input/output) is not supported by lvqac: give a file name "
                  "(write ./- for a file named '-')")
@@ -98,6 +99,29 @@ def check_suffix(path: Path, suffix: str, what: str) -> None:
         got = f"'{path.suffix}'" if path.suffix else "no suffix"
         raise InputError(f"{path}: {what} writes {suffix} files, but this name has {got}; "
                          f"name it {path.with_suffix(suffix).name if path.name else '...' + suffix}")
+
+
+def make_parent(out: Path) -> None:
+    """The one output-folder rule of every command: an output's missing folders are created
+    (right before it is written, so a refused input leaves none behind)."""
+    parent = Path(out).parent
+    if str(parent) in ("", ".") or parent.is_dir():
+        return
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f"{parent}: cannot create the output directory ({e.strerror or e})") from None
+
+
+def failure_line(path: str, error: BaseException) -> str:
+    """One line for a batch item that failed: the error's message, naming the file."""
+    if isinstance(error, MemoryError):
+        text = "out of memory"
+    else:
+        text = " ".join(str(error).split())
+        if isinstance(error, OutputExistsError):
+            text += "; use --force to overwrite"
+    return text if str(path) in text else f"{path}: {text}"
 
 
 def _existing_kind(path: Path) -> str | None:

@@ -1,6 +1,7 @@
 """``lvqac compress IMAGE... [-o OUT]``: code images into .lvq files."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from ..api import load_model
@@ -9,7 +10,7 @@ from ..errors import InputError
 from ..image_io import atomic_write_bytes
 from ..service import ModelChoice, check_code_lambda, encode, select_model
 from .common import (STDIO_REFUSAL, add_device_argument, add_threads_argument, check_input, check_suffix, emit_json,
-                     is_dir_spec, map_summary_line, plan_outputs, positive_float)
+                     failure_line, is_dir_spec, make_parent, map_summary_line, plan_outputs, positive_float)
 
 
 def register(sub) -> None:
@@ -46,40 +47,66 @@ def resolve_model(model: str | None, quantizer: str | None, lmbda: float | None)
     return select_model(quantizer, lmbda, model or None)
 
 
-def _outputs(images: list[str], output: str | None) -> tuple[list[Path], Path | None]:
-    """The output of each image, and the directory to create (None when none is needed)."""
+def _outputs(images: list[str], output: str | None, several: bool) -> list[Path]:
+    """The output of each image (``several``: the command line named more than one)."""
     if output is None:
-        return [Path(i).with_suffix(".lvq") for i in images], None
+        return [Path(i).with_suffix(".lvq") for i in images]
     if output == "-":
         raise InputError(STDIO_REFUSAL)
-    if len(images) == 1 and not is_dir_spec(output):
+    if not several and not is_dir_spec(output):
         out = Path(output)
         check_suffix(out, ".lvq", "compress")
-        return [out], None
+        return [out]
     out = Path(output)
     if out.exists() and not out.is_dir():
         raise InputError(f"{output}: several images need -o to be a directory")
-    return [out / (Path(i).stem + ".lvq") for i in images], out
+    return [out / (Path(i).stem + ".lvq") for i in images]
+
+
+def _input_problem(image: str) -> InputError | None:
+    try:
+        check_input(image)
+    except InputError as e:
+        return e
+    return None
 
 
 def run(args) -> int:
-    for image in args.images:
-        check_input(image)
-    outputs, directory = _outputs(args.images, args.output)
-    plan_outputs(args.images, outputs, args.force)
-    choice = resolve_model(args.model, args.quantizer, args.lmbda)
-    codec = load_model(None if choice is None else choice.spec, args.device)
-    code_lambda = None if choice is None else choice.code_lambda
-    check_code_lambda(codec, code_lambda)  # a checkpoint given with a λ it cannot code at: one line
-    if directory is not None:
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise InputError(f"{directory}: cannot create the output directory ({e.strerror or e})") from None
+    """Codes every image it can: a refused image is one ``lvqac: error:`` line (and a JSON row
+    with ``error``), the others are still coded; exit 2 if any failed. Output collisions, an
+    unusable model and usage errors refuse the whole batch before anything is written."""
+    failed: dict[int, BaseException] = {}
+    for i, image in enumerate(args.images):
+        problem = _input_problem(image)
+        if problem is not None:
+            failed[i] = problem
+    good = [i for i in range(len(args.images)) if i not in failed]
+    images = [args.images[i] for i in good]
+    planned = _outputs(images, args.output, len(args.images) > 1) if good else []
+    plan_outputs(images, planned, args.force)
+    outputs: list[Path | None] = [None] * len(args.images)
+    for i, out in zip(good, planned):
+        outputs[i] = out
+    codec = code_lambda = None
+    if good:
+        choice = resolve_model(args.model, args.quantizer, args.lmbda)
+        codec = load_model(None if choice is None else choice.spec, args.device)
+        code_lambda = None if choice is None else choice.code_lambda
+        check_code_lambda(codec, code_lambda)  # a checkpoint given with a λ it cannot code at: one line
     rows = []
-    for image, out in zip(args.images, outputs):
-        coded = encode(codec, image, lmbda=code_lambda)
-        atomic_write_bytes(out, coded.result.data, overwrite=args.force)
+    for i, (image, out) in enumerate(zip(args.images, outputs)):
+        if i not in failed:
+            try:
+                coded = encode(codec, image, lmbda=code_lambda)
+                make_parent(out)
+                atomic_write_bytes(out, coded.result.data, overwrite=args.force)
+            except (InputError, MemoryError) as e:
+                failed[i] = e
+        if i in failed:
+            line = failure_line(image, failed[i])
+            print("lvqac: error: " + line, file=sys.stderr, flush=True)
+            rows.append({"input": str(image), "output": None if out is None else str(out), "error": line})
+            continue
         rep = coded.report
         row = {"input": str(image), "output": str(out), **rep.to_json()}
         rows.append(row)
@@ -91,6 +118,7 @@ def run(args) -> int:
                 print(f"  {map_summary_line(row)}")
             for note in rep.notes:
                 print(f"  note: {note}")
+            sys.stdout.flush()
     if args.json:
         emit_json(rows)
-    return 0
+    return 2 if failed else 0

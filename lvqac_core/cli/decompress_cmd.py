@@ -8,7 +8,7 @@ from ..errors import InputError
 from ..image_io import save_png
 from ..service import decode
 from .common import (STDIO_REFUSAL, add_device_argument, add_threads_argument, check_suffix, emit_json, is_dir_spec,
-                     map_summary_line, plan_outputs, read_input_bytes)
+                     make_parent, map_summary_line, plan_outputs, read_input_bytes)
 
 
 def register(sub) -> None:
@@ -42,11 +42,7 @@ def run(args) -> int:
     decoded = decode(data, (lambda header: load_model(args.model, args.device)) if args.model else None,
                      device=args.device)
     res = decoded.result
-    if out.parent != Path("") and not out.parent.exists():
-        try:
-            out.parent.mkdir(parents=True)
-        except OSError as e:
-            raise InputError(f"{out.parent}: cannot create the output directory ({e.strerror or e})") from None
+    make_parent(out)
     save_png(res.image, out, overwrite=args.force)
     row = {"input": args.file, "output": str(out), **decoded.report.to_json()}
     if args.json:

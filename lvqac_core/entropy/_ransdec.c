@@ -13,7 +13,10 @@
  *     freq * (x >> 16) + (x & 0xffff) - cdf[s] stays below 2^64 (no wrap-around);
  *   - every table index is checked against the number of tables;
  *   - an escape code may announce at most eight 4-bit groups (a 32-bit value); a decoded value
- *     outside int32 is refused.
+ *     outside int32 is refused;
+ *   - a Tables or Decoder object is initialised once: a second __init__ (from Python, possibly
+ *     from another thread while the first runs or while decode() has released the GIL) is
+ *     refused, so the buffers decode() reads are never replaced or freed under it.
  *
  * decode() returns a status instead of raising, so the Python wrapper raises the same errors
  * with the same messages as the pure-Python decoder: 0 ok, 1 read past the end of the stream,
@@ -39,7 +42,8 @@ enum { ST_OK = 0, ST_OVERRUN = 1, ST_ESCAPE = 2, ST_INDEX = 3 };
 
 typedef struct {
     PyObject_HEAD
-    Py_ssize_t n;        /* number of tables */
+    int inited;          /* 0 until __init__ starts; __init__ runs at most once */
+    Py_ssize_t n;        /* number of tables (0 until initialised successfully) */
     uint32_t *cdf;       /* all tables, concatenated */
     Py_ssize_t *start;   /* table t is cdf[start[t] .. start[t] + len[t]) */
     int32_t *len;
@@ -70,13 +74,15 @@ static int Tables_init(TablesObject *self, PyObject *args, PyObject *kwds) {
     int ok = -1;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOO", kwlist, &cdfs, &lengths, &offsets))
         return -1;
-    if (self->cdf) {
+    if (self->inited) {  /* also while a first __init__ runs (it may call back into Python) */
         PyErr_SetString(PyExc_RuntimeError, "Tables already initialised");
         return -1;
     }
-    fc = PySequence_Fast(cdfs, "cdfs must be a sequence");
-    fl = PySequence_Fast(lengths, "lengths must be a sequence");
-    fo = PySequence_Fast(offsets, "offsets must be a sequence");
+    self->inited = 1;
+    /* tuples: immutable copies, so an item's __index__ cannot resize what is being read */
+    fc = PySequence_Tuple(cdfs);
+    fl = PySequence_Tuple(lengths);
+    fo = PySequence_Tuple(offsets);
     if (!fc || !fl || !fo) goto done;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(fc);
     if (PySequence_Fast_GET_SIZE(fl) != n || PySequence_Fast_GET_SIZE(fo) != n) {
@@ -98,7 +104,7 @@ static int Tables_init(TablesObject *self, PyObject *args, PyObject *kwds) {
             PyErr_Format(PyExc_ValueError, "table %zd: length %lld invalid", t, L);
             goto done;
         }
-        if (off < INT32_MIN || off + L > INT32_MAX) {
+        if (off < INT32_MIN || off > (long long)INT32_MAX - L) {  /* no overflow: L <= 2^20 */
             PyErr_Format(PyExc_ValueError, "table %zd: offset %lld out of range", t, off);
             goto done;
         }
@@ -110,11 +116,16 @@ static int Tables_init(TablesObject *self, PyObject *args, PyObject *kwds) {
     self->cdf = PyMem_Calloc(total ? total : 1, sizeof(uint32_t));
     if (!self->cdf) { PyErr_NoMemory(); goto done; }
     for (Py_ssize_t t = 0; t < n; t++) {
-        PyObject *row = PySequence_Fast(PySequence_Fast_GET_ITEM(fc, t), "a cdf must be a sequence");
+        PyObject *row = PySequence_Tuple(PySequence_Fast_GET_ITEM(fc, t));
         if (!row) goto done;
         uint32_t *c = self->cdf + self->start[t];
         long long prev = -1;
         int bad = 0;
+        if (PyTuple_GET_SIZE(row) < self->len[t]) {  /* a different object than the one measured */
+            Py_DECREF(row);
+            PyErr_Format(PyExc_ValueError, "table %zd: length %d invalid", t, (int)self->len[t]);
+            goto done;
+        }
         for (int32_t i = 0; i < self->len[t]; i++) {
             long long v;
             if (as_long_long(PySequence_Fast_GET_ITEM(row, i), &v) < 0) { Py_DECREF(row); goto done; }
@@ -191,6 +202,10 @@ static int Decoder_init(DecoderObject *self, PyObject *args, PyObject *kwds) {
     PyObject *data;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!", kwlist, &PyBytes_Type, &data))
         return -1;
+    if (self->data) {  /* decode() may be running on the current bytes with the GIL released */
+        PyErr_SetString(PyExc_RuntimeError, "Decoder already initialised");
+        return -1;
+    }
     Py_ssize_t n = PyBytes_GET_SIZE(data);
     if (n % 4 || n < 8) {
         PyErr_SetString(PyExc_ValueError, "a rANS stream is a multiple of 4 bytes, at least 8");
@@ -198,7 +213,7 @@ static int Decoder_init(DecoderObject *self, PyObject *args, PyObject *kwds) {
     }
     const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(data);
     Py_INCREF(data);
-    Py_XSETREF(self->data, data);
+    self->data = data;
     self->nwords = n / 4;
     self->x = (uint64_t)word_at(p, 0) | ((uint64_t)word_at(p, 1) << 32);
     self->pos = 2;
@@ -307,7 +322,9 @@ static PyObject *Decoder_decode(DecoderObject *self, PyObject *args) {
         return NULL;
     }
     Py_ssize_t count = iv.len / 4;
-    const unsigned char *bytes = (const unsigned char *)PyBytes_AS_STRING(self->data);
+    PyObject *data = self->data;  /* held for the call: the bytes outlive the GIL-free loop */
+    Py_INCREF(data);
+    const unsigned char *bytes = (const unsigned char *)PyBytes_AS_STRING(data);
     Py_ssize_t pos = self->pos;
     uint64_t x = self->x;
     int status;
@@ -316,6 +333,7 @@ static PyObject *Decoder_decode(DecoderObject *self, PyObject *args) {
     status = decode_run(bytes, self->nwords, &pos, &x, tb, (const int32_t *)iv.buf, (int32_t *)ov.buf, count);
     Py_END_ALLOW_THREADS
     Py_DECREF(tb);
+    Py_DECREF(data);
     PyBuffer_Release(&iv);
     PyBuffer_Release(&ov);
     if (status == ST_OK) {

@@ -19,8 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..compressai_parts import RansEncoder, pmf_to_quantized_cdf
+from ..compressai_parts import pmf_to_quantized_cdf
 from ..errors import CorruptFile
+from .safe_encode import encode_checked
 from .safe_rans import PRECISION, SafeRansDecoder
 
 __all__ = ["PROB_LEVELS", "LOGIT_RANGE", "level_index", "level_logits", "encode_bits", "decode_bits",
@@ -63,8 +64,7 @@ def encode_bits(bits: np.ndarray, levels: np.ndarray) -> bytes:
     if bits.min() < 0 or bits.max() > 1 or levels.min() < 0 or levels.max() >= PROB_LEVELS:
         raise ValueError("bits must be 0/1 and levels in [0, PROB_LEVELS)")
     cdfs, lengths, offsets = _tables()
-    return RansEncoder().encode_with_indexes(bits.astype(np.int32).tolist(), levels.astype(np.int32).tolist(),
-                                             [list(c) for c in cdfs], list(lengths), list(offsets))
+    return encode_checked(bits.astype(np.int32), levels.astype(np.int32), cdfs, lengths, offsets, "selection bits")
 
 
 def decode_bits(data: bytes, levels: np.ndarray, what: str = "selection section") -> np.ndarray:

@@ -1,12 +1,12 @@
-"""rANS coding of symbols with a :class:`CellTableBank`: CompressAI's C++ coder encodes, the
-bounds-checked :class:`~lvqac_core.entropy.safe_rans.SafeRansDecoder` decodes (the bytes come
-from files, which CompressAI's decoder cannot be trusted with)."""
+"""rANS coding of symbols with a :class:`CellTableBank`: CompressAI's C++ coder encodes (on
+inputs proven in its range: :mod:`.safe_encode`), the bounds-checked
+:class:`~lvqac_core.entropy.safe_rans.SafeRansDecoder` decodes (the bytes come from files, which
+CompressAI's decoder cannot be trusted with)."""
 from __future__ import annotations
 
 import numpy as np
-from ..compressai_parts import RansEncoder
-
 from ..errors import DesyncError
+from .safe_encode import encode_checked
 from .safe_rans import SafeRansDecoder
 from .tables import CellTableBank
 
@@ -14,13 +14,15 @@ __all__ = ["encode_symbols", "SymbolStreamDecoder"]
 
 
 def encode_symbols(symbols: np.ndarray, indexes: np.ndarray, bank: CellTableBank) -> bytes:
-    """Encode int symbols, each with the table ``indexes[i]``, into one rANS string."""
+    """Encode int symbols, each with the table ``indexes[i]``, into one rANS string.
+
+    Symbols the coder cannot represent raise :class:`~lvqac_core.errors.SymbolRangeError`."""
     if symbols.size == 0:
         return b""
+    if indexes.size and (int(indexes.min()) < 0 or int(indexes.max()) >= len(bank.cdfs)):
+        raise IndexError(f"table index outside the {len(bank.cdfs)} tables")
     local, cdfs, lengths, offsets = bank.subset(indexes.ravel())
-    return RansEncoder().encode_with_indexes(
-        symbols.ravel().astype(np.int32).tolist(), local, cdfs, lengths, offsets
-    )
+    return encode_checked(symbols, np.asarray(local, dtype=np.int32), cdfs, lengths, offsets, "latents (y)")
 
 
 class SymbolStreamDecoder:

@@ -25,6 +25,7 @@ from ..compressai_parts import EntropyBottleneck, LowerBound
 
 from .. import allocator, threads
 from ..entropy import CellTableBank
+from ..entropy.bottleneck import encode_bottleneck
 from ..entropy.safe_rans import SafeRansDecoder
 from ..errors import CorruptFile, DesyncError, InputError
 from ..image_io import to_uint8, to_unit_float
@@ -235,7 +236,7 @@ class LatticeCodecModel(nn.Module):
                     y.mul_(gains[0].to(y.device))
                 z = self.h_a(y)
             z_hw = tuple(z.shape[-2:])
-            z_string = self.entropy_bottleneck.compress(z)[0]
+            z_string = encode_bottleneck(self.entropy_bottleneck, z)  # eb.compress(z)[0], range-checked
             # In eval mode the bottleneck's forward rounds z around its medians exactly as
             # compress/decompress do, so ẑ comes from it without decoding the z string back.
             z_hat, z_lik = self.entropy_bottleneck(z, training=False)

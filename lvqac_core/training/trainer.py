@@ -335,7 +335,7 @@ class Trainer:
         }
 
     def load_state(self, path: str | os.PathLike) -> None:
-        st = torch.load(path, map_location="cpu", weights_only=False)
+        st = torch.load(path, map_location="cpu", weights_only=True)  # tensors and plain data only: never run a pickle
         self.model.load_state_dict(st["model"])
         self.model.to(self.device)
         self.opt.load_state_dict(st["opt"])

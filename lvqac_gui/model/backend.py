@@ -211,19 +211,55 @@ class Backend:
             while not loading.acquire(timeout=0.05):
                 if progress is not None:
                     progress(-1.0, f"waiting for model {name} (loading in the background)")
+        held = True  # this thread holds ``loading`` until it hands it to the loader thread
         try:
             with self._lock:
                 if key in self._codecs:  # the other thread's load succeeded
                     return self._codecs[key]
-            if progress is not None:  # loading has no measurable progress: say so (fraction < 0)
-                progress(-1.0, f"loading model {name} (first use)")
-            codec = self._load(quantizer, lmbda, device, spec)
-            with self._lock:
-                self._codecs[key] = codec
-                self._by_id[codec.model_id] = codec
-            return codec
+            if progress is None:
+                return self._load_and_keep(key, quantizer, lmbda, device, spec)
+            progress(-1.0, f"loading model {name} (first use)")  # no measurable progress: fraction < 0
+            held = False
+            return self._load_cancellable(key, loading, name, progress, quantizer, lmbda, device, spec)
         finally:
+            if held:
+                loading.release()
+
+    def _load_and_keep(self, key: tuple, quantizer: str, lmbda: float, device: str, spec: Optional[str]):
+        codec = self._load(quantizer, lmbda, device, spec)
+        with self._lock:
+            self._codecs[key] = codec
+            self._by_id[codec.model_id] = codec
+        return codec
+
+    def _load_cancellable(self, key: tuple, loading: threading.Lock, name: str, progress: Progress,
+                          quantizer: str, lmbda: float, device: str, spec: Optional[str]):
+        """Load on a helper thread (which releases ``loading`` when done) while this job polls
+        ``progress``: Cancel ends the job at once (``progress`` raises ``Cancelled``) even though a
+        checkpoint's load cannot be interrupted; the load finishes in the background and is kept
+        for the next job (a failed one is retried then)."""
+        done = threading.Event()
+        box: dict[str, object] = {}
+
+        def load() -> None:
+            try:
+                box["codec"] = self._load_and_keep(key, quantizer, lmbda, device, spec)
+            except BaseException as exc:  # noqa: BLE001 - re-raised on the job's thread
+                box["error"] = exc
+            finally:
+                loading.release()
+                done.set()
+
+        try:
+            threading.Thread(target=load, name="lvqac-model-load", daemon=True).start()
+        except BaseException:
             loading.release()
+            raise
+        while not done.wait(0.05):
+            progress(-1.0, f"loading model {name} (first use)")
+        if "error" in box:
+            raise box["error"]  # type: ignore[misc]
+        return box["codec"]
 
     @staticmethod
     def _zoo_id(quantizer: str, lmbda: float) -> Optional[str]:

@@ -111,3 +111,25 @@ def test_launch_starts_the_preload(qtbot, tmp_path, image_file, factory, monkeyp
     assert rc == 0
     assert started == [True]  # once, with the window shown
     assert sum(loader.calls.values()) == 1 and loader.max_concurrent == 1
+
+
+def test_cancel_while_a_job_loads_its_model_is_immediate(qtbot, helpers, make_window, image_file, factory):
+    """A checkpoint's load cannot be interrupted, but the job waiting for it can: Cancel ends the
+    job at once (the job thread is free for the next job); the load finishes in the background and
+    the next job uses it."""
+    loader = CountingFactory(factory, seconds=3.0)
+    win = make_window(backend_=Backend(codec_factory=loader))
+    stages = []
+    win.session.progress_changed.connect(lambda f, text: stages.append(text))
+    win.session.open_paths([str(image_file)])
+    assert loader.started.wait(5)
+    qtbot.waitUntil(lambda: any("(first use)" in s for s in stages), timeout=5000)
+    t0 = time.monotonic()
+    win.session.cancel()
+    qtbot.waitUntil(lambda: not win.session.busy and win.runner.running == 0, timeout=1000)
+    assert time.monotonic() - t0 < 1.0 and loader.concurrent == 1  # the worker is free while the load runs
+    qtbot.waitUntil(lambda: loader.concurrent == 0, timeout=10000)
+    win.session.compress()
+    helpers.wait_idle(qtbot, win)
+    assert win.session.display is not None and win.session.display.kind == "compressed"
+    assert sum(loader.calls.values()) == 1

@@ -1,0 +1,41 @@
+"""The fuzz targets stay runnable: a few structured checkpoint mutations through the same code
+as ``fuzz/fuzz_checkpoint.py`` (without coverage guidance), and a short crafted-``.lvq`` run."""
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(f"_fuzz_{name}", ROOT / "fuzz" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_checkpoint_fuzz_target_on_random_mutations() -> None:
+    pytest.importorskip("atheris")
+    target = _load("fuzz_checkpoint")
+    rng = np.random.default_rng(23)
+    for _ in range(12):
+        target.test_one_input(bytes([1]) + rng.integers(0, 256, int(rng.integers(8, 200)), dtype=np.uint8).tobytes())
+    data, _ = target._base()
+    target.test_one_input(b"\x00" + data)  # the valid file itself loads and codes
+    target.test_one_input(b"\x00" + data[: len(data) // 2])
+
+
+@pytest.mark.slow
+def test_crafted_lvq_run_has_no_findings() -> None:
+    proc = subprocess.run([sys.executable, str(ROOT / "fuzz" / "crafted_lvq.py"), "--count", "300"],
+                          capture_output=True, text=True, timeout=600,
+                          env=dict(os.environ, OMP_NUM_THREADS="1"))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "FINDING" not in proc.stdout
