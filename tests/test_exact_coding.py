@@ -144,3 +144,21 @@ def test_tap_and_phase_products_equal_torchs_convolution(layer):
         ref = F.conv2d(xi, conv.weight, conv.bias, conv.stride, conv.padding)
         got = conv._by_taps(xi, conv.weight, conv.bias, conv.padding)
     assert torch.equal(got, ref)
+
+
+@pytest.mark.parametrize("scale", [1e-4, 0.05, 3.0, 200.0])
+def test_the_weight_shift_is_the_largest_that_keeps_sums_exact(scale):
+    """The shift search (from the float estimate) gives what scanning down from 30 gives."""
+    torch.manual_seed(1)
+    layer = nn.Conv2d(64, 32, 3, padding=1)
+    with torch.no_grad():
+        layer.weight.mul_(scale)
+    conv = exact._ExactConv(layer)
+    w = layer.weight.detach().double()
+    b = layer.bias.detach().double()
+    x_max = exact.ACTIVATION_LIMIT * 2 ** exact.FRACTION_BITS
+    for shift in range(30, -1, -1):
+        wi, bi = torch.round(w * 2.0 ** shift), torch.round(b * 2.0 ** (shift + exact.FRACTION_BITS))
+        if x_max * float(wi.abs().sum(dim=(1, 2, 3)).max()) + float(bi.abs().max()) < 2.0 ** 52:
+            break
+    assert conv.shift == shift
