@@ -60,8 +60,7 @@ class ExactnessError(InputError, ValueError):
 
 def snap_to_grid(x: Tensor) -> Tensor:
     """``x`` (float64) clamped to ±:data:`ACTIVATION_LIMIT` and rounded to the 2^−F grid, float64."""
-    scale = float(2 ** FRACTION_BITS)
-    return torch.round(x.clamp(-ACTIVATION_LIMIT, ACTIVATION_LIMIT) * scale) / scale
+    return _to_grid_integers(x) / float(2 ** FRACTION_BITS)
 
 
 class _ExactConv:
@@ -116,8 +115,9 @@ class _ExactConv:
         self.columns = (layer.in_channels if not self.transposed else layer.out_channels) * k[0] * k[1]
         self.scale = layer.stride[0] if self.transposed else 1.0 / layer.stride[0]  # output rows per input row
         self.reach = (k[0] // 2 + 1)  # input rows on either side an output may depend on (conservative)
-        self._taps: Optional[list[tuple[int, int]]] = None  # for at(): the taps with weights
-        self._tap_weight: Optional[Tensor] = None
+        # the kernel taps whose weights are not all zero (a masked convolution's others are)
+        self._taps = [(ty, tx) for ty in range(k[0]) for tx in range(k[1]) if bool(self.weight[:, :, ty, tx].any())]
+        self._tap_weight: Optional[Tensor] = None  # for at(): those taps side by side
 
     def __call__(self, x: Tensor, padding: Optional[tuple[int, int]] = None) -> Tensor:
         xi = _to_grid_integers(x)
@@ -137,19 +137,15 @@ class _ExactConv:
     # The float64 im2col convolutions of torch run at a fraction of the GEMM's speed; these run
     # one matrix product per kernel tap on a shifted view (the same exact sums: the order of the
     # additions does not matter for integers below 2^53).
-    @staticmethod
-    def _by_taps(xi: Tensor, w: Tensor, b: Tensor, pad: tuple[int, int]) -> Tensor:
+    def _by_taps(self, xi: Tensor, w: Tensor, b: Tensor, pad: tuple[int, int]) -> Tensor:
         """A stride-1 convolution of one image: Σ over taps of W_tap · shifted input."""
         _, c, h, wd = xi.shape
         kh, kw = w.shape[-2:]
         xp = F.pad(xi, (pad[1], pad[1], pad[0], pad[0]))[0]
         oh, ow = xp.shape[1] - kh + 1, xp.shape[2] - kw + 1
         out = b.unsqueeze(1).expand(-1, oh * ow).clone()
-        for ky in range(kh):
-            for kx in range(kw):
-                tap = w[:, :, ky, kx]
-                if bool(tap.any()):
-                    out.addmm_(tap, xp[:, ky:ky + oh, kx:kx + ow].reshape(c, -1))
+        for ky, kx in self._taps:
+            out.addmm_(w[:, :, ky, kx], xp[:, ky:ky + oh, kx:kx + ow].reshape(c, -1))
         return out.view(1, -1, oh, ow)
 
     def _transposed_by_phases(self, xi: Tensor, w: Tensor, b: Tensor) -> Tensor:
@@ -175,12 +171,11 @@ class _ExactConv:
                     if phy != fy:
                         continue
                     for tx, phx, dx in taps_x:
-                        tap = w[:, :, ty, tx]
-                        if phx != fx or not bool(tap.any()):
+                        if phx != fx or (ty, tx) not in self._taps:
                             continue
                         # out_phase[m] += x[m − d]: rows lo − dy … of the padded input
                         view = xp[:, lo - dy:lo - dy + mh, lo - dx:lo - dx + mw]
-                        acc.addmm_(tap.t(), view.reshape(c, -1))
+                        acc.addmm_(w[:, :, ty, tx].t(), view.reshape(c, -1))
                 out[:, fy::sy, fx::sx] = acc.view(-1, mh, mw)
         return out.unsqueeze(0)
 
@@ -189,11 +184,8 @@ class _ExactConv:
         product over the taps whose weights are not all zero (a masked convolution's others are)."""
         if self.transposed or self.stride != (1, 1):
             raise ExactnessError("at() needs a stride-1 convolution")
-        if self._taps is None:
-            w = self.weight
-            self._taps = [(ky, kx) for ky in range(self.kernel[0]) for kx in range(self.kernel[1])
-                          if bool(w[:, :, ky, kx].any())]
-            self._tap_weight = torch.cat([w[:, :, ky, kx] for ky, kx in self._taps], dim=1)  # (O, T·C)
+        if self._tap_weight is None:
+            self._tap_weight = torch.cat([self.weight[:, :, ky, kx] for ky, kx in self._taps], dim=1)  # (O, T·C)
         ph, pw = self.padding
         xi = F.pad(_to_grid_integers(x), (pw, pw, ph, ph))[0]
         c, _, wp = xi.shape
