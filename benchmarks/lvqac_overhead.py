@@ -8,7 +8,9 @@ held by a spinning process (``bench_common.busy_core``), and prints both tables.
 
 The zoo's minnen2018-ckbd scalar and LVQAC networks at the default model's λ (as
 ``speed_vs_peer.py``), through the public API: ``Codec.compress(rgb, reconstruction=False)`` and
-``Codec.decompress(data, bits_map=False)``. Each round runs scalar and LVQAC back to back; the
+``Codec.decompress(data, bits_map=False)``; beside them the path users run: ``lvqac decompress``'s
+work (``service.decode`` with its bits map and the PNG written to memory) and ``lvqac
+compress``'s (reconstruction, PSNR, MS-SSIM, bits map). Each round runs scalar and LVQAC back to back; the
 ratio LVQAC/scalar is taken **per round** (a pair shares the machine's state; the pair's order
 alternates between rounds) and the table gives the median of those ratios with its interquartile
 range, for wall time and for the thread's CPU time (``time.thread_time``: with one torch thread
@@ -29,6 +31,8 @@ product: how close the heads already run to what this core does on dense math.
 from __future__ import annotations
 
 import argparse
+import os
+import tempfile
 import statistics
 import time
 
@@ -37,13 +41,17 @@ import torch
 
 from bench_common import busy_core, parse_size, sample_image
 from speed_vs_peer import zoo_ids
-from lvqac_core import bitstream
+from lvqac_core import bitstream, service
+from lvqac_core.image_io import save_png
 from lvqac_core.api import Codec, load_model
 from lvqac_core.entropy.binary import decode_bits
 from lvqac_core.quantizers import QuantizedLatent
 
 
 CONV = "the A head's first 3x3 conv alone"
+PNG_OUT = os.path.join(tempfile.gettempdir(), f"lvqac_overhead_{os.getpid()}.png")
+WHAT = {"enc": "encode wall", "enc cpu": "encode CPU", "dec": "decode wall", "dec cpu": "decode CPU",
+        "cli enc": "lvqac compress's work", "cli dec": "lvqac decompress's work"}
 
 
 def timed(fn) -> tuple[float, float]:
@@ -64,7 +72,7 @@ def paired(codecs: dict[str, Codec], rgb: np.ndarray, rounds: int) -> dict[str, 
     data = {k: c.compress(rgb, reconstruction=False).data for k, c in codecs.items()}  # warm-up
     for k, c in codecs.items():
         c.decompress(data[k], bits_map=False)
-    out: dict[str, dict[str, list[float]]] = {k: {"enc": [], "enc cpu": [], "dec": [], "dec cpu": []} for k in codecs}
+    out: dict[str, dict[str, list[float]]] = {k: {w: [] for w in WHAT} for k in codecs}
     order = list(codecs.items())
     for r in range(rounds):
         for k, c in (order if r % 2 == 0 else order[::-1]):  # alternate who goes first: no order bias
@@ -74,7 +82,16 @@ def paired(codecs: dict[str, Codec], rgb: np.ndarray, rounds: int) -> dict[str, 
             w, cpu = timed(lambda: c.decompress(data[k], bits_map=False))
             out[k]["dec"].append(w)
             out[k]["dec cpu"].append(cpu)
+            out[k]["cli enc"].append(timed(lambda: service.encode(c, rgb))[0])
+            out[k]["cli dec"].append(timed(lambda: cli_decode(c, data[k]))[0])
     return out
+
+
+def cli_decode(codec: Codec, data: bytes) -> None:
+    """What ``lvqac decompress`` does once its model is loaded: decode (with the bits map it
+    summarises) and write the PNG (to a temporary file)."""
+    decoded = service.decode(data, lambda header: codec)
+    save_png(decoded.result.image, PNG_OUT, overwrite=True)
 
 
 def lvqac_stages(codec: Codec, rgb: np.ndarray, rounds: int) -> tuple[dict[str, float], float, float]:
@@ -152,11 +169,10 @@ def main() -> None:
                 t = paired(codecs, rgb, args.rounds)
             print(f"  {'busy: one core held' if busy else 'quiet':<22} {'scalar s':>9} {'lvqac s':>9} "
                   f"{'lvqac/scalar (per-round median, IQR)':>38} {'best/best':>10}")
-            for what in ("enc", "enc cpu", "dec", "dec cpu"):
+            for what, label in WHAT.items():
                 s, q = statistics.median(t["scalar"][what]), statistics.median(t["lvqac"][what])
                 lo, mid, hi = quartiles([b / a for a, b in zip(t["scalar"][what], t["lvqac"][what])])
                 best = min(t["lvqac"][what]) / min(t["scalar"][what])
-                label = {"enc": "encode wall", "enc cpu": "encode CPU", "dec": "decode wall", "dec cpu": "decode CPU"}[what]
                 print(f"  {label:<22} {s:>9.3f} {q:>9.3f} {mid:>16.3f}  [{lo:.3f}, {hi:.3f}] {best:>10.3f}")
             if not busy:
                 scalar_dec_cpu = statistics.median(t["scalar"]["dec cpu"])

@@ -13,7 +13,9 @@ loop, so one core is held whatever the machine's speed). Configurations:
 - ``default``: what the project does when nobody asks (:func:`lvqac_core.threads.default_threads`
   and the wait policy ``lvqac_core.threads.configure_openmp`` sets);
 - ``N`` (a number): N intra-op threads, OpenMP's own wait policy (libgomp spins before sleeping);
-- ``N-passive``: N threads with ``OMP_WAIT_POLICY=PASSIVE`` (waiting threads sleep at once).
+- ``N-passive``: N threads with ``OMP_WAIT_POLICY=PASSIVE`` (waiting threads sleep at once);
+- ``N-spinK``: N threads with ``GOMP_SPINCOUNT=K`` (libgomp spins K times, then sleeps; its own
+  default is 300 000 spins, ``PASSIVE`` is 0).
 
 Printed: one table of median seconds per configuration, quiet and busy, and the busy/best ratio
 the issue asks about (busy time over the best of the 1- and 2-thread busy times).
@@ -58,12 +60,14 @@ print(json.dumps({"encode": statistics.median(enc), "decode": statistics.median(
 
 def run_config(config: str, image: str, model: str, repeats: int) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    for var in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "LVQAC_THREADS", "LVQAC_OMP_WAIT"):
+    for var in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "LVQAC_THREADS", "LVQAC_OMP_WAIT"):
         env.pop(var, None)
-    threads = config.split("-")[0]
+    threads, _, wait = config.partition("-")
     if config != "default":
         env["OMP_NUM_THREADS"] = threads
-        env["LVQAC_OMP_WAIT"] = "passive" if config.endswith("-passive") else "openmp"
+        env["LVQAC_OMP_WAIT"] = "passive" if wait == "passive" else "openmp"
+        if wait.startswith("spin"):
+            env["GOMP_SPINCOUNT"] = wait[4:]
     out = subprocess.run([sys.executable, "-c", CHILD, image, model, threads, str(repeats)],
                          env=env, capture_output=True, text=True, cwd=ROOT)
     if out.returncode != 0:

@@ -130,9 +130,11 @@ def test_exact_coding_costs_no_rate():
     nn.ConvTranspose2d(8, 12, 5, 2, 2, 1), nn.ConvTranspose2d(8, 12, 3, 2, 1, 1), nn.ConvTranspose2d(8, 6, 4, 2, 1, 0),
     nn.ConvTranspose2d(5, 7, 5, 3, 1, 2), nn.Conv2d(8, 12, 3, padding=1), nn.Conv2d(8, 12, 1),
     nn.Conv2d(8, 12, 5, padding=2),
-], ids=lambda m: f"{type(m).__name__}{m.kernel_size[0]}s{m.stride[0]}")
+    nn.Conv2d(24, 2, 3, padding=1), nn.Conv2d(16, 1, 3, padding=1), nn.Conv2d(16, 3, 3, padding=0),
+], ids=lambda m: f"{type(m).__name__}{m.kernel_size[0]}s{m.stride[0]}o{m.out_channels}p{m.padding[0]}")
 def test_tap_and_phase_products_equal_torchs_convolution(layer):
-    """The per-tap matrix products give exactly torch's own float64 convolution of the integers."""
+    """The per-tap matrix products give exactly torch's own float64 convolution of the integers
+    (the narrow layers, like the A and selection heads, take the taps-first product)."""
     import torch.nn.functional as F
 
     conv = exact._ExactConv(layer)

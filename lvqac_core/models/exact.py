@@ -118,6 +118,7 @@ class _ExactConv:
         # the kernel taps whose weights are not all zero (a masked convolution's others are)
         self._taps = [(ty, tx) for ty in range(k[0]) for tx in range(k[1]) if bool(self.weight[:, :, ty, tx].any())]
         self._tap_weight: Optional[Tensor] = None  # for at(): those taps side by side
+        self._tap_rows: Optional[Tensor] = None  # for _taps_first(): those taps stacked
 
     def __call__(self, x: Tensor, padding: Optional[tuple[int, int]] = None) -> Tensor:
         xi = _to_grid_integers(x)
@@ -143,10 +144,26 @@ class _ExactConv:
         kh, kw = w.shape[-2:]
         xp = F.pad(xi, (pad[1], pad[1], pad[0], pad[0]))[0]
         oh, ow = xp.shape[1] - kh + 1, xp.shape[2] - kw + 1
+        if len(self._taps) * w.shape[0] <= 2 * c:  # few outputs (the heads): all taps in one product
+            return self._taps_first(xp, w, b, oh, ow)
         out = b.unsqueeze(1).expand(-1, oh * ow).clone()
         for ky, kx in self._taps:
             out.addmm_(w[:, :, ky, kx], xp[:, ky:ky + oh, kx:kx + ow].reshape(c, -1))
         return out.view(1, -1, oh, ow)
+
+    def _taps_first(self, xp: Tensor, w: Tensor, b: Tensor, oh: int, ow: int) -> Tensor:
+        """The same sums for a layer with few output channels: one product of every tap's weights
+        with the padded input (no shifted copies of the input), then the taps' planes added at
+        their shifts. Each partial sum is a subset of the terms, so it stays below 2^52 too."""
+        c, hp, wp = xp.shape
+        o = w.shape[0]
+        if self._tap_rows is None or self._tap_rows.device != w.device:
+            self._tap_rows = torch.cat([w[:, :, ky, kx] for ky, kx in self._taps], dim=0)  # (T·O, C)
+        planes = torch.mm(self._tap_rows, xp.reshape(c, -1)).view(len(self._taps), o, hp, wp)
+        out = b.view(-1, 1, 1).expand(o, oh, ow).clone()
+        for t, (ky, kx) in enumerate(self._taps):
+            out += planes[t, :, ky:ky + oh, kx:kx + ow]
+        return out.unsqueeze(0)
 
     def _transposed_by_phases(self, xi: Tensor, w: Tensor, b: Tensor) -> Tensor:
         """A transposed convolution of one image as s×s stride-1 phases: output (o_y, o_x) with
