@@ -2,6 +2,8 @@
 
 - ``minnen``: Minnen, Ballé, Toderici, NeurIPS 2018 (GDN convolutions; CompressAI ``mbt2018``).
 - ``cheng``: Cheng et al., CVPR 2020, the anchor model (residual blocks, sub-pixel upsampling).
+- ``bmshj2018-hyperprior`` (imported: CompressAI's scale hyperprior, Ballé et al., ICLR 2018): the
+  GDN transforms, h_a of |y| with ReLUs, h_s → σ only (its means half is held at zero).
 
 Each builder returns (g_a, g_s, h_a, h_s); h_s outputs 2M hyper features. Strides: g_a /16,
 h_a another /4, so images are padded to multiples of 64. Each builder registers the architectures
@@ -9,6 +11,7 @@ built on it (``@register_architecture``: name, backbone, decoding order, descrip
 """
 from __future__ import annotations
 
+import torch
 from torch import nn
 from ..compressai_parts import (
     GDN,
@@ -20,7 +23,7 @@ from ..compressai_parts import (
 )
 from .registry import register_architecture
 
-__all__ = ["minnen_transforms", "cheng_transforms"]
+__all__ = ["minnen_transforms", "cheng_transforms", "bmshj_hyperprior_transforms", "Abs"]
 
 
 def conv(in_channels: int, out_channels: int, kernel_size: int = 5, stride: int = 2) -> nn.Conv2d:
@@ -54,6 +57,38 @@ def minnen_transforms(N: int, M: int) -> tuple[nn.Module, nn.Module, nn.Module, 
         deconv(N, M, stride=2, kernel_size=5), nn.LeakyReLU(inplace=True),
         deconv(M, M * 3 // 2, stride=2, kernel_size=5), nn.LeakyReLU(inplace=True),
         conv(M * 3 // 2, M * 2, stride=1, kernel_size=3),
+    )
+    return g_a, g_s, h_a, h_s
+
+
+class Abs(nn.Module):
+    """|x| (the scale hyperprior's h_a reads the magnitudes of y)."""
+
+    def forward(self, x):
+        return x.abs()
+
+
+@register_architecture("bmshj2018-hyperprior", "minnen", "parallel",
+                       "Ballé2018 scale hyperprior (CompressAI bmshj2018-hyperprior), means zero", imported=True)
+def bmshj_hyperprior_transforms(N: int, M: int) -> tuple[nn.Module, nn.Module, nn.Module, nn.Module]:
+    """CompressAI's ``ScaleHyperprior`` as our (g_a, g_s, h_a, h_s): h_a gets |y| through a leading
+    :class:`Abs` (its convolutions are h_a.1, h_a.3, h_a.5), and h_s's last convolution has 2M
+    outputs, σ then μ, whose μ half starts at zero weights and bias. Behind the final ReLU a zero
+    pre-activation has zero gradient, so μ stays exactly 0 in training too: a scale hyperprior."""
+    g_a, g_s, _, _ = minnen_transforms(N, M)
+    h_a = nn.Sequential(
+        Abs(), conv(M, N, stride=1, kernel_size=3), nn.ReLU(inplace=True),
+        conv(N, N), nn.ReLU(inplace=True),
+        conv(N, N),
+    )
+    last = conv(N, 2 * M, stride=1, kernel_size=3)
+    with torch.no_grad():
+        last.weight[M:].zero_()
+        last.bias[M:].zero_()
+    h_s = nn.Sequential(
+        deconv(N, N), nn.ReLU(inplace=True),
+        deconv(N, N), nn.ReLU(inplace=True),
+        last, nn.ReLU(inplace=True),
     )
     return g_a, g_s, h_a, h_s
 
