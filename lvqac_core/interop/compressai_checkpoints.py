@@ -53,7 +53,7 @@ from ..models import LatticeCodecModel
 from .legacy_torch import is_legacy_file, legacy_problem
 
 __all__ = ["CompressAIModel", "ARCHITECTURE_MAP", "SUPPORTED", "NOT_SUPPORTED", "NEW_PARAM_PREFIXES",
-           "parse_hub_name", "looks_like_torch_file", "inspect_file", "read_compressai", "load_compressai",
+           "parse_hub_name", "looks_like_torch_file", "init_shape", "inspect_file", "read_compressai", "load_compressai",
            "MSE_LAMBDAS", "MS_SSIM_LAMBDAS"]
 
 ARCHITECTURE_MAP: dict[str, Optional[str]] = {
@@ -323,6 +323,16 @@ def read_compressai(path: str | Path) -> tuple[CompressAIModel, dict[str, torch.
 def inspect_file(path: str | Path) -> CompressAIModel:
     """What a CompressAI file is (recognised and validated, not built)."""
     return read_compressai(path)[0]
+
+
+def init_shape(path: str | Path) -> Optional[tuple[str, int, int]]:
+    """(our architecture, N, M) of a supported CompressAI file, else None (not one, or unreadable:
+    the trainer's reader then says why)."""
+    try:
+        info = inspect_file(path)
+    except (ModelNotFoundError, OSError):
+        return None
+    return (info.ours, info.N, info.M) if info.ours else None
 
 
 def load_compressai(path: str | Path, device: str | torch.device = "cpu", quantizer: str = "scalar",
