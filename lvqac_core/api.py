@@ -299,6 +299,14 @@ def load_model(spec: Optional[Union[str, Path]] = None, device: str = "auto") ->
     if zoo.names_zoo_model(spec):
         return load_zoo_model(spec, dev)
     path = Path(spec)
+    if str(spec).startswith("compressai-") and not path.exists():  # an id the user typed: torch hub's cache
+        from .interop.discovery import hub_checkpoint_dir, hub_file_for_id
+
+        found = hub_file_for_id(str(spec))
+        if found is None:
+            raise ModelNotFoundError(f"no CompressAI model {spec} in torch hub's cache ({hub_checkpoint_dir()}); "
+                                     f"give its weights file with --model FILE")
+        path = found
     key = ("path", str(path.resolve()), dev)
     if key not in _CACHE:
         _CACHE[key] = _load_file(path, dev)

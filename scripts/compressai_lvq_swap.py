@@ -4,7 +4,9 @@
         --images ../shared/data/kodak --limit 4
     python scripts/compressai_lvq_swap.py --random mbt2018-mean --images ../shared/data/kodak --limit 4
 
-``--random ARCH`` builds CompressAI's own class with random weights (seeded; N=128, M=192 unless
+``--model`` may also name one of our scalar checkpoints or zoo ids (e.g. the zoo's scalar
+minnen2018-ckbd network): the same swap on a network that was trained, the closest stand-in for a
+pretrained CompressAI file on a machine without one. ``--random ARCH`` builds CompressAI's own class with random weights (seeded; N=128, M=192 unless
 given), saved in the hub-cache form: the figures then show the method, not a pretrained model's
 quality. Prints a table (mean bpp, PSNR of the decoded images, and the change against scalar) and
 writes JSON with ``-o``.
@@ -40,7 +42,8 @@ def random_file(arch: str, N: int, M: int, seed: int, folder: Path) -> Path:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--model", help="a CompressAI weights file")
+    g.add_argument("--model", help="a CompressAI weights file, or a scalar LVQAC checkpoint / zoo id "
+                                   "(the same swap on a network trained here)")
     g.add_argument("--random", choices=sorted(RANDOM), help="CompressAI's class with random weights")
     p.add_argument("-N", type=int, default=128)
     p.add_argument("-M", type=int, default=192)
@@ -59,7 +62,11 @@ def main(argv=None) -> int:
     if args.limit:
         images = images[:args.limit]
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(args.model) if args.model else random_file(args.random, args.N, args.M, args.seed, Path(tmp))
+        if args.model:
+            from lvqac_core import zoo
+            path = zoo.get_entry(args.model).path if zoo.names_zoo_model(args.model) else Path(args.model)
+        else:
+            path = random_file(args.random, args.N, args.M, args.seed, Path(tmp))
         t0 = time.perf_counter()
         rows = swap_experiment(path, images, progress=lambda m: print(m, file=sys.stderr))
         seconds = time.perf_counter() - t0

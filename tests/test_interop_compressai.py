@@ -181,6 +181,14 @@ def test_models_lists_hub_cache_and_scanned_folders(files, tmp_path, monkeypatch
     assert "CompressAI models" in text and "mbt2018-mean N=8 M=12 quality 3" in text
     assert main(["models", "--scan", str(tmp_path / "missing")]) == 2
     one_line_error(capsys.readouterr().err)
+    # the id a user types for a hub-cache file finds it there (only there)
+    img = tmp_path / "x.png"
+    Image.fromarray(smooth_image(64, 64)).save(img)
+    api._CACHE.clear()
+    assert main(["compress", str(img), "--model", "compressai-mbt2018-mean-mse-q3", "-o", str(tmp_path / "x.lvq")]) == 0
+    capsys.readouterr()
+    assert main(["compress", str(img), "--model", "compressai-mbt2018-mean-mse-q4", "-o", str(tmp_path / "y.lvq")]) == 2
+    assert "torch hub's cache" in one_line_error(capsys.readouterr().err)
 
 
 def test_eval_has_a_row_for_a_compressai_model(files, tmp_path, capsys):

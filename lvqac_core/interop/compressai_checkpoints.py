@@ -53,7 +53,7 @@ from ..models import LatticeCodecModel
 from .legacy_torch import is_legacy_file, legacy_problem
 
 __all__ = ["CompressAIModel", "ARCHITECTURE_MAP", "SUPPORTED", "NOT_SUPPORTED", "NEW_PARAM_PREFIXES",
-           "parse_hub_name", "looks_like_torch_file", "init_shape", "inspect_file", "read_compressai", "load_compressai",
+           "parse_hub_name", "hub_model_id", "looks_like_torch_file", "init_shape", "inspect_file", "read_compressai", "load_compressai",
            "MSE_LAMBDAS", "MS_SSIM_LAMBDAS"]
 
 ARCHITECTURE_MAP: dict[str, Optional[str]] = {
@@ -128,7 +128,7 @@ class CompressAIModel:
         file, ``compressai-<arch>-<file stem>`` otherwise (printable ASCII, at most 120 characters).
         A decoder still needs the file itself (``--model FILE``): the id is never looked up as a path."""
         if self.quality is not None:
-            return f"compressai-{self.architecture}-{self.metric or 'mse'}-q{self.quality}"
+            return hub_model_id(self.path.name) or f"compressai-{self.architecture}-{self.metric}-q{self.quality}"
         stem = self.path.name.split(".")[0] or "model"
         return (f"compressai-{self.architecture}-" + re.sub(r"[^A-Za-z0-9_.+-]", "_", stem))[:120]
 
@@ -164,6 +164,15 @@ def parse_hub_name(name: str) -> Optional[tuple[str, Optional[str], int]]:
         return None
     arch = m.group("arch").replace("_", "-").replace("-prior", "")
     return arch, m.group("metric"), int(m.group("quality"))
+
+
+def hub_model_id(name: str) -> Optional[str]:
+    """The model id a hub-cache file of this name gets (None: not such a name)."""
+    parsed = parse_hub_name(name)
+    if parsed is None:
+        return None
+    arch, metric, quality = parsed
+    return f"compressai-{arch}-{metric or 'mse'}-q{quality}"
 
 
 def _not_recognised(path: Path, why: str) -> ModelNotFoundError:

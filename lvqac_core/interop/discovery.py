@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from ..errors import InputError
-from .compressai_checkpoints import CompressAIModel, inspect_file, looks_like_torch_file
+from .compressai_checkpoints import CompressAIModel, hub_model_id, inspect_file, looks_like_torch_file
 
-__all__ = ["FoundModel", "hub_checkpoint_dir", "find_compressai_models", "WEIGHT_SUFFIXES", "MAX_FILES"]
+__all__ = ["FoundModel", "hub_checkpoint_dir", "find_compressai_models", "hub_file_for_id", "WEIGHT_SUFFIXES",
+           "MAX_FILES"]
 
 WEIGHT_SUFFIXES = (".pth.tar", ".pth", ".pt", ".tar", ".ckpt")
 MAX_FILES = 500
@@ -78,3 +79,17 @@ def find_compressai_models(folders: Iterable[Path | str] = (), *, hub: bool = Tr
                     continue
                 found.append(FoundModel(path, None, text))
     return found
+
+
+def hub_file_for_id(model_id: str) -> Optional[Path]:
+    """The hub-cache file whose name gives the id ``model_id`` (``compressai-mbt2018-mean-mse-q3``),
+    for a user who types the id instead of the path (``--model``); None when there is none. Only
+    the cache folder is looked at (by file name), so an id read from a ``.lvq`` file is never
+    passed here: decoders take the file from the user."""
+    folder = hub_checkpoint_dir()
+    if not folder.is_dir():
+        return None
+    for path in _candidates(folder, recursive=False):
+        if hub_model_id(path.name) == model_id:
+            return path
+    return None

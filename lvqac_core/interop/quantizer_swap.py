@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
+from ..errors import InputError
+
 __all__ = ["SwapRow", "SWAP_QUANTIZERS", "swap_codec", "swap_experiment"]
 
 SWAP_QUANTIZERS = {"scalar": None, "lvq": {}, "lvqac": {"compander": "exp"}}
@@ -43,15 +45,26 @@ class SwapRow:
 
 
 def swap_codec(path: str | Path, quantizer: str, device: str = "cpu"):
-    """A :class:`~lvqac_core.api.Codec` of the CompressAI file ``path`` with ``quantizer``
-    (``scalar``: the file's own model; ``lvq`` / ``lvqac``: swapped at inference)."""
+    """A :class:`~lvqac_core.api.Codec` of the CompressAI file ``path`` (or one of our scalar
+    checkpoints: the same experiment on a network trained here) with ``quantizer`` (``scalar``: the
+    file's own model; ``lvq`` / ``lvqac``: swapped at inference)."""
     from ..api import Codec
-    from .compressai_checkpoints import load_compressai
+    from ..checkpoint import NotAnLvqacCheckpoint, model_from_state, read_checkpoint
+    from .compressai_checkpoints import NEW_PARAM_PREFIXES, load_compressai
 
     options = SWAP_QUANTIZERS[quantizer]
-    model, info = load_compressai(path, device, quantizer=quantizer, quantizer_options=options)
     suffix = "" if quantizer == "scalar" else f"-swap-{quantizer}"
-    return Codec(model, info.model_id + suffix, device)
+    try:  # one of our scalar checkpoints: the same swap on a network trained here
+        ckpt = read_checkpoint(path)
+    except NotAnLvqacCheckpoint:
+        model, info = load_compressai(path, device, quantizer=quantizer, quantizer_options=options)
+        return Codec(model, info.model_id + suffix, device)
+    if ckpt.config.get("quantizer", "scalar") != "scalar":
+        raise InputError(f"{Path(path).name}: the swap starts from a scalar model")
+    config = {**ckpt.config, "quantizer": quantizer, "quantizer_options": dict(options or {}), "group_size": 0}
+    state = {k: v for k, v in ckpt.state_dict.items() if not k.startswith(NEW_PARAM_PREFIXES)}
+    model = model_from_state(config, state, ckpt.path, device, new_ok=NEW_PARAM_PREFIXES)
+    return Codec(model, Path(path).stem + suffix, device)
 
 
 def swap_experiment(path: str | Path, images: Sequence[str | Path], quantizers: Sequence[str] = tuple(SWAP_QUANTIZERS),
