@@ -48,6 +48,8 @@ def main(argv=None) -> int:
     p.add_argument("-N", type=int, default=128)
     p.add_argument("-M", type=int, default=192)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--save-random", default=None, metavar="FILE.pth.tar",
+                   help="keep the --random model's file here (e.g. as a train --init to time fine-tuning)")
     p.add_argument("--images", required=True, help="folder of images (e.g. Kodak)")
     p.add_argument("--limit", type=int, default=0, help="first K images only (0: all)")
     p.add_argument("--threads", type=int, default=1)
@@ -67,6 +69,8 @@ def main(argv=None) -> int:
             path = zoo.get_entry(args.model).path if zoo.names_zoo_model(args.model) else Path(args.model)
         else:
             path = random_file(args.random, args.N, args.M, args.seed, Path(tmp))
+            if args.save_random:
+                Path(args.save_random).write_bytes(path.read_bytes())
         t0 = time.perf_counter()
         rows = swap_experiment(path, images, progress=lambda m: print(m, file=sys.stderr))
         seconds = time.perf_counter() - t0

@@ -30,6 +30,7 @@ ARCHS = {  # CompressAI name: (class name, constructor args, hub-cache file name
                              "bmshj2018-hyperprior"),
     "mbt2018": ("JointAutoregressiveHierarchicalPriors", (N, M), "mbt2018-1-0a1b2c3d.pth.tar", "minnen2018"),
     "cheng2020-anchor": ("Cheng2020Anchor", (N,), "cheng2020_anchor-3-0a1b2c3d.pth.tar", "cheng2020"),
+    "cheng2020-attn": ("Cheng2020Attention", (N,), "cheng2020_attn-mse-5-0a1b2c3d.pth.tar", "cheng2020-attn"),
 }
 
 
@@ -80,7 +81,7 @@ def image(tmp_path):
 def test_recognised_in_both_forms(files, arch, form):
     info = inspect_file(files[arch][form])
     assert (info.architecture, info.ours, info.form) == (arch, ARCHS[arch][3], form)
-    assert (info.N, info.M) == ((N, N) if arch == "cheng2020-anchor" else (N, M))
+    assert (info.N, info.M) == ((N, N) if arch.startswith("cheng") else (N, M))
     assert info.data_parallel == (form == "train.py")
     if form == "hub":  # quality (and metric) from the hub-cache name, λ from CompressAI's table
         assert info.quality is not None and info.lmbda > 0
@@ -264,9 +265,6 @@ def _hostile(tmp_path: Path, name: str) -> Path:
     if name == "factorized":
         import compressai.models as cm
         torch.save(cm.FactorizedPrior(N, M).state_dict(), path)
-    elif name == "attn":
-        import compressai.models as cm
-        torch.save(cm.Cheng2020Attention(N).state_dict(), path)
     elif name == "nan":
         torch.save({**good, "g_s.0.weight": torch.full_like(good["g_s.0.weight"], float("nan"))}, path)
     elif name == "quantiles":
@@ -290,7 +288,7 @@ def _hostile(tmp_path: Path, name: str) -> Path:
 
 
 @pytest.mark.parametrize("name, words", [
-    ("factorized", "cannot code yet"), ("attn", "cannot code yet"), ("nan", "NaN"),
+    ("factorized", "cannot code yet"), ("nan", "NaN"),
     ("quantiles", "quantiles span"), ("wrong-shape", "do not fit"), ("unknown-net", "not one of CompressAI"),
     ("not-a-dict", "no state_dict"), ("named-like-compressai", "its name says mbt2018-mean"),
     ("legacy-bomb", "claim"), ("text", "not a PyTorch checkpoint"),
@@ -305,5 +303,5 @@ def test_unrecognised_or_hostile_files_are_one_line_exit_2(tmp_path, capsys, ima
     line = one_line_error(capsys.readouterr().err)
     assert words in line, line
     assert not out.exists()
-    if name in ("factorized", "attn"):  # the refusal names what is supported
-        assert "supported: mbt2018-mean, bmshj2018-hyperprior" in line
+    if name == "factorized":  # the refusal names what is supported
+        assert "supported: mbt2018-mean, bmshj2018-hyperprior, mbt2018, cheng2020-anchor, cheng2020-attn" in line

@@ -19,10 +19,10 @@ CompressAI             ours                     how
 mbt2018-mean           minnen2018-mean          same layers, same names
 mbt2018                minnen2018 (raster)      ``context_prediction`` → ``context``
 cheng2020-anchor       cheng2020 (raster)       ``context_prediction`` → ``context``
+cheng2020-attn         cheng2020-attn (raster)  imported architecture (attention blocks)
 bmshj2018-hyperprior   bmshj2018-hyperprior     imported architecture: |y| into h_a, h_s's σ
                                                 padded with a zero μ half (:mod:`..models.transforms`)
 bmshj2018-factorized   —                        no hyperprior: not supported
-cheng2020-attn         —                        attention blocks: not supported yet
 =====================  =======================  ==============================================
 
 CompressAI's ``GaussianConditional`` tables are dropped (our scalar quantizer codes round(y − μ)
@@ -61,14 +61,13 @@ ARCHITECTURE_MAP: dict[str, Optional[str]] = {
     "bmshj2018-hyperprior": "bmshj2018-hyperprior",
     "mbt2018": "minnen2018",
     "cheng2020-anchor": "cheng2020",
+    "cheng2020-attn": "cheng2020-attn",
     "bmshj2018-factorized": None,
-    "cheng2020-attn": None,
 }
 """CompressAI's architecture name → ours (None: recognised, not supported)."""
 SUPPORTED = tuple(k for k, v in ARCHITECTURE_MAP.items() if v)
 NOT_SUPPORTED = {
     "bmshj2018-factorized": "it has no hyperprior (its latent has a factorized prior), which LVQAC's codecs are built on",
-    "cheng2020-attn": "its attention blocks are not implemented here yet",
 }
 MSE_LAMBDAS = (0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483, 0.0932, 0.1800)
 """λ of CompressAI's pretrained qualities 1–8 (MSE); ``MS_SSIM_LAMBDAS`` for the ms-ssim ones."""
@@ -261,7 +260,8 @@ def _identify(state: dict) -> Optional[tuple[str, int, int]]:
     if res and len(res) == 4 and res[1] == 3:
         N = res[0]
         if any(k.startswith("g_a.3.conv_a.") for k in state):
-            return "cheng2020-attn", N, N
+            last = _shape(state, "g_a.7.weight")
+            return ("cheng2020-attn", N, last[0]) if last and len(last) == 4 else None
         last = _shape(state, "g_a.6.weight")
         if last and len(last) == 4:
             return "cheng2020-anchor", N, last[0]

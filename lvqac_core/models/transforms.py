@@ -4,6 +4,8 @@
 - ``cheng``: Cheng et al., CVPR 2020, the anchor model (residual blocks, sub-pixel upsampling).
 - ``bmshj2018-hyperprior`` (imported: CompressAI's scale hyperprior, Ballé et al., ICLR 2018): the
   GDN transforms, h_a of |y| with ReLUs, h_s → σ only (its means half is held at zero).
+- ``cheng2020-attn`` (imported: CompressAI's Cheng2020Attention): Cheng's transforms with
+  attention blocks, N = M.
 
 Each builder returns (g_a, g_s, h_a, h_s); h_s outputs 2M hyper features. Strides: g_a /16,
 h_a another /4, so images are padded to multiples of 64. Each builder registers the architectures
@@ -15,6 +17,7 @@ import torch
 from torch import nn
 from ..compressai_parts import (
     GDN,
+    AttentionBlock,
     ResidualBlock,
     ResidualBlockUpsample,
     ResidualBlockWithStride,
@@ -23,7 +26,7 @@ from ..compressai_parts import (
 )
 from .registry import register_architecture
 
-__all__ = ["minnen_transforms", "cheng_transforms", "bmshj_hyperprior_transforms", "Abs"]
+__all__ = ["minnen_transforms", "cheng_transforms", "bmshj_hyperprior_transforms", "cheng_attention_transforms", "Abs"]
 
 
 def conv(in_channels: int, out_channels: int, kernel_size: int = 5, stride: int = 2) -> nn.Conv2d:
@@ -124,3 +127,24 @@ def cheng_transforms(N: int, M: int) -> tuple[nn.Module, nn.Module, nn.Module, n
     )
     return g_a, g_s, h_a, h_s
 
+
+
+@register_architecture("cheng2020-attn", "cheng-attn", "raster-scan",
+                       "Cheng2020 with attention (CompressAI cheng2020-attn), serial autoregressive context",
+                       imported=True)
+def cheng_attention_transforms(N: int, M: int) -> tuple[nn.Module, nn.Module, nn.Module, nn.Module]:
+    """CompressAI's ``Cheng2020Attention`` (its g_a ends with M = N channels): the anchor's h_a / h_s."""
+    _, _, h_a, h_s = cheng_transforms(N, M)
+    g_a = nn.Sequential(
+        ResidualBlockWithStride(3, N, stride=2), ResidualBlock(N, N),
+        ResidualBlockWithStride(N, N, stride=2), AttentionBlock(N), ResidualBlock(N, N),
+        ResidualBlockWithStride(N, N, stride=2), ResidualBlock(N, N),
+        conv3x3(N, M, stride=2), AttentionBlock(M),
+    )
+    g_s = nn.Sequential(
+        AttentionBlock(M), ResidualBlock(M, N), ResidualBlockUpsample(N, N, 2),
+        ResidualBlock(N, N), ResidualBlockUpsample(N, N, 2), AttentionBlock(N),
+        ResidualBlock(N, N), ResidualBlockUpsample(N, N, 2),
+        ResidualBlock(N, N), subpel_conv3x3(N, 3, 2),
+    )
+    return g_a, g_s, h_a, h_s
