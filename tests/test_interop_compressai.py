@@ -59,9 +59,11 @@ def files(tmp_path_factory):
         out[arch] = {"hub": hub, "train.py": dp}
     # CompressAI's 2020 files: the legacy format and the old entropy-bottleneck names
     state = _compressai_model("mbt2018-mean").state_dict()
-    old = {k.replace("entropy_bottleneck.matrices.", "entropy_bottleneck._matrices.")
-            .replace("entropy_bottleneck.biases.", "entropy_bottleneck._biases.")
-            .replace("entropy_bottleneck.factors.", "entropy_bottleneck._factors."): v for k, v in state.items()}
+    old = type(state)((k.replace("entropy_bottleneck.matrices.", "entropy_bottleneck._matrices.")
+                       .replace("entropy_bottleneck.biases.", "entropy_bottleneck._biases.")
+                       .replace("entropy_bottleneck.factors.", "entropy_bottleneck._factors."), v)
+                      for k, v in state.items())
+    old._metadata = state._metadata  # as torch.save(model.state_dict()) writes it
     legacy = root / "legacy" / "mbt2018-mean-3-0a1b2c3d.pth.tar"
     legacy.parent.mkdir()
     torch.save(old, legacy, _use_new_zipfile_serialization=False)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import pickle
+from collections import OrderedDict
 from typing import Any, Optional
 
 __all__ = ["is_legacy_file", "legacy_problem", "LEGACY_MAGIC"]
@@ -42,6 +43,10 @@ class _Inert:
         return None
 
 
+class _Ordered(OrderedDict):
+    """OrderedDict that takes attributes (``state_dict()._metadata``), built by the scan only."""
+
+
 class _Scanner(pickle.Unpickler):
     def __init__(self, f, claims: dict[str, int]):
         super().__init__(f)
@@ -51,7 +56,7 @@ class _Scanner(pickle.Unpickler):
         if (module, name) not in _ALLOWED:
             raise pickle.UnpicklingError(f"refused global {module}.{name}"[:120])
         if (module, name) == ("collections", "OrderedDict"):
-            return dict
+            return _Ordered  # a state_dict: an OrderedDict with a ``_metadata`` attribute
         return _Inert(name)
 
     def persistent_load(self, pid: Any) -> None:
