@@ -371,6 +371,12 @@ def _with_constants(config: dict, state: dict[str, torch.Tensor]) -> dict[str, t
     likelihood bounds), from a freshly built model of the same config."""
     from ..models import ModelConfig, build_model
 
+    want = {"entropy_bottleneck.likelihood_lower_bound.bound", "entropy_bottleneck.target"}
+    for k in state:
+        if k.endswith((".beta", ".gamma")):  # GDN: its reparametrisation's two constants
+            want |= {k + "_reparam.pedestal", k + "_reparam.lower_bound.bound"}
+    if all(k in state for k in want):  # CompressAI ≥ 1.1 files have them all: no second model to build
+        return state
     fresh = {k: v for k, v in build_model(ModelConfig.from_dict(config)).state_dict().items()
              if k.endswith(_CONSTANT_SUFFIXES) and k not in state}
     return {**state, **fresh} if fresh else state
