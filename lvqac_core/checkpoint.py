@@ -28,8 +28,8 @@ from .errors import ModelNotFoundError
 from .image_io import atomic_write_bytes
 from .models import LatticeCodecModel, ModelConfig, build_model
 
-__all__ = ["save_checkpoint", "load_checkpoint", "read_checkpoint", "model_from_state", "NotAnLvqacCheckpoint", "CheckpointPayload", "checkpoint_bytes",
-           "file_sha256", "config_problem", "FORMAT", "TRAIN_STATE_FORMAT", "DERIVED_KEYS"]
+__all__ = ["save_checkpoint", "load_checkpoint", "read_checkpoint", "model_from_state", "NotAnLvqacCheckpoint",
+           "CheckpointPayload", "checkpoint_bytes", "file_sha256", "config_problem", "FORMAT", "TRAIN_STATE_FORMAT", "DERIVED_KEYS"]
 
 FORMAT = "lvqac-checkpoint/1"
 TRAIN_STATE_FORMAT = "lvqac-train-state/1"

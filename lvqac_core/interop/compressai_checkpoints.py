@@ -149,7 +149,7 @@ class CompressAIModel:
                 f"(supported: {', '.join(SUPPORTED)})")
 
     def describe(self) -> str:
-        """One line for listings: architecture, N/M, quality, λ, form."""
+        """One line for listings: architecture, N/M, quality (and metric), form."""
         q = f" quality {self.quality} ({self.metric or 'mse'})" if self.quality else ""
         fmt = f"{self.form} form" + (", DataParallel" if self.data_parallel else "") + (
             ", legacy format" if self.legacy_format else "")
