@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from . import allocator, bitstream, zoo
-from .checkpoint import load_checkpoint
+from .checkpoint import NotAnLvqacCheckpoint, load_checkpoint
 from .errors import CorruptFile, ImageTooLargeError, InputError, ModelMismatchError, ModelNotFoundError
 from .image_io import DEFAULT_MAX_PIXELS, check_coding_size, load_image, pad_amounts, restore_mode, to_tensor
 from .metrics import psnr
@@ -299,10 +299,33 @@ def load_model(spec: Optional[Union[str, Path]] = None, device: str = "auto") ->
     if zoo.names_zoo_model(spec):
         return load_zoo_model(spec, dev)
     path = Path(spec)
+    if str(spec).startswith("compressai-") and not path.exists():  # an id the user typed: torch hub's cache
+        from .interop.discovery import hub_checkpoint_dir, hub_file_for_id
+
+        found = hub_file_for_id(str(spec))
+        if found is None:
+            raise ModelNotFoundError(f"no CompressAI model {spec} in torch hub's cache ({hub_checkpoint_dir()}); "
+                                     f"give its weights file with --model FILE")
+        path = found
     key = ("path", str(path.resolve()), dev)
     if key not in _CACHE:
-        _CACHE[key] = Codec(load_checkpoint(path, dev), path.stem, dev)
+        _CACHE[key] = _load_file(path, dev)
     return _CACHE[key]
+
+
+def _load_file(path: Path, dev: str) -> Codec:
+    """An LVQAC checkpoint, or else a CompressAI model file (:mod:`lvqac_core.interop`); a file that
+    is neither keeps the LVQAC reader's message unless it is a PyTorch file (then the interop
+    reader's one line says what it is or is not)."""
+    try:
+        return Codec(load_checkpoint(path, dev), path.stem, dev)
+    except NotAnLvqacCheckpoint:
+        from .interop.compressai_checkpoints import load_compressai, looks_like_torch_file
+
+        if not looks_like_torch_file(path):
+            raise
+        model, info = load_compressai(path, dev)
+        return Codec(model, info.model_id, dev)
 
 
 def load_zoo_model(model_id: str, device: str = "auto") -> Codec:
@@ -358,6 +381,10 @@ def decompress(data: bytes, device: str = "auto", progress: Progress = None,
 def zoo_codec_for(header: bitstream.LvqHeader, device: str = "auto") -> Codec:
     """The installed zoo model that wrote the file with ``header`` (``ModelNotFoundError`` if none)."""
     if not zoo.has_model(header.model_id):
+        if header.model_id.startswith("compressai-"):  # never looked up as a path: the user names the file
+            raise ModelNotFoundError(
+                f"this file was written by the CompressAI model {header.model_id!r} ({header.architecture}); "
+                f"give its weights file with --model FILE (lvqac models lists those in torch hub's cache)")
         raise ModelNotFoundError(
             f"this file was written by model {header.model_id!r} ({header.architecture}, {header.quantizer}, "
             f"λ={header.lmbda:g}), which is not installed; load its checkpoint and use Codec.decompress"

@@ -28,8 +28,8 @@ from .errors import ModelNotFoundError
 from .image_io import atomic_write_bytes
 from .models import LatticeCodecModel, ModelConfig, build_model
 
-__all__ = ["save_checkpoint", "load_checkpoint", "read_checkpoint", "CheckpointPayload", "checkpoint_bytes",
-           "file_sha256", "config_problem", "FORMAT", "TRAIN_STATE_FORMAT", "DERIVED_KEYS"]
+__all__ = ["save_checkpoint", "load_checkpoint", "read_checkpoint", "model_from_state", "NotAnLvqacCheckpoint",
+           "CheckpointPayload", "checkpoint_bytes", "file_sha256", "config_problem", "FORMAT", "TRAIN_STATE_FORMAT", "DERIVED_KEYS"]
 
 FORMAT = "lvqac-checkpoint/1"
 TRAIN_STATE_FORMAT = "lvqac-train-state/1"
@@ -128,6 +128,11 @@ class CheckpointPayload:
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
+class NotAnLvqacCheckpoint(ModelNotFoundError):
+    """The file is readable as far as it goes but is not one of ours (not a zip archive, or a
+    payload without our format tag): a caller may try another reader (:mod:`.interop`)."""
+
+
 def _unusable(path: Path, problem: str) -> ModelNotFoundError:
     return ModelNotFoundError(f"{path.name} is not a usable LVQAC checkpoint: {problem}")
 
@@ -152,7 +157,8 @@ def read_checkpoint(path: str | os.PathLike, expected_sha256: str | None = None,
         raise ModelNotFoundError(f"weights file {path.name} does not match the manifest's sha256 (damaged or replaced)")
     problem = zip_problem(path, st.st_size)
     if problem:
-        raise ModelNotFoundError(f"cannot read weights file {path}: {problem}")
+        kind = NotAnLvqacCheckpoint if problem.startswith("not a PyTorch checkpoint") else ModelNotFoundError
+        raise kind(f"cannot read weights file {path}: {problem}")
     payload = _read_payload(path)
     fmt = payload.get("format") if type(payload) is dict else None
     if type(fmt) is str and fmt == FORMAT:
@@ -160,7 +166,7 @@ def read_checkpoint(path: str | os.PathLike, expected_sha256: str | None = None,
     elif type(fmt) is str and fmt == TRAIN_STATE_FORMAT and train_state:
         config, state = payload.get("model_config"), payload.get("model")
     else:
-        raise ModelNotFoundError(f"{path} is not an LVQAC checkpoint")
+        raise NotAnLvqacCheckpoint(f"{path} is not an LVQAC checkpoint")
     problem = config_problem(config) or state_dict_problem(state, skip=DERIVED_KEYS)
     if problem:
         raise _unusable(path, problem)
@@ -189,14 +195,21 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu",
     ``ModelNotFoundError`` with one line.
     """
     ckpt = read_checkpoint(path, expected_sha256)
-    path = ckpt.path
-    state = ckpt.state_dict
+    return model_from_state(ckpt.config, ckpt.state_dict, ckpt.path, device)
+
+
+def model_from_state(config: Any, state: dict[str, torch.Tensor], path: Path, device: str | torch.device = "cpu",
+                     *, new_ok: tuple[str, ...] = ()) -> LatticeCodecModel:
+    """Build the model of a validated ``config`` and load a validated ``state`` into it (names,
+    shapes and dtypes checked first, coding tables bounded before they are built), eval mode.
+    ``new_ok``: name prefixes that may be missing from ``state`` (they keep their initial values:
+    a CompressAI file's transforms under an LVQ quantizer). Problems raise ``ModelNotFoundError``."""
     try:
-        model = build_model(ModelConfig.from_dict(ckpt.config))
+        model = build_model(ModelConfig.from_dict(config))
     except (ValueError, TypeError) as e:
         raise _unusable(path, " ".join(str(e).split())[:160]) from None
     expected = model.state_dict()
-    missing = [k for k in expected if k not in state and k not in DERIVED_KEYS]
+    missing = [k for k in expected if k not in state and k not in DERIVED_KEYS and not k.startswith(new_ok)]
     unexpected = [k for k in state if k not in expected]
     if missing or unexpected:
         raise ModelNotFoundError(f"{path.name}: weights do not fit the architecture (missing {missing[:3]}, unexpected {unexpected[:3]})")

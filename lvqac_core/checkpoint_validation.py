@@ -26,7 +26,7 @@ from typing import Any, Optional
 import torch
 
 from .models.latent_codecs.selection import HEAD_HIDDEN, SELECTION_CODINGS
-from .models.registry import ARCHITECTURES
+from .models.registry import ARCHITECTURES, known_architecture
 from .quantizers.base import RATE_PROXIES
 from .quantizers.companding import COMPANDERS, TAILS
 from .quantizers.lvq import LATTICE_TRAIN_MODES
@@ -203,7 +203,7 @@ def config_problem(config: Any) -> Optional[str]:
     if problem:
         return problem
     arch = config.get("architecture")
-    if type(arch) is not str or arch not in ARCHITECTURES:
+    if type(arch) is not str or not known_architecture(arch):
         return f"unknown architecture {describe(arch)} (known: {', '.join(sorted(ARCHITECTURES))})"
     quantizer = config.get("quantizer", "scalar")
     if type(quantizer) is not str or quantizer not in QUANTIZER_OPTIONS:

@@ -26,7 +26,7 @@ from types import ModuleType
 __all__ = [
     "EntropyBottleneck", "LowerBound", "RansDecoder", "RansEncoder", "pmf_to_quantized_cdf",
     "GDN", "ResidualBlock", "ResidualBlockUpsample", "ResidualBlockWithStride", "conv3x3",
-    "subpel_conv3x3", "CheckerboardMaskedConv2d", "MaskedConv2d",
+    "subpel_conv3x3", "CheckerboardMaskedConv2d", "MaskedConv2d", "AttentionBlock",
 ]
 
 MISSING = ("LVQAC Studio needs CompressAI 1.2.8: pip install --no-deps compressai==1.2.8 (its metadata "
@@ -102,6 +102,7 @@ from compressai.ans import RansDecoder, RansEncoder  # noqa: E402
 from compressai.entropy_models import EntropyBottleneck  # noqa: E402
 from compressai.layers import (  # noqa: E402
     GDN,
+    AttentionBlock,
     CheckerboardMaskedConv2d,
     MaskedConv2d,
     ResidualBlock,

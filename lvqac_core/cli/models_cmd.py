@@ -1,4 +1,5 @@
-"""``lvqac models``: what the zoo holds, with each model's measured Kodak results."""
+"""``lvqac models``: what the zoo holds, with each model's measured Kodak results, and the CompressAI
+weights files found in torch hub's cache (and ``--scan DIR``), usable with ``--model FILE``."""
 from __future__ import annotations
 
 from .. import zoo
@@ -8,22 +9,34 @@ from .common import emit_json
 def register(sub) -> None:
     p = sub.add_parser("models", help="list the model zoo with measured Kodak results")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--scan", action="append", default=[], metavar="DIR",
+                   help="also list CompressAI weights files in DIR and its subfolders (repeatable); torch hub's "
+                        "cache ($TORCH_HOME/hub/checkpoints) is always looked at")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    from ..interop.discovery import find_compressai_models
+
     entries = zoo.list_models()
+    found = find_compressai_models(getattr(args, "scan", []), recursive=True)
     if args.json:
         emit_json([
             {"id": e.id, "architecture": e.architecture, "quantizer": e.quantizer, "lambda": e.lmbda,
              "N": e.N, "M": e.M, "precision": e.precision, "kodak": e.kodak, "network": e.network,
              "lambda_range": None if e.lambda_range is None else list(e.lambda_range)}
             for e in entries
-        ])
+        ] + [_compressai_row(f) for f in found])
         return 0
     if not entries:
         print(f"no models installed in {zoo.zoo_dir()}")
-        return 0
+    else:
+        _print_zoo(entries)
+    _print_compressai(found)
+    return 0
+
+
+def _print_zoo(entries) -> None:
     default = zoo.default_model_id()
     width = max([34] + [len(e.id) for e in entries])
     net_width = max([7] + [len(e.network or "-") for e in entries])
@@ -43,10 +56,37 @@ def run(args) -> int:
         print("network -: a single-rate model (codes at its own λ only)")
     if any(not e.kodak for e in entries):
         print("-: not measured on Kodak yet (scripts/eval_kodak.sh)")
-    return 0
 
 
 def _fig(kodak: dict, key: str, width: int, digits: int) -> str:
     """A measured figure, or '-' right-aligned where the manifest has none."""
     value = kodak.get(key)
     return f"{value:>{width}.{digits}f}" if isinstance(value, (int, float)) else f"{'-':>{width}}"
+
+
+def _compressai_row(f) -> dict:
+    """A CompressAI file as a ``--json`` row: the zoo rows' keys plus ``source``, ``path`` and, for a
+    file that cannot be used, ``problem``."""
+    m = f.model
+    row = {"id": None if m is None else m.model_id, "source": "compressai", "path": str(f.path),
+           "architecture": None if m is None else m.architecture, "quantizer": "scalar",
+           "lambda": None if m is None else m.lmbda, "N": None if m is None else m.N,
+           "M": None if m is None else m.M, "kodak": None, "network": None, "lambda_range": None,
+           "supported": bool(m is not None and m.supported)}
+    if m is None or not m.supported:
+        row["problem"] = f.problem if m is None else m.unsupported_message()
+    return row
+
+
+def _print_compressai(found) -> None:
+    if not found:
+        return
+    print("\nCompressAI models (use with --model FILE; scalar quantizer, coded into .lvq by LVQAC):")
+    for f in found:
+        m = f.model
+        if m is None:
+            print(f"  {f.path}\n      not usable: {f.problem}")
+        elif not m.supported:
+            print(f"  {f.path}\n      {m.describe()}: not supported yet")
+        else:
+            print(f"  {f.path}\n      {m.describe()} -> {m.ours}, id {m.model_id}")

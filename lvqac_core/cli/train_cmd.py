@@ -12,14 +12,15 @@ __all__ = ["register", "add_arguments", "run", "config_from_args"]
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, help="folder of training images (searched recursively)")
     p.add_argument("--out", required=True, help="output folder: model.pt, resume.pt, log.csv, summary.json")
-    p.add_argument("--architecture", default="minnen2018-ckbd")
+    p.add_argument("--architecture", default=None,
+                   help="default minnen2018-ckbd, or the architecture of a CompressAI --init file")
     p.add_argument("--quantizer", default="scalar", choices=QUANTIZERS)
     p.add_argument("--lambda", dest="lmbda", type=float, default=0.0075, help="RD trade-off λ (MSE)")
     p.add_argument("--lambdas", type=lambda_presets, default=[], metavar="L1,L2,...|paper",
                    help="train one variable-rate network (gain units) over these λ presets, one drawn per "
                         "batch; 'paper' = the six paper rate points. --lambda is then the default rate point")
-    p.add_argument("-N", type=int, default=48, help="channels of the transforms")
-    p.add_argument("-M", type=int, default=64, help="channels of the latent y")
+    p.add_argument("-N", type=int, default=None, help="channels of the transforms (default 48, or a CompressAI --init file's)")
+    p.add_argument("-M", type=int, default=None, help="channels of the latent y (default 64, or a CompressAI --init file's)")
     p.add_argument("--group-size", type=int, default=0, help="lattice group size g (0: g = M, the paper)")
     p.add_argument("--steps", type=int, default=1000)
     p.add_argument("--batch-size", type=int, default=8, help="per process")
@@ -29,7 +30,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--decay-step", type=int, default=0, help="multiply lr by 0.1 from this step (0: never)")
     p.add_argument("--tau-start", type=float, default=0.5)
     p.add_argument("--tau-end", type=float, default=0.05)
-    p.add_argument("--init", default=None, metavar="CKPT", help="start from these weights (other quantizer/λ ok)")
+    p.add_argument("--init", default=None, metavar="CKPT",
+                   help="start from these weights (other quantizer/λ ok): an LVQAC checkpoint or a CompressAI "
+                        "model file (its transforms; new quantizer and heads; docs/interop.md)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/resume.pt if present")
     p.add_argument("--checkpoint-minutes", type=float, default=5.0)
     p.add_argument("--max-minutes", type=float, default=0.0, help="stop and save after this much wall time (0: off)")
@@ -76,9 +79,16 @@ def register(subparsers) -> argparse.ArgumentParser:
 def config_from_args(args: argparse.Namespace):
     from ..training import TrainConfig
 
+    architecture, N, M = args.architecture, args.N, args.M
+    if args.init and None in (architecture, N, M):
+        from ..interop.compressai_checkpoints import init_shape
+
+        shape = init_shape(args.init)  # a CompressAI file gives the architecture and N/M left out
+        if shape is not None:
+            architecture, N, M = architecture or shape[0], N or shape[1], M or shape[2]
     return TrainConfig(
-        data=args.data, out=args.out, architecture=args.architecture, quantizer=args.quantizer,
-        lmbda=args.lmbda, N=args.N, M=args.M, group_size=args.group_size, steps=args.steps,
+        data=args.data, out=args.out, architecture=architecture or "minnen2018-ckbd", quantizer=args.quantizer,
+        lmbda=args.lmbda, N=N or 48, M=M or 64, group_size=args.group_size, steps=args.steps,
         batch_size=args.batch_size, crop=args.crop, lr=args.lr, aux_lr=args.aux_lr,
         decay_step=args.decay_step, tau_start=args.tau_start, tau_end=args.tau_end, init=args.init,
         seed=args.seed, device=args.device, threads=args.threads, workers=args.workers,

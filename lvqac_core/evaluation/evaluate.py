@@ -64,6 +64,9 @@ def curve_name(codec) -> str:
     """"<architecture> <quantizer>", plus " (noise-trained)" for a model trained with additive
     uniform noise (the classic baseline), which is another curve than the same quantizer trained
     through its hard (inference) values."""
+    prov = codec.model.config.provenance or {}
+    if prov.get("source") == "compressai":  # a CompressAI file: its own curve, beside ours
+        return f"CompressAI {prov.get('compressai_architecture')} {codec.quantizer}"
     name = f"{codec.architecture} {codec.quantizer}"
     if codec.model.config.quantizer_options.get("train_mode") == "noise":
         name += " (noise-trained)"

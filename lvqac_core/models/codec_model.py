@@ -47,7 +47,7 @@ __all__ = ["LatticeCodecModel", "LatentCode", "LatentMaps", "build_model"]
 # cropped; results equal the whole-image transform (tests/test_speed_paths.py) while the
 # full-resolution intermediate features (N × H/2 × W/2 floats) never exist at once.
 BAND_PIXELS = 1 << 21  # image pixels per band, about 2 MP
-MARGIN = {"minnen": 2, "cheng": 8}
+MARGIN = {"minnen": 2, "cheng": 8, "cheng-attn": 12}  # attention blocks add about 3.8 latent rows
 
 
 @dataclass

@@ -11,9 +11,10 @@ from typing import Any, Callable
 
 from torch import nn
 
-from ..registry import ARCHITECTURE_REGISTRY
+from ..registry import ARCHITECTURE_REGISTRY, IMPORTED_ARCHITECTURE_REGISTRY
 
-__all__ = ["ModelConfig", "ArchitectureSpec", "ARCHITECTURES", "ARCHITECTURE_REGISTRY", "register_architecture"]
+__all__ = ["ModelConfig", "ArchitectureSpec", "ARCHITECTURES", "ARCHITECTURE_REGISTRY", "register_architecture",
+           "known_architecture", "architecture_spec"]
 
 #: (N, M) → (g_a, g_s, h_a, h_s)
 TransformBuilder = Callable[[int, int], tuple[nn.Module, nn.Module, nn.Module, nn.Module]]
@@ -32,13 +33,28 @@ class ArchitectureSpec:
 ARCHITECTURES = ARCHITECTURE_REGISTRY
 
 
-def register_architecture(name: str, backbone: str, decoding_order: str,
-                          description: str) -> Callable[[TransformBuilder], TransformBuilder]:
-    """Decorator of a backbone builder: registers architecture ``name`` = these transforms + that order."""
+def register_architecture(name: str, backbone: str, decoding_order: str, description: str,
+                          imported: bool = False) -> Callable[[TransformBuilder], TransformBuilder]:
+    """Decorator of a backbone builder: registers architecture ``name`` = these transforms + that order
+    (``imported=True``: in ``IMPORTED_ARCHITECTURE_REGISTRY``, an architecture of another library's
+    models that only exists so that their files can be coded and fine-tuned)."""
+    registry = IMPORTED_ARCHITECTURE_REGISTRY if imported else ARCHITECTURE_REGISTRY
+
     def add(builder: TransformBuilder) -> TransformBuilder:
-        ARCHITECTURE_REGISTRY.add(name, ArchitectureSpec(name, backbone, builder, decoding_order, description))
+        registry.add(name, ArchitectureSpec(name, backbone, builder, decoding_order, description))
         return builder
     return add
+
+
+def known_architecture(name: object) -> bool:
+    """``name`` is a registered architecture (ours or an imported one)."""
+    return name in ARCHITECTURE_REGISTRY or name in IMPORTED_ARCHITECTURE_REGISTRY
+
+
+def architecture_spec(name: str) -> ArchitectureSpec:
+    if name in IMPORTED_ARCHITECTURE_REGISTRY:
+        return IMPORTED_ARCHITECTURE_REGISTRY.get(name)
+    return ARCHITECTURE_REGISTRY.get(name)
 
 
 @dataclass
@@ -68,14 +84,14 @@ class ModelConfig:
         self.lambdas = [float(v) for v in (self.lambdas or [])]
         if self.lambdas and not (self.lambdas[0] * (1 - 1e-6) <= self.lmbda <= self.lambdas[-1] * (1 + 1e-6)):
             raise ValueError(f"λ = {self.lmbda:g} is outside the gain presets {self.lambdas[0]:g} … {self.lambdas[-1]:g}")
-        if self.architecture not in ARCHITECTURE_REGISTRY:
+        if not known_architecture(self.architecture):
             raise ValueError(f"unknown architecture {self.architecture!r}; known: {sorted(ARCHITECTURE_REGISTRY)}")
         if self.group_size and self.M % self.group_size:
             raise ValueError(f"group size {self.group_size} must divide M = {self.M}")
 
     @property
     def spec(self) -> ArchitectureSpec:
-        return ARCHITECTURE_REGISTRY.get(self.architecture)
+        return architecture_spec(self.architecture)
 
     @property
     def variable_rate(self) -> bool:

@@ -2,6 +2,10 @@
 
 - ``minnen``: Minnen, Ballé, Toderici, NeurIPS 2018 (GDN convolutions; CompressAI ``mbt2018``).
 - ``cheng``: Cheng et al., CVPR 2020, the anchor model (residual blocks, sub-pixel upsampling).
+- ``bmshj2018-hyperprior`` (imported: CompressAI's scale hyperprior, Ballé et al., ICLR 2018): the
+  GDN transforms, h_a of |y| with ReLUs, h_s → σ only (its means half is held at zero).
+- ``cheng2020-attn`` (imported: CompressAI's Cheng2020Attention): Cheng's transforms with
+  attention blocks, N = M.
 
 Each builder returns (g_a, g_s, h_a, h_s); h_s outputs 2M hyper features. Strides: g_a /16,
 h_a another /4, so images are padded to multiples of 64. Each builder registers the architectures
@@ -9,9 +13,11 @@ built on it (``@register_architecture``: name, backbone, decoding order, descrip
 """
 from __future__ import annotations
 
+import torch
 from torch import nn
 from ..compressai_parts import (
     GDN,
+    AttentionBlock,
     ResidualBlock,
     ResidualBlockUpsample,
     ResidualBlockWithStride,
@@ -20,7 +26,7 @@ from ..compressai_parts import (
 )
 from .registry import register_architecture
 
-__all__ = ["minnen_transforms", "cheng_transforms"]
+__all__ = ["minnen_transforms", "cheng_transforms", "bmshj_hyperprior_transforms", "cheng_attention_transforms", "Abs"]
 
 
 def conv(in_channels: int, out_channels: int, kernel_size: int = 5, stride: int = 2) -> nn.Conv2d:
@@ -58,6 +64,38 @@ def minnen_transforms(N: int, M: int) -> tuple[nn.Module, nn.Module, nn.Module, 
     return g_a, g_s, h_a, h_s
 
 
+class Abs(nn.Module):
+    """|x| (the scale hyperprior's h_a reads the magnitudes of y)."""
+
+    def forward(self, x):
+        return x.abs()
+
+
+@register_architecture("bmshj2018-hyperprior", "minnen", "parallel",
+                       "Ballé2018 scale hyperprior (CompressAI bmshj2018-hyperprior), means zero", imported=True)
+def bmshj_hyperprior_transforms(N: int, M: int) -> tuple[nn.Module, nn.Module, nn.Module, nn.Module]:
+    """CompressAI's ``ScaleHyperprior`` as our (g_a, g_s, h_a, h_s): h_a gets |y| through a leading
+    :class:`Abs` (its convolutions are h_a.1, h_a.3, h_a.5), and h_s's last convolution has 2M
+    outputs, σ then μ, whose μ half starts at zero weights and bias. Behind the final ReLU a zero
+    pre-activation has zero gradient, so μ stays exactly 0 in training too: a scale hyperprior."""
+    g_a, g_s, _, _ = minnen_transforms(N, M)
+    h_a = nn.Sequential(
+        Abs(), conv(M, N, stride=1, kernel_size=3), nn.ReLU(inplace=True),
+        conv(N, N), nn.ReLU(inplace=True),
+        conv(N, N),
+    )
+    last = conv(N, 2 * M, stride=1, kernel_size=3)
+    with torch.no_grad():
+        last.weight[M:].zero_()
+        last.bias[M:].zero_()
+    h_s = nn.Sequential(
+        deconv(N, N), nn.ReLU(inplace=True),
+        deconv(N, N), nn.ReLU(inplace=True),
+        last, nn.ReLU(inplace=True),
+    )
+    return g_a, g_s, h_a, h_s
+
+
 @register_architecture("cheng2020-ckbd", "cheng", "checkerboard", "Cheng2020-anchor + checkerboard context")
 @register_architecture("cheng2020", "cheng", "raster-scan", "Cheng2020-anchor, serial autoregressive context")
 def cheng_transforms(N: int, M: int) -> tuple[nn.Module, nn.Module, nn.Module, nn.Module]:
@@ -89,3 +127,24 @@ def cheng_transforms(N: int, M: int) -> tuple[nn.Module, nn.Module, nn.Module, n
     )
     return g_a, g_s, h_a, h_s
 
+
+
+@register_architecture("cheng2020-attn", "cheng-attn", "raster-scan",
+                       "Cheng2020 with attention (CompressAI cheng2020-attn), serial autoregressive context",
+                       imported=True)
+def cheng_attention_transforms(N: int, M: int) -> tuple[nn.Module, nn.Module, nn.Module, nn.Module]:
+    """CompressAI's ``Cheng2020Attention`` (its g_a ends with M = N channels): the anchor's h_a / h_s."""
+    _, _, h_a, h_s = cheng_transforms(N, M)
+    g_a = nn.Sequential(
+        ResidualBlockWithStride(3, N, stride=2), ResidualBlock(N, N),
+        ResidualBlockWithStride(N, N, stride=2), AttentionBlock(N), ResidualBlock(N, N),
+        ResidualBlockWithStride(N, N, stride=2), ResidualBlock(N, N),
+        conv3x3(N, M, stride=2), AttentionBlock(M),
+    )
+    g_s = nn.Sequential(
+        AttentionBlock(M), ResidualBlock(M, N), ResidualBlockUpsample(N, N, 2),
+        ResidualBlock(N, N), ResidualBlockUpsample(N, N, 2), AttentionBlock(N),
+        ResidualBlock(N, N), ResidualBlockUpsample(N, N, 2),
+        ResidualBlock(N, N), subpel_conv3x3(N, 3, 2),
+    )
+    return g_a, g_s, h_a, h_s

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from ..checkpoint import DERIVED_KEYS, TRAIN_STATE_FORMAT, read_checkpoint, save_checkpoint
+from ..checkpoint import DERIVED_KEYS, TRAIN_STATE_FORMAT, NotAnLvqacCheckpoint, read_checkpoint, save_checkpoint
 from ..image_io import atomic_write_bytes
 from ..errors import InputError
 from ..models import LatticeCodecModel, ModelConfig, build_model
@@ -210,9 +210,12 @@ def load_init_weights(model: LatticeCodecModel, path: str | os.PathLike) -> dict
     Parameters under ``quantizer.`` / ``a_head.`` / ``selection_head.`` may be missing (they keep their init) or extra
     (dropped); any other missing or mismatched weight is an error.
     """
-    ckpt = read_checkpoint(path, train_state=True)
-    src = ckpt.state_dict
-    src_cfg = ckpt.config or {}
+    try:
+        ckpt = read_checkpoint(path, train_state=True)
+        src, src_cfg, constants = ckpt.state_dict, ckpt.config or {}, ()
+    except NotAnLvqacCheckpoint:
+        src, src_cfg = _compressai_init(model, Path(path))
+        constants = COMPRESSAI_CONSTANTS
     if isinstance(src_cfg, dict) and src_cfg.get("quantizer") == "lvqac" and model.quantizer.companded:
         src_comp = (src_cfg.get("quantizer_options") or {}).get("compander", "alaw")
         if src_comp != model.quantizer.compander:
@@ -228,11 +231,33 @@ def load_init_weights(model: LatticeCodecModel, path: str | os.PathLike) -> dict
         raise InputError(f"{Path(path).name}: shape mismatch (different N/M?): {bad[:5]}")
     state = {k: (v.float() if v.is_floating_point() else v) for k, v in src.items() if k in own}
     missing, _ = model.load_state_dict(state, strict=False)
-    missing = [k for k in missing if k not in DERIVED_KEYS]
+    missing = [k for k in missing if k not in DERIVED_KEYS and not (constants and k.endswith(constants))]
     backbone_missing = [k for k in missing if not k.startswith(NEW_PARAM_PREFIXES)]
     if backbone_missing:
         raise InputError(f"{Path(path).name}: backbone weights missing: {backbone_missing[:5]}")
     return {"new": missing, "dropped": dropped}
+
+
+# constant buffers a CompressAI file lacks or names otherwise: they keep the built model's values
+COMPRESSAI_CONSTANTS = ("lower_bound_scale.bound", "likelihood_lower_bound.bound", "entropy_bottleneck.target",
+                        "_reparam.pedestal", "_reparam.lower_bound.bound")
+
+
+def _compressai_init(model: LatticeCodecModel, path: Path) -> tuple[dict, dict]:
+    """A CompressAI file's weights under our names (``lvqac train --init``), after the interop
+    reader's checks; its architecture and N/M must be the model's (one line says which to use)."""
+    from ..interop.compressai_checkpoints import looks_like_torch_file, read_compressai
+
+    if not looks_like_torch_file(path):
+        read_checkpoint(path, train_state=True)  # raises the LVQAC reader's own message
+    info, state = read_compressai(path)
+    cfg = model.config
+    if info.ours is None:
+        raise InputError(info.unsupported_message())
+    if (info.ours, info.N, info.M) != (cfg.architecture, cfg.N, cfg.M):
+        raise InputError(f"{path.name} is CompressAI's {info.architecture} N={info.N} M={info.M}: train it with "
+                         f"--architecture {info.ours} -N {info.N} -M {info.M} (or leave those out)")
+    return state, {"quantizer": "scalar"}
 
 
 def _numpy_rng_state() -> tuple:

@@ -100,7 +100,7 @@ def residual_layer(residual: Optional[np.ndarray]) -> Layer:
 def selection_layer(selection: Optional[np.ndarray], stride: int, height: int, width: int) -> Layer:
     if selection is None:
         return Layer("Codebook selection", None,
-                     placeholder="scalar quantizer: no codebook selection")
+                     placeholder="scalar model: no codebook selection")
     sel = np.asarray(selection)
     if sel.ndim == 2:
         sel = sel[None]
@@ -135,11 +135,12 @@ A_INACTIVE = "companding inactive: A = 1 at every position (this model codes lik
 
 
 def a_law_layer(values: Optional[np.ndarray], stride: int, height: int, width: int,
-                summary: Optional[dict] = None) -> Layer:
+                summary: Optional[dict] = None, scalar: bool = False) -> Layer:
     """The A map. ``summary`` is the core's ``InspectionMaps.summary()`` (A range and active
     share); the colours are log A on the diverging map, white at A = 1, cropped to [min, max]."""
     if values is None:
-        return Layer(A_TITLE, None, placeholder="no companding (LVQAC only)")
+        return Layer(A_TITLE, None, placeholder="scalar model: no companding (LVQAC only)" if scalar
+                     else "no companding (LVQAC only)")
     summary = summary or {}
     a_min, a_max, active = summary.get("a_min"), summary.get("a_max"), summary.get("a_active_share")
     if a_min is None or a_max is None or active is None:
@@ -180,7 +181,8 @@ def render_layers(original: Optional[np.ndarray], reconstruction: np.ndarray,
         "residual": residual_layer(residual),
         "selection": selection_layer(getattr(maps, "selection", None), stride, h, w),
         "a_law": a_law_layer(getattr(maps, "a_law", None), stride, h, w,
-                             maps.summary() if hasattr(maps, "summary") else None),
+                             maps.summary() if hasattr(maps, "summary") else None,
+                             scalar=getattr(maps, "selection", None) is None),
         "bits": sequential_layer("Bits per position (16×16 px)", getattr(maps, "bits", None),
                                  stride, h, w, unit=" bits", placeholder="no bit map"),
     }

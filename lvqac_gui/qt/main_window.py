@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QDockWidget, QGridLayout
 from lvqac_core import threads
 from lvqac_core.registry import PAPER_LAMBDAS
 
+from .model_menu import build_model_menu
 from .. import __version__
 from ..model import backend as bk
 from ..model import classical, export
@@ -260,6 +261,7 @@ class MainWindow(QMainWindow):
         r.addSeparator()
         self._build_threads_menu(r.addMenu("CPU &threads"))
 
+        build_model_menu(mb.addMenu("&Model"), self)  # zoo, CompressAI models (issue 26)
         h = mb.addMenu("&Help")
         self._act(h, "&Shortcuts", self.show_shortcuts, "F1")
         self._act(h, "&Guide: λ, lattices, A, bits", self.show_guide)
