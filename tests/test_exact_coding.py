@@ -148,6 +148,15 @@ def test_tap_and_phase_products_equal_torchs_convolution(layer):
     assert torch.equal(got, ref)
 
 
+def test_a_layer_of_zero_weights_gives_its_bias():
+    """A head's last layer starts at zero weights (a new selection head): no tap, only the bias."""
+    layer = nn.Conv2d(16, 2, 3, padding=1)
+    nn.init.zeros_(layer.weight)
+    nn.init.constant_(layer.bias, 0.25)
+    out = exact.ExactNet(layer)(torch.randn(1, 16, 5, 7))
+    assert torch.equal(out, torch.full((1, 2, 5, 7), 0.25))
+
+
 @pytest.mark.parametrize("scale", [1e-4, 0.05, 3.0, 200.0])
 def test_the_weight_shift_is_the_largest_that_keeps_sums_exact(scale):
     """The shift search (from the float estimate) gives what scanning down from 30 gives."""

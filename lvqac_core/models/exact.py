@@ -144,7 +144,7 @@ class _ExactConv:
         kh, kw = w.shape[-2:]
         xp = F.pad(xi, (pad[1], pad[1], pad[0], pad[0]))[0]
         oh, ow = xp.shape[1] - kh + 1, xp.shape[2] - kw + 1
-        if len(self._taps) * w.shape[0] <= 2 * c:  # few outputs (the heads): all taps in one product
+        if self._taps and len(self._taps) * w.shape[0] <= 2 * c:  # few outputs (the heads): all taps in one product
             return self._taps_first(xp, w, b, oh, ow)
         out = b.unsqueeze(1).expand(-1, oh * ow).clone()
         for ky, kx in self._taps:
