@@ -27,6 +27,7 @@ import torch
 
 from .models.latent_codecs.selection import HEAD_HIDDEN, SELECTION_CODINGS
 from .models.registry import ARCHITECTURES, known_architecture
+from .registry.constants import lambda_in_range
 from .quantizers.base import RATE_PROXIES
 from .quantizers.companding import COMPANDERS, TAILS
 from .quantizers.lvq import LATTICE_TRAIN_MODES
@@ -240,7 +241,7 @@ def _lambdas_problem(lambdas: Any, lmbda: Any) -> Optional[str]:
         return "lambdas must be finite positive numbers"
     if any(b <= a for a, b in zip(lambdas, lambdas[1:])):
         return "lambdas must be strictly increasing"
-    if lambdas and not lambdas[0] * (1 - 1e-6) <= lmbda <= lambdas[-1] * (1 + 1e-6):
+    if lambdas and not lambda_in_range(lmbda, lambdas[0], lambdas[-1]):
         return f"lambda {describe(lmbda)} lies outside its lambdas {describe(lambdas[0])} … {describe(lambdas[-1])}"
     return None
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import bitstream, zoo
 from .errors import InputError, ModelNotFoundError
-from .registry.constants import same_lambda
+from .registry.constants import lambda_in_range, same_lambda
 from .report import CodingReport
 from .results import CompressionResult, DecompressionResult
 
@@ -139,7 +139,7 @@ def check_code_lambda(codec, lmbda: Optional[float]) -> None:
         if not same_lambda(codec.lmbda, lmbda):
             raise InputError(_lambda_refusal(codec.model_id, codec.lmbda, None, float(lmbda)))
         return
-    if not (rng[0] * (1 - 1e-6) <= float(lmbda) <= rng[1] * (1 + 1e-6)):
+    if not lambda_in_range(lmbda, *rng):
         raise InputError(_lambda_refusal(codec.model_id, codec.lmbda, rng, float(lmbda)))
 
 

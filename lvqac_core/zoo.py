@@ -21,7 +21,7 @@ from typing import Any, Optional, Union
 
 from .errors import ModelNotFoundError
 from .registry import PAPER_LAMBDAS, same_lambda  # PAPER_LAMBDAS re-exported
-from .registry.constants import LAMBDA_RTOL
+from .registry.constants import lambda_in_range
 from .resources import resources_dir
 
 __all__ = [
@@ -73,7 +73,7 @@ class ZooEntry:
         if self.lambda_range is None:
             return False
         lo, hi = self.lambda_range
-        return lo * (1 - LAMBDA_RTOL) <= float(lmbda) <= hi * (1 + LAMBDA_RTOL)
+        return lambda_in_range(lmbda, lo, hi)
 
     @property
     def path(self) -> Path:
@@ -252,7 +252,7 @@ def _network_problem(d: dict[str, Any]) -> Optional[str]:
     if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo < hi):
         return f"has a 'lambda_range' {rng} that is not two positive increasing numbers"
     lam = float(d["lambda"])
-    if not (lo * (1 - LAMBDA_RTOL) <= lam <= hi * (1 + LAMBDA_RTOL)):
+    if not lambda_in_range(lam, lo, hi):
         return f"has its lambda {lam:g} outside its lambda_range {lo:g} … {hi:g}"
     return None
 

@@ -9,8 +9,8 @@ import pytest
 
 from lvqac_core import registry
 from lvqac_core.errors import InputError
-from lvqac_core.registry import (PAPER_LAMBDAS, DeviceChoice, Registry, ms_ssim_db, resolve_device,
-                                 same_lambda)
+from lvqac_core.registry import (PAPER_LAMBDAS, DeviceChoice, Registry, lambda_in_range, ms_ssim_db,
+                                 resolve_device, same_lambda)
 
 
 def test_registry_decorator_get_and_duplicates():
@@ -40,6 +40,14 @@ def test_same_lambda():
     assert not same_lambda(0.0, 1e-12)  # relative: no absolute slack that merges tiny λ
     # the presets are distinct under the rule, so each names exactly one rate point
     assert all(sum(same_lambda(a, b) for b in PAPER_LAMBDAS) == 1 for a in PAPER_LAMBDAS)
+
+
+def test_lambda_in_range():
+    lo, hi = 0.0016, 0.045
+    assert lambda_in_range(0.0075, lo, hi) and lambda_in_range(lo, lo, hi) and lambda_in_range(hi, lo, hi)
+    assert lambda_in_range(float(np.float32(0.045)), lo, hi)  # an end read back as float32
+    assert not lambda_in_range(0.046, lo, hi) and not lambda_in_range(0.0015, lo, hi)
+    assert not lambda_in_range(float("nan"), lo, hi) and not lambda_in_range(float("inf"), lo, hi)
 
 
 @pytest.fixture

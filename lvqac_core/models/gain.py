@@ -28,6 +28,7 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import InputError
+from ..registry.constants import lambda_in_range
 
 __all__ = ["GainUnits", "interpolation_weights"]
 
@@ -40,7 +41,7 @@ def interpolation_weights(lambdas: Sequence[float], lmbda: float) -> tuple[int, 
     lams = [float(v) for v in lambdas]
     lo, hi = lams[0], lams[-1]
     lmbda = float(lmbda)
-    if not math.isfinite(lmbda) or not (lo * (1 - 1e-6) <= lmbda <= hi * (1 + 1e-6)):
+    if not lambda_in_range(lmbda, lo, hi):
         raise InputError(f"λ = {lmbda:g} is outside this model's range {lo:g} … {hi:g}")
     lmbda = min(max(lmbda, lo), hi)
     for k in range(len(lams) - 1):

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from torch import nn
 
-from ..registry import ARCHITECTURE_REGISTRY, IMPORTED_ARCHITECTURE_REGISTRY
+from ..registry import ARCHITECTURE_REGISTRY, IMPORTED_ARCHITECTURE_REGISTRY, lambda_in_range
 
 __all__ = ["ModelConfig", "ArchitectureSpec", "ARCHITECTURES", "ARCHITECTURE_REGISTRY", "register_architecture",
            "known_architecture", "architecture_spec"]
@@ -82,7 +82,7 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         self.lambdas = [float(v) for v in (self.lambdas or [])]
-        if self.lambdas and not (self.lambdas[0] * (1 - 1e-6) <= self.lmbda <= self.lambdas[-1] * (1 + 1e-6)):
+        if self.lambdas and not lambda_in_range(self.lmbda, self.lambdas[0], self.lambdas[-1]):
             raise ValueError(f"λ = {self.lmbda:g} is outside the gain presets {self.lambdas[0]:g} … {self.lambdas[-1]:g}")
         if not known_architecture(self.architecture):
             raise ValueError(f"unknown architecture {self.architecture!r}; known: {sorted(ARCHITECTURE_REGISTRY)}")

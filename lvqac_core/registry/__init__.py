@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from .base import Registry
 from .device import DeviceChoice, cuda_available, resolve_device
-from .constants import (HYPER_STRIDE, IMAGE_SUFFIXES, LAMBDA_RTOL, LATENT_STRIDE, LVQ_SUFFIX, PAPER_LAMBDAS,
+from .constants import (HYPER_STRIDE, IMAGE_SUFFIXES, LAMBDA_RTOL, lambda_in_range, LATENT_STRIDE, LVQ_SUFFIX, PAPER_LAMBDAS,
                         ms_ssim_db, same_lambda)
 
 __all__ = ["Registry", "DeviceChoice", "cuda_available", "resolve_device", "QUANTIZER_REGISTRY", "ARCHITECTURE_REGISTRY", "DECODING_ORDER_REGISTRY",
            "IMPORTED_ARCHITECTURE_REGISTRY",
-           "LATENT_STRIDE", "HYPER_STRIDE", "PAPER_LAMBDAS", "LAMBDA_RTOL", "same_lambda", "IMAGE_SUFFIXES",
+           "LATENT_STRIDE", "HYPER_STRIDE", "PAPER_LAMBDAS", "LAMBDA_RTOL", "same_lambda", "lambda_in_range", "IMAGE_SUFFIXES",
            "LVQ_SUFFIX", "ms_ssim_db"]
 
 QUANTIZER_REGISTRY: Registry = Registry("quantizer")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["LATENT_STRIDE", "HYPER_STRIDE", "PAPER_LAMBDAS", "LAMBDA_RTOL", "same_lambda",
+__all__ = ["LATENT_STRIDE", "HYPER_STRIDE", "PAPER_LAMBDAS", "LAMBDA_RTOL", "same_lambda", "lambda_in_range",
            "IMAGE_SUFFIXES", "LVQ_SUFFIX", "ms_ssim_db"]
 
 #: image pixels per latent position along each axis (g_a downsamples 4 × 2)
@@ -21,6 +21,13 @@ LAMBDA_RTOL = 1e-6
 def same_lambda(a: float, b: float) -> bool:
     """True when two λ values name the same rate point."""
     return math.isclose(float(a), float(b), rel_tol=LAMBDA_RTOL, abs_tol=0.0)
+
+
+def lambda_in_range(lmbda: float, lo: float, hi: float) -> bool:
+    """True when ``lmbda`` lies in [lo, hi], each end widened by :data:`LAMBDA_RTOL` (a range's
+    ends read back from JSON or a checkpoint still count as inside); False for NaN or ±inf."""
+    lmbda = float(lmbda)
+    return math.isfinite(lmbda) and float(lo) * (1 - LAMBDA_RTOL) <= lmbda <= float(hi) * (1 + LAMBDA_RTOL)
 
 
 #: still-image files the codec, the evaluation, the training loader and the app accept (Pillow reads
