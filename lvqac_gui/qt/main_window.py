@@ -3,6 +3,7 @@ drag-and-drop, status bar readout. It holds no state of its own beyond widgets: 
 comes from the :class:`~lvqac_gui.state.Session`."""
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Optional
 
@@ -315,7 +316,9 @@ class MainWindow(QMainWindow):
                   "quantizers (after Compare quantizers) or JPEG / WebP / AVIF of this image at the "
                   "same file size. Space swaps the sides at the same zoom and position (flicker); "
                   "Error map shows both residuals on one colour scale.")]
-        body = "".join(f"<p><b>{k}</b><br>{v.replace(chr(10), '<br>')}</p>" for k, v in items)
+        # escaped: "A < 1" is text, not the start of a tag (it cut the A paragraph short)
+        body = "".join(f"<p><b>{html.escape(k)}</b><br>{html.escape(v).replace(chr(10), '<br>')}</p>"
+                       for k, v in items)
         return f"<div style='max-width:520px'>{body}</div>"
 
     def show_guide(self) -> None:
