@@ -9,6 +9,7 @@ old job still reports is ignored.
 from __future__ import annotations
 
 import os
+import re
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +21,9 @@ from lvqac_core.report import CodingReport
 from lvqac_core.bitstream import MAGIC, QUANTIZERS  # QUANTIZERS: the .lvq format's names; the widgets use it too
 from lvqac_core.registry import IMAGE_SUFFIXES, LATENT_STRIDE, LVQ_SUFFIX, same_lambda
 
-from .errors import describe_error
+from .errors import describe_error, file_message
 from .events import Signal
+from .maps import percent
 from . import rate
 
 QUANTIZER_LABELS = {"scalar": "Scalar (uniform)", "lvq": "LVQ", "lvqac": "LVQAC (LVQ + companding)"}
@@ -87,6 +89,14 @@ class Stats(CodingReport):
     (built by ``lvqac_core.service`` for encoded images and decoded files alike), plus its rows.
     None = not applicable / unknown."""
 
+    def model_text(self) -> str:
+        """The model id; when the id names a preset λ but the network coded another λ (a
+        variable-rate network between presets) it says so, instead of a λ that was not coded."""
+        m = re.search(r"-(\d+(?:\.\d+)?(?:e-?\d+)?)$", self.model_id or "")
+        if m is None or same_lambda(float(m.group(1)), float(self.lmbda)):
+            return self.model_id
+        return f"{self.model_id[:m.start()]} at λ = {self.lmbda:g} (variable-rate network; zoo id {self.model_id})"
+
     def rows(self) -> list[tuple[str, str]]:
         """(label, value) rows for display."""
         def f(v: Optional[float], fmt: str, unit: str = "") -> str:
@@ -104,16 +114,16 @@ class Stats(CodingReport):
             ("Decode time", f(None if self.decode_seconds is None else self.decode_seconds * 1e3,
                               ".0f", " ms")),
             ("Device", self.device),
-            ("Model", self.model_id),
+            ("Model", self.model_text()),
             ("Quantizer", self.quantizer),
             ("λ", f"{self.lmbda:g}" + ("" if rate.is_preset(self.lmbda) else " (between presets)")),
         ]
         if self.selection_share is not None:
-            rows.append(("Codebook Zⁿ+½", f"{100 * self.selection_share:.1f} % of position-groups"))
+            rows.append(("Codebook Zⁿ+½", f"{percent(self.selection_share)} of position-groups"))
         if self.a_min is not None and self.a_max is not None and self.a_active_share is not None:
             rows.append(("A range", f"{self.a_min:.3g} … {self.a_max:.3g}"))
             rows.append(("A ≠ 1", "none (companding inactive)" if self.a_active_share == 0.0
-                         else f"{100 * self.a_active_share:.1f} % of positions"))
+                         else f"{percent(self.a_active_share)} of positions"))
         for name, size in self.section_bytes.items():
             rows.append((f"  section {name}", f"{size:,} bytes"))
         return rows
@@ -613,6 +623,7 @@ class Session:
                 job: Optional[Job] = None) -> Optional[tuple[str, str]]:
         """A file that failed: history row, not in Open Recent. In a batch a status message; else
         the error signal's arguments for the caller to emit (a dialog) once its state is settled."""
+        message = file_message(source.name, source.path, message)  # names the file once
         self.batch_log.append((source.name, message))
         if source.path:
             self.forget_recent(source.path)
@@ -621,9 +632,9 @@ class Session:
             quantizer=job.quantizer if job else self.quantizer,
             lmbda=job.lmbda if job else self.lmbda, error=f"{title}: {message}", kind="failed"))
         if self.in_batch:
-            self.message.emit(f"{source.name}: {title} — {message.splitlines()[0] if message else ''}")
+            self.message.emit(f"{title} — {message.splitlines()[0] if message else ''}")
             return None
-        return title, f"{source.name}: {message}"
+        return title, message
 
     def job_cancelled(self, job_id: int) -> None:
         if self._is_current(job_id):  # cancelled from inside (not through cancel())

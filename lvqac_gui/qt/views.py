@@ -2,6 +2,7 @@
 and the A/B split view. Pixels are drawn nearest-neighbour; the y axis points down."""
 from __future__ import annotations
 
+import html
 from typing import Optional
 
 import numpy as np
@@ -11,7 +12,7 @@ from PySide6.QtGui import QColor, QLinearGradient, QPainter, QPen
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QHBoxLayout, QLabel, QSizePolicy, QSlider,
                                QVBoxLayout, QWidget)
 
-from ..model.maps import Layer
+from ..model.maps import Layer, percent
 from .theme import BACKGROUND
 
 
@@ -201,7 +202,7 @@ class ImagePanel(QFrame):
             s = shares[k] if shares else share
             col = "#%02x%02x%02x" % rgb
             parts.append(f'<span style="color:{col}; font-size:14pt">■</span> {name}: '
-                         f'<b>{100 * s:.1f}%</b>')
+                         f'<b>{html.escape(percent(s))}</b>')
         self.legend.setText("&nbsp;&nbsp;&nbsp;".join(parts))
 
     def _show_group(self, g: int) -> None:
