@@ -7,7 +7,7 @@ import html
 from pathlib import Path
 from typing import Optional
 
-from PySide6.QtCore import QMimeData, Qt, QTimer
+from PySide6.QtCore import QMimeData, QStandardPaths, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QApplication, QCheckBox, QDockWidget, QGridLayout, QLabel,
                                QMainWindow, QTabWidget, QVBoxLayout, QWidget)
@@ -23,7 +23,9 @@ from ..model.maps import Layer
 from .panels import GUIDE_TIPS, CompareTable, ControlPanel, HistoryTable, StatsPanel
 from .rdplot import RDPlot
 from .settings import AppSettings
-from ..model.state import QUANTIZERS, Display, Session, write_history_csv
+from ..model.state import QUANTIZERS, Display, Session, is_lvq_path, write_history_csv
+from lvqac_core.registry import IMAGE_SUFFIXES
+from .theme import install_tooltip_wrapper
 from .views import ImagePanel, SplitView, ViewLinker
 from .pyside_fix import keep_bools_alive
 from .workers import JobRunner, ModelPreloader
@@ -53,6 +55,8 @@ class MainWindow(QMainWindow):
         self.model_state = ""  # "" | "loading" | "ready" | "failed" (the launch-time preload)
         self.setWindowTitle("LVQAC Studio")
         self.setAcceptDrops(True)
+        install_tooltip_wrapper(QApplication.instance())  # long tooltips wrap, never screen-wide
+        self._probe_at: Optional[tuple[int, int]] = None  # the image pixel under the cursor
         self.error_handler = lambda title, msg: dialogs.show_error(self, title, msg)
         self.errors: list[tuple[str, str]] = []  # every error shown (for tests / screenshot mode)
         self._shown_size: Optional[tuple[int, int]] = None
@@ -86,6 +90,7 @@ class MainWindow(QMainWindow):
         self.split.side_requested.connect(self._side_requested)
         self.history = HistoryTable(self.session)
         self.history.csv_btn.clicked.connect(lambda: self.export_csv())
+        self.history.reopened.connect(lambda _row: self.tabs.setCurrentIndex(0))  # show the image
         self.tabs = QTabWidget()
         self.tabs.addTab(grid_w, "Panels")
         self.tabs.addTab(self.split, "A/B split")
@@ -106,6 +111,14 @@ class MainWindow(QMainWindow):
         cl.addWidget(self.tabs, 1)
         cl.addWidget(self.drop_hint)
         self.setCentralWidget(central)
+        # shown while a drag with files we can open hovers over the window
+        self.drop_overlay = QLabel("Drop to open", central)
+        self.drop_overlay.setObjectName("DropOverlay")
+        self.drop_overlay.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.drop_overlay.setStyleSheet("QLabel#DropOverlay { background: rgba(76, 142, 217, 60); "
+                                        "border: 3px dashed #4c8ed9; color: #ffffff; font-size: 18pt; }")
+        self.drop_overlay.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.drop_overlay.hide()
 
         # ---- docks
         self.controls = ControlPanel(self.session, bk.model_labels())
@@ -251,7 +264,7 @@ class MainWindow(QMainWindow):
         r = mb.addMenu("&Run")
         self._act(r, "&Compress", self.session.compress, "F5")
         self._act(r, "C&ancel", self.session.cancel, "Esc")
-        self._act(r, "Compare &quantizers", self.session.compare_quantizers, "Ctrl+K")
+        self.act_compare = self._act(r, "Compare &quantizers", self.session.compare_quantizers, "Ctrl+K")
         r.addSeparator()
         self._act(r, "Lower λ (fewer bits)", lambda: self._step_lambda(-1), "[")
         self._act(r, "Higher λ (more bits)", lambda: self._step_lambda(+1), "]")
@@ -340,7 +353,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ opening
     def open_dialog(self) -> None:
-        files = dialogs.ask_open_files(self, str(self.settings.value("files/last_dir", "")))
+        files = dialogs.ask_open_files(self, self.start_dir())
         if files:
             self.settings.set_value("files/last_dir", str(Path(files[0]).parent))
             self.session.open_paths(files)
@@ -370,15 +383,39 @@ class MainWindow(QMainWindow):
             return []
         return [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
 
+    @staticmethod
+    def _openable(paths: list[str]) -> list[str]:
+        """The paths an open would take: image files (by suffix) and .lvq files."""
+        return [p for p in paths if Path(p).is_file()
+                and (Path(p).suffix.lower() in IMAGE_SUFFIXES or is_lvq_path(p))]
+
     def dragEnterEvent(self, event) -> None:  # noqa: N802
-        if self._local_paths(event.mimeData()):
+        """Accepted (and highlighted) only when the drag holds a file that can be opened."""
+        n = len(self._openable(self._local_paths(event.mimeData())))
+        if n:
+            event.acceptProposedAction()
+            self._show_drop_overlay(n)
+        else:
+            event.ignore()
+            self.drop_overlay.hide()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
+        if self.drop_overlay.isVisible():
             event.acceptProposedAction()
         else:
             event.ignore()
 
-    dragMoveEvent = dragEnterEvent
+    def dragLeaveEvent(self, event) -> None:  # noqa: N802
+        self.drop_overlay.hide()
+
+    def _show_drop_overlay(self, n: int) -> None:
+        self.drop_overlay.setText("Drop to open" if n == 1 else f"Drop to open {n} files (a batch)")
+        self.drop_overlay.setGeometry(self.centralWidget().rect())
+        self.drop_overlay.raise_()
+        self.drop_overlay.show()
 
     def dropEvent(self, event) -> None:  # noqa: N802
+        self.drop_overlay.hide()
         if self.handle_drop(event.mimeData()):
             event.acceptProposedAction()
         else:
@@ -475,8 +512,19 @@ class MainWindow(QMainWindow):
         return self._save_one(lambda _d, p, ow: write_history_csv(self.session.history, p, ow),
                               None, Path(path))
 
+    def start_dir(self) -> str:
+        """Where file dialogs start: the last folder used, else the user's Pictures, else home
+        (never the program's own folder)."""
+        last = str(self.settings.value("files/last_dir", "") or "")
+        if last and Path(last).is_dir():
+            return last
+        pictures = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
+        if pictures and Path(pictures).is_dir():
+            return pictures
+        return str(Path.home())
+
     def _suggest(self, name: str) -> str:
-        return str(Path(str(self.settings.value("files/last_dir", "") or Path.cwd())) / name)
+        return str(Path(self.start_dir()) / name)
 
     # ------------------------------------------------------------------ session -> view
     def show_display(self, d: Optional[Display]) -> None:
@@ -492,6 +540,8 @@ class MainWindow(QMainWindow):
             self.rd.set_current(None, None)
             return
         self._update_split()
+        if self._probe_at is not None:  # the readout describes the new result at once
+            self.show_probe(*self._probe_at)
         self.rd.set_current(d.stats.bpp, d.stats.psnr, f"{d.source.name} ({d.stats.quantizer})")
         self._show_size((d.width, d.height), force=self._fit_on_result)
         self._fit_on_result = False
@@ -630,9 +680,12 @@ class MainWindow(QMainWindow):
         ok = self.session.display is not None and not self.session.busy
         for a in (self.act_save, self.act_export_png, self.act_export_all):
             a.setEnabled(ok)
+        src = self.session.source
+        self.act_compare.setEnabled(src is not None and not src.is_lvq)  # a .lvq has no original
 
     def _busy_changed(self, busy: bool) -> None:
         self._update_actions()
+        self._queue_changed()
         if not busy:
             self._update_split()
             self._settle_waiting()
@@ -663,8 +716,17 @@ class MainWindow(QMainWindow):
                                            "info": self._file_info(s.source)}},
                              s.preview, "original", "original", note=note)
 
-    def _queue_changed(self, done: int, total: int) -> None:
-        self.batch_label.setText(f"batch {done}/{total}" if total > 1 else "")
+    def _queue_changed(self, done: int = 0, total: int = 0) -> None:
+        """``batch k/N``: the file being worked on, the same k as the stage line's [k/N]."""
+        s = self.session
+        total, done = s.batch_total, s.batch_done
+        if total <= 1:
+            text = ""
+        elif done >= total or (not s.busy and not s.queue):
+            text = f"batch {done}/{total} done"
+        else:
+            text = f"batch {done + 1}/{total}"
+        self.batch_label.setText(text)
 
     def _error(self, title: str, message: str) -> None:
         self.errors.append((title, message))
@@ -690,6 +752,7 @@ class MainWindow(QMainWindow):
         self.demo_label.setVisible(on)
 
     def _clear_probe(self) -> None:
+        self._probe_at = None
         self.probe_label.setText("")
 
     def probe_text(self, x: int, y: int) -> str:
@@ -713,6 +776,7 @@ class MainWindow(QMainWindow):
         return "   ".join(parts)
 
     def show_probe(self, x: int, y: int) -> None:
+        self._probe_at = (x, y)
         self.probe_label.setText(self.probe_text(x, y))
 
     # ------------------------------------------------------------------ model preload

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QHBoxLayout,
                                QHeaderView, QLabel, QProgressBar, QPushButton, QSlider, QTableWidget,
@@ -15,6 +15,9 @@ from lvqac_core.registry import PAPER_LAMBDAS, same_lambda
 from ..model import rate
 from ..model.state import (DEVICE_LABELS, DEVICES, QUANTIZER_LABELS, QUANTIZERS, CompareRow,
                     Display, Session)
+
+
+COMPARE_TIP = "Scalar vs LVQ vs LVQAC on this image at this λ (Ctrl+K)"
 
 
 class ControlPanel(QWidget):
@@ -58,12 +61,12 @@ class ControlPanel(QWidget):
         self.cancel_btn.setToolTip("Cancel the running job (Esc)")
         self.cancel_btn.setEnabled(False)
         self.compare_btn = QPushButton("Compare quantizers")
-        self.compare_btn.setToolTip("Scalar vs LVQ vs LVQAC on this image at this λ (Ctrl+K)")
+        self.compare_btn.setToolTip(COMPARE_TIP)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
-        self.progress.setFormat("idle")
-        self.progress.setTextVisible(True)
+        self.progress.setFormat("%p%")
+        self.progress.setTextVisible(False)  # the stage line says "idle" / "Done": said once
         self.stage = QLabel("idle")  # what is happening, also while the bar cannot measure it
         self.stage.setObjectName("Placeholder")
         self.stage.setWordWrap(True)
@@ -186,6 +189,9 @@ class ControlPanel(QWidget):
             box.setEnabled(not fixed)
             box.setToolTip("The model that wrote this .lvq file (open an image to choose)"
                            if fixed else tip)
+        self.compare_btn.setEnabled(not fixed)  # a .lvq has no original to code again
+        self.compare_btn.setToolTip("Comparing quantizers needs an image (a .lvq file has no original)"
+                                    if fixed else COMPARE_TIP)
         self._sync_rate()
 
     def _lmbda_chosen(self, idx: int) -> None:
@@ -201,9 +207,9 @@ class ControlPanel(QWidget):
         self.cancel_btn.setEnabled(busy)
         if not busy:
             self.progress.setRange(0, 1000)
-            if self.progress.format() not in ("Done", "Failed"):
+            self.progress.setTextVisible(False)
+            if self.stage.text() not in ("Done", "Failed"):
                 self.progress.setValue(0)
-                self.progress.setFormat("idle")
                 self.stage.setText("idle")
 
     def _progress(self, fraction: float, text: str) -> None:
@@ -213,7 +219,7 @@ class ControlPanel(QWidget):
             self.progress.setRange(0, 1000)
             self.progress.setValue(int(round(fraction * 1000)))
         done = text in ("Done", "Failed", "")
-        self.progress.setFormat("%p%" if not done else (text or "idle"))
+        self.progress.setTextVisible(not done and fraction >= 0)  # a percentage only while working
         self.stage.setText(text or "idle")
 
     def show_device(self, display: Optional[Display]) -> None:
@@ -317,6 +323,7 @@ class HistoryTable(QWidget):
     MS-SSIM, time or the error. Double-click (or Enter) reopens a row; *Export CSV* saves it."""
 
     HEADERS = ["#", "file", "model", "bytes", "bpp", "PSNR [dB]", "MS-SSIM", "time [s]", "status"]
+    reopened = Signal(int)  # a row was shown again (the window switches to the images)
 
     def __init__(self, session: Session, parent=None) -> None:
         super().__init__(parent)
@@ -384,3 +391,4 @@ class HistoryTable(QWidget):
     def reopen_row(self, row: int) -> None:
         if 0 <= row < len(self.session.history):
             self.session.reopen(row)
+            self.reopened.emit(row)

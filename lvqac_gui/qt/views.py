@@ -118,11 +118,17 @@ class ImagePanel(QFrame):
         self.legend = QLabel("")
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setFixedHeight(30)
+        # every panel keeps the same footer height (colour bar, legend or this gap), so that all
+        # six views have one size and a fitted zoom never moves when a panel's content changes
+        self.footer_gap = QWidget()
+        self.footer_gap.setFixedHeight(30)
 
         head = QHBoxLayout()
         head.setContentsMargins(0, 0, 0, 0)
         head.addWidget(self.title, 1)
         head.addWidget(self.group_box)
+        # one title-row height, with or without the group selector
+        self.title.setFixedHeight(max(self.group_box.sizeHint().height(), self.title.sizeHint().height()))
         lay = QVBoxLayout(self)
         lay.setContentsMargins(3, 3, 3, 3)
         lay.setSpacing(2)
@@ -131,6 +137,7 @@ class ImagePanel(QFrame):
         lay.addWidget(self.placeholder, 1)
         lay.addWidget(self.colorbar)
         lay.addWidget(self.legend)
+        lay.addWidget(self.footer_gap)
         self.placeholder.hide()
         self.colorbar.hide()
         self.legend.hide()
@@ -159,13 +166,14 @@ class ImagePanel(QFrame):
         self.group_box.blockSignals(False)
         self.colorbar.hide()
         self.legend.hide()
+        self.footer_gap.show()
         if layer is None or layer.image is None:
             self.item.clear()
             self.item.hide()
             text = self.waiting if layer is None else (layer.placeholder or "not available")
             self.placeholder.setText(text)
+            self.gv.hide()  # first: never both at once (the view would shrink, and a fit jump)
             self.placeholder.show()
-            self.gv.hide()
             if layer is not None:
                 self.title.setText(layer.title)
             return
@@ -179,6 +187,7 @@ class ImagePanel(QFrame):
                                     center_label=layer.kind == "diverging", caption=layer.scale_note,
                                     center_text=layer.center_text)
             self.colorbar.show()
+            self.footer_gap.hide()
         elif layer.kind == "categorical":
             if len(layer.groups) > 1:
                 self.group_box.blockSignals(True)
@@ -188,6 +197,7 @@ class ImagePanel(QFrame):
                 self.group_box.setVisible(True)
             self._update_legend(0)
             self.legend.show()
+            self.footer_gap.hide()
 
     def _update_legend(self, group: int) -> None:
         layer = self.layer
@@ -364,12 +374,11 @@ class SplitView(QWidget):
         self.error_bar = ColorBar()
         self.error_bar.hide()
         top = QHBoxLayout()
-        top.addWidget(QLabel("◀ left:"))
+        top.addWidget(QLabel("Left:"))
         top.addWidget(self.left_box)
         top.addStretch(1)
-        top.addWidget(QLabel("right:"))
+        top.addWidget(QLabel("Right:"))
         top.addWidget(self.right_box)
-        top.addWidget(QLabel("▶"))
         caps = QHBoxLayout()
         caps.addWidget(self.caption_left, 1)
         caps.addWidget(self.caption_right, 1)

@@ -96,3 +96,155 @@ def test_exported_maps_carry_a_title_strip(qtbot, helpers, make_window, image_fi
         assert (top.max(axis=2) > 150).any(), p.name  # text in the title strip
     heading = export.map_heading(d, "Residual")
     assert image_file.name in heading and d.stats.quantizer in heading and f"{d.stats.lmbda:g}" in heading
+
+
+def _mime(*paths) -> QMimeData:
+    m = QMimeData()
+    m.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    return m
+
+
+_KEEP = []  # mime data outlives its event (a freed QMimeData under an event crashes)
+
+
+def _drag_enter(win, mime):
+    _KEEP.append(mime)
+    ev = QDragEnterEvent(QPoint(40, 40), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                         Qt.KeyboardModifier.NoModifier)
+    ev.setAccepted(False)
+    win.dragEnterEvent(ev)
+    return ev
+
+
+def test_drag_refuses_non_images_and_highlights_images(qtbot, make_window, tmp_path):
+    win = make_window()
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    refused = _drag_enter(win, _mime(text))
+    assert not refused.isAccepted() and not win.drop_overlay.isVisible()
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    assert not _drag_enter(win, _mime(folder)).isAccepted()
+    a, b = _png(tmp_path, "a.png"), _png(tmp_path, "b.png", seed=1)
+    ok = _drag_enter(win, _mime(a, b, text))
+    assert ok.isAccepted() and win.drop_overlay.isVisible() and "2 files" in win.drop_overlay.text()
+    assert win.drop_overlay.geometry() == win.centralWidget().rect()
+    from PySide6.QtGui import QDragLeaveEvent
+    win.dragLeaveEvent(QDragLeaveEvent())
+    assert not win.drop_overlay.isVisible()
+
+
+def test_compare_quantizers_is_off_for_a_lvq(qtbot, helpers, make_window, image_file, tmp_path):
+    win = make_window()
+    win.session.open_paths([image_file])
+    helpers.wait_idle(qtbot, win)
+    assert win.controls.compare_btn.isEnabled() and win.act_compare.isEnabled()
+    lvq = win.save_lvq(str(tmp_path / "x.lvq"))
+    win.session.open_paths([lvq])
+    helpers.wait_idle(qtbot, win)
+    assert not win.controls.compare_btn.isEnabled() and not win.act_compare.isEnabled()
+    assert "needs an image" in win.controls.compare_btn.toolTip()
+    win.session.open_paths([image_file])
+    helpers.wait_idle(qtbot, win)
+    assert win.controls.compare_btn.isEnabled() and win.act_compare.isEnabled()
+
+
+def test_no_dead_arrow_glyphs_in_the_split(make_window):
+    from PySide6.QtWidgets import QLabel
+    win = make_window()
+    texts = [lbl.text() for lbl in win.split.findChildren(QLabel)]
+    assert not any(("◀" in t or "▶" in t) for t in texts), texts
+
+
+def test_done_is_said_once_and_batch_counters_agree(qtbot, helpers, make_window, tmp_path):
+    win = make_window()
+    files = [_png(tmp_path, f"b{k}.png", seed=k) for k in range(3)]
+    seen = []
+
+    def record(fraction, text):
+        m = re.search(r"\[(\d+)/(\d+)\]", text)
+        if m:
+            seen.append((m.group(0), win.batch_label.text()))
+    win.session.progress_changed.connect(record)
+    win.session.open_paths(files)
+    helpers.wait_idle(qtbot, win)
+    assert seen
+    for stage, label in seen:
+        k, n = stage[1:-1].split("/")
+        assert label == f"batch {k}/{n}", (stage, label)
+    assert win.batch_label.text() == "batch 3/3 done"
+    c = win.controls
+    assert c.stage.text() == "Done"
+    assert not c.progress.isTextVisible()  # the bar does not repeat it
+    c.session.busy_changed.emit(False)
+    assert not c.progress.isTextVisible()
+
+
+def test_double_click_in_results_shows_the_image(qtbot, helpers, make_window, image_file):
+    win = make_window()
+    win.session.open_paths([image_file])
+    helpers.wait_idle(qtbot, win)
+    win.tabs.setCurrentIndex(2)
+    win.history.table.cellDoubleClicked.emit(0, 1)
+    helpers.wait_idle(qtbot, win)
+    assert win.tabs.currentIndex() == 0
+
+
+def test_open_dialog_starts_in_pictures_or_the_last_folder(qtbot, make_window, tmp_path, monkeypatch):
+    import os
+    from pathlib import Path
+    win = make_window()
+    asked = []
+    monkeypatch.setattr(dialogs, "ask_open_files", lambda parent, directory="": asked.append(directory) or [])
+    win.open_dialog()
+    start = Path(asked[-1])
+    assert start.is_dir() and start.resolve() != Path(os.getcwd()).resolve()
+    win.settings.set_value("files/last_dir", str(tmp_path))
+    win.open_dialog()
+    assert asked[-1] == str(tmp_path)
+
+
+def test_cursor_readout_follows_a_recompress(qtbot, helpers, make_window, image_file):
+    win = make_window()
+    win.session.open_paths([image_file])
+    helpers.wait_idle(qtbot, win)
+    win.show_probe(20, 20)
+    assert "codebook" in win.probe_label.text()
+    win.session.set_choices(quantizer="scalar")
+    helpers.wait_idle(qtbot, win)
+    assert win.probe_label.text() == win.probe_text(20, 20)
+    assert "codebook" not in win.probe_label.text()
+
+
+def test_long_tooltips_wrap(qtbot, make_window):
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QToolTip
+    win = make_window()
+    box = win.controls.quantizer_box
+    assert max(len(line) for line in box.toolTip().splitlines()) > 70
+    ev = QHelpEvent(QEvent.Type.ToolTip, QPoint(5, 5), box.mapToGlobal(QPoint(5, 5)))
+    QApplication.sendEvent(box, ev)
+    qtbot.waitUntil(QToolTip.isVisible, timeout=3000)
+    assert QToolTip.text().startswith("<qt>")
+    tips = [w for w in QApplication.topLevelWidgets() if w.objectName() == "qtooltip_label" and w.isVisible()]
+    assert tips and tips[0].width() < 700, tips[0].width() if tips else None
+    QToolTip.hideText()
+
+
+def test_fitted_zoom_holds_when_the_quantizer_changes(qtbot, helpers, make_window, tmp_path):
+    win = make_window()
+    win.session.open_paths([_png(tmp_path, "big.png", 256, 384)])
+    helpers.wait_idle(qtbot, win)
+    qtbot.wait(100)
+    first = win.linker.zoom()
+    zooms = []
+    win.linker.zoom_changed_callbacks.append(zooms.append)
+    for q in ("scalar", "lvq", "lvqac"):
+        win.session.set_choices(quantizer=q)
+        helpers.wait_idle(qtbot, win)
+        qtbot.wait(100)
+    assert win.linker.fitted
+    assert {round(z, 4) for z in zooms + [win.linker.zoom()]} == {round(first, 4)}
+    heights = {p.gv.height() for p in win.panels.values() if p.gv.isVisible()}
+    assert len(heights) == 1, heights  # six views of one size, whatever each shows
