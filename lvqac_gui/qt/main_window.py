@@ -177,6 +177,7 @@ class MainWindow(QMainWindow):
         s.busy_changed.connect(self._busy_changed)
         s.queue_changed.connect(self._queue_changed)
         s.classical_changed.connect(lambda _: self._update_split())
+        s.progress_changed.connect(self._progress_changed)
         s.history_changed.connect(self._history_changed)
         self._rebuild_recent()
         self.show_display(None)
@@ -655,6 +656,14 @@ class MainWindow(QMainWindow):
                 if key in classical.CODECS and key not in self.session.classical:
                     self._side_requested(key)
                     break
+
+    def _progress_changed(self, fraction: float, _text: str) -> None:
+        """A matched-size search's progress shows on its (pending) side of the split."""
+        job = self.session.active
+        if job is not None and job.kind == "classical":
+            self.split.set_pending_progress(fraction if fraction >= 0 else None)
+        elif self.split.pending_fraction is not None:
+            self.split.set_pending_progress(None)
 
     def _classical_running(self, codec: str) -> bool:
         job = self.session.active

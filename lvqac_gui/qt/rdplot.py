@@ -39,6 +39,8 @@ class RDPlot(pg.PlotWidget):
         self.compare_items: list = []
         self.curve_count = 0
         self.zoo_points: list[tuple[float, float]] = []
+        # room right of the axes: the last tick label is centred on the axis' right end
+        item.layout.setContentsMargins(2, 4, 16, 2)
         item.setMenuEnabled(False)
         for ax in ("bottom", "left"):
             self.getAxis(ax).enableAutoSIPrefix(False)
@@ -61,6 +63,24 @@ class RDPlot(pg.PlotWidget):
             self.plot([p[0] for p in pts], [p[1] for p in pts],
                       pen=pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine), name=name)
             self.curve_count += 1
+        self.fit_legend()
+
+    def fit_legend(self) -> None:
+        """As many legend columns as the plot's width holds (one at least), so that no entry
+        runs off the right edge."""
+        entries = self.legend.items if getattr(self, "legend", None) is not None else []
+        if not entries:
+            return
+        widest = max(sample.boundingRect().width() + label.boundingRect().width() for sample, label in entries)
+        room = self.viewport().width() - self.getAxis("left").width() - 24
+        cols = int(max(1, min(2, room // max(widest + 12, 1))))
+        if cols != self.legend.columnCount:
+            self.legend.setColumnCount(cols)
+            self.getPlotItem().layout.invalidate()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self.fit_legend()
 
     def set_current(self, bpp: Optional[float], psnr: Optional[float], label: str = "this image") -> None:
         if self.current is not None:

@@ -342,6 +342,14 @@ class SplitView(QWidget):
         self.line = pg.InfiniteLine(angle=90, movable=True, pen=pg.mkPen("#ffd54a", width=2))
         self.vb.addItem(self.line)
         self.line.sigPositionChanged.connect(self._line_moved)
+        # a side still being computed (e.g. a matched-size AVIF search): the original, dimmed,
+        # with what is happening and how far it is, instead of a black half
+        self.pending_text = pg.TextItem("", color="#ffffff", anchor=(0.5, 0.5),
+                                        fill=pg.mkBrush(20, 20, 24, 200))
+        self.pending_text.setZValue(10)
+        self.vb.addItem(self.pending_text)
+        self.pending_text.hide()
+        self.pending_fraction: Optional[float] = None
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, 1000)
         self.slider.setValue(500)
@@ -511,9 +519,30 @@ class SplitView(QWidget):
             return side.get("pending", "computing…")
         return side.get("info", "")
 
+    def set_pending_progress(self, fraction: Optional[float]) -> None:
+        """How far the computation of a pending side is (0..1; None: unknown)."""
+        self.pending_fraction = fraction
+        self._redraw()
+
+    def pending_side(self) -> Optional[str]:
+        """"left" / "right" when that side is chosen but still being computed."""
+        for name, key in (("left", self.left_key()), ("right", self.right_key())):
+            side = self.sides.get(key) if key is not None else None
+            if side is not None and side["image"] is None and "pending" in side:
+                return name
+        return None
+
+    def _pending_label(self, key: Optional[str]) -> str:
+        side = self.sides.get(key) if key is not None else None
+        text = side.get("pending", "computing…") if side else ""
+        if self.pending_fraction is not None and 0.0 <= self.pending_fraction < 1.0 and "…" in text:
+            text += f" {100 * self.pending_fraction:.0f} %"
+        return text
+
     def _redraw(self) -> None:
         self.caption_left.setText(self._caption(self.left_key()))
         self.caption_right.setText(self._caption(self.right_key()))
+        self.pending_text.hide()
         errors = self.error_box.isChecked() and self.original is not None
         if errors:
             from ..model.maps import DIVERGING_LUT
@@ -522,6 +551,20 @@ class SplitView(QWidget):
                                      "99.5th percentile of |r|")
         self.error_bar.setVisible(errors)
         self.a, self.b = self._image(self.left_key()), self._image(self.right_key())
+        pending = self.pending_side()
+        if pending is not None and self.original is not None and (self.a is None) != (self.b is None):
+            dim = (self.original.astype(np.uint16) * 2 // 5).astype(np.uint8)  # the original, dimmed
+            if self.a is None:
+                self.a = dim
+            else:
+                self.b = dim
+            h, w = self.original.shape[:2]
+            x = min(max(self.split_x(), 0), w)
+            cx = x / 2 if pending == "left" else (x + w) / 2
+            key = self.left_key() if pending == "left" else self.right_key()
+            self.pending_text.setText(self._pending_label(key))
+            self.pending_text.setPos(cx, h / 2)
+            self.pending_text.show()
         self.line.setVisible(self.a is not None and self.b is not None)  # no divider without two sides
         if self.a is None or self.b is None:
             ref = self.a if self.a is not None else self.b

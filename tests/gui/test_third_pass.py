@@ -248,3 +248,41 @@ def test_fitted_zoom_holds_when_the_quantizer_changes(qtbot, helpers, make_windo
     assert {round(z, 4) for z in zooms + [win.linker.zoom()]} == {round(first, 4)}
     heights = {p.gv.height() for p in win.panels.values() if p.gv.isVisible()}
     assert len(heights) == 1, heights  # six views of one size, whatever each shows
+
+
+@pytest.mark.parametrize("size", [(1024, 700), (1400, 900)])
+def test_rd_plot_legend_and_right_edge_fit(qtbot, helpers, make_window, image_file, size):
+    win = make_window()
+    win.resize(*size)
+    win.arrange_docks(size[1])
+    win.docks["rd"].raise_()
+    win.session.open_paths([image_file])
+    helpers.wait_idle(qtbot, win)
+    QApplication.processEvents()
+    qtbot.wait(100)
+    rd = win.rd
+    assert rd.isVisible()
+    legend = rd.legend.sceneBoundingRect()
+    assert legend.left() >= 0 and legend.right() <= rd.viewport().width(), (legend, rd.viewport().width())
+    axis = rd.getAxis("bottom").sceneBoundingRect()
+    # the last tick label is drawn centred on the right end of the axis: half a label of room
+    assert axis.right() + 12 <= rd.viewport().width(), (axis, rd.viewport().width())
+
+
+def test_a_side_being_searched_shows_a_placeholder_and_progress(qtbot, helpers, make_window, image_file):
+    win = make_window()
+    win.session.open_paths([image_file])
+    helpers.wait_idle(qtbot, win)
+    win.tabs.setCurrentIndex(1)
+    win.split.choose(left="webp")
+    job = win.session.active
+    assert job is not None and job.kind == "classical"
+    sp = win.split
+    assert sp.pending_side() == "left" and sp.pending_text.isVisible()
+    assert "WebP" in sp.pending_text.toPlainText()
+    assert sp.a is not None and sp.a.max() > 0  # not a black half: the original, dimmed
+    assert sp.a.max() < win.session.display.original.max()
+    win.session.job_progress(job.id, 0.4, "searching quality")
+    assert "40 %" in sp.pending_text.toPlainText()
+    helpers.wait_idle(qtbot, win)
+    assert not sp.pending_text.isVisible() and sp.pending_side() is None
