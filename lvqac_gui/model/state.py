@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
 
@@ -256,12 +256,19 @@ class CompareRow:
     encode_seconds: Optional[float] = None
     error: Optional[str] = None
     reconstruction: Optional[np.ndarray] = field(default=None, repr=False)
+    lmbda: Optional[float] = None  # the λ it was coded at
+    source_name: str = ""  # the image it was coded from
+
+    @property
+    def label(self) -> str:
+        """``lvq λ=0.0075``: what the row is, wherever it is shown."""
+        return self.quantizer + ("" if self.lmbda is None else f" λ={self.lmbda:g}")
 
     @classmethod
     def from_report(cls, quantizer: str, report: CodingReport,
                     reconstruction: Optional[np.ndarray] = None) -> "CompareRow":
         return cls(quantizer, report.model_id, report.bpp, report.psnr, report.ms_ssim, report.num_bytes,
-                   report.encode_seconds, reconstruction=reconstruction)
+                   report.encode_seconds, reconstruction=reconstruction, lmbda=float(report.lmbda))
 
 
 class Session:
@@ -501,6 +508,12 @@ class Session:
         self.compare_changed.emit(self.compare_rows)
         return self._request("compare")
 
+    def _compare_fits(self, display: Display) -> bool:
+        """Whether the comparison rows were coded from ``display``'s image at its λ."""
+        return all(r.source_name == display.source.name
+                   and (r.lmbda is None or same_lambda(r.lmbda, display.stats.lmbda))
+                   for r in self.compare_rows)
+
     def request_classical(self, codec: str) -> Optional[Job]:
         """Encode the shown image with ``codec`` (JPEG / WebP / AVIF) at the shown result's size."""
         d = self.display
@@ -570,8 +583,9 @@ class Session:
         job = self.active
         self.active = None
         if job.kind in ("compare", "classical"):
-            if job.kind == "compare":
-                self.compare_rows = list(payload)
+            if job.kind == "compare":  # each row names its λ and image
+                self.compare_rows = [replace(r, lmbda=job.lmbda if r.lmbda is None else r.lmbda,
+                                             source_name=job.source.name) for r in payload]
                 self.compare_changed.emit(self.compare_rows)
             else:
                 self.classical = dict(self.classical)
@@ -583,6 +597,9 @@ class Session:
         else:
             self.display = payload
             self.classical = {}  # JPEG / WebP / AVIF matched the previous result's size
+            if self.compare_rows and not self._compare_fits(payload):
+                self.compare_rows = []  # compared at another λ (or image): never mixed in silently
+                self.compare_changed.emit(self.compare_rows)
             self.classical_changed.emit(self.classical)
             st = payload.stats
             if payload.kind == "decoded":  # the controls follow the file's model

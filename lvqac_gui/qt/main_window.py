@@ -628,8 +628,9 @@ class MainWindow(QMainWindow):
                             "info": self._info(st.num_bytes, st.bpp, st.psnr, st.ms_ssim, fb)}}
         for row in self.session.compare_rows:
             if row.reconstruction is not None and row.quantizer != st.quantizer:
+                lam = st.lmbda if row.lmbda is None else row.lmbda
                 sides[f"q:{row.quantizer}"] = {
-                    "label": f"{SHORT_NAMES[row.quantizer]} λ={st.lmbda:g}",
+                    "label": f"{SHORT_NAMES[row.quantizer]} λ={lam:g}",
                     "image": row.reconstruction,
                     "info": self._info(row.num_bytes, row.bpp, row.psnr, row.ms_ssim, fb)}
         for codec in classical.CODECS:
@@ -679,6 +680,31 @@ class MainWindow(QMainWindow):
         self.compare_table.setVisible(bool(rows))
         self.rd.set_compare(rows)
         self._update_split()
+        if rows:
+            self.show_comparison(rows)
+
+    def show_comparison(self, rows) -> None:
+        """A finished comparison is shown where the user looks: the Rate–distortion dock comes
+        to the front (out of its tab, shown if closed) and its title flashes; the status bar says
+        what was compared."""
+        dock = self.docks["rd"]
+        dock.show()
+        dock.raise_()
+        self.compare_flash = 4  # title highlights left (a few blinks, then normal)
+        self._flash_dock()
+        r = rows[0]
+        self.statusBar().showMessage(
+            f"Quantizers compared on {r.source_name or 'this image'} at λ={r.lmbda:g}: "
+            "points and table in Rate–distortion" if r.lmbda is not None else
+            "Quantizers compared: points and table in Rate–distortion", 8000)
+
+    def _flash_dock(self) -> None:
+        dock = self.docks["rd"]
+        on = self.compare_flash % 2 == 0 and self.compare_flash > 0
+        dock.setStyleSheet("QDockWidget::title { background: #4c8ed9; color: white; }" if on else "")
+        if self.compare_flash > 0:
+            self.compare_flash -= 1
+            QTimer.singleShot(350, self._flash_dock)
 
     def _history_changed(self, entries) -> None:
         failed = sum(1 for e in entries if e.error)

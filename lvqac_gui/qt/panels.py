@@ -291,7 +291,7 @@ class StatsPanel(QTableWidget):
 
 
 class CompareTable(QTableWidget):
-    HEADERS = ["quantizer", "bpp", "PSNR", "MS-SSIM", "bytes", "ms"]
+    HEADERS = ["quantizer", "λ", "bpp", "PSNR", "MS-SSIM", "bytes", "ms"]
 
     def __init__(self, parent=None) -> None:
         super().__init__(0, len(self.HEADERS), parent)
@@ -300,15 +300,17 @@ class CompareTable(QTableWidget):
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.verticalHeader().setDefaultSectionSize(20)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setMaximumHeight(24 + 3 * 21)
+        self.setMaximumHeight(24 + 3 * 21 + 20)
+        self.setToolTip("Scalar vs LVQ vs LVQAC on the named image at the named λ")
 
     def show_rows(self, rows: list[CompareRow]) -> None:
         self.setRowCount(len(rows))
         for r, row in enumerate(rows):
+            lam = "—" if row.lmbda is None else f"{row.lmbda:g}"
             if row.error:
-                vals = [row.quantizer, row.error, "", "", "", ""]
+                vals = [row.quantizer, row.error, "", "", "", "", ""]
             else:
-                vals = [row.quantizer, f"{row.bpp:.4f}", f"{row.psnr:.2f}", f"{row.ms_ssim:.4f}",
+                vals = [row.quantizer, lam, f"{row.bpp:.4f}", f"{row.psnr:.2f}", f"{row.ms_ssim:.4f}",
                         f"{row.num_bytes:,}", f"{1e3 * row.encode_seconds:.0f}"]
             for c, v in enumerate(vals):
                 item = QTableWidgetItem(v)

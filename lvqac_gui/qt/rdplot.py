@@ -117,7 +117,7 @@ class RDPlot(pg.PlotWidget):
             color = QUANTIZER_COLORS.get(r.quantizer, "#ccc")
             it = pg.ScatterPlotItem([r.bpp], [r.psnr], symbol=QUANTIZER_SYMBOLS.get(r.quantizer, "o"),
                                     size=13, brush=pg.mkBrush(color), pen=pg.mkPen("w"),
-                                    name=f"{r.quantizer} (this image)")
+                                    name=f"{r.label} (this image)")
             self.addItem(it)
             self.compare_items.append(it)
         self._autorange()
