@@ -176,6 +176,20 @@ class Display:
         return out
 
 
+def image_probe(image: np.ndarray, original: Optional[np.ndarray], x: int, y: int) -> Optional[dict[str, Any]]:
+    """Values under pixel (x, y) of an image that is not a coded result of ours (a classical
+    codec's decoding, the original): its RGB and, given the original, the original's RGB and
+    the residual. None outside the image."""
+    h, w = image.shape[:2]
+    if not (0 <= x < w and 0 <= y < h):
+        return None
+    out: dict[str, Any] = {"x": x, "y": y, "rgb": tuple(int(v) for v in image[y, x, :3])}
+    if original is not None and original is not image:
+        out["original"] = tuple(int(v) for v in original[y, x, :3])
+        out["residual"] = tuple(float(a) - float(b) for a, b in zip(out["rgb"], out["original"]))
+    return out
+
+
 @dataclass
 class HistoryEntry:
     """One run since the app started: a result (display kept while recent) or a failure."""

@@ -57,6 +57,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         install_tooltip_wrapper(QApplication.instance())  # long tooltips wrap, never screen-wide
         self._probe_at: Optional[tuple[int, int]] = None  # the image pixel under the cursor
+        self._probe_split = False  # ... in the split view (whose readout names its side)
         self.error_handler = lambda title, msg: dialogs.show_error(self, title, msg)
         self.errors: list[tuple[str, str]] = []  # every error shown (for tests / screenshot mode)
         self._shown_size: Optional[tuple[int, int]] = None
@@ -86,7 +87,7 @@ class MainWindow(QMainWindow):
             grid.setRowStretch(k, 1)
         self.split = SplitView()
         self.linker.add(self.split.vb)
-        self.split.hovered.connect(self.show_probe)
+        self.split.hovered.connect(self.show_split_probe)
         self.split.side_requested.connect(self._side_requested)
         self.history = HistoryTable(self.session)
         self.history.csv_btn.clicked.connect(lambda: self.export_csv())
@@ -542,7 +543,7 @@ class MainWindow(QMainWindow):
             return
         self._update_split()
         if self._probe_at is not None:  # the readout describes the new result at once
-            self.show_probe(*self._probe_at)
+            (self.show_split_probe if self._probe_split else self.show_probe)(*self._probe_at)
         self.rd.set_current(d.stats.bpp, d.stats.psnr, f"{d.source.name} ({d.stats.quantizer})")
         self._show_size((d.width, d.height), force=self._fit_on_result)
         self._fit_on_result = False
@@ -792,9 +793,37 @@ class MainWindow(QMainWindow):
 
     def probe_text(self, x: int, y: int) -> str:
         d = self.session.display
-        info = None if d is None else d.probe(x, y)
+        return self.format_probe(None if d is None else d.probe(x, y))
+
+    def split_probe_text(self, x: int, y: int) -> str:
+        """The readout in the split: which side the cursor is on, what that side shows, and the
+        values of *that side's* image (a classical side: RGB, original, residual; only our own
+        result has a codebook, A and bits)."""
+        sp = self.split
+        ref = sp.a if sp.a is not None else sp.b
+        if ref is None:
+            return ""
+        name = "left" if x < sp.split_x() else "right"
+        key = sp.left_key() if name == "left" else sp.right_key()
+        side = sp.sides.get(key) if key is not None else None
+        if side is None:
+            return ""
+        head = f"{name} · {side['label']}:   "
+        d = self.session.display
+        if key == "result" and d is not None:
+            info = d.probe(x, y)
+        elif side["image"] is None:
+            return head + side.get("pending", "computing…")
+        else:
+            from ..model.state import image_probe
+            info = image_probe(side["image"], None if key == "original" else sp.original, x, y)
+        text = self.format_probe(info)
+        return head + text if text else ""
+
+    def format_probe(self, info) -> str:
         if info is None:
             return ""
+        x, y = info["x"], info["y"]
         parts = [f"x {x}, y {y}", "RGB %d,%d,%d" % info["rgb"]]
         if "original" in info:
             parts.append("orig %d,%d,%d" % info["original"])
@@ -812,7 +841,13 @@ class MainWindow(QMainWindow):
 
     def show_probe(self, x: int, y: int) -> None:
         self._probe_at = (x, y)
+        self._probe_split = False
         self.probe_label.setText(self.probe_text(x, y))
+
+    def show_split_probe(self, x: int, y: int) -> None:
+        self._probe_at = (x, y)
+        self._probe_split = True
+        self.probe_label.setText(self.split_probe_text(x, y))
 
     # ------------------------------------------------------------------ model preload
     def preload_model(self) -> str:

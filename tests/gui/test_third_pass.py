@@ -328,3 +328,29 @@ def test_compare_quantizers_shows_its_result_with_lambda(qtbot, helpers, make_wi
     assert win.session.compare_rows == [] and win.rd.compare_items == []
     assert not win.compare_table.isVisible()
     assert not any(k.startswith("q:") for k in win.split.sides)
+
+
+# ---------------------------------------------------------------- 3: the split's readout
+def test_split_readout_names_its_side_and_describes_it(qtbot, helpers, make_window, image_file):
+    win = make_window()
+    win.session.open_paths([image_file])
+    helpers.wait_idle(qtbot, win)
+    win.tabs.setCurrentIndex(1)
+    win.split.choose(left="webp", right="result")
+    helpers.wait_idle(qtbot, win)
+    sp = win.split
+    assert sp.a is not None and sp.b is not None
+    x_left, x_right = sp.split_x() // 2, (sp.split_x() + sp.a.shape[1]) // 2
+    win.show_split_probe(x_left, 10)
+    left = win.probe_label.text()
+    assert left.startswith("left · WebP"), left
+    assert "RGB" in left and "orig" in left and "residual" in left
+    assert "codebook" not in left and " A " not in left and "bits" not in left
+    c = win.session.classical["webp"]
+    assert "RGB %d,%d,%d" % tuple(c.reconstruction[10, x_left]) in left  # the WebP side's pixel
+    win.show_split_probe(x_right, 10)
+    right = win.probe_label.text()
+    assert right.startswith("right · LVQAC λ=") and "codebook" in right
+    win.split.flip()
+    win.show_split_probe(x_left, 10)
+    assert win.probe_label.text().startswith("left · LVQAC")
