@@ -70,10 +70,13 @@ def existing(paths: dict[str, Path]) -> list[Path]:
 
 
 def export_all(display: Display, directory: str | Path, stem: Optional[str] = None,
-               overwrite: bool = False) -> list[Path]:
-    """Write the .lvq, the decoded image and each map; returns the paths written."""
+               overwrite: bool = False, only: Optional[set[str]] = None) -> list[Path]:
+    """Write the .lvq, the decoded image and each map (``only``: those keys of
+    :func:`planned_files`); returns the paths written."""
     written = []
     for key, path in planned_files(display, directory, stem).items():
+        if only is not None and key not in only:
+            continue
         if key == "lvq":
             written.append(write_lvq(display, path, overwrite))
         elif key == "decoded":

@@ -80,6 +80,7 @@ class Job:
     measure_decode: bool = True
     codec: str = ""  # kind "classical": "jpeg" | "webp" | "avif"
     target_bytes: int = 0  # kind "classical": the file size to match
+    quality: float = 0.0  # kind "classical": a fixed quality instead (> 0)
     reference: Optional[np.ndarray] = field(default=None, compare=False, repr=False)  # its original
 
 
@@ -206,6 +207,13 @@ class HistoryEntry:
     error: Optional[str] = None
     kind: str = "compressed"  # "compressed" | "decoded" | "failed"
     display: Optional[Display] = field(default=None, repr=False)
+    exported: bool = False  # its files were written (saved, exported, or in a batch export)
+    earlier: bool = False  # a row of an earlier session (history file): numbers only
+
+    @property
+    def unexported(self) -> bool:
+        """A result of this session whose files were never written (quitting asks first)."""
+        return self.error is None and self.kind == "compressed" and not self.exported and not self.earlier
 
     @property
     def name(self) -> str:
@@ -481,6 +489,28 @@ class Session:
             e.display = None  # memory: old rows are re-run when reopened
         self.history_changed.emit(list(self.history))
 
+    def restore_history(self, entries: list[HistoryEntry]) -> None:
+        """Rows of an earlier session (numbers only) before this session's runs."""
+        self.history = [replace(e, index=k) for k, e in enumerate(entries)] + [
+            replace(e, index=len(entries) + k) for k, e in enumerate(self.history)]
+        self.history_changed.emit(list(self.history))
+
+    def clear_history(self) -> None:
+        """Forget every row (results still in memory are dropped too)."""
+        self.history = []
+        self.history_changed.emit([])
+
+    def mark_exported(self, indices) -> None:
+        """History rows whose files were written."""
+        wanted = set(indices)
+        for e in self.history:
+            if e.index in wanted:
+                e.exported = True
+        self.history_changed.emit(list(self.history))
+
+    def unexported(self) -> list[HistoryEntry]:
+        return [e for e in self.history if e.unexported]
+
     def reopen(self, index: int) -> None:
         """Show history row ``index`` again (its kept result, else run it again)."""
         entry = self.history[index]
@@ -528,18 +558,35 @@ class Session:
                    and (r.lmbda is None or same_lambda(r.lmbda, display.stats.lmbda))
                    for r in self.compare_rows)
 
-    def request_classical(self, codec: str) -> Optional[Job]:
-        """Encode the shown image with ``codec`` (JPEG / WebP / AVIF) at the shown result's size."""
+    def classical_fits(self, codec: str, target_bytes: Optional[int] = None,
+                       quality: Optional[float] = None) -> bool:
+        """Whether the kept ``codec`` encoding is the one asked for: at ``quality``, or matched
+        to ``target_bytes`` (default: the shown result's size)."""
+        c = self.classical.get(codec)
+        if c is None:
+            return False
+        if quality:
+            return not c.matched and abs(c.quality - quality) < 1e-6
+        target = self.display.stats.num_bytes if target_bytes is None and self.display else target_bytes
+        return c.matched and c.target_bytes == target
+
+    def request_classical(self, codec: str, target_bytes: Optional[int] = None,
+                          quality: Optional[float] = None) -> Optional[Job]:
+        """Encode the shown image with ``codec`` (JPEG / WebP / AVIF) at ``target_bytes`` (default:
+        the shown result's size; in the split, the other side's), or at a fixed ``quality``."""
         d = self.display
         if d is None or d.original is None:
             self.message.emit("A classical codec at the same size needs a compressed image")
             return None
-        if codec in self.classical:
+        if self.classical_fits(codec, target_bytes, quality):
             return None
-        if self.active is not None:
+        if self.active is not None and self.active.kind != "classical":  # another side's search is superseded
             self.message.emit("Busy — try again when the running job has finished")
             return None
-        return self._request("classical", codec=codec, target_bytes=d.stats.num_bytes,
+        if quality:
+            return self._request("classical", codec=codec, quality=float(quality), reference=d.original)
+        return self._request("classical", codec=codec,
+                             target_bytes=int(d.stats.num_bytes if target_bytes is None else target_bytes),
                              reference=d.original)
 
     def cancel(self) -> None:
@@ -575,7 +622,8 @@ class Session:
     def _job_text(self, job: Job) -> str:
         verb = {"compress": "Compressing", "decompress": "Decoding",
                 "compare": "Comparing quantizers on",
-                "classical": f"{job.codec.upper()} at {job.target_bytes:,} bytes of"}[job.kind]
+                "classical": (f"{job.codec.upper()} at quality {job.quality:g} of" if job.quality
+                              else f"{job.codec.upper()} at {job.target_bytes:,} bytes of")}[job.kind]
         batch = f" [{self.batch_done + 1}/{self.batch_total}]" if self.batch_total > 1 else ""
         return f"{verb} {job.source.name}{batch}"
 

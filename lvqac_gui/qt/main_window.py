@@ -4,31 +4,32 @@ comes from the :class:`~lvqac_gui.state.Session`."""
 from __future__ import annotations
 
 import html
+import os
 from pathlib import Path
 from typing import Optional
 
 from PySide6.QtCore import QMimeData, QStandardPaths, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QApplication, QCheckBox, QDockWidget, QGridLayout, QLabel,
-                               QMainWindow, QTabWidget, QVBoxLayout, QWidget)
+                               QMainWindow, QProgressDialog, QTabWidget, QVBoxLayout, QWidget)
 
 from lvqac_core import threads
 from lvqac_core.registry import PAPER_LAMBDAS
 
 from .. import __version__
 from ..model import backend as bk
-from ..model import classical, export
+from ..model import batch, classical, export, history_store
 from . import dialogs
 from ..model.maps import Layer
 from .panels import GUIDE_TIPS, CompareTable, ControlPanel, HistoryTable, StatsPanel
 from .rdplot import RDPlot
-from .settings import AppSettings
+from .settings import AppSettings, data_dir
 from ..model.state import QUANTIZERS, Display, Session, is_lvq_path, write_history_csv
 from lvqac_core.registry import IMAGE_SUFFIXES
 from .theme import install_tooltip_wrapper
 from .views import ImagePanel, SplitView, ViewLinker
 from .pyside_fix import keep_bools_alive
-from .workers import JobRunner, ModelPreloader
+from .workers import BatchExporter, JobRunner, ModelPreloader
 
 keep_bools_alive()  # PySide6 6.12 + Python 3.11: every signal emit drops a reference to True
 
@@ -59,6 +60,19 @@ class MainWindow(QMainWindow):
         self._probe_at: Optional[tuple[int, int]] = None  # the image pixel under the cursor
         self._probe_split = False  # ... in the split view (whose readout names its side)
         self.error_handler = lambda title, msg: dialogs.show_error(self, title, msg)
+        self.info_handler = lambda title, msg: dialogs.show_info(self, title, msg)  # batch summary
+        # quitting with unexported results asks first, never where nobody can answer (offscreen
+        # tests and screenshots, or $LVQAC_GUI_NO_QUIT_QUESTION)
+        self.ask_on_quit = (QApplication.platformName() not in ("offscreen", "minimal")
+                            and not os.environ.get("LVQAC_GUI_NO_QUIT_QUESTION"))
+        # the Results history across restarts (a session file in the user's data folder)
+        self.history_path: Optional[Path] = (Path(data_dir()) / history_store.FILE_NAME
+                                             if restore and data_dir() else None)
+        self.exporter = BatchExporter(self)
+        self.exporter.progress.connect(self._batch_progress)
+        self.exporter.finished.connect(self._batch_finished)
+        self.batch_dialog: Optional[QProgressDialog] = None
+        self.last_batch_report: Optional[batch.BatchReport] = None
         self.errors: list[tuple[str, str]] = []  # every error shown (for tests / screenshot mode)
         self._shown_size: Optional[tuple[int, int]] = None
         self._fit_on_result = False
@@ -89,8 +103,15 @@ class MainWindow(QMainWindow):
         self.linker.add(self.split.vb)
         self.split.hovered.connect(self.show_split_probe)
         self.split.side_requested.connect(self._side_requested)
+        self.split.quality_requested.connect(self._quality_requested)
+        self.split.match_requested.connect(self._match_requested)
+        # a classical side follows the other side's size (after the combo's own signal returns)
+        self.split.choice_changed.connect(lambda: QTimer.singleShot(0, self._update_split))
+        self.classical_quality: dict[str, float] = {}  # codec -> the quality chosen for its side
         self.history = HistoryTable(self.session)
         self.history.csv_btn.clicked.connect(lambda: self.export_csv())
+        self.history.export_btn.clicked.connect(lambda: self.export_batch())
+        self.history.clear_btn.clicked.connect(self.clear_history)
         self.history.reopened.connect(lambda _row: self.tabs.setCurrentIndex(0))  # show the image
         self.tabs = QTabWidget()
         self.tabs.addTab(grid_w, "Panels")
@@ -180,6 +201,8 @@ class MainWindow(QMainWindow):
         s.classical_changed.connect(lambda _: self._update_split())
         s.progress_changed.connect(self._progress_changed)
         s.history_changed.connect(self._history_changed)
+        if self.history_path is not None:
+            s.restore_history(history_store.load(self.history_path))
         self._rebuild_recent()
         self.show_display(None)
         self._update_actions()
@@ -247,6 +270,8 @@ class MainWindow(QMainWindow):
         self.act_export_png = self._act(ex, "Decoded image as &PNG…", self.export_png, "Ctrl+Shift+S")
         self.act_export_all = self._act(ex, "&All (.lvq, decoded PNG, every map)…", self.export_all,
                                         "Ctrl+E")
+        self.act_export_batch = self._act(ex, "&Batch: every result to a folder…", self.export_batch,
+                                          "Ctrl+Shift+E")
         f.addSeparator()
         self._act(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
@@ -478,6 +503,7 @@ class MainWindow(QMainWindow):
                 return None
             overwrite = True
         if self._write(writer, d, path, overwrite):
+            self._mark_shown_exported(d)
             self.settings.set_value("files/last_dir", str(path.parent))
             self.statusBar().showMessage(f"Saved {path}", 6000)
             return path
@@ -500,8 +526,81 @@ class MainWindow(QMainWindow):
             overwrite = True
         out: list[Path] = []
         if self._write(lambda: out.extend(export.export_all(d, directory, overwrite=overwrite))):
+            self._mark_shown_exported(d)
             self.statusBar().showMessage(f"Exported {len(out)} files to {directory}", 6000)
         return out
+
+    def _mark_shown_exported(self, d: Optional[Display]) -> None:
+        if d is not None:
+            self.session.mark_exported([e.index for e in self.session.history if e.display is d])
+
+    # ------------------------------------------------------------------ batch export
+    def export_batch(self, directory: Optional[str] = None, maps: Optional[bool] = None) -> bool:
+        """Every result still in memory to a folder (per image: .lvq, decoded PNG, optionally the
+        maps), on a worker thread with progress and Cancel; a summary says what was written and
+        what failed. Existing files are only replaced after a question (or get new names)."""
+        s = self.session
+        if s.busy or self.exporter.running:
+            self.statusBar().showMessage("Wait for the running job: the batch exports finished results", 6000)
+            return False
+        entries = batch.exportable(s.history)
+        if not entries:
+            self._error("Nothing to export", "No result in memory: open and compress images first.")
+            return False
+        if directory is None:
+            answer = dialogs.ask_batch_export(self, self.start_dir(), len(entries),
+                                              bool(self.settings.value("export/maps", True) not in (False, "false")))
+            if answer is None:
+                return False
+            directory, maps = answer
+        maps = True if maps is None else maps
+        self.settings.set_value("export/maps", maps)
+        items = batch.plan(s.history, directory, maps)
+        overwrite = False
+        clash = batch.clashes(items)
+        if clash:
+            choice = dialogs.ask_replace_or_keep(self, clash)
+            if choice is None:
+                return False
+            if choice == "keep":
+                items = batch.plan(s.history, directory, maps, keep_existing=True)
+            overwrite = choice == "replace"
+        self.settings.set_value("files/last_dir", str(directory))
+        self.batch_directory = str(directory)
+        self.batch_dialog = QProgressDialog(f"Exporting {len(items)} results to {directory}…", "Cancel",
+                                            0, len(items), self)
+        self.batch_dialog.setWindowTitle("Export batch")
+        self.batch_dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        self.batch_dialog.setMinimumDuration(0)
+        self.batch_dialog.canceled.connect(self.exporter.cancel)
+        self.batch_dialog.show()
+        self.exporter.start(items, directory, overwrite)
+        self._update_actions()
+        return True
+
+    def _batch_progress(self, done: int, total: int, name: str) -> None:
+        dlg = self.batch_dialog
+        if dlg is None:
+            return
+        if name:
+            dlg.setLabelText(f"Exporting {done + 1}/{total}: {name}")
+        dlg.setValue(done)  # a modal progress dialog runs the event loop here: nothing after it
+
+    def _batch_finished(self, report: batch.BatchReport) -> None:
+        self.last_batch_report = report
+        if self.batch_dialog is not None:
+            self.batch_dialog.canceled.disconnect()
+            self.batch_dialog.close()
+            self.batch_dialog.deleteLater()
+            self.batch_dialog = None
+        self.session.mark_exported(report.exported)
+        self._update_actions()
+        text = report.summary(self.batch_directory)
+        self.statusBar().showMessage(text.splitlines()[0] + " " + text.splitlines()[1], 8000)
+        self.info_handler("Export batch", text)
+
+    def clear_history(self) -> None:
+        self.session.clear_history()
 
     def export_csv(self, path: Optional[str] = None) -> Optional[Path]:
         """The Results table (every run since start) as CSV."""
@@ -544,7 +643,7 @@ class MainWindow(QMainWindow):
         self._update_split()
         if self._probe_at is not None:  # the readout describes the new result at once
             (self.show_split_probe if self._probe_split else self.show_probe)(*self._probe_at)
-        self.rd.set_current(d.stats.bpp, d.stats.psnr, f"{d.source.name} ({d.stats.quantizer})")
+        self.rd.set_current(d.stats.bpp, d.stats.psnr, "this image")
         self._show_size((d.width, d.height), force=self._fit_on_result)
         self._fit_on_result = False
         self.setWindowTitle(f"LVQAC Studio — {d.source.name}")
@@ -625,39 +724,66 @@ class MainWindow(QMainWindow):
         src = d.source
         fb = Path(src.path).stat().st_size if src.path and Path(src.path).is_file() else None
         sides = {"original": {"label": "Original", "image": d.original, "info": self._file_info(src)},
-                 "result": {"label": label, "image": d.reconstruction,
+                 "result": {"label": label, "image": d.reconstruction, "bytes": st.num_bytes,
                             "info": self._info(st.num_bytes, st.bpp, st.psnr, st.ms_ssim, fb)}}
         for row in self.session.compare_rows:
             if row.reconstruction is not None and row.quantizer != st.quantizer:
                 lam = st.lmbda if row.lmbda is None else row.lmbda
                 sides[f"q:{row.quantizer}"] = {
                     "label": f"{SHORT_NAMES[row.quantizer]} λ={lam:g}",
-                    "image": row.reconstruction,
+                    "image": row.reconstruction, "bytes": row.num_bytes,
                     "info": self._info(row.num_bytes, row.bpp, row.psnr, row.ms_ssim, fb)}
+        lk, rk = self.split.left_key(), self.split.right_key()
         for codec in classical.CODECS:
             c = self.session.classical.get(codec)
-            name = f"{classical.LABELS[codec]} at the same size"
-            if c is None:
-                sides[codec] = {"label": name, "image": None,
-                                "pending": f"{classical.LABELS[codec]}: encoding at {st.num_bytes:,} B…"
+            want = self._classical_want(codec, sides)
+            name = f"{classical.LABELS[codec]} at the other side's size"
+            if not self.session.classical_fits(codec, **want):
+                what = (f"quality {want['quality']:g}" if "quality" in want
+                        else f"{want['target_bytes']:,} B (the other side)")
+                sides[codec] = {"label": name, "image": None, "classical": codec,
+                                "quality": self.classical_quality.get(codec),
+                                "pending": f"{classical.LABELS[codec]}: encoding at {what}…"
                                 if self._classical_running(codec) else "choose to compute"}
             else:
-                sides[codec] = {"label": f"{classical.LABELS[codec]} q{c.quality:.1f}, same size",
-                                "image": c.reconstruction,
-                                "info": self._info(c.num_bytes, c.bpp, c.psnr, c.ms_ssim, fb, c.size_error)
-                                + (" · the nearest size it reaches" if abs(c.size_error) > 0.02 else "")}
+                how = ("same size as the other side" if c.matched else "quality you chose")
+                sides[codec] = {"label": f"{classical.LABELS[codec]} q{c.quality:.1f}, {how}",
+                                "image": c.reconstruction, "bytes": c.num_bytes, "classical": codec,
+                                "quality": c.quality,
+                                "info": self._info(c.num_bytes, c.bpp, c.psnr, c.ms_ssim, fb,
+                                                   c.size_error if c.matched else None)
+                                + (" · the nearest size it reaches" if c.matched and abs(c.size_error) > 0.02
+                                   else "")}
+        self.rd.set_classical([c for c in self.session.classical.values() if c is not None])
         new = d is not self._split_for
         self._split_for = d
-        lk, rk = self.split.left_key(), self.split.right_key()
         if new and (lk is None or lk == rk or lk not in sides or rk not in sides):
             self.split.set_sides(sides, d.original, "original", "result")
         else:
             self.split.set_sides(sides, d.original)
-        if not self.session.busy and not self.session.queue:  # a chosen classical side follows a new result's size
+        if not self.session.busy and not self.session.queue:  # a chosen classical side follows the other side
             for key in (self.split.left_key(), self.split.right_key()):
-                if key in classical.CODECS and key not in self.session.classical:
+                if key in classical.CODECS and not self.session.classical_fits(
+                        key, **self._classical_want(key, self.split.sides)):
                     self._side_requested(key)
                     break
+
+    def _classical_want(self, codec: str, sides: dict) -> dict:
+        """What a classical side is encoded to: the quality the user chose for it, else the
+        bytes of the *other side on screen* (the shown result when that side has no size:
+        the original, or a side still being computed)."""
+        q = self.classical_quality.get(codec)
+        if q:
+            return {"quality": float(q)}
+        lk, rk = self.split.left_key(), self.split.right_key()
+        other = rk if lk == codec else lk if rk == codec else "result"
+        d = self.session.display
+        target = d.stats.num_bytes if d is not None else 0
+        side = sides.get(other) if other != codec else None
+        if side is not None and side.get("bytes") and not (other in classical.CODECS
+                                                           and not self.classical_quality.get(other)):
+            target = int(side["bytes"])  # a matched classical other side would chase this one
+        return {"target_bytes": target}
 
     def _progress_changed(self, fraction: float, _text: str) -> None:
         """A matched-size search's progress shows on its (pending) side of the split."""
@@ -673,8 +799,18 @@ class MainWindow(QMainWindow):
 
     def _side_requested(self, key: str) -> None:
         if key in classical.CODECS:
-            if self.session.request_classical(key) is not None:
+            if self.session.request_classical(key, **self._classical_want(key, self.split.sides)) is not None:
                 self._update_split()
+
+    def _quality_requested(self, codec: str, quality: float) -> None:
+        """A classical side's own quality (debounced in the split view): encode at it."""
+        self.classical_quality[codec] = float(quality)
+        self._side_requested(codec)
+
+    def _match_requested(self, codec: str) -> None:
+        """"Match the other side": back to the size of the other side on screen."""
+        self.classical_quality.pop(codec, None)
+        self._side_requested(codec)
 
     def _compare_changed(self, rows) -> None:
         self.compare_table.show_rows(rows)
@@ -708,6 +844,12 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(350, self._flash_dock)
 
     def _history_changed(self, entries) -> None:
+        self._update_actions()
+        if self.history_path is not None:
+            try:
+                history_store.save(entries, self.history_path)
+            except OSError as exc:  # the table still works; say why it is not kept
+                self.statusBar().showMessage(f"Results history not saved: {exc.strerror or exc}", 8000)
         failed = sum(1 for e in entries if e.error)
         self.tabs.setTabText(2, f"Results ({len(entries)}" + (f", {failed} failed)" if failed else ")"))
 
@@ -718,6 +860,8 @@ class MainWindow(QMainWindow):
             a.setEnabled(ok)
         src = self.session.source
         self.act_compare.setEnabled(src is not None and not src.is_lvq)  # a .lvq has no original
+        self.act_export_batch.setEnabled(bool(batch.exportable(self.session.history))
+                                         and not self.session.busy and not self.exporter.running)
 
     def _busy_changed(self, busy: bool) -> None:
         self._update_actions()
@@ -876,6 +1020,12 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        unexported = self.session.unexported()
+        if unexported and self.ask_on_quit and not dialogs.confirm_quit_unexported(self, len(unexported)):
+            event.ignore()
+            return
+        self.exporter.cancel()
+        self.exporter.pool.waitForDone(5000)  # a batch export stops between files, whole
         self.save_settings()
         self.session.cancel()
         self.runner.shutdown(3000)

@@ -349,6 +349,13 @@ class HistoryTable(QWidget):
         self.reopen_btn = QPushButton("Show again")
         self.reopen_btn.setToolTip("Show the selected run again (double-click a row does the same)")
         self.reopen_btn.clicked.connect(lambda: self.reopen_row(self.table.currentRow()))
+        self.export_btn = QPushButton("Export batch…")
+        self.export_btn.setToolTip("Write every result to a folder: .lvq, decoded PNG and, optionally, "
+                                   "the maps (Ctrl+Shift+E)")
+        self.export_btn.setEnabled(False)
+        self.clear_btn = QPushButton("Clear history")
+        self.clear_btn.setToolTip("Forget every row (the table is otherwise kept across restarts)")
+        self.clear_btn.setEnabled(False)
         self.csv_btn = QPushButton("Export CSV…")
         self.csv_btn.setToolTip("Save this table as CSV")
         self.csv_btn.setEnabled(False)
@@ -356,7 +363,9 @@ class HistoryTable(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.summary, 1)
         top.addWidget(self.reopen_btn)
+        top.addWidget(self.export_btn)
         top.addWidget(self.csv_btn)
+        top.addWidget(self.clear_btn)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(3, 3, 3, 3)
         lay.addLayout(top)
@@ -371,7 +380,7 @@ class HistoryTable(QWidget):
                 return "—" if v is None else format(v, fmt)
             vals = [str(e.index + 1), e.name, e.model, f(e.num_bytes, ","), f(e.bpp, ".4f"),
                     f(e.psnr, ".2f"), f(e.ms_ssim, ".4f"), f(e.seconds, ".2f"),
-                    e.error or ("decoded .lvq" if e.kind == "decoded" else "ok")]
+                    e.error or self.status_text(e)]
             for c, v in enumerate(vals):
                 item = QTableWidgetItem(v)
                 item.setToolTip(e.source.path or e.name if c == 1 else v)
@@ -381,14 +390,27 @@ class HistoryTable(QWidget):
                     item.setForeground(QBrush(QColor("#f08080")))
                 self.table.setItem(r, c, item)
         failed = sum(1 for e in entries if e.error)
-        self.summary.setText(f"{len(entries)} runs since start, {failed} failed" +
+        earlier = sum(1 for e in entries if e.earlier)
+        self.summary.setText(f"{len(entries)} runs" + (f" ({earlier} from earlier sessions)" if earlier else "")
+                             + f", {failed} failed" +
                              (" (red rows name the file and the reason)" if failed else "") +
                              ". Double-click a row to show it again.")
         self.summary.setObjectName("" if entries else "Placeholder")
         self.csv_btn.setEnabled(bool(entries))
         self.reopen_btn.setEnabled(bool(entries))
+        self.clear_btn.setEnabled(bool(entries))
+        self.export_btn.setEnabled(any(e.display is not None and e.error is None for e in entries))
         if entries:
             self.table.scrollToBottom()
+
+    @staticmethod
+    def status_text(e) -> str:
+        text = "decoded .lvq" if e.kind == "decoded" else "ok"
+        if e.exported:
+            text += ", exported"
+        if e.earlier:
+            text += " (earlier session)"
+        return text
 
     def reopen_row(self, row: int) -> None:
         if 0 <= row < len(self.session.history):

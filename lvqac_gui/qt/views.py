@@ -7,10 +7,10 @@ from typing import Optional
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QLinearGradient, QPainter, QPen
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QHBoxLayout, QLabel, QSizePolicy, QSlider,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFrame, QHBoxLayout, QLabel,
+                               QPushButton, QSizePolicy, QSlider, QVBoxLayout, QWidget)
 
 from ..model.maps import Layer, percent
 from .theme import BACKGROUND
@@ -331,6 +331,10 @@ class SplitView(QWidget):
 
     hovered = Signal(int, int)
     side_requested = Signal(str)  # a side chose content that is not computed yet (e.g. "webp")
+    quality_requested = Signal(str, float)  # (codec, quality) a classical side's own quality, debounced
+    match_requested = Signal(str)  # (codec) a classical side back to the other side's size
+    choice_changed = Signal()  # a side now shows something else (a classical side may follow it)
+    QUALITY_DEBOUNCE_MS = 400
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -381,12 +385,42 @@ class SplitView(QWidget):
         self.error_box.toggled.connect(lambda _: self._redraw())
         self.error_bar = ColorBar()
         self.error_bar.hide()
+        # a classical side's own quality (re-encodes, debounced) and "match the other side"
+        self.quality_boxes: dict[str, QDoubleSpinBox] = {}
+        self.match_buttons: dict[str, QPushButton] = {}
+        for name in ("left", "right"):
+            q = QDoubleSpinBox()
+            q.setRange(1.0, 100.0)
+            q.setDecimals(1)
+            q.setSingleStep(1.0)
+            q.setPrefix("quality ")
+            q.setKeyboardTracking(False)
+            q.setToolTip("This side's own quality: it is encoded again at it (no size matching)")
+            q.valueChanged.connect(lambda v, name=name: self._quality_changed(name, v))
+            m = QPushButton("Match the other side")
+            m.setToolTip("Encode this side at the file size of the other side (bisection on quality)")
+            m.clicked.connect(lambda _=False, name=name: self._match_clicked(name))
+            q.hide()
+            m.hide()
+            self.quality_boxes[name], self.match_buttons[name] = q, m
+        self.quality_timer = QTimer(self)
+        self.quality_timer.setSingleShot(True)
+        self.quality_timer.setInterval(self.QUALITY_DEBOUNCE_MS)
+        self.quality_timer.timeout.connect(self._emit_quality)
+        self._quality_pending: Optional[tuple[str, float]] = None
         top = QHBoxLayout()
         top.addWidget(QLabel("Left:"))
         top.addWidget(self.left_box)
         top.addStretch(1)
         top.addWidget(QLabel("Right:"))
         top.addWidget(self.right_box)
+        self.side_controls = QHBoxLayout()  # under each side's choice (the row stays narrow)
+        self.side_controls.setContentsMargins(0, 0, 0, 0)
+        self.side_controls.addWidget(self.quality_boxes["left"])
+        self.side_controls.addWidget(self.match_buttons["left"])
+        self.side_controls.addStretch(1)
+        self.side_controls.addWidget(self.quality_boxes["right"])
+        self.side_controls.addWidget(self.match_buttons["right"])
         caps = QHBoxLayout()
         caps.addWidget(self.caption_left, 1)
         caps.addWidget(self.caption_right, 1)
@@ -394,7 +428,12 @@ class SplitView(QWidget):
         lay.setContentsMargins(3, 3, 3, 3)
         lay.setSpacing(2)
         lay.addLayout(top)
+        lay.addLayout(self.side_controls)
         lay.addLayout(caps)
+        self.diff_label = QLabel("")  # the true difference in bytes between the two sides
+        self.diff_label.setObjectName("SideDiff")
+        self.diff_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        lay.addWidget(self.diff_label)
         lay.addWidget(self.note)
         lay.addWidget(self.gv, 1)
         lay.addWidget(self.error_bar)
@@ -452,6 +491,7 @@ class SplitView(QWidget):
             if key in self.sides and self.sides[key]["image"] is None:
                 self.side_requested.emit(key)
         self._redraw()
+        self.choice_changed.emit()
 
     def _image(self, key: Optional[str]) -> Optional[np.ndarray]:
         side = self.sides.get(key) if key is not None else None
@@ -539,9 +579,59 @@ class SplitView(QWidget):
             text += f" {100 * self.pending_fraction:.0f} %"
         return text
 
+    def _side(self, name: str) -> Optional[dict]:
+        key = self.left_key() if name == "left" else self.right_key()
+        return self.sides.get(key) if key is not None else None
+
+    def _quality_changed(self, name: str, value: float) -> None:
+        side = self._side(name)
+        if side is None or not side.get("classical"):
+            return
+        self._quality_pending = (side["classical"], float(value))
+        self.quality_timer.start()  # debounced: one encoding when the value rests
+
+    def _emit_quality(self) -> None:
+        if self._quality_pending is not None:
+            codec, value = self._quality_pending
+            self._quality_pending = None
+            self.quality_requested.emit(codec, value)
+
+    def _match_clicked(self, name: str) -> None:
+        side = self._side(name)
+        if side is not None and side.get("classical"):
+            self.quality_timer.stop()
+            self._quality_pending = None
+            self.match_requested.emit(side["classical"])
+
+    def byte_difference(self) -> str:
+        """"right − left: +1,234 B (+5.6 %)" when both sides have a file size, else ""."""
+        a, b = self._side("left"), self._side("right")
+        if not a or not b or not a.get("bytes") or not b.get("bytes") or a.get("image") is None \
+                or b.get("image") is None:
+            return ""
+        la, lb = int(a["bytes"]), int(b["bytes"])
+        if self.left_key() == self.right_key():
+            return ""
+        return f"right − left: {lb - la:+,} B ({100.0 * (lb - la) / la:+.1f} %)"
+
+    def _sync_side_controls(self) -> None:
+        for name in ("left", "right"):
+            side = self._side(name)
+            on = bool(side and side.get("classical"))
+            q, m = self.quality_boxes[name], self.match_buttons[name]
+            q.setVisible(on)
+            m.setVisible(on)
+            if on and side.get("quality"):
+                q.blockSignals(True)
+                q.setValue(float(side["quality"]))
+                q.blockSignals(False)
+
     def _redraw(self) -> None:
         self.caption_left.setText(self._caption(self.left_key()))
         self.caption_right.setText(self._caption(self.right_key()))
+        self.diff_label.setText(self.byte_difference())
+        self.diff_label.setVisible(bool(self.diff_label.text()))
+        self._sync_side_controls()
         self.pending_text.hide()
         errors = self.error_box.isChecked() and self.original is not None
         if errors:

@@ -354,3 +354,174 @@ def test_split_readout_names_its_side_and_describes_it(qtbot, helpers, make_wind
     win.split.flip()
     win.show_split_probe(x_left, 10)
     assert win.probe_label.text().startswith("left · LVQAC")
+
+
+# ---------------------------------------------------------------- 1: a batch that writes files
+def _wait_export(qtbot, win):
+    qtbot.waitUntil(lambda: not win.exporter.running and win.last_batch_report is not None, timeout=60000)
+    return win.last_batch_report
+
+
+def test_export_batch_writes_every_result_with_unique_names(qtbot, helpers, make_window, tmp_path,
+                                                            monkeypatch):
+    win = make_window()
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    files = [_png(tmp_path / "a", "photo.png", seed=1), _png(tmp_path / "b", "photo.png", seed=2),
+             _png(tmp_path, "other.png", seed=3)]
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"not an image")
+    win.session.open_paths(files + [bad])
+    helpers.wait_idle(qtbot, win)
+    assert len(win.session.unexported()) == 3
+    out = tmp_path / "out"
+    assert win.export_batch(str(out), maps=True)
+    assert win.batch_dialog is not None  # progress, with Cancel
+    report = _wait_export(qtbot, win)
+    assert not report.failed and not report.cancelled and len(report.exported) == 3
+    names = sorted(p.name for p in out.iterdir())
+    tag = f"lvqac-{win.session.lmbda:g}"
+    for stem in ("photo", "photo-2", "other"):
+        assert f"{stem}.{tag}.lvq" in names and f"{stem}.{tag}.decoded.png" in names
+        assert f"{stem}.{tag}.residual.png" in names and f"{stem}.{tag}.bits.png" in names
+    assert not [n for n in names if n.startswith(".") or n.endswith(".tmp")]  # atomic: no leftovers
+    (title, summary), = win.shown_infos
+    assert "Exported 3 of 3 results" in summary and f"{len(report.written)} files written" in summary
+    assert win.session.unexported() == []
+    assert "exported" in win.history.table.item(0, 8).text()
+    # the decoded PNG is the shown reconstruction
+    last = win.session.display
+    png = np.asarray(Image.open(out / f"other.{tag}.decoded.png").convert("RGB"))
+    assert np.array_equal(png, last.reconstruction)
+
+    # never overwrite without asking: cancel, keep both, replace
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    asked = []
+    monkeypatch.setattr(dialogs, "ask_replace_or_keep", lambda parent, paths: asked.append(paths) or None)
+    assert not win.export_batch(str(out), maps=False)
+    assert asked and {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+    monkeypatch.setattr(dialogs, "ask_replace_or_keep", lambda parent, paths: "keep")
+    win.last_batch_report = None
+    assert win.export_batch(str(out), maps=False)
+    _wait_export(qtbot, win)
+    new = sorted(set(p.name for p in out.iterdir()) - set(before))
+    assert f"photo-3.{tag}.lvq" in new and f"other-2.{tag}.decoded.png" in new and len(new) == 6
+    assert {n: (out / n).stat().st_mtime_ns for n in before} == before
+
+
+def test_export_batch_cancel_keeps_what_is_written(qtbot, helpers, make_window, tmp_path, monkeypatch):
+    import threading
+    from lvqac_gui.model import export
+    win = make_window()
+    files = [_png(tmp_path, f"c{k}.png", seed=k) for k in range(3)]
+    win.session.open_paths(files)
+    helpers.wait_idle(qtbot, win)
+    go, entered = threading.Event(), threading.Event()
+    real = export.export_all
+
+    def held(*args, **kwargs):
+        entered.set()
+        go.wait(30)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(export, "export_all", held)
+    assert win.export_batch(str(tmp_path / "out"), maps=False)
+    assert entered.wait(30)
+    win.batch_dialog.canceled.emit()  # Cancel while the first result is being written
+    go.set()
+    report = _wait_export(qtbot, win)
+    assert report.cancelled and len(report.exported) == 1
+    assert "Cancelled after 1 of 3" in win.shown_infos[-1][1]
+    assert len(list((tmp_path / "out").iterdir())) == 2  # that result's .lvq and PNG, whole
+
+
+def test_results_history_kept_across_restarts_and_cleared(qtbot, helpers, make_window, tmp_path,
+                                                          gui_data_dir):
+    win = make_window()
+    win.session.open_paths([_png(tmp_path, "h0.png", seed=0), _png(tmp_path, "h1.png", seed=1)])
+    helpers.wait_idle(qtbot, win)
+    assert (gui_data_dir / "results-history.json").is_file()
+    win.close()
+    again = make_window()
+    rows = again.session.history
+    assert [e.name for e in rows] == ["h0.png", "h1.png"] and all(e.earlier for e in rows)
+    assert rows[0].num_bytes == win.session.history[0].num_bytes
+    assert "earlier session" in again.history.table.item(0, 8).text()
+    assert again.session.unexported() == []  # earlier rows are not this session's to export
+    again.history.reopen_row(0)  # an earlier row runs again
+    helpers.wait_idle(qtbot, again)
+    assert again.session.display.source.name == "h0.png" and len(again.session.history) == 3
+    again.history.clear_btn.click()
+    assert again.session.history == [] and again.history.table.rowCount() == 0
+    third = make_window()
+    assert third.session.history == []
+
+
+def test_quitting_with_unexported_results_asks_first(qtbot, helpers, make_window, image_file,
+                                                     tmp_path, monkeypatch):
+    win = make_window()
+    assert not win.ask_on_quit  # offscreen: nobody could answer, so nothing blocks
+    win.session.open_paths([image_file])
+    helpers.wait_idle(qtbot, win)
+    win.ask_on_quit = True
+    answers = []
+    monkeypatch.setattr(dialogs, "confirm_quit_unexported", lambda parent, n: answers.append(n) or False)
+    assert not win.close() and win.isVisible() and answers == [1]
+    win.export_batch(str(tmp_path / "out"), maps=False)
+    _wait_export(qtbot, win)
+    assert win.close() and answers == [1]  # nothing unexported: no question
+
+
+# ---------------------------------------------------------------- 2: an honest A/B split
+def test_classical_side_matches_the_other_side_on_screen(qtbot, helpers, make_window, tmp_path):
+    win = make_window()
+    win.session.open_paths([_png(tmp_path, "photo.png", 128, 160, seed=4)])
+    helpers.wait_idle(qtbot, win)
+    win.session.compare_quantizers()
+    helpers.wait_idle(qtbot, win)
+    rows = {r.quantizer: r for r in win.session.compare_rows}
+    win.tabs.setCurrentIndex(1)
+    sp = win.split
+    win.split.choose(right="q:scalar")
+    win.split.choose(left="webp")
+    helpers.wait_idle(qtbot, win)
+    c = win.session.classical["webp"]
+    assert c.target_bytes == rows["scalar"].num_bytes != win.session.display.stats.num_bytes
+    a, b = c.num_bytes, rows["scalar"].num_bytes
+    assert sp.byte_difference() == f"right − left: {b - a:+,} B ({100.0 * (b - a) / a:+.1f} %)"
+    assert sp.diff_label.isVisible() and sp.diff_label.text() == sp.byte_difference()
+    assert [it.name() for it in win.rd.classical_items] == [c.label]
+    # the other side changes: the classical side follows it
+    win.split.choose(right="result")
+    qtbot.waitUntil(lambda: not win.session.busy and win.session.classical.get("webp") is not None
+                    and win.session.classical["webp"].target_bytes == win.session.display.stats.num_bytes,
+                    timeout=60000)
+    assert sp.byte_difference().startswith("right − left: ")
+
+
+def test_classical_side_quality_control_and_match(qtbot, helpers, make_window, image_file):
+    win = make_window()
+    win.session.open_paths([image_file])
+    helpers.wait_idle(qtbot, win)
+    win.tabs.setCurrentIndex(1)
+    sp = win.split
+    sp.choose(left="webp", right="result")
+    helpers.wait_idle(qtbot, win)
+    box, match = sp.quality_boxes["left"], sp.match_buttons["left"]
+    assert box.isVisible() and match.isVisible()
+    assert not sp.quality_boxes["right"].isVisible()  # a learned side has no quality box
+    requested = []
+    sp.quality_requested.connect(lambda codec, q: requested.append((codec, q)))
+    for v in (40.0, 55.0, 70.0):  # typing / spinning: one encoding when the value rests
+        box.setValue(v)
+    assert requested == [] and sp.quality_timer.isActive()
+    sp.quality_timer.timeout.emit()  # the debounce interval ends
+    sp.quality_timer.stop()
+    assert requested == [("webp", 70.0)]
+    helpers.wait_idle(qtbot, win)
+    c = win.session.classical["webp"]
+    assert not c.matched and c.quality == 70.0
+    assert "quality you chose" in sp.left_box.currentText()
+    match.click()
+    helpers.wait_idle(qtbot, win)
+    c = win.session.classical["webp"]
+    assert c.matched and c.target_bytes == win.session.display.stats.num_bytes
