@@ -273,7 +273,9 @@ def annotated(layer: Layer, image: Optional[np.ndarray] = None, share: Optional[
         top = int(round(20 * scale))
         framed = Image.new("RGB", (w, out.height + top), (32, 33, 36))
         framed.paste(out, (0, top))
-        ImageDraw.Draw(framed).text((pad, int(round(4 * scale))), _ascii(heading),
-                                    fill=(235, 235, 235), font=font)
+        text = _ascii(heading)
+        while d.textlength(text, font=font) > w - 2 * pad and " - " in text:
+            text = text.rsplit(" - ", 1)[0]  # a narrow map: the map's name goes first (it is in the file name)
+        ImageDraw.Draw(framed).text((pad, int(round(4 * scale))), text, fill=(235, 235, 235), font=font)
         out = framed
     return np.asarray(out)

@@ -225,11 +225,21 @@ class MainWindow(QMainWindow):
         elif self.settings.bytes_value("window/state") is None:
             self.arrange_docks(self.height())
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        """The dock layout follows the window on every resize (not only at launch): crossing
+        1000 px of height switches between tabbed and stacked Numbers / Rate–distortion."""
+        super().resizeEvent(event)
+        tall = event.size().height() >= 1000
+        if getattr(self, "_docks_tall", None) is not None and tall != self._docks_tall:
+            QTimer.singleShot(0, lambda: self.arrange_docks(self.height()))
+        self._docks_tall = tall
+
     def arrange_docks(self, height: int) -> None:
         """Right docks: below 1000 px of window height, Numbers and Rate–distortion share the
         space under the Model dock as tabs, so that the plot gets room to be read; above, they
         are stacked."""
         ctl, num, rd = self.docks["controls"], self.docks["numbers"], self.docks["rd"]
+        self._docks_tall = height >= 1000
         # the docks take at most 30 % of a narrow window, so the six panels keep their titles
         self.resizeDocks([ctl], [max(300, min(380, self.width() * 3 // 10))], Qt.Orientation.Horizontal)
         if height < 1000:
@@ -746,7 +756,7 @@ class MainWindow(QMainWindow):
                                 "pending": f"{classical.LABELS[codec]}: encoding at {what}…"
                                 if self._classical_running(codec) else "choose to compute"}
             else:
-                how = ("same size as the other side" if c.matched else "quality you chose")
+                how = ("matched" if c.matched else "your quality")
                 sides[codec] = {"label": f"{classical.LABELS[codec]} q{c.quality:.1f}, {how}",
                                 "image": c.reconstruction, "bytes": c.num_bytes, "classical": codec,
                                 "quality": c.quality,

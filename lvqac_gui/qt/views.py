@@ -144,6 +144,26 @@ class ImagePanel(QFrame):
         self.gv.scene().sigMouseMoved.connect(self._mouse_moved)
         self.set_layer(None)
 
+    def set_title(self, text: str) -> None:
+        """The panel title, fitted to the panel's width: the full title, else its short form
+        (before the parenthesis), else elided."""
+        self.full_title = text
+        self._fit_title()
+
+    def _fit_title(self) -> None:
+        text = getattr(self, "full_title", self.title.text())
+        room = max(self.title.width() - 8, 20)
+        fm = self.title.fontMetrics()
+        if fm.horizontalAdvance(text) > room:
+            short = text.split(" (")[0]
+            text = short if fm.horizontalAdvance(short) <= room else fm.elidedText(
+                short, Qt.TextElideMode.ElideRight, room)
+        self.title.setText(text)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._fit_title()
+
     def _mouse_moved(self, pos) -> None:
         if self.layer is None or self.layer.image is None:
             return
@@ -175,9 +195,9 @@ class ImagePanel(QFrame):
             self.gv.hide()  # first: never both at once (the view would shrink, and a fit jump)
             self.placeholder.show()
             if layer is not None:
-                self.title.setText(layer.title)
+                self.set_title(layer.title)
             return
-        self.title.setText(layer.title)
+        self.set_title(layer.title)
         self.placeholder.hide()
         self.gv.show()
         self.item.show()

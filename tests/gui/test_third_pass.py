@@ -520,8 +520,39 @@ def test_classical_side_quality_control_and_match(qtbot, helpers, make_window, i
     helpers.wait_idle(qtbot, win)
     c = win.session.classical["webp"]
     assert not c.matched and c.quality == 70.0
-    assert "quality you chose" in sp.left_box.currentText()
+    assert "your quality" in sp.left_box.currentText()
     match.click()
     helpers.wait_idle(qtbot, win)
     c = win.session.classical["webp"]
     assert c.matched and c.target_bytes == win.session.display.stats.num_bytes
+
+
+# ---------------------------------------------------------------- 6: layout on every resize
+def test_layout_follows_every_resize(qtbot, helpers, make_window, image_file):
+    win = make_window()
+    win.session.open_paths([image_file])
+    helpers.wait_idle(qtbot, win)
+
+    def settle():
+        for _ in range(3):
+            QApplication.processEvents()
+            qtbot.wait(30)
+
+    def tabbed():
+        return bool(win.tabifiedDockWidgets(win.docks["numbers"]))
+    win.resize(1024, 700)
+    settle()
+    assert tabbed()
+    for p in win.panels.values():  # no panel title runs past its label
+        assert p.title.fontMetrics().horizontalAdvance(p.title.text()) <= p.title.width(), p.title.text()
+    assert win.panels["residual"].full_title.startswith("Residual")
+    win.resize(1920, 1080)
+    settle()
+    assert win.height() >= 1000
+    assert not tabbed()
+    win.resize(1400, 900)
+    settle()
+    assert tabbed()
+    win.resize(1920, 1200)
+    settle()
+    assert win.panels["residual"].title.text() == win.panels["residual"].full_title
