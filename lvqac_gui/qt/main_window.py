@@ -282,6 +282,8 @@ class MainWindow(QMainWindow):
                                         "Ctrl+E")
         self.act_export_batch = self._act(ex, "&Batch: every result to a folder…", self.export_batch,
                                           "Ctrl+Shift+E")
+        self.act_save_side = self._act(ex, "&Classical side of the split (JPEG / WebP / AVIF file)…",
+                                       self.save_classical_side)
         f.addSeparator()
         self._act(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
@@ -539,6 +541,26 @@ class MainWindow(QMainWindow):
             self._mark_shown_exported(d)
             self.statusBar().showMessage(f"Exported {len(out)} files to {directory}", 6000)
         return out
+
+    CLASSICAL_SUFFIX = {"jpeg": "jpg", "webp": "webp", "avif": "avif"}
+
+    def save_classical_side(self, path: Optional[str] = None, codec: Optional[str] = None) -> Optional[Path]:
+        """The split's classical side (its encoded file, exactly the bytes shown) as its own file."""
+        sp = self.split
+        codec = codec or next((k for k in (sp.left_key(), sp.right_key())
+                               if k in classical.CODECS and k in self.session.classical), None)
+        c = self.session.classical.get(codec) if codec else None
+        d = self.session.display
+        if c is None or d is None:
+            self._error("Nothing to save", "Choose JPEG, WebP or AVIF for a side of the A/B split first.")
+            return None
+        name = f"{d.source.stem}.{codec}-q{c.quality:g}.{self.CLASSICAL_SUFFIX[codec]}"
+        path = path or dialogs.ask_save_path(self, f"Save the {classical.LABELS[codec]} side",
+                                             self._suggest(name), f"{classical.LABELS[codec]} (*.{self.CLASSICAL_SUFFIX[codec]})")
+        if not path:
+            return None
+        from lvqac_core.image_io import atomic_write_bytes
+        return self._save_one(lambda _d, p, ow: atomic_write_bytes(p, c.data, overwrite=ow), None, Path(path))
 
     def _mark_shown_exported(self, d: Optional[Display]) -> None:
         if d is not None:

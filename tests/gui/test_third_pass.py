@@ -556,3 +556,16 @@ def test_layout_follows_every_resize(qtbot, helpers, make_window, image_file):
     win.resize(1920, 1200)
     settle()
     assert win.panels["residual"].title.text() == win.panels["residual"].full_title
+
+
+def test_classical_side_saved_as_its_own_file(qtbot, helpers, make_window, image_file, tmp_path):
+    win = make_window()
+    win.session.open_paths([image_file])
+    helpers.wait_idle(qtbot, win)
+    win.tabs.setCurrentIndex(1)
+    win.split.choose(left="webp", right="result")
+    helpers.wait_idle(qtbot, win)
+    out = win.save_classical_side(str(tmp_path / "side.webp"))
+    c = win.session.classical["webp"]
+    assert out is not None and out.read_bytes() == c.data
+    assert np.array_equal(np.asarray(Image.open(out).convert("RGB")), c.reconstruction)
