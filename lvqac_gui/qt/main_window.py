@@ -946,7 +946,8 @@ class MainWindow(QMainWindow):
         self.error_handler(title, message)
 
     def _zoom_changed(self, z: float) -> None:
-        self.zoom_label.setText(f"zoom {100 * z:.0f}%")
+        """The zoom in device pixels per image pixel (100 % = 1:1 on a HiDPI screen too)."""
+        self.zoom_label.setText(f"zoom {100 * z * self.linker.device_pixel_ratio():.0f}%")
 
     def _tab_changed(self) -> None:
         if self.linker.fitted:

@@ -336,8 +336,19 @@ class ViewLinker:
         self._apply_all()
         self.fitted = False
 
+    def device_pixel_ratio(self) -> float:
+        """Device pixels per logical (layout) pixel of the views' screen (1.5, 2 on HiDPI)."""
+        vb = self.master()
+        w = vb.getViewWidget() if vb is not None else None
+        return float(w.devicePixelRatioF()) if w is not None else 1.0
+
+    def device_zoom(self) -> float:
+        """Device pixels per image pixel: what "100 %" and 1:1 mean on any screen."""
+        return self.zoom() * self.device_pixel_ratio()
+
     def one_to_one(self) -> None:
-        self.set_zoom(1.0)
+        """One image pixel on one *device* pixel (on a 2× screen: half a logical pixel)."""
+        self.set_zoom(1.0 / self.device_pixel_ratio())
 
     def zoom_by(self, factor: float) -> None:
         self.set_zoom(self.zoom() * factor)

@@ -569,3 +569,20 @@ def test_classical_side_saved_as_its_own_file(qtbot, helpers, make_window, image
     c = win.session.classical["webp"]
     assert out is not None and out.read_bytes() == c.data
     assert np.array_equal(np.asarray(Image.open(out).convert("RGB")), c.reconstruction)
+
+
+# ---------------------------------------------------------------- 7: 1:1 on HiDPI screens
+@pytest.mark.parametrize("ratio", [1.0, 1.5, 2.0])
+def test_one_to_one_means_device_pixels(qtbot, helpers, make_window, image_file, monkeypatch, ratio):
+    win = make_window()
+    win.session.open_paths([image_file])
+    helpers.wait_idle(qtbot, win)
+    monkeypatch.setattr(win.linker, "device_pixel_ratio", lambda: ratio)  # the screen's ratio
+    win.linker.one_to_one()
+    vb = win.panels["original"].vb
+    (x0, x1), _ = vb.viewRange()
+    logical_per_image_px = vb.width() / (x1 - x0)
+    assert logical_per_image_px * ratio == pytest.approx(1.0, rel=1e-3)  # one device pixel each
+    assert win.zoom_label.text() == "zoom 100%"
+    win.linker.zoom_by(2.0)
+    assert win.zoom_label.text() == "zoom 200%"
