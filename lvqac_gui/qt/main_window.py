@@ -71,7 +71,8 @@ class MainWindow(QMainWindow):
         self.exporter = BatchExporter(self)
         self.exporter.progress.connect(self._batch_progress)
         self.exporter.finished.connect(self._batch_finished)
-        self.batch_dialog: Optional[QProgressDialog] = None
+        self.batch_dialog: Optional[QProgressDialog] = None  # shown while a batch export runs
+        self.batch_progress: Optional[QProgressDialog] = None
         self.last_batch_report: Optional[batch.BatchReport] = None
         self.errors: list[tuple[str, str]] = []  # every error shown (for tests / screenshot mode)
         self._shown_size: Optional[tuple[int, int]] = None
@@ -599,12 +600,19 @@ class MainWindow(QMainWindow):
             overwrite = choice == "replace"
         self.settings.set_value("files/last_dir", str(directory))
         self.batch_directory = str(directory)
-        self.batch_dialog = QProgressDialog(f"Exporting {len(items)} results to {directory}…", "Cancel",
-                                            0, len(items), self)
-        self.batch_dialog.setWindowTitle("Export batch")
-        self.batch_dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        self.batch_dialog.setMinimumDuration(0)
-        self.batch_dialog.canceled.connect(self.exporter.cancel)
+        if self.batch_progress is None:  # one dialog, reused (never deleted under a queued signal)
+            self.batch_progress = QProgressDialog(self)
+            self.batch_progress.setWindowTitle("Export batch")
+            self.batch_progress.setCancelButtonText("Cancel")
+            # not modal: a modal progress dialog runs the event loop inside setValue()
+            self.batch_progress.setWindowModality(Qt.WindowModality.NonModal)
+            self.batch_progress.setAutoClose(False)
+            self.batch_progress.setAutoReset(False)
+            self.batch_progress.canceled.connect(self.exporter.cancel)
+        self.batch_dialog = self.batch_progress
+        self.batch_dialog.setLabelText(f"Exporting {len(items)} results to {directory}…")
+        self.batch_dialog.setRange(0, len(items))
+        self.batch_dialog.setValue(0)
         self.batch_dialog.show()
         self.exporter.start(items, directory, overwrite)
         self._update_actions()
@@ -616,14 +624,12 @@ class MainWindow(QMainWindow):
             return
         if name:
             dlg.setLabelText(f"Exporting {done + 1}/{total}: {name}")
-        dlg.setValue(done)  # a modal progress dialog runs the event loop here: nothing after it
+        dlg.setValue(done)
 
     def _batch_finished(self, report: batch.BatchReport) -> None:
         self.last_batch_report = report
         if self.batch_dialog is not None:
-            self.batch_dialog.canceled.disconnect()
-            self.batch_dialog.close()
-            self.batch_dialog.deleteLater()
+            self.batch_dialog.hide()
             self.batch_dialog = None
         self.session.mark_exported(report.exported)
         self._update_actions()
