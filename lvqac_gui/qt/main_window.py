@@ -233,7 +233,15 @@ class MainWindow(QMainWindow):
         tall = event.size().height() >= 1000
         if getattr(self, "_docks_tall", None) is not None and tall != self._docks_tall:
             QTimer.singleShot(0, lambda: self.arrange_docks(self.height()))
+        else:  # narrower: the docks give back room so the six panels keep their titles
+            QTimer.singleShot(0, self._limit_dock_width)
         self._docks_tall = tall
+
+    def _limit_dock_width(self) -> None:
+        ctl = self.docks["controls"]
+        most = max(300, min(380, self.width() * 3 // 10))
+        if ctl.isVisible() and not ctl.isFloating() and ctl.width() > most + 20:
+            self.resizeDocks([ctl], [most], Qt.Orientation.Horizontal)
 
     def arrange_docks(self, height: int) -> None:
         """Right docks: below 1000 px of window height, Numbers and Rate–distortion share the

@@ -152,7 +152,11 @@ class ImagePanel(QFrame):
 
     def _fit_title(self) -> None:
         text = getattr(self, "full_title", self.title.text())
-        room = max(self.title.width() - 8, 20)
+        # the room the panel gives the title (its own width may not be laid out yet)
+        room = self.contentsRect().width() - 6 - 8
+        if self.group_box.isVisible():
+            room -= self.group_box.sizeHint().width() + 6
+        room = max(room, 20)
         fm = self.title.fontMetrics()
         if fm.horizontalAdvance(text) > room:
             short = text.split(" (")[0]
@@ -163,6 +167,8 @@ class ImagePanel(QFrame):
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)
         self._fit_title()
+        if self.legend.isVisible():
+            self._update_legend(max(self.group_box.currentIndex(), 0))
 
     def _mouse_moved(self, pos) -> None:
         if self.layer is None or self.layer.image is None:
@@ -221,19 +227,23 @@ class ImagePanel(QFrame):
 
     def _update_legend(self, group: int) -> None:
         layer = self.layer
-        if layer is None:
+        if layer is None or layer.kind != "categorical":
             return
         parts = []
         shares = None
         if len(layer.groups) > 1 and group < len(layer.group_shares):
             s1 = layer.group_shares[group]
             shares = (1.0 - s1, s1)
-        for k, (name, rgb, share) in enumerate(layer.legend):
-            s = shares[k] if shares else share
-            col = "#%02x%02x%02x" % rgb
-            parts.append(f'<span style="color:{col}; font-size:14pt">■</span> {name}: '
-                         f'<b>{html.escape(percent(s))}</b>')
-        self.legend.setText("&nbsp;&nbsp;&nbsp;".join(parts))
+        for compact in (False, True):  # a narrow panel: smaller swatches, less space
+            parts = []
+            for k, (name, rgb, share) in enumerate(layer.legend):
+                s = shares[k] if shares else share
+                col = "#%02x%02x%02x" % rgb
+                parts.append(f'<span style="color:{col}; font-size:{10 if compact else 14}pt">■</span>'
+                             f'{"" if compact else " "}{name}: <b>{html.escape(percent(s))}</b>')
+            self.legend.setText(("&nbsp;" if compact else "&nbsp;&nbsp;&nbsp;").join(parts))
+            if self.legend.sizeHint().width() <= self.contentsRect().width() - 6:
+                break
 
     def _show_group(self, g: int) -> None:
         if self.layer is None or not (0 <= g < len(self.layer.groups)):

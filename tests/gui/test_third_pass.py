@@ -540,11 +540,16 @@ def test_layout_follows_every_resize(qtbot, helpers, make_window, image_file):
 
     def tabbed():
         return bool(win.tabifiedDockWidgets(win.docks["numbers"]))
-    win.resize(1024, 700)
+    win.resize(1400, 900)
+    settle()
+    win.resize(1024, 700)  # a resize, not a launch
     settle()
     assert tabbed()
-    for p in win.panels.values():  # no panel title runs past its label
+    assert win.docks["controls"].width() <= 330  # the docks give the panels room
+    for p in win.panels.values():  # no panel title runs past its label, no legend past its panel
         assert p.title.fontMetrics().horizontalAdvance(p.title.text()) <= p.title.width(), p.title.text()
+        if p.legend.isVisible():
+            assert p.legend.sizeHint().width() <= p.legend.width(), p.key
     assert win.panels["residual"].full_title.startswith("Residual")
     win.resize(1920, 1080)
     settle()
