@@ -155,8 +155,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         for _ in range(5):
             app.processEvents()
         win.linker.fit()
-        if session.display is not None:
-            win.show_probe(session.display.width // 2, session.display.height // 2)
+        if session.display is not None:  # the readout of the tab shown (the split's names its side)
+            probe = win.show_split_probe if args.tab == "split" else win.show_probe
+            probe(session.display.width // 2, session.display.height // 2)
         for _ in range(5):
             app.processEvents()
         out = Path(args.screenshot)

@@ -369,6 +369,9 @@ class Backend:
         report = progress or (lambda f, stage="": None)
         if not classical.available(job.codec):
             raise LvqacError(f"this Pillow build cannot write {job.codec.upper()}")
+        if job.quality > 0:  # the quality the user chose for this side
+            report(0.0, "encoding")
+            return classical.at_quality(job.codec, job.reference, job.quality)
         report(0.0, "searching the quality")
         return classical.at_size(job.codec, job.reference, job.target_bytes,
                                  progress=lambda f: report(0.95 * f, "searching the quality"))

@@ -49,9 +49,14 @@ class Classical:
         return f"{LABELS[self.codec]} q{self.quality:.1f}"
 
     @property
+    def matched(self) -> bool:
+        """Encoded to match a size (else at a quality the user chose)."""
+        return self.target_bytes > 0
+
+    @property
     def size_error(self) -> float:
-        """(bytes − target) / target."""
-        return (self.num_bytes - self.target_bytes) / max(self.target_bytes, 1)
+        """(bytes − target) / target (0 when no size was matched)."""
+        return (self.num_bytes - self.target_bytes) / self.target_bytes if self.matched else 0.0
 
 
 def available(codec: str) -> bool:
@@ -114,13 +119,25 @@ def match_size(codec: str, rgb: np.ndarray, target_bytes: int, steps: int = 14,
     return best
 
 
+def at_quality(codec: str, rgb: np.ndarray, quality: float) -> Classical:
+    """Encode ``rgb`` with ``codec`` at ``quality`` (no size to match) and measure it."""
+    t0 = time.perf_counter()
+    q = float(round(quality)) if codec == "avif" else float(quality)
+    data = encode(codec, rgb, q)
+    return _measured(codec, rgb, q, data, 0, time.perf_counter() - t0)
+
+
 def at_size(codec: str, rgb: np.ndarray, target_bytes: int,
             progress: Optional[Callable[[float], None]] = None) -> Classical:
     """Encode ``rgb`` with ``codec`` at (about) ``target_bytes`` and measure it."""
-    from lvqac_core.metrics import ms_ssim, psnr
     t0 = time.perf_counter()
     quality, data = match_size(codec, rgb, target_bytes, progress=progress)
-    seconds = time.perf_counter() - t0
+    return _measured(codec, rgb, quality, data, target_bytes, time.perf_counter() - t0)
+
+
+def _measured(codec: str, rgb: np.ndarray, quality: float, data: bytes, target_bytes: int,
+              seconds: float) -> Classical:
+    from lvqac_core.metrics import ms_ssim, psnr
     rec = decode(data)
     h, w = rgb.shape[:2]
     return Classical(codec=codec, quality=quality, data=data, reconstruction=rec, num_bytes=len(data),

@@ -6,7 +6,7 @@ import traceback
 
 from lvqac_core import errors as E
 
-__all__ = ["describe_error"]
+__all__ = ["describe_error", "file_message"]
 
 
 def describe_error(exc: BaseException) -> tuple[str, str]:
@@ -29,3 +29,27 @@ def describe_error(exc: BaseException) -> tuple[str, str]:
         return "File error", where + (exc.strerror or str(exc))
     tb = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     return "Unexpected error", tb
+
+
+# Pillow's wording, as the core passes it on, and what the app says instead
+_PILLOW = (("cannot identify image file", "not an image format that can be read (or the file is damaged)"),
+           ("image file is truncated", "the file is cut short (truncated)"),
+           ("broken data stream", "the image data is damaged"))
+
+
+def file_message(name: str, path: str | None, message: str) -> str:
+    """``message`` about the file ``name`` (at ``path``) as one line that names the file once:
+    "photo.png: not an image format that can be read (or the file is damaged)". The core's
+    "cannot read image PATH: " prefix and Pillow's repetition of the path are dropped."""
+    text = message.strip()
+    for spelled in {p for p in (path, str(path or ""), name) if p}:
+        for quoted in (f"'{spelled}'", f'"{spelled}"', spelled):
+            text = text.replace(f"cannot read image {quoted}: ", "").replace(f"cannot read image {quoted}", "")
+            text = text.replace(f" {quoted}", "").replace(quoted, "")
+    low = text.lower()
+    for pillow, ours in _PILLOW:
+        if pillow in low:
+            text = ours
+            break
+    text = text.strip(" :") or "cannot be read"
+    return f"{name}: {text}"

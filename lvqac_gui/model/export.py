@@ -59,15 +59,24 @@ def planned_files(display: Display, directory: str | Path, stem: Optional[str] =
     return out
 
 
+def map_heading(display: Display, layer_title: str) -> str:
+    """The title strip of an exported map: file, quantizer, λ and the map."""
+    st = display.stats
+    return f"{display.source.name} · {st.quantizer} λ={st.lmbda:g} · {layer_title}"
+
+
 def existing(paths: dict[str, Path]) -> list[Path]:
     return [p for p in paths.values() if p.exists()]
 
 
 def export_all(display: Display, directory: str | Path, stem: Optional[str] = None,
-               overwrite: bool = False) -> list[Path]:
-    """Write the .lvq, the decoded image and each map; returns the paths written."""
+               overwrite: bool = False, only: Optional[set[str]] = None) -> list[Path]:
+    """Write the .lvq, the decoded image and each map (``only``: those keys of
+    :func:`planned_files`); returns the paths written."""
     written = []
     for key, path in planned_files(display, directory, stem).items():
+        if only is not None and key not in only:
+            continue
         if key == "lvq":
             written.append(write_lvq(display, path, overwrite))
         elif key == "decoded":
@@ -75,8 +84,11 @@ def export_all(display: Display, directory: str | Path, stem: Optional[str] = No
         elif key.startswith("selection_g"):
             g = int(key[len("selection_g"):])
             layer = display.layers["selection"]
-            written.append(write_png(annotated(layer, layer.groups[g], layer.group_shares[g]),
+            written.append(write_png(annotated(layer, layer.groups[g], layer.group_shares[g],
+                                               heading=map_heading(display, f"{layer.title}, group {g}")),
                                      path, overwrite))
         else:  # each map as on screen, with its colour bar and scale (or legend) under it
-            written.append(write_png(annotated(display.layers[key]), path, overwrite))
+            layer = display.layers[key]
+            written.append(write_png(annotated(layer, heading=map_heading(display, layer.title)),
+                                     path, overwrite))
     return written

@@ -29,6 +29,18 @@ CODEBOOK_COLORS = ((70, 130, 220), (240, 160, 40))  # 0 = Z^n (blue), 1 = Z^n + 
 CODEBOOK_NAMES = ("Zⁿ", "Zⁿ + ½")
 
 
+def percent(share: float) -> str:
+    """A share as the app writes it everywhere (Numbers, colour bars, legends): one decimal, and
+    never "100 %" or "0 %" for a share that is not exactly 1 or 0."""
+    share = float(share)
+    text = f"{100 * share:.1f}"
+    if text == "100.0" and share < 1.0:
+        text = "> 99.9"
+    elif text == "0.0" and share > 0.0:
+        text = "< 0.1"
+    return f"{text} %"
+
+
 def _lut(anchors: list[tuple[int, int, int]], n: int = 256) -> np.ndarray:
     a = np.asarray(anchors, dtype=np.float64)
     xs = np.linspace(0.0, 1.0, len(a))
@@ -162,9 +174,9 @@ def a_law_layer(values: Optional[np.ndarray], stride: int, height: int, width: i
     if hi <= lo:
         centre = f"A = {fmt_value(a_max)} at every position"
     elif lo < 0.0 < hi:
-        centre = f"white: A = 1 · {100 * active:.0f}% ≠ 1"  # short: the panel may be narrow
+        centre = f"white: A = 1 · {percent(active)} ≠ 1"  # short: the panel may be narrow
     else:
-        centre = f"log A · {100 * active:.0f}% ≠ 1"
+        centre = f"log A · {percent(active)} ≠ 1"
     return Layer(A_TITLE, upscale(rgb, stride, height, width), kind="sequential", vmin=float(a_min),
                  vmax=float(a_max), lut=lut, center_text=centre)
 
@@ -209,12 +221,14 @@ def scale_labels(vmin: float, vmax: float, unit: str = "", center: bool = False,
 
 def _ascii(text: str) -> str:
     return (text.replace("ⁿ", "^n").replace("½", "1/2").replace("−", "-").replace("≤", "<=")
-            .replace("≥", ">=").replace("≠", "!=").replace("·", "-"))
+            .replace("≥", ">=").replace("≠", "!=").replace("·", "-").replace("λ", "lambda"))
 
 
-def annotated(layer: Layer, image: Optional[np.ndarray] = None, share: Optional[float] = None) -> np.ndarray:
+def annotated(layer: Layer, image: Optional[np.ndarray] = None, share: Optional[float] = None,
+              heading: str = "") -> np.ndarray:
     """``layer``'s image with its colour bar (min / max or clip levels) or legend (codebook
-    shares) drawn in a strip under it, as an RGB array — what an exported map shows."""
+    shares) drawn in a strip under it, as an RGB array — what an exported map shows. A
+    ``heading`` (file, quantizer, λ, map) is drawn in a title strip over the image."""
     from PIL import Image, ImageDraw, ImageFont
     img = np.ascontiguousarray((layer.image if image is None else image)[:, :, :3])
     h, w = img.shape[:2]
@@ -251,10 +265,19 @@ def annotated(layer: Layer, image: Optional[np.ndarray] = None, share: Optional[
                 s = share if k == 1 else 1.0 - share
             box = int(round(12 * scale))
             d.rectangle([x, h + pad, x + box, h + pad + box], fill=tuple(rgb))
-            label = f"{_ascii(name)}: {100 * s:.1f}%"
+            label = f"{_ascii(name)}: {_ascii(percent(s))}"
             d.text((x + box + pad, h + pad), label, fill=(230, 230, 230), font=font)
             x += box + 2 * pad + int(d.textlength(label, font=font)) + 3 * pad
     title = _ascii(layer.title)
     if layer.kind == "categorical":
         d.text((pad, text_y), title, fill=(180, 180, 180), font=font)
+    if heading:  # one title strip, the same on every exported map
+        top = int(round(20 * scale))
+        framed = Image.new("RGB", (w, out.height + top), (32, 33, 36))
+        framed.paste(out, (0, top))
+        text = _ascii(heading)
+        while d.textlength(text, font=font) > w - 2 * pad and " - " in text:
+            text = text.rsplit(" - ", 1)[0]  # a narrow map: the map's name goes first (it is in the file name)
+        ImageDraw.Draw(framed).text((pad, int(round(4 * scale))), text, fill=(235, 235, 235), font=font)
+        out = framed
     return np.asarray(out)

@@ -9,8 +9,9 @@ old job still reports is ignored.
 from __future__ import annotations
 
 import os
+import re
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
 
@@ -20,8 +21,9 @@ from lvqac_core.report import CodingReport
 from lvqac_core.bitstream import MAGIC, QUANTIZERS  # QUANTIZERS: the .lvq format's names; the widgets use it too
 from lvqac_core.registry import IMAGE_SUFFIXES, LATENT_STRIDE, LVQ_SUFFIX, same_lambda
 
-from .errors import describe_error
+from .errors import describe_error, file_message
 from .events import Signal
+from .maps import percent
 from . import rate
 
 QUANTIZER_LABELS = {"scalar": "Scalar (uniform)", "lvq": "LVQ", "lvqac": "LVQAC (LVQ + companding)"}
@@ -78,6 +80,7 @@ class Job:
     measure_decode: bool = True
     codec: str = ""  # kind "classical": "jpeg" | "webp" | "avif"
     target_bytes: int = 0  # kind "classical": the file size to match
+    quality: float = 0.0  # kind "classical": a fixed quality instead (> 0)
     reference: Optional[np.ndarray] = field(default=None, compare=False, repr=False)  # its original
 
 
@@ -86,6 +89,14 @@ class Stats(CodingReport):
     """The numbers shown in the side panel: the core's :class:`~lvqac_core.report.CodingReport`
     (built by ``lvqac_core.service`` for encoded images and decoded files alike), plus its rows.
     None = not applicable / unknown."""
+
+    def model_text(self) -> str:
+        """The model id; when the id names a preset λ but the network coded another λ (a
+        variable-rate network between presets) it says so, instead of a λ that was not coded."""
+        m = re.search(r"-(\d+(?:\.\d+)?(?:e-?\d+)?)$", self.model_id or "")
+        if m is None or same_lambda(float(m.group(1)), float(self.lmbda)):
+            return self.model_id
+        return f"{self.model_id[:m.start()]} at λ = {self.lmbda:g} (variable-rate network; zoo id {self.model_id})"
 
     def rows(self) -> list[tuple[str, str]]:
         """(label, value) rows for display."""
@@ -104,16 +115,16 @@ class Stats(CodingReport):
             ("Decode time", f(None if self.decode_seconds is None else self.decode_seconds * 1e3,
                               ".0f", " ms")),
             ("Device", self.device),
-            ("Model", self.model_id),
+            ("Model", self.model_text()),
             ("Quantizer", self.quantizer),
             ("λ", f"{self.lmbda:g}" + ("" if rate.is_preset(self.lmbda) else " (between presets)")),
         ]
         if self.selection_share is not None:
-            rows.append(("Codebook Zⁿ+½", f"{100 * self.selection_share:.1f} % of position-groups"))
+            rows.append(("Codebook Zⁿ+½", f"{percent(self.selection_share)} of position-groups"))
         if self.a_min is not None and self.a_max is not None and self.a_active_share is not None:
             rows.append(("A range", f"{self.a_min:.3g} … {self.a_max:.3g}"))
             rows.append(("A ≠ 1", "none (companding inactive)" if self.a_active_share == 0.0
-                         else f"{100 * self.a_active_share:.1f} % of positions"))
+                         else f"{percent(self.a_active_share)} of positions"))
         for name, size in self.section_bytes.items():
             rows.append((f"  section {name}", f"{size:,} bytes"))
         return rows
@@ -166,6 +177,20 @@ class Display:
         return out
 
 
+def image_probe(image: np.ndarray, original: Optional[np.ndarray], x: int, y: int) -> Optional[dict[str, Any]]:
+    """Values under pixel (x, y) of an image that is not a coded result of ours (a classical
+    codec's decoding, the original): its RGB and, given the original, the original's RGB and
+    the residual. None outside the image."""
+    h, w = image.shape[:2]
+    if not (0 <= x < w and 0 <= y < h):
+        return None
+    out: dict[str, Any] = {"x": x, "y": y, "rgb": tuple(int(v) for v in image[y, x, :3])}
+    if original is not None and original is not image:
+        out["original"] = tuple(int(v) for v in original[y, x, :3])
+        out["residual"] = tuple(float(a) - float(b) for a, b in zip(out["rgb"], out["original"]))
+    return out
+
+
 @dataclass
 class HistoryEntry:
     """One run since the app started: a result (display kept while recent) or a failure."""
@@ -182,6 +207,13 @@ class HistoryEntry:
     error: Optional[str] = None
     kind: str = "compressed"  # "compressed" | "decoded" | "failed"
     display: Optional[Display] = field(default=None, repr=False)
+    exported: bool = False  # its files were written (saved, exported, or in a batch export)
+    earlier: bool = False  # a row of an earlier session (history file): numbers only
+
+    @property
+    def unexported(self) -> bool:
+        """A result of this session whose files were never written (quitting asks first)."""
+        return self.error is None and self.kind == "compressed" and not self.exported and not self.earlier
 
     @property
     def name(self) -> str:
@@ -246,12 +278,19 @@ class CompareRow:
     encode_seconds: Optional[float] = None
     error: Optional[str] = None
     reconstruction: Optional[np.ndarray] = field(default=None, repr=False)
+    lmbda: Optional[float] = None  # the λ it was coded at
+    source_name: str = ""  # the image it was coded from
+
+    @property
+    def label(self) -> str:
+        """``lvq λ=0.0075``: what the row is, wherever it is shown."""
+        return self.quantizer + ("" if self.lmbda is None else f" λ={self.lmbda:g}")
 
     @classmethod
     def from_report(cls, quantizer: str, report: CodingReport,
                     reconstruction: Optional[np.ndarray] = None) -> "CompareRow":
         return cls(quantizer, report.model_id, report.bpp, report.psnr, report.ms_ssim, report.num_bytes,
-                   report.encode_seconds, reconstruction=reconstruction)
+                   report.encode_seconds, reconstruction=reconstruction, lmbda=float(report.lmbda))
 
 
 class Session:
@@ -450,6 +489,28 @@ class Session:
             e.display = None  # memory: old rows are re-run when reopened
         self.history_changed.emit(list(self.history))
 
+    def restore_history(self, entries: list[HistoryEntry]) -> None:
+        """Rows of an earlier session (numbers only) before this session's runs."""
+        self.history = [replace(e, index=k) for k, e in enumerate(entries)] + [
+            replace(e, index=len(entries) + k) for k, e in enumerate(self.history)]
+        self.history_changed.emit(list(self.history))
+
+    def clear_history(self) -> None:
+        """Forget every row (results still in memory are dropped too)."""
+        self.history = []
+        self.history_changed.emit([])
+
+    def mark_exported(self, indices) -> None:
+        """History rows whose files were written."""
+        wanted = set(indices)
+        for e in self.history:
+            if e.index in wanted:
+                e.exported = True
+        self.history_changed.emit(list(self.history))
+
+    def unexported(self) -> list[HistoryEntry]:
+        return [e for e in self.history if e.unexported]
+
     def reopen(self, index: int) -> None:
         """Show history row ``index`` again (its kept result, else run it again)."""
         entry = self.history[index]
@@ -491,18 +552,41 @@ class Session:
         self.compare_changed.emit(self.compare_rows)
         return self._request("compare")
 
-    def request_classical(self, codec: str) -> Optional[Job]:
-        """Encode the shown image with ``codec`` (JPEG / WebP / AVIF) at the shown result's size."""
+    def _compare_fits(self, display: Display) -> bool:
+        """Whether the comparison rows were coded from ``display``'s image at its λ."""
+        return all(r.source_name == display.source.name
+                   and (r.lmbda is None or same_lambda(r.lmbda, display.stats.lmbda))
+                   for r in self.compare_rows)
+
+    def classical_fits(self, codec: str, target_bytes: Optional[int] = None,
+                       quality: Optional[float] = None) -> bool:
+        """Whether the kept ``codec`` encoding is the one asked for: at ``quality``, or matched
+        to ``target_bytes`` (default: the shown result's size)."""
+        c = self.classical.get(codec)
+        if c is None:
+            return False
+        if quality:
+            return not c.matched and abs(c.quality - quality) < 1e-6
+        target = self.display.stats.num_bytes if target_bytes is None and self.display else target_bytes
+        return c.matched and c.target_bytes == target
+
+    def request_classical(self, codec: str, target_bytes: Optional[int] = None,
+                          quality: Optional[float] = None) -> Optional[Job]:
+        """Encode the shown image with ``codec`` (JPEG / WebP / AVIF) at ``target_bytes`` (default:
+        the shown result's size; in the split, the other side's), or at a fixed ``quality``."""
         d = self.display
         if d is None or d.original is None:
             self.message.emit("A classical codec at the same size needs a compressed image")
             return None
-        if codec in self.classical:
+        if self.classical_fits(codec, target_bytes, quality):
             return None
-        if self.active is not None:
+        if self.active is not None and self.active.kind != "classical":  # another side's search is superseded
             self.message.emit("Busy — try again when the running job has finished")
             return None
-        return self._request("classical", codec=codec, target_bytes=d.stats.num_bytes,
+        if quality:
+            return self._request("classical", codec=codec, quality=float(quality), reference=d.original)
+        return self._request("classical", codec=codec,
+                             target_bytes=int(d.stats.num_bytes if target_bytes is None else target_bytes),
                              reference=d.original)
 
     def cancel(self) -> None:
@@ -538,7 +622,8 @@ class Session:
     def _job_text(self, job: Job) -> str:
         verb = {"compress": "Compressing", "decompress": "Decoding",
                 "compare": "Comparing quantizers on",
-                "classical": f"{job.codec.upper()} at {job.target_bytes:,} bytes of"}[job.kind]
+                "classical": (f"{job.codec.upper()} at quality {job.quality:g} of" if job.quality
+                              else f"{job.codec.upper()} at {job.target_bytes:,} bytes of")}[job.kind]
         batch = f" [{self.batch_done + 1}/{self.batch_total}]" if self.batch_total > 1 else ""
         return f"{verb} {job.source.name}{batch}"
 
@@ -560,8 +645,9 @@ class Session:
         job = self.active
         self.active = None
         if job.kind in ("compare", "classical"):
-            if job.kind == "compare":
-                self.compare_rows = list(payload)
+            if job.kind == "compare":  # each row names its λ and image
+                self.compare_rows = [replace(r, lmbda=job.lmbda if r.lmbda is None else r.lmbda,
+                                             source_name=job.source.name) for r in payload]
                 self.compare_changed.emit(self.compare_rows)
             else:
                 self.classical = dict(self.classical)
@@ -573,6 +659,9 @@ class Session:
         else:
             self.display = payload
             self.classical = {}  # JPEG / WebP / AVIF matched the previous result's size
+            if self.compare_rows and not self._compare_fits(payload):
+                self.compare_rows = []  # compared at another λ (or image): never mixed in silently
+                self.compare_changed.emit(self.compare_rows)
             self.classical_changed.emit(self.classical)
             st = payload.stats
             if payload.kind == "decoded":  # the controls follow the file's model
@@ -613,6 +702,7 @@ class Session:
                 job: Optional[Job] = None) -> Optional[tuple[str, str]]:
         """A file that failed: history row, not in Open Recent. In a batch a status message; else
         the error signal's arguments for the caller to emit (a dialog) once its state is settled."""
+        message = file_message(source.name, source.path, message)  # names the file once
         self.batch_log.append((source.name, message))
         if source.path:
             self.forget_recent(source.path)
@@ -621,9 +711,9 @@ class Session:
             quantizer=job.quantizer if job else self.quantizer,
             lmbda=job.lmbda if job else self.lmbda, error=f"{title}: {message}", kind="failed"))
         if self.in_batch:
-            self.message.emit(f"{source.name}: {title} — {message.splitlines()[0] if message else ''}")
+            self.message.emit(f"{title} — {message.splitlines()[0] if message else ''}")
             return None
-        return title, f"{source.name}: {message}"
+        return title, message
 
     def job_cancelled(self, job_id: int) -> None:
         if self._is_current(job_id):  # cancelled from inside (not through cancel())

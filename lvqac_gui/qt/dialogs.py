@@ -4,7 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QLabel,
+                               QLineEdit, QMessageBox, QPushButton, QVBoxLayout, QWidget)
 
 from lvqac_core.registry import IMAGE_SUFFIXES, LVQ_SUFFIX
 
@@ -46,3 +47,58 @@ def ask_directory(parent: Optional[QWidget], title: str, directory: str = "") ->
 
 def show_info(parent: Optional[QWidget], title: str, message: str) -> None:
     QMessageBox.information(parent, title, message)
+
+
+def ask_batch_export(parent: Optional[QWidget], directory: str, count: int,
+                     maps: bool = True) -> Optional[tuple[str, bool]]:
+    """(folder, with maps) for *Export batch…*, or None."""
+    dlg = QDialog(parent)
+    dlg.setWindowTitle("Export batch")
+    text = QLabel(f"Write {count} result{'s' if count != 1 else ''} to a folder: per image the .lvq "
+                  "and the decoded PNG (names carry the model, e.g. photo.lvqac-0.0075.lvq).")
+    text.setWordWrap(True)
+    folder = QLineEdit(directory)
+    browse = QPushButton("Choose…")
+    browse.clicked.connect(lambda: folder.setText(
+        QFileDialog.getExistingDirectory(dlg, "Export batch to folder", folder.text()) or folder.text()))
+    with_maps = QCheckBox("Also every map (residual, codebook, A, bits) as PNG with its colour bar")
+    with_maps.setChecked(maps)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    buttons.accepted.connect(dlg.accept)
+    buttons.rejected.connect(dlg.reject)
+    row = QHBoxLayout()
+    row.addWidget(folder, 1)
+    row.addWidget(browse)
+    lay = QVBoxLayout(dlg)
+    lay.addWidget(text)
+    lay.addLayout(row)
+    lay.addWidget(with_maps)
+    lay.addWidget(buttons)
+    dlg.resize(560, dlg.sizeHint().height())
+    if dlg.exec() != QDialog.DialogCode.Accepted or not folder.text().strip():
+        return None
+    return folder.text().strip(), with_maps.isChecked()
+
+
+def ask_replace_or_keep(parent: Optional[QWidget], paths: list[Path]) -> Optional[str]:
+    """Files of a batch export exist already: "replace", "keep" (new names) or None (cancel)."""
+    names = "\n".join(str(p) for p in paths[:8]) + ("\n…" if len(paths) > 8 else "")
+    box = QMessageBox(QMessageBox.Icon.Question, "Files exist already",
+                      f"{len(paths)} of these files exist already:\n{names}", parent=parent)
+    replace = box.addButton("Replace them", QMessageBox.ButtonRole.DestructiveRole)
+    keep = box.addButton("Keep both (new names)", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(keep)
+    box.exec()
+    return {id(replace): "replace", id(keep): "keep"}.get(id(box.clickedButton()))
+
+
+def confirm_quit_unexported(parent: Optional[QWidget], count: int) -> bool:
+    """Quit although ``count`` results were never saved or exported?"""
+    answer = QMessageBox.question(
+        parent, "Quit LVQAC Studio?",
+        f"{count} result{'s were' if count != 1 else ' was'} never saved or exported "
+        "(File ▸ Export ▸ Batch writes them all). The Results table is kept for the next start, "
+        "the files are not.\n\nQuit anyway?",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes

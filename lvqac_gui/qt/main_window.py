@@ -3,13 +3,15 @@ drag-and-drop, status bar readout. It holds no state of its own beyond widgets: 
 comes from the :class:`~lvqac_gui.state.Session`."""
 from __future__ import annotations
 
+import html
+import os
 from pathlib import Path
 from typing import Optional
 
-from PySide6.QtCore import QMimeData, Qt, QTimer
+from PySide6.QtCore import QMimeData, QStandardPaths, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (QApplication, QCheckBox, QDockWidget, QGridLayout, QLabel,
-                               QMainWindow, QTabWidget, QVBoxLayout, QWidget)
+                               QMainWindow, QProgressDialog, QTabWidget, QVBoxLayout, QWidget)
 
 from lvqac_core import threads
 from lvqac_core.registry import PAPER_LAMBDAS
@@ -17,16 +19,18 @@ from lvqac_core.registry import PAPER_LAMBDAS
 from .model_menu import build_model_menu
 from .. import __version__
 from ..model import backend as bk
-from ..model import classical, export
+from ..model import batch, classical, export, history_store
 from . import dialogs
 from ..model.maps import Layer
 from .panels import GUIDE_TIPS, CompareTable, ControlPanel, HistoryTable, StatsPanel
 from .rdplot import RDPlot
-from .settings import AppSettings
-from ..model.state import QUANTIZERS, Display, Session, write_history_csv
+from .settings import AppSettings, data_dir
+from ..model.state import QUANTIZERS, Display, Session, is_lvq_path, write_history_csv
+from lvqac_core.registry import IMAGE_SUFFIXES
+from .theme import install_tooltip_wrapper
 from .views import ImagePanel, SplitView, ViewLinker
 from .pyside_fix import keep_bools_alive
-from .workers import JobRunner, ModelPreloader
+from .workers import BatchExporter, JobRunner, ModelPreloader
 
 keep_bools_alive()  # PySide6 6.12 + Python 3.11: every signal emit drops a reference to True
 
@@ -53,7 +57,24 @@ class MainWindow(QMainWindow):
         self.model_state = ""  # "" | "loading" | "ready" | "failed" (the launch-time preload)
         self.setWindowTitle("LVQAC Studio")
         self.setAcceptDrops(True)
+        install_tooltip_wrapper(QApplication.instance())  # long tooltips wrap, never screen-wide
+        self._probe_at: Optional[tuple[int, int]] = None  # the image pixel under the cursor
+        self._probe_split = False  # ... in the split view (whose readout names its side)
         self.error_handler = lambda title, msg: dialogs.show_error(self, title, msg)
+        self.info_handler = lambda title, msg: dialogs.show_info(self, title, msg)  # batch summary
+        # quitting with unexported results asks first, never where nobody can answer (offscreen
+        # tests and screenshots, or $LVQAC_GUI_NO_QUIT_QUESTION)
+        self.ask_on_quit = (QApplication.platformName() not in ("offscreen", "minimal")
+                            and not os.environ.get("LVQAC_GUI_NO_QUIT_QUESTION"))
+        # the Results history across restarts (a session file in the user's data folder)
+        self.history_path: Optional[Path] = (Path(data_dir()) / history_store.FILE_NAME
+                                             if restore and data_dir() else None)
+        self.exporter = BatchExporter(self)
+        self.exporter.progress.connect(self._batch_progress)
+        self.exporter.finished.connect(self._batch_finished)
+        self.batch_dialog: Optional[QProgressDialog] = None  # shown while a batch export runs
+        self.batch_progress: Optional[QProgressDialog] = None
+        self.last_batch_report: Optional[batch.BatchReport] = None
         self.errors: list[tuple[str, str]] = []  # every error shown (for tests / screenshot mode)
         self._shown_size: Optional[tuple[int, int]] = None
         self._fit_on_result = False
@@ -82,10 +103,18 @@ class MainWindow(QMainWindow):
             grid.setRowStretch(k, 1)
         self.split = SplitView()
         self.linker.add(self.split.vb)
-        self.split.hovered.connect(self.show_probe)
+        self.split.hovered.connect(self.show_split_probe)
         self.split.side_requested.connect(self._side_requested)
+        self.split.quality_requested.connect(self._quality_requested)
+        self.split.match_requested.connect(self._match_requested)
+        # a classical side follows the other side's size (after the combo's own signal returns)
+        self.split.choice_changed.connect(lambda: QTimer.singleShot(0, self._update_split))
+        self.classical_quality: dict[str, float] = {}  # codec -> the quality chosen for its side
         self.history = HistoryTable(self.session)
         self.history.csv_btn.clicked.connect(lambda: self.export_csv())
+        self.history.export_btn.clicked.connect(lambda: self.export_batch())
+        self.history.clear_btn.clicked.connect(self.clear_history)
+        self.history.reopened.connect(lambda _row: self.tabs.setCurrentIndex(0))  # show the image
         self.tabs = QTabWidget()
         self.tabs.addTab(grid_w, "Panels")
         self.tabs.addTab(self.split, "A/B split")
@@ -106,6 +135,14 @@ class MainWindow(QMainWindow):
         cl.addWidget(self.tabs, 1)
         cl.addWidget(self.drop_hint)
         self.setCentralWidget(central)
+        # shown while a drag with files we can open hovers over the window
+        self.drop_overlay = QLabel("Drop to open", central)
+        self.drop_overlay.setObjectName("DropOverlay")
+        self.drop_overlay.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.drop_overlay.setStyleSheet("QLabel#DropOverlay { background: rgba(76, 142, 217, 60); "
+                                        "border: 3px dashed #4c8ed9; color: #ffffff; font-size: 18pt; }")
+        self.drop_overlay.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.drop_overlay.hide()
 
         # ---- docks
         self.controls = ControlPanel(self.session, bk.model_labels())
@@ -164,7 +201,10 @@ class MainWindow(QMainWindow):
         s.busy_changed.connect(self._busy_changed)
         s.queue_changed.connect(self._queue_changed)
         s.classical_changed.connect(lambda _: self._update_split())
+        s.progress_changed.connect(self._progress_changed)
         s.history_changed.connect(self._history_changed)
+        if self.history_path is not None:
+            s.restore_history(history_store.load(self.history_path))
         self._rebuild_recent()
         self.show_display(None)
         self._update_actions()
@@ -187,11 +227,29 @@ class MainWindow(QMainWindow):
         elif self.settings.bytes_value("window/state") is None:
             self.arrange_docks(self.height())
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        """The dock layout follows the window on every resize (not only at launch): crossing
+        1000 px of height switches between tabbed and stacked Numbers / Rate–distortion."""
+        super().resizeEvent(event)
+        tall = event.size().height() >= 1000
+        if getattr(self, "_docks_tall", None) is not None and tall != self._docks_tall:
+            QTimer.singleShot(0, lambda: self.arrange_docks(self.height()))
+        else:  # narrower: the docks give back room so the six panels keep their titles
+            QTimer.singleShot(0, self._limit_dock_width)
+        self._docks_tall = tall
+
+    def _limit_dock_width(self) -> None:
+        ctl = self.docks["controls"]
+        most = max(300, min(380, self.width() * 3 // 10))
+        if ctl.isVisible() and not ctl.isFloating() and ctl.width() > most + 20:
+            self.resizeDocks([ctl], [most], Qt.Orientation.Horizontal)
+
     def arrange_docks(self, height: int) -> None:
         """Right docks: below 1000 px of window height, Numbers and Rate–distortion share the
         space under the Model dock as tabs, so that the plot gets room to be read; above, they
         are stacked."""
         ctl, num, rd = self.docks["controls"], self.docks["numbers"], self.docks["rd"]
+        self._docks_tall = height >= 1000
         # the docks take at most 30 % of a narrow window, so the six panels keep their titles
         self.resizeDocks([ctl], [max(300, min(380, self.width() * 3 // 10))], Qt.Orientation.Horizontal)
         if height < 1000:
@@ -232,6 +290,10 @@ class MainWindow(QMainWindow):
         self.act_export_png = self._act(ex, "Decoded image as &PNG…", self.export_png, "Ctrl+Shift+S")
         self.act_export_all = self._act(ex, "&All (.lvq, decoded PNG, every map)…", self.export_all,
                                         "Ctrl+E")
+        self.act_export_batch = self._act(ex, "&Batch: every result to a folder…", self.export_batch,
+                                          "Ctrl+Shift+E")
+        self.act_save_side = self._act(ex, "&Classical side of the split (JPEG / WebP / AVIF file)…",
+                                       self.save_classical_side)
         f.addSeparator()
         self._act(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
@@ -251,7 +313,7 @@ class MainWindow(QMainWindow):
         r = mb.addMenu("&Run")
         self._act(r, "&Compress", self.session.compress, "F5")
         self._act(r, "C&ancel", self.session.cancel, "Esc")
-        self._act(r, "Compare &quantizers", self.session.compare_quantizers, "Ctrl+K")
+        self.act_compare = self._act(r, "Compare &quantizers", self.session.compare_quantizers, "Ctrl+K")
         r.addSeparator()
         self._act(r, "Lower λ (fewer bits)", lambda: self._step_lambda(-1), "[")
         self._act(r, "Higher λ (more bits)", lambda: self._step_lambda(+1), "]")
@@ -317,7 +379,9 @@ class MainWindow(QMainWindow):
                   "quantizers (after Compare quantizers) or JPEG / WebP / AVIF of this image at the "
                   "same file size. Space swaps the sides at the same zoom and position (flicker); "
                   "Error map shows both residuals on one colour scale.")]
-        body = "".join(f"<p><b>{k}</b><br>{v.replace(chr(10), '<br>')}</p>" for k, v in items)
+        # escaped: "A < 1" is text, not the start of a tag (it cut the A paragraph short)
+        body = "".join(f"<p><b>{html.escape(k)}</b><br>{html.escape(v).replace(chr(10), '<br>')}</p>"
+                       for k, v in items)
         return f"<div style='max-width:520px'>{body}</div>"
 
     def show_guide(self) -> None:
@@ -339,7 +403,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ opening
     def open_dialog(self) -> None:
-        files = dialogs.ask_open_files(self, str(self.settings.value("files/last_dir", "")))
+        files = dialogs.ask_open_files(self, self.start_dir())
         if files:
             self.settings.set_value("files/last_dir", str(Path(files[0]).parent))
             self.session.open_paths(files)
@@ -369,15 +433,39 @@ class MainWindow(QMainWindow):
             return []
         return [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
 
+    @staticmethod
+    def _openable(paths: list[str]) -> list[str]:
+        """The paths an open would take: image files (by suffix) and .lvq files."""
+        return [p for p in paths if Path(p).is_file()
+                and (Path(p).suffix.lower() in IMAGE_SUFFIXES or is_lvq_path(p))]
+
     def dragEnterEvent(self, event) -> None:  # noqa: N802
-        if self._local_paths(event.mimeData()):
+        """Accepted (and highlighted) only when the drag holds a file that can be opened."""
+        n = len(self._openable(self._local_paths(event.mimeData())))
+        if n:
+            event.acceptProposedAction()
+            self._show_drop_overlay(n)
+        else:
+            event.ignore()
+            self.drop_overlay.hide()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802
+        if self.drop_overlay.isVisible():
             event.acceptProposedAction()
         else:
             event.ignore()
 
-    dragMoveEvent = dragEnterEvent
+    def dragLeaveEvent(self, event) -> None:  # noqa: N802
+        self.drop_overlay.hide()
+
+    def _show_drop_overlay(self, n: int) -> None:
+        self.drop_overlay.setText("Drop to open" if n == 1 else f"Drop to open {n} files (a batch)")
+        self.drop_overlay.setGeometry(self.centralWidget().rect())
+        self.drop_overlay.raise_()
+        self.drop_overlay.show()
 
     def dropEvent(self, event) -> None:  # noqa: N802
+        self.drop_overlay.hide()
         if self.handle_drop(event.mimeData()):
             event.acceptProposedAction()
         else:
@@ -438,6 +526,7 @@ class MainWindow(QMainWindow):
                 return None
             overwrite = True
         if self._write(writer, d, path, overwrite):
+            self._mark_shown_exported(d)
             self.settings.set_value("files/last_dir", str(path.parent))
             self.statusBar().showMessage(f"Saved {path}", 6000)
             return path
@@ -460,8 +549,106 @@ class MainWindow(QMainWindow):
             overwrite = True
         out: list[Path] = []
         if self._write(lambda: out.extend(export.export_all(d, directory, overwrite=overwrite))):
+            self._mark_shown_exported(d)
             self.statusBar().showMessage(f"Exported {len(out)} files to {directory}", 6000)
         return out
+
+    CLASSICAL_SUFFIX = {"jpeg": "jpg", "webp": "webp", "avif": "avif"}
+
+    def save_classical_side(self, path: Optional[str] = None, codec: Optional[str] = None) -> Optional[Path]:
+        """The split's classical side (its encoded file, exactly the bytes shown) as its own file."""
+        sp = self.split
+        codec = codec or next((k for k in (sp.left_key(), sp.right_key())
+                               if k in classical.CODECS and k in self.session.classical), None)
+        c = self.session.classical.get(codec) if codec else None
+        d = self.session.display
+        if c is None or d is None:
+            self._error("Nothing to save", "Choose JPEG, WebP or AVIF for a side of the A/B split first.")
+            return None
+        name = f"{d.source.stem}.{codec}-q{c.quality:g}.{self.CLASSICAL_SUFFIX[codec]}"
+        path = path or dialogs.ask_save_path(self, f"Save the {classical.LABELS[codec]} side",
+                                             self._suggest(name), f"{classical.LABELS[codec]} (*.{self.CLASSICAL_SUFFIX[codec]})")
+        if not path:
+            return None
+        from lvqac_core.image_io import atomic_write_bytes
+        return self._save_one(lambda _d, p, ow: atomic_write_bytes(p, c.data, overwrite=ow), None, Path(path))
+
+    def _mark_shown_exported(self, d: Optional[Display]) -> None:
+        if d is not None:
+            self.session.mark_exported([e.index for e in self.session.history if e.display is d])
+
+    # ------------------------------------------------------------------ batch export
+    def export_batch(self, directory: Optional[str] = None, maps: Optional[bool] = None) -> bool:
+        """Every result still in memory to a folder (per image: .lvq, decoded PNG, optionally the
+        maps), on a worker thread with progress and Cancel; a summary says what was written and
+        what failed. Existing files are only replaced after a question (or get new names)."""
+        s = self.session
+        if s.busy or self.exporter.running:
+            self.statusBar().showMessage("Wait for the running job: the batch exports finished results", 6000)
+            return False
+        entries = batch.exportable(s.history)
+        if not entries:
+            self._error("Nothing to export", "No result in memory: open and compress images first.")
+            return False
+        if directory is None:
+            answer = dialogs.ask_batch_export(self, self.start_dir(), len(entries),
+                                              bool(self.settings.value("export/maps", True) not in (False, "false")))
+            if answer is None:
+                return False
+            directory, maps = answer
+        maps = True if maps is None else maps
+        self.settings.set_value("export/maps", maps)
+        items = batch.plan(s.history, directory, maps)
+        overwrite = False
+        clash = batch.clashes(items)
+        if clash:
+            choice = dialogs.ask_replace_or_keep(self, clash)
+            if choice is None:
+                return False
+            if choice == "keep":
+                items = batch.plan(s.history, directory, maps, keep_existing=True)
+            overwrite = choice == "replace"
+        self.settings.set_value("files/last_dir", str(directory))
+        self.batch_directory = str(directory)
+        if self.batch_progress is None:  # one dialog, reused (never deleted under a queued signal)
+            self.batch_progress = QProgressDialog(self)
+            self.batch_progress.setWindowTitle("Export batch")
+            self.batch_progress.setCancelButtonText("Cancel")
+            # not modal: a modal progress dialog runs the event loop inside setValue()
+            self.batch_progress.setWindowModality(Qt.WindowModality.NonModal)
+            self.batch_progress.setAutoClose(False)
+            self.batch_progress.setAutoReset(False)
+            self.batch_progress.canceled.connect(self.exporter.cancel)
+        self.batch_dialog = self.batch_progress
+        self.batch_dialog.setLabelText(f"Exporting {len(items)} results to {directory}…")
+        self.batch_dialog.setRange(0, len(items))
+        self.batch_dialog.setValue(0)
+        self.batch_dialog.show()
+        self.exporter.start(items, directory, overwrite)
+        self._update_actions()
+        return True
+
+    def _batch_progress(self, done: int, total: int, name: str) -> None:
+        dlg = self.batch_dialog
+        if dlg is None:
+            return
+        if name:
+            dlg.setLabelText(f"Exporting {done + 1}/{total}: {name}")
+        dlg.setValue(done)
+
+    def _batch_finished(self, report: batch.BatchReport) -> None:
+        self.last_batch_report = report
+        if self.batch_dialog is not None:
+            self.batch_dialog.hide()
+            self.batch_dialog = None
+        self.session.mark_exported(report.exported)
+        self._update_actions()
+        text = report.summary(self.batch_directory)
+        self.statusBar().showMessage(text.splitlines()[0] + " " + text.splitlines()[1], 8000)
+        self.info_handler("Export batch", text)
+
+    def clear_history(self) -> None:
+        self.session.clear_history()
 
     def export_csv(self, path: Optional[str] = None) -> Optional[Path]:
         """The Results table (every run since start) as CSV."""
@@ -474,8 +661,19 @@ class MainWindow(QMainWindow):
         return self._save_one(lambda _d, p, ow: write_history_csv(self.session.history, p, ow),
                               None, Path(path))
 
+    def start_dir(self) -> str:
+        """Where file dialogs start: the last folder used, else the user's Pictures, else home
+        (never the program's own folder)."""
+        last = str(self.settings.value("files/last_dir", "") or "")
+        if last and Path(last).is_dir():
+            return last
+        pictures = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
+        if pictures and Path(pictures).is_dir():
+            return pictures
+        return str(Path.home())
+
     def _suggest(self, name: str) -> str:
-        return str(Path(str(self.settings.value("files/last_dir", "") or Path.cwd())) / name)
+        return str(Path(self.start_dir()) / name)
 
     # ------------------------------------------------------------------ session -> view
     def show_display(self, d: Optional[Display]) -> None:
@@ -491,7 +689,9 @@ class MainWindow(QMainWindow):
             self.rd.set_current(None, None)
             return
         self._update_split()
-        self.rd.set_current(d.stats.bpp, d.stats.psnr, f"{d.source.name} ({d.stats.quantizer})")
+        if self._probe_at is not None:  # the readout describes the new result at once
+            (self.show_split_probe if self._probe_split else self.show_probe)(*self._probe_at)
+        self.rd.set_current(d.stats.bpp, d.stats.psnr, "this image")
         self._show_size((d.width, d.height), force=self._fit_on_result)
         self._fit_on_result = False
         self.setWindowTitle(f"LVQAC Studio — {d.source.name}")
@@ -572,38 +772,74 @@ class MainWindow(QMainWindow):
         src = d.source
         fb = Path(src.path).stat().st_size if src.path and Path(src.path).is_file() else None
         sides = {"original": {"label": "Original", "image": d.original, "info": self._file_info(src)},
-                 "result": {"label": label, "image": d.reconstruction,
+                 "result": {"label": label, "image": d.reconstruction, "bytes": st.num_bytes,
                             "info": self._info(st.num_bytes, st.bpp, st.psnr, st.ms_ssim, fb)}}
         for row in self.session.compare_rows:
             if row.reconstruction is not None and row.quantizer != st.quantizer:
+                lam = st.lmbda if row.lmbda is None else row.lmbda
                 sides[f"q:{row.quantizer}"] = {
-                    "label": f"{SHORT_NAMES[row.quantizer]} λ={st.lmbda:g}",
-                    "image": row.reconstruction,
+                    "label": f"{SHORT_NAMES[row.quantizer]} λ={lam:g}",
+                    "image": row.reconstruction, "bytes": row.num_bytes,
                     "info": self._info(row.num_bytes, row.bpp, row.psnr, row.ms_ssim, fb)}
+        lk, rk = self.split.left_key(), self.split.right_key()
         for codec in classical.CODECS:
             c = self.session.classical.get(codec)
-            name = f"{classical.LABELS[codec]} at the same size"
-            if c is None:
-                sides[codec] = {"label": name, "image": None,
-                                "pending": f"{classical.LABELS[codec]}: encoding at {st.num_bytes:,} B…"
+            want = self._classical_want(codec, sides)
+            name = f"{classical.LABELS[codec]} at the other side's size"
+            if not self.session.classical_fits(codec, **want):
+                what = (f"quality {want['quality']:g}" if "quality" in want
+                        else f"{want['target_bytes']:,} B (the other side)")
+                sides[codec] = {"label": name, "image": None, "classical": codec,
+                                "quality": self.classical_quality.get(codec),
+                                "pending": f"{classical.LABELS[codec]}: encoding at {what}…"
                                 if self._classical_running(codec) else "choose to compute"}
             else:
-                sides[codec] = {"label": f"{classical.LABELS[codec]} q{c.quality:.1f}, same size",
-                                "image": c.reconstruction,
-                                "info": self._info(c.num_bytes, c.bpp, c.psnr, c.ms_ssim, fb, c.size_error)
-                                + (" · the nearest size it reaches" if abs(c.size_error) > 0.02 else "")}
+                how = ("matched" if c.matched else "your quality")
+                sides[codec] = {"label": f"{classical.LABELS[codec]} q{c.quality:.1f}, {how}",
+                                "image": c.reconstruction, "bytes": c.num_bytes, "classical": codec,
+                                "quality": c.quality,
+                                "info": self._info(c.num_bytes, c.bpp, c.psnr, c.ms_ssim, fb,
+                                                   c.size_error if c.matched else None)
+                                + (" · the nearest size it reaches" if c.matched and abs(c.size_error) > 0.02
+                                   else "")}
+        self.rd.set_classical([c for c in self.session.classical.values() if c is not None])
         new = d is not self._split_for
         self._split_for = d
-        lk, rk = self.split.left_key(), self.split.right_key()
         if new and (lk is None or lk == rk or lk not in sides or rk not in sides):
             self.split.set_sides(sides, d.original, "original", "result")
         else:
             self.split.set_sides(sides, d.original)
-        if not self.session.busy and not self.session.queue:  # a chosen classical side follows a new result's size
+        if not self.session.busy and not self.session.queue:  # a chosen classical side follows the other side
             for key in (self.split.left_key(), self.split.right_key()):
-                if key in classical.CODECS and key not in self.session.classical:
+                if key in classical.CODECS and not self.session.classical_fits(
+                        key, **self._classical_want(key, self.split.sides)):
                     self._side_requested(key)
                     break
+
+    def _classical_want(self, codec: str, sides: dict) -> dict:
+        """What a classical side is encoded to: the quality the user chose for it, else the
+        bytes of the *other side on screen* (the shown result when that side has no size:
+        the original, or a side still being computed)."""
+        q = self.classical_quality.get(codec)
+        if q:
+            return {"quality": float(q)}
+        lk, rk = self.split.left_key(), self.split.right_key()
+        other = rk if lk == codec else lk if rk == codec else "result"
+        d = self.session.display
+        target = d.stats.num_bytes if d is not None else 0
+        side = sides.get(other) if other != codec else None
+        if side is not None and side.get("bytes") and not (other in classical.CODECS
+                                                           and not self.classical_quality.get(other)):
+            target = int(side["bytes"])  # a matched classical other side would chase this one
+        return {"target_bytes": target}
+
+    def _progress_changed(self, fraction: float, _text: str) -> None:
+        """A matched-size search's progress shows on its (pending) side of the split."""
+        job = self.session.active
+        if job is not None and job.kind == "classical":
+            self.split.set_pending_progress(fraction if fraction >= 0 else None)
+        elif self.split.pending_fraction is not None:
+            self.split.set_pending_progress(None)
 
     def _classical_running(self, codec: str) -> bool:
         job = self.session.active
@@ -611,16 +847,57 @@ class MainWindow(QMainWindow):
 
     def _side_requested(self, key: str) -> None:
         if key in classical.CODECS:
-            if self.session.request_classical(key) is not None:
+            if self.session.request_classical(key, **self._classical_want(key, self.split.sides)) is not None:
                 self._update_split()
+
+    def _quality_requested(self, codec: str, quality: float) -> None:
+        """A classical side's own quality (debounced in the split view): encode at it."""
+        self.classical_quality[codec] = float(quality)
+        self._side_requested(codec)
+
+    def _match_requested(self, codec: str) -> None:
+        """"Match the other side": back to the size of the other side on screen."""
+        self.classical_quality.pop(codec, None)
+        self._side_requested(codec)
 
     def _compare_changed(self, rows) -> None:
         self.compare_table.show_rows(rows)
         self.compare_table.setVisible(bool(rows))
         self.rd.set_compare(rows)
         self._update_split()
+        if rows:
+            self.show_comparison(rows)
+
+    def show_comparison(self, rows) -> None:
+        """A finished comparison is shown where the user looks: the Rate–distortion dock comes
+        to the front (out of its tab, shown if closed) and its title flashes; the status bar says
+        what was compared."""
+        dock = self.docks["rd"]
+        dock.show()
+        dock.raise_()
+        self.compare_flash = 4  # title highlights left (a few blinks, then normal)
+        self._flash_dock()
+        r = rows[0]
+        self.statusBar().showMessage(
+            f"Quantizers compared on {r.source_name or 'this image'} at λ={r.lmbda:g}: "
+            "points and table in Rate–distortion" if r.lmbda is not None else
+            "Quantizers compared: points and table in Rate–distortion", 8000)
+
+    def _flash_dock(self) -> None:
+        dock = self.docks["rd"]
+        on = self.compare_flash % 2 == 0 and self.compare_flash > 0
+        dock.setStyleSheet("QDockWidget::title { background: #4c8ed9; color: white; }" if on else "")
+        if self.compare_flash > 0:
+            self.compare_flash -= 1
+            QTimer.singleShot(350, self._flash_dock)
 
     def _history_changed(self, entries) -> None:
+        self._update_actions()
+        if self.history_path is not None:
+            try:
+                history_store.save(entries, self.history_path)
+            except OSError as exc:  # the table still works; say why it is not kept
+                self.statusBar().showMessage(f"Results history not saved: {exc.strerror or exc}", 8000)
         failed = sum(1 for e in entries if e.error)
         self.tabs.setTabText(2, f"Results ({len(entries)}" + (f", {failed} failed)" if failed else ")"))
 
@@ -629,9 +906,14 @@ class MainWindow(QMainWindow):
         ok = self.session.display is not None and not self.session.busy
         for a in (self.act_save, self.act_export_png, self.act_export_all):
             a.setEnabled(ok)
+        src = self.session.source
+        self.act_compare.setEnabled(src is not None and not src.is_lvq)  # a .lvq has no original
+        self.act_export_batch.setEnabled(bool(batch.exportable(self.session.history))
+                                         and not self.session.busy and not self.exporter.running)
 
     def _busy_changed(self, busy: bool) -> None:
         self._update_actions()
+        self._queue_changed()
         if not busy:
             self._update_split()
             self._settle_waiting()
@@ -662,8 +944,17 @@ class MainWindow(QMainWindow):
                                            "info": self._file_info(s.source)}},
                              s.preview, "original", "original", note=note)
 
-    def _queue_changed(self, done: int, total: int) -> None:
-        self.batch_label.setText(f"batch {done}/{total}" if total > 1 else "")
+    def _queue_changed(self, done: int = 0, total: int = 0) -> None:
+        """``batch k/N``: the file being worked on, the same k as the stage line's [k/N]."""
+        s = self.session
+        total, done = s.batch_total, s.batch_done
+        if total <= 1:
+            text = ""
+        elif done >= total or (not s.busy and not s.queue):
+            text = f"batch {done}/{total} done"
+        else:
+            text = f"batch {done + 1}/{total}"
+        self.batch_label.setText(text)
 
     def _error(self, title: str, message: str) -> None:
         self.errors.append((title, message))
@@ -671,7 +962,8 @@ class MainWindow(QMainWindow):
         self.error_handler(title, message)
 
     def _zoom_changed(self, z: float) -> None:
-        self.zoom_label.setText(f"zoom {100 * z:.0f}%")
+        """The zoom in device pixels per image pixel (100 % = 1:1 on a HiDPI screen too)."""
+        self.zoom_label.setText(f"zoom {100 * z * self.linker.device_pixel_ratio():.0f}%")
 
     def _tab_changed(self) -> None:
         if self.linker.fitted:
@@ -689,13 +981,42 @@ class MainWindow(QMainWindow):
         self.demo_label.setVisible(on)
 
     def _clear_probe(self) -> None:
+        self._probe_at = None
         self.probe_label.setText("")
 
     def probe_text(self, x: int, y: int) -> str:
         d = self.session.display
-        info = None if d is None else d.probe(x, y)
+        return self.format_probe(None if d is None else d.probe(x, y))
+
+    def split_probe_text(self, x: int, y: int) -> str:
+        """The readout in the split: which side the cursor is on, what that side shows, and the
+        values of *that side's* image (a classical side: RGB, original, residual; only our own
+        result has a codebook, A and bits)."""
+        sp = self.split
+        ref = sp.a if sp.a is not None else sp.b
+        if ref is None:
+            return ""
+        name = "left" if x < sp.split_x() else "right"
+        key = sp.left_key() if name == "left" else sp.right_key()
+        side = sp.sides.get(key) if key is not None else None
+        if side is None:
+            return ""
+        head = f"{name} · {side['label']}:   "
+        d = self.session.display
+        if key == "result" and d is not None:
+            info = d.probe(x, y)
+        elif side["image"] is None:
+            return head + side.get("pending", "computing…")
+        else:
+            from ..model.state import image_probe
+            info = image_probe(side["image"], None if key == "original" else sp.original, x, y)
+        text = self.format_probe(info)
+        return head + text if text else ""
+
+    def format_probe(self, info) -> str:
         if info is None:
             return ""
+        x, y = info["x"], info["y"]
         parts = [f"x {x}, y {y}", "RGB %d,%d,%d" % info["rgb"]]
         if "original" in info:
             parts.append("orig %d,%d,%d" % info["original"])
@@ -712,7 +1033,14 @@ class MainWindow(QMainWindow):
         return "   ".join(parts)
 
     def show_probe(self, x: int, y: int) -> None:
+        self._probe_at = (x, y)
+        self._probe_split = False
         self.probe_label.setText(self.probe_text(x, y))
+
+    def show_split_probe(self, x: int, y: int) -> None:
+        self._probe_at = (x, y)
+        self._probe_split = True
+        self.probe_label.setText(self.split_probe_text(x, y))
 
     # ------------------------------------------------------------------ model preload
     def preload_model(self) -> str:
@@ -741,6 +1069,12 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        unexported = self.session.unexported()
+        if unexported and self.ask_on_quit and not dialogs.confirm_quit_unexported(self, len(unexported)):
+            event.ignore()
+            return
+        self.exporter.cancel()
+        self.exporter.pool.waitForDone(5000)  # a batch export stops between files, whole
         self.save_settings()
         self.session.cancel()
         self.runner.shutdown(3000)

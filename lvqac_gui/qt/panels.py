@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QHBoxLayout,
                                QHeaderView, QLabel, QProgressBar, QPushButton, QSlider, QTableWidget,
@@ -15,6 +15,9 @@ from lvqac_core.registry import PAPER_LAMBDAS, same_lambda
 from ..model import rate
 from ..model.state import (DEVICE_LABELS, DEVICES, QUANTIZER_LABELS, QUANTIZERS, CompareRow,
                     Display, Session)
+
+
+COMPARE_TIP = "Scalar vs LVQ vs LVQAC on this image at this λ (Ctrl+K)"
 
 
 class ControlPanel(QWidget):
@@ -58,12 +61,12 @@ class ControlPanel(QWidget):
         self.cancel_btn.setToolTip("Cancel the running job (Esc)")
         self.cancel_btn.setEnabled(False)
         self.compare_btn = QPushButton("Compare quantizers")
-        self.compare_btn.setToolTip("Scalar vs LVQ vs LVQAC on this image at this λ (Ctrl+K)")
+        self.compare_btn.setToolTip(COMPARE_TIP)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
-        self.progress.setFormat("idle")
-        self.progress.setTextVisible(True)
+        self.progress.setFormat("%p%")
+        self.progress.setTextVisible(False)  # the stage line says "idle" / "Done": said once
         self.stage = QLabel("idle")  # what is happening, also while the bar cannot measure it
         self.stage.setObjectName("Placeholder")
         self.stage.setWordWrap(True)
@@ -186,6 +189,9 @@ class ControlPanel(QWidget):
             box.setEnabled(not fixed)
             box.setToolTip("The model that wrote this .lvq file (open an image to choose)"
                            if fixed else tip)
+        self.compare_btn.setEnabled(not fixed)  # a .lvq has no original to code again
+        self.compare_btn.setToolTip("Comparing quantizers needs an image (a .lvq file has no original)"
+                                    if fixed else COMPARE_TIP)
         self._sync_rate()
 
     def _lmbda_chosen(self, idx: int) -> None:
@@ -201,9 +207,9 @@ class ControlPanel(QWidget):
         self.cancel_btn.setEnabled(busy)
         if not busy:
             self.progress.setRange(0, 1000)
-            if self.progress.format() not in ("Done", "Failed"):
+            self.progress.setTextVisible(False)
+            if self.stage.text() not in ("Done", "Failed"):
                 self.progress.setValue(0)
-                self.progress.setFormat("idle")
                 self.stage.setText("idle")
 
     def _progress(self, fraction: float, text: str) -> None:
@@ -213,7 +219,7 @@ class ControlPanel(QWidget):
             self.progress.setRange(0, 1000)
             self.progress.setValue(int(round(fraction * 1000)))
         done = text in ("Done", "Failed", "")
-        self.progress.setFormat("%p%" if not done else (text or "idle"))
+        self.progress.setTextVisible(not done and fraction >= 0)  # a percentage only while working
         self.stage.setText(text or "idle")
 
     def show_device(self, display: Optional[Display]) -> None:
@@ -285,7 +291,7 @@ class StatsPanel(QTableWidget):
 
 
 class CompareTable(QTableWidget):
-    HEADERS = ["quantizer", "bpp", "PSNR", "MS-SSIM", "bytes", "ms"]
+    HEADERS = ["quantizer", "λ", "bpp", "PSNR", "MS-SSIM", "bytes", "ms"]
 
     def __init__(self, parent=None) -> None:
         super().__init__(0, len(self.HEADERS), parent)
@@ -294,15 +300,17 @@ class CompareTable(QTableWidget):
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.verticalHeader().setDefaultSectionSize(20)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setMaximumHeight(24 + 3 * 21)
+        self.setMaximumHeight(24 + 3 * 21 + 20)
+        self.setToolTip("Scalar vs LVQ vs LVQAC on the named image at the named λ")
 
     def show_rows(self, rows: list[CompareRow]) -> None:
         self.setRowCount(len(rows))
         for r, row in enumerate(rows):
+            lam = "—" if row.lmbda is None else f"{row.lmbda:g}"
             if row.error:
-                vals = [row.quantizer, row.error, "", "", "", ""]
+                vals = [row.quantizer, row.error, "", "", "", "", ""]
             else:
-                vals = [row.quantizer, f"{row.bpp:.4f}", f"{row.psnr:.2f}", f"{row.ms_ssim:.4f}",
+                vals = [row.quantizer, lam, f"{row.bpp:.4f}", f"{row.psnr:.2f}", f"{row.ms_ssim:.4f}",
                         f"{row.num_bytes:,}", f"{1e3 * row.encode_seconds:.0f}"]
             for c, v in enumerate(vals):
                 item = QTableWidgetItem(v)
@@ -317,6 +325,7 @@ class HistoryTable(QWidget):
     MS-SSIM, time or the error. Double-click (or Enter) reopens a row; *Export CSV* saves it."""
 
     HEADERS = ["#", "file", "model", "bytes", "bpp", "PSNR [dB]", "MS-SSIM", "time [s]", "status"]
+    reopened = Signal(int)  # a row was shown again (the window switches to the images)
 
     def __init__(self, session: Session, parent=None) -> None:
         super().__init__(parent)
@@ -340,6 +349,13 @@ class HistoryTable(QWidget):
         self.reopen_btn = QPushButton("Show again")
         self.reopen_btn.setToolTip("Show the selected run again (double-click a row does the same)")
         self.reopen_btn.clicked.connect(lambda: self.reopen_row(self.table.currentRow()))
+        self.export_btn = QPushButton("Export batch…")
+        self.export_btn.setToolTip("Write every result to a folder: .lvq, decoded PNG and, optionally, "
+                                   "the maps (Ctrl+Shift+E)")
+        self.export_btn.setEnabled(False)
+        self.clear_btn = QPushButton("Clear history")
+        self.clear_btn.setToolTip("Forget every row (the table is otherwise kept across restarts)")
+        self.clear_btn.setEnabled(False)
         self.csv_btn = QPushButton("Export CSV…")
         self.csv_btn.setToolTip("Save this table as CSV")
         self.csv_btn.setEnabled(False)
@@ -347,7 +363,9 @@ class HistoryTable(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.summary, 1)
         top.addWidget(self.reopen_btn)
+        top.addWidget(self.export_btn)
         top.addWidget(self.csv_btn)
+        top.addWidget(self.clear_btn)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(3, 3, 3, 3)
         lay.addLayout(top)
@@ -362,7 +380,7 @@ class HistoryTable(QWidget):
                 return "—" if v is None else format(v, fmt)
             vals = [str(e.index + 1), e.name, e.model, f(e.num_bytes, ","), f(e.bpp, ".4f"),
                     f(e.psnr, ".2f"), f(e.ms_ssim, ".4f"), f(e.seconds, ".2f"),
-                    e.error or ("decoded .lvq" if e.kind == "decoded" else "ok")]
+                    e.error or self.status_text(e)]
             for c, v in enumerate(vals):
                 item = QTableWidgetItem(v)
                 item.setToolTip(e.source.path or e.name if c == 1 else v)
@@ -372,15 +390,29 @@ class HistoryTable(QWidget):
                     item.setForeground(QBrush(QColor("#f08080")))
                 self.table.setItem(r, c, item)
         failed = sum(1 for e in entries if e.error)
-        self.summary.setText(f"{len(entries)} runs since start, {failed} failed" +
+        earlier = sum(1 for e in entries if e.earlier)
+        self.summary.setText(f"{len(entries)} runs" + (f" ({earlier} from earlier sessions)" if earlier else "")
+                             + f", {failed} failed" +
                              (" (red rows name the file and the reason)" if failed else "") +
                              ". Double-click a row to show it again.")
         self.summary.setObjectName("" if entries else "Placeholder")
         self.csv_btn.setEnabled(bool(entries))
         self.reopen_btn.setEnabled(bool(entries))
+        self.clear_btn.setEnabled(bool(entries))
+        self.export_btn.setEnabled(any(e.display is not None and e.error is None for e in entries))
         if entries:
             self.table.scrollToBottom()
+
+    @staticmethod
+    def status_text(e) -> str:
+        text = "decoded .lvq" if e.kind == "decoded" else "ok"
+        if e.exported:
+            text += ", exported"
+        if e.earlier:
+            text += " (earlier session)"
+        return text
 
     def reopen_row(self, row: int) -> None:
         if 0 <= row < len(self.session.history):
             self.session.reopen(row)
+            self.reopened.emit(row)

@@ -12,9 +12,16 @@ from ..model.state import CompareRow
 
 QUANTIZER_COLORS = {"scalar": "#9e9e9e", "lvq": "#4c8ed9", "lvqac": "#f0a030"}
 REFERENCE_COLORS = ["#7fbf7f", "#c77fd6", "#d6c27f", "#7fd6d0", "#d67f7f"]
+CLASSICAL_COLORS = {"jpeg": "#e0e070", "webp": "#70e0a0", "avif": "#e070c0"}
 QUANTIZER_SYMBOLS = {"scalar": "s", "lvq": "t", "lvqac": "o"}
 LEGEND_PT = 9
 AXIS_PT = 9
+
+
+def short_name(name: str) -> str:
+    """A reference curve's legend entry: every curve is a Kodak mean (the dock's tooltip says so),
+    so "(Kodak)" is left out; short entries keep the legend in two columns in a narrow dock."""
+    return name.replace(" (Kodak)", "").replace(" (CompressAI)", "").strip()
 
 
 class RDPlot(pg.PlotWidget):
@@ -27,9 +34,12 @@ class RDPlot(pg.PlotWidget):
         item = self.getPlotItem()
         self.legend = pg.LegendItem(labelTextSize=f"{LEGEND_PT}pt", colCount=2, verSpacing=-4,
                                     horSpacing=8)
-        item.layout.addItem(self.legend, 4, 1)
+        item.layout.addItem(self.legend, 4, 0, 1, 2)  # under the axis too: the dock may be narrow
         item.legend = self.legend  # plot(..., name=...) entries land in it
         self.setMinimumHeight(200)
+        self.setToolTip("PSNR over bpp. Curves: Kodak means (zoo models per quantizer; dashed: reference "
+                        "codecs; mbt2018-mean: CompressAI's published results). Star and markers (quantizer λ, classical "
+                        "codecs from the A/B split): this image.")
         font = QFont()
         font.setPointSize(AXIS_PT)
         for ax in ("bottom", "left"):
@@ -39,6 +49,8 @@ class RDPlot(pg.PlotWidget):
         self.compare_items: list = []
         self.curve_count = 0
         self.zoo_points: list[tuple[float, float]] = []
+        # room right of the axes: the last tick label is centred on the axis' right end
+        item.layout.setContentsMargins(2, 4, 16, 2)
         item.setMenuEnabled(False)
         for ax in ("bottom", "left"):
             self.getAxis(ax).enableAutoSIPrefix(False)
@@ -59,8 +71,27 @@ class RDPlot(pg.PlotWidget):
         for k, (name, pts) in enumerate(references.items()):
             color = REFERENCE_COLORS[k % len(REFERENCE_COLORS)]
             self.plot([p[0] for p in pts], [p[1] for p in pts],
-                      pen=pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine), name=name)
+                      pen=pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine), name=short_name(name))
             self.curve_count += 1
+        self.fit_legend()
+
+    def fit_legend(self) -> None:
+        """As many legend columns as the plot's width holds (one at least), so that no entry
+        runs off the right edge."""
+        entries = self.legend.items if getattr(self, "legend", None) is not None else []
+        if not entries:
+            return
+        # the text's own width (a label item is stretched to its column once laid out)
+        widest = max(20 + getattr(label, "item", label).boundingRect().width() for _sample, label in entries)
+        room = self.viewport().width() - 24
+        cols = int(max(1, min(2, room // max(widest + 12, 1))))
+        if cols != self.legend.columnCount:
+            self.legend.setColumnCount(cols)
+            self.getPlotItem().layout.invalidate()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self.fit_legend()
 
     def set_current(self, bpp: Optional[float], psnr: Optional[float], label: str = "this image") -> None:
         if self.current is not None:
@@ -77,7 +108,8 @@ class RDPlot(pg.PlotWidget):
         """Frame the zoo curves and our own points (reference curves may run off to high rates)."""
         xs = [p[0] for p in self.zoo_points]
         ys = [p[1] for p in self.zoo_points]
-        for it in ([self.current] if self.current is not None else []) + self.compare_items:
+        for it in (([self.current] if self.current is not None else []) + self.compare_items
+                   + getattr(self, "classical_items", [])):
             x, y = it.getData()
             xs += list(x)
             ys += list(y)
@@ -97,10 +129,24 @@ class RDPlot(pg.PlotWidget):
             color = QUANTIZER_COLORS.get(r.quantizer, "#ccc")
             it = pg.ScatterPlotItem([r.bpp], [r.psnr], symbol=QUANTIZER_SYMBOLS.get(r.quantizer, "o"),
                                     size=13, brush=pg.mkBrush(color), pen=pg.mkPen("w"),
-                                    name=f"{r.quantizer} (this image)")
+                                    name=r.label)
             self.addItem(it)
             self.compare_items.append(it)
         self._autorange()
+
+    def set_classical(self, encodings) -> None:
+        """The split view's JPEG / WebP / AVIF encodings of this image, as points."""
+        for it in getattr(self, "classical_items", []):
+            self.removeItem(it)
+        self.classical_items = []
+        for k, c in enumerate(encodings):
+            color = CLASSICAL_COLORS.get(c.codec, "#cccccc")
+            it = pg.ScatterPlotItem([c.bpp], [c.psnr], symbol="d", size=12, brush=pg.mkBrush(color),
+                                    pen=pg.mkPen("w"), name=c.label)
+            self.addItem(it)
+            self.classical_items.append(it)
+        if encodings:
+            self._autorange()
 
     def set_legend_visible(self, on: bool) -> None:
         """The legend sits under the axes; hiding it gives the curves the whole height (the

@@ -9,7 +9,7 @@ import math
 import os
 from typing import Optional
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
 from lvqac_core.registry import PAPER_LAMBDAS, same_lambda
 
@@ -84,3 +84,10 @@ class AppSettings:
 
     def sync(self) -> None:
         self.qs.sync()
+
+
+def data_dir() -> str:
+    """The user's data folder for LVQAC Studio (the Results history file): ``$LVQAC_GUI_DATA_DIR``
+    (tests point it at a temporary folder) or Qt's ``AppDataLocation``."""
+    return os.environ.get("LVQAC_GUI_DATA_DIR") or QStandardPaths.writableLocation(
+        QStandardPaths.StandardLocation.AppDataLocation)

@@ -1,8 +1,11 @@
 """Dark theme for image inspection: neutral mid-dark greys (no saturated chrome around images)."""
 from __future__ import annotations
 
+import html
+
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QToolTip, QWidget
 
 BACKGROUND = "#202124"  # image view background (neutral, not pure black)
 PANEL = "#2b2c30"
@@ -48,3 +51,32 @@ def apply_dark(app: QApplication) -> None:
     app.setStyleSheet(STYLESHEET)
     pg.setConfigOptions(imageAxisOrder="row-major", background=BACKGROUND, foreground=TEXT,
                         antialias=True)
+
+
+TIP_WRAP_CHARS = 70
+"""A plain tooltip longer than this is shown as wrapped rich text (Qt draws a plain tooltip on
+one line per line break, up to the whole screen's width)."""
+
+
+def tooltip_html(text: str) -> str:
+    """``text`` as rich text that Qt word-wraps (about 70 characters wide); line breaks kept."""
+    return "<qt>" + html.escape(text).replace("\n", "<br>") + "</qt>"
+
+
+class TooltipWrapper(QObject):
+    """Application-wide event filter: long plain tooltips are shown wrapped."""
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
+        if event.type() == QEvent.Type.ToolTip and isinstance(obj, QWidget):
+            tip = obj.toolTip()
+            if tip and not tip.lstrip().startswith("<") and max(map(len, tip.splitlines())) > TIP_WRAP_CHARS:
+                QToolTip.showText(event.globalPos(), tooltip_html(tip), obj)
+                return True
+        return False
+
+
+def install_tooltip_wrapper(app: QApplication) -> None:
+    """Install :class:`TooltipWrapper` once on ``app``."""
+    if getattr(app, "_lvqac_tip_wrapper", None) is None:
+        app._lvqac_tip_wrapper = TooltipWrapper(app)
+        app.installEventFilter(app._lvqac_tip_wrapper)

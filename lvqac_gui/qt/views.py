@@ -2,16 +2,17 @@
 and the A/B split view. Pixels are drawn nearest-neighbour; the y axis points down."""
 from __future__ import annotations
 
+import html
 from typing import Optional
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QLinearGradient, QPainter, QPen
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QHBoxLayout, QLabel, QSizePolicy, QSlider,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFrame, QHBoxLayout, QLabel,
+                               QPushButton, QSizePolicy, QSlider, QVBoxLayout, QWidget)
 
-from ..model.maps import Layer
+from ..model.maps import Layer, percent
 from .theme import BACKGROUND
 
 
@@ -117,11 +118,17 @@ class ImagePanel(QFrame):
         self.legend = QLabel("")
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.legend.setFixedHeight(30)
+        # every panel keeps the same footer height (colour bar, legend or this gap), so that all
+        # six views have one size and a fitted zoom never moves when a panel's content changes
+        self.footer_gap = QWidget()
+        self.footer_gap.setFixedHeight(30)
 
         head = QHBoxLayout()
         head.setContentsMargins(0, 0, 0, 0)
         head.addWidget(self.title, 1)
         head.addWidget(self.group_box)
+        # one title-row height, with or without the group selector
+        self.title.setFixedHeight(max(self.group_box.sizeHint().height(), self.title.sizeHint().height()))
         lay = QVBoxLayout(self)
         lay.setContentsMargins(3, 3, 3, 3)
         lay.setSpacing(2)
@@ -130,11 +137,38 @@ class ImagePanel(QFrame):
         lay.addWidget(self.placeholder, 1)
         lay.addWidget(self.colorbar)
         lay.addWidget(self.legend)
+        lay.addWidget(self.footer_gap)
         self.placeholder.hide()
         self.colorbar.hide()
         self.legend.hide()
         self.gv.scene().sigMouseMoved.connect(self._mouse_moved)
         self.set_layer(None)
+
+    def set_title(self, text: str) -> None:
+        """The panel title, fitted to the panel's width: the full title, else its short form
+        (before the parenthesis), else elided."""
+        self.full_title = text
+        self._fit_title()
+
+    def _fit_title(self) -> None:
+        text = getattr(self, "full_title", self.title.text())
+        # the room the panel gives the title (its own width may not be laid out yet)
+        room = self.contentsRect().width() - 6 - 8
+        if self.group_box.isVisible():
+            room -= self.group_box.sizeHint().width() + 6
+        room = max(room, 20)
+        fm = self.title.fontMetrics()
+        if fm.horizontalAdvance(text) > room:
+            short = text.split(" (")[0]
+            text = short if fm.horizontalAdvance(short) <= room else fm.elidedText(
+                short, Qt.TextElideMode.ElideRight, room)
+        self.title.setText(text)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._fit_title()
+        if self.legend.isVisible():
+            self._update_legend(max(self.group_box.currentIndex(), 0))
 
     def _mouse_moved(self, pos) -> None:
         if self.layer is None or self.layer.image is None:
@@ -158,17 +192,18 @@ class ImagePanel(QFrame):
         self.group_box.blockSignals(False)
         self.colorbar.hide()
         self.legend.hide()
+        self.footer_gap.show()
         if layer is None or layer.image is None:
             self.item.clear()
             self.item.hide()
             text = self.waiting if layer is None else (layer.placeholder or "not available")
             self.placeholder.setText(text)
+            self.gv.hide()  # first: never both at once (the view would shrink, and a fit jump)
             self.placeholder.show()
-            self.gv.hide()
             if layer is not None:
-                self.title.setText(layer.title)
+                self.set_title(layer.title)
             return
-        self.title.setText(layer.title)
+        self.set_title(layer.title)
         self.placeholder.hide()
         self.gv.show()
         self.item.show()
@@ -178,6 +213,7 @@ class ImagePanel(QFrame):
                                     center_label=layer.kind == "diverging", caption=layer.scale_note,
                                     center_text=layer.center_text)
             self.colorbar.show()
+            self.footer_gap.hide()
         elif layer.kind == "categorical":
             if len(layer.groups) > 1:
                 self.group_box.blockSignals(True)
@@ -187,22 +223,27 @@ class ImagePanel(QFrame):
                 self.group_box.setVisible(True)
             self._update_legend(0)
             self.legend.show()
+            self.footer_gap.hide()
 
     def _update_legend(self, group: int) -> None:
         layer = self.layer
-        if layer is None:
+        if layer is None or layer.kind != "categorical":
             return
         parts = []
         shares = None
         if len(layer.groups) > 1 and group < len(layer.group_shares):
             s1 = layer.group_shares[group]
             shares = (1.0 - s1, s1)
-        for k, (name, rgb, share) in enumerate(layer.legend):
-            s = shares[k] if shares else share
-            col = "#%02x%02x%02x" % rgb
-            parts.append(f'<span style="color:{col}; font-size:14pt">■</span> {name}: '
-                         f'<b>{100 * s:.1f}%</b>')
-        self.legend.setText("&nbsp;&nbsp;&nbsp;".join(parts))
+        for compact in (False, True):  # a narrow panel: smaller swatches, less space
+            parts = []
+            for k, (name, rgb, share) in enumerate(layer.legend):
+                s = shares[k] if shares else share
+                col = "#%02x%02x%02x" % rgb
+                parts.append(f'<span style="color:{col}; font-size:{10 if compact else 14}pt">■</span>'
+                             f'{"" if compact else " "}{name}: <b>{html.escape(percent(s))}</b>')
+            self.legend.setText(("&nbsp;" if compact else "&nbsp;&nbsp;&nbsp;").join(parts))
+            if self.legend.sizeHint().width() <= self.contentsRect().width() - 6:
+                break
 
     def _show_group(self, g: int) -> None:
         if self.layer is None or not (0 <= g < len(self.layer.groups)):
@@ -305,8 +346,19 @@ class ViewLinker:
         self._apply_all()
         self.fitted = False
 
+    def device_pixel_ratio(self) -> float:
+        """Device pixels per logical (layout) pixel of the views' screen (1.5, 2 on HiDPI)."""
+        vb = self.master()
+        w = vb.getViewWidget() if vb is not None else None
+        return float(w.devicePixelRatioF()) if w is not None else 1.0
+
+    def device_zoom(self) -> float:
+        """Device pixels per image pixel: what "100 %" and 1:1 mean on any screen."""
+        return self.zoom() * self.device_pixel_ratio()
+
     def one_to_one(self) -> None:
-        self.set_zoom(1.0)
+        """One image pixel on one *device* pixel (on a 2× screen: half a logical pixel)."""
+        self.set_zoom(1.0 / self.device_pixel_ratio())
 
     def zoom_by(self, factor: float) -> None:
         self.set_zoom(self.zoom() * factor)
@@ -320,6 +372,10 @@ class SplitView(QWidget):
 
     hovered = Signal(int, int)
     side_requested = Signal(str)  # a side chose content that is not computed yet (e.g. "webp")
+    quality_requested = Signal(str, float)  # (codec, quality) a classical side's own quality, debounced
+    match_requested = Signal(str)  # (codec) a classical side back to the other side's size
+    choice_changed = Signal()  # a side now shows something else (a classical side may follow it)
+    QUALITY_DEBOUNCE_MS = 400
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -331,6 +387,14 @@ class SplitView(QWidget):
         self.line = pg.InfiniteLine(angle=90, movable=True, pen=pg.mkPen("#ffd54a", width=2))
         self.vb.addItem(self.line)
         self.line.sigPositionChanged.connect(self._line_moved)
+        # a side still being computed (e.g. a matched-size AVIF search): the original, dimmed,
+        # with what is happening and how far it is, instead of a black half
+        self.pending_text = pg.TextItem("", color="#ffffff", anchor=(0.5, 0.5),
+                                        fill=pg.mkBrush(20, 20, 24, 200))
+        self.pending_text.setZValue(10)
+        self.vb.addItem(self.pending_text)
+        self.pending_text.hide()
+        self.pending_fraction: Optional[float] = None
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, 1000)
         self.slider.setValue(500)
@@ -362,13 +426,42 @@ class SplitView(QWidget):
         self.error_box.toggled.connect(lambda _: self._redraw())
         self.error_bar = ColorBar()
         self.error_bar.hide()
+        # a classical side's own quality (re-encodes, debounced) and "match the other side"
+        self.quality_boxes: dict[str, QDoubleSpinBox] = {}
+        self.match_buttons: dict[str, QPushButton] = {}
+        for name in ("left", "right"):
+            q = QDoubleSpinBox()
+            q.setRange(1.0, 100.0)
+            q.setDecimals(1)
+            q.setSingleStep(1.0)
+            q.setPrefix("quality ")
+            q.setKeyboardTracking(False)
+            q.setToolTip("This side's own quality: it is encoded again at it (no size matching)")
+            q.valueChanged.connect(lambda v, name=name: self._quality_changed(name, v))
+            m = QPushButton("Match the other side")
+            m.setToolTip("Encode this side at the file size of the other side (bisection on quality)")
+            m.clicked.connect(lambda _=False, name=name: self._match_clicked(name))
+            q.hide()
+            m.hide()
+            self.quality_boxes[name], self.match_buttons[name] = q, m
+        self.quality_timer = QTimer(self)
+        self.quality_timer.setSingleShot(True)
+        self.quality_timer.setInterval(self.QUALITY_DEBOUNCE_MS)
+        self.quality_timer.timeout.connect(self._emit_quality)
+        self._quality_pending: Optional[tuple[str, float]] = None
         top = QHBoxLayout()
-        top.addWidget(QLabel("◀ left:"))
+        top.addWidget(QLabel("Left:"))
         top.addWidget(self.left_box)
         top.addStretch(1)
-        top.addWidget(QLabel("right:"))
+        top.addWidget(QLabel("Right:"))
         top.addWidget(self.right_box)
-        top.addWidget(QLabel("▶"))
+        self.side_controls = QHBoxLayout()  # under each side's choice (the row stays narrow)
+        self.side_controls.setContentsMargins(0, 0, 0, 0)
+        self.side_controls.addWidget(self.quality_boxes["left"])
+        self.side_controls.addWidget(self.match_buttons["left"])
+        self.side_controls.addStretch(1)
+        self.side_controls.addWidget(self.quality_boxes["right"])
+        self.side_controls.addWidget(self.match_buttons["right"])
         caps = QHBoxLayout()
         caps.addWidget(self.caption_left, 1)
         caps.addWidget(self.caption_right, 1)
@@ -376,7 +469,12 @@ class SplitView(QWidget):
         lay.setContentsMargins(3, 3, 3, 3)
         lay.setSpacing(2)
         lay.addLayout(top)
+        lay.addLayout(self.side_controls)
         lay.addLayout(caps)
+        self.diff_label = QLabel("")  # the true difference in bytes between the two sides
+        self.diff_label.setObjectName("SideDiff")
+        self.diff_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        lay.addWidget(self.diff_label)
         lay.addWidget(self.note)
         lay.addWidget(self.gv, 1)
         lay.addWidget(self.error_bar)
@@ -434,6 +532,7 @@ class SplitView(QWidget):
             if key in self.sides and self.sides[key]["image"] is None:
                 self.side_requested.emit(key)
         self._redraw()
+        self.choice_changed.emit()
 
     def _image(self, key: Optional[str]) -> Optional[np.ndarray]:
         side = self.sides.get(key) if key is not None else None
@@ -501,9 +600,80 @@ class SplitView(QWidget):
             return side.get("pending", "computing…")
         return side.get("info", "")
 
+    def set_pending_progress(self, fraction: Optional[float]) -> None:
+        """How far the computation of a pending side is (0..1; None: unknown)."""
+        self.pending_fraction = fraction
+        self._redraw()
+
+    def pending_side(self) -> Optional[str]:
+        """"left" / "right" when that side is chosen but still being computed."""
+        for name, key in (("left", self.left_key()), ("right", self.right_key())):
+            side = self.sides.get(key) if key is not None else None
+            if side is not None and side["image"] is None and "pending" in side:
+                return name
+        return None
+
+    def _pending_label(self, key: Optional[str]) -> str:
+        side = self.sides.get(key) if key is not None else None
+        text = side.get("pending", "computing…") if side else ""
+        if self.pending_fraction is not None and 0.0 <= self.pending_fraction < 1.0 and "…" in text:
+            text += f" {100 * self.pending_fraction:.0f} %"
+        return text
+
+    def _side(self, name: str) -> Optional[dict]:
+        key = self.left_key() if name == "left" else self.right_key()
+        return self.sides.get(key) if key is not None else None
+
+    def _quality_changed(self, name: str, value: float) -> None:
+        side = self._side(name)
+        if side is None or not side.get("classical"):
+            return
+        self._quality_pending = (side["classical"], float(value))
+        self.quality_timer.start()  # debounced: one encoding when the value rests
+
+    def _emit_quality(self) -> None:
+        if self._quality_pending is not None:
+            codec, value = self._quality_pending
+            self._quality_pending = None
+            self.quality_requested.emit(codec, value)
+
+    def _match_clicked(self, name: str) -> None:
+        side = self._side(name)
+        if side is not None and side.get("classical"):
+            self.quality_timer.stop()
+            self._quality_pending = None
+            self.match_requested.emit(side["classical"])
+
+    def byte_difference(self) -> str:
+        """"right − left: +1,234 B (+5.6 %)" when both sides have a file size, else ""."""
+        a, b = self._side("left"), self._side("right")
+        if not a or not b or not a.get("bytes") or not b.get("bytes") or a.get("image") is None \
+                or b.get("image") is None:
+            return ""
+        la, lb = int(a["bytes"]), int(b["bytes"])
+        if self.left_key() == self.right_key():
+            return ""
+        return f"right − left: {lb - la:+,} B ({100.0 * (lb - la) / la:+.1f} %)"
+
+    def _sync_side_controls(self) -> None:
+        for name in ("left", "right"):
+            side = self._side(name)
+            on = bool(side and side.get("classical"))
+            q, m = self.quality_boxes[name], self.match_buttons[name]
+            q.setVisible(on)
+            m.setVisible(on)
+            if on and side.get("quality"):
+                q.blockSignals(True)
+                q.setValue(float(side["quality"]))
+                q.blockSignals(False)
+
     def _redraw(self) -> None:
         self.caption_left.setText(self._caption(self.left_key()))
         self.caption_right.setText(self._caption(self.right_key()))
+        self.diff_label.setText(self.byte_difference())
+        self.diff_label.setVisible(bool(self.diff_label.text()))
+        self._sync_side_controls()
+        self.pending_text.hide()
         errors = self.error_box.isChecked() and self.original is not None
         if errors:
             from ..model.maps import DIVERGING_LUT
@@ -512,6 +682,20 @@ class SplitView(QWidget):
                                      "99.5th percentile of |r|")
         self.error_bar.setVisible(errors)
         self.a, self.b = self._image(self.left_key()), self._image(self.right_key())
+        pending = self.pending_side()
+        if pending is not None and self.original is not None and (self.a is None) != (self.b is None):
+            dim = (self.original.astype(np.uint16) * 2 // 5).astype(np.uint8)  # the original, dimmed
+            if self.a is None:
+                self.a = dim
+            else:
+                self.b = dim
+            h, w = self.original.shape[:2]
+            x = min(max(self.split_x(), 0), w)
+            cx = x / 2 if pending == "left" else (x + w) / 2
+            key = self.left_key() if pending == "left" else self.right_key()
+            self.pending_text.setText(self._pending_label(key))
+            self.pending_text.setPos(cx, h / 2)
+            self.pending_text.show()
         self.line.setVisible(self.a is not None and self.b is not None)  # no divider without two sides
         if self.a is None or self.b is None:
             ref = self.a if self.a is not None else self.b

@@ -164,3 +164,64 @@ class ModelPreloader(QObject):
         self.pool.start(_Preload(self.backend, session.quantizer, session.lmbda, session.device,
                                  session.model_spec, self.name, self._signals))
         return self.name
+
+
+class _ExportSignals(QObject):
+    progress = Signal(int, int, str)  # done, total, the result being written
+    finished = Signal(object)  # batch.BatchReport
+
+
+class _ExportTask(QRunnable):
+    def __init__(self, items, directory, overwrite, token, signals) -> None:
+        super().__init__()
+        self.setAutoDelete(True)
+        self.items, self.directory, self.overwrite = items, directory, overwrite
+        self.token, self.signals = token, signals
+
+    def run(self) -> None:  # worker thread
+        from ..model import batch
+        try:
+            report = batch.run(self.items, self.directory, self.overwrite,
+                               progress=lambda k, n, name: self.signals.progress.emit(k, n, name),
+                               cancelled=self.token.is_set)
+        except BaseException as exc:  # noqa: BLE001 - e.g. the folder cannot be made
+            report = batch.BatchReport(total=len(self.items))
+            report.failed.append((str(self.directory), describe_error(exc)[1]))
+        self.signals.finished.emit(report)
+
+
+class BatchExporter(QObject):
+    """Writes a batch export on its own worker thread (the files only: the results are already
+    computed); Cancel stops between results, and the report says what was written."""
+
+    progress = Signal(int, int, str)
+    finished = Signal(object)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)
+        self.token: threading.Event | None = None
+        self._signals: _ExportSignals | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.token is not None
+
+    def start(self, items, directory, overwrite: bool) -> None:
+        self.token = threading.Event()
+        sig = self._signals = _ExportSignals()
+        sig.progress.connect(self.progress)
+        sig.finished.connect(self._finished)
+        self.pool.start(_ExportTask(items, directory, overwrite, self.token, sig))
+
+    def cancel(self) -> None:
+        if self.token is not None:
+            self.token.set()
+
+    def _finished(self, report) -> None:
+        self.token = None
+        if self._signals is not None:
+            self._signals.deleteLater()
+            self._signals = None
+        self.finished.emit(report)

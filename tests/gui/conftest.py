@@ -73,6 +73,14 @@ def image_file(tmp_path):
     return p
 
 
+@pytest.fixture(autouse=True)
+def gui_data_dir(tmp_path, monkeypatch):
+    """The Results history file of every test window lives in the test's own folder."""
+    folder = tmp_path / "lvqac-data"
+    monkeypatch.setenv("LVQAC_GUI_DATA_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def settings(tmp_path):
     from lvqac_gui.qt.settings import AppSettings
@@ -92,6 +100,8 @@ def make_window(qtbot, settings, backend):
         win = MainWindow(Session(), backend_ or backend, settings_ or settings)
         win.shown_errors = []
         win.error_handler = lambda title, msg: win.shown_errors.append((title, msg))
+        win.shown_infos = []
+        win.info_handler = lambda title, msg: win.shown_infos.append((title, msg))
         qtbot.addWidget(win)
         win.resize(1280, 800)
         win.show()

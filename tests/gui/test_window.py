@@ -57,7 +57,7 @@ def test_batch_of_dropped_files(qtbot, helpers, make_window, tmp_path):
     helpers.wait_idle(qtbot, win)
     assert [name for name, _ in win.session.batch_log] == ["b0.png", "b1.png"]
     assert win.session.display.source.name == "b1.png"
-    assert win.batch_label.text() == "batch 2/2"
+    assert win.batch_label.text() == "batch 2/2 done"
 
 
 def test_change_lambda_and_quantizer(qtbot, helpers, make_window, image_file):
