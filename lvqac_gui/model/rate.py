@@ -13,7 +13,8 @@ from lvqac_core.registry import PAPER_LAMBDAS, same_lambda
 STEPS = 1000  # slider positions from the lowest to the highest λ
 SNAP = 0.02  # a position within this share of the slider from a preset snaps to it
 
-__all__ = ["STEPS", "SNAP", "RateControl", "position", "lambda_at", "snap", "is_preset", "nearest_preset"]
+__all__ = ["STEPS", "SNAP", "RateControl", "position", "lambda_at", "snap", "is_preset", "nearest_preset", "preset_index",
+           "step_preset"]
 
 
 @dataclass(frozen=True)
@@ -58,4 +59,20 @@ def is_preset(lmbda: float, presets: Sequence[float] = PAPER_LAMBDAS) -> bool:
 
 def nearest_preset(lmbda: float, presets: Sequence[float] = PAPER_LAMBDAS) -> float:
     """The preset nearest to ``lmbda`` in log λ."""
-    return float(min(presets, key=lambda p: abs(math.log(p) - math.log(lmbda))))
+    return float(presets[preset_index(lmbda, presets)])
+
+
+def preset_index(lmbda: float, presets: Sequence[float] = PAPER_LAMBDAS) -> int:
+    """The index of the preset nearest to ``lmbda`` in log λ."""
+    return min(range(len(presets)), key=lambda k: abs(math.log(presets[k]) - math.log(lmbda)))
+
+
+def step_preset(lmbda: float, step: int, presets: Sequence[float] = PAPER_LAMBDAS) -> float:
+    """The next preset strictly below (``step`` < 0) or above (``step`` > 0) ``lmbda`` (a preset
+    itself counts as where it is); at either end, the end preset."""
+    ordered = sorted(float(p) for p in presets)
+    if step < 0:
+        below = [p for p in ordered if p < lmbda and not same_lambda(p, lmbda)]
+        return below[-1] if below else ordered[0]
+    above = [p for p in ordered if p > lmbda and not same_lambda(p, lmbda)]
+    return above[0] if above else ordered[-1]

@@ -14,12 +14,11 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QDockWidget, QGridLayout
                                QMainWindow, QProgressDialog, QTabWidget, QVBoxLayout, QWidget)
 
 from lvqac_core import threads
-from lvqac_core.registry import PAPER_LAMBDAS
 
 from .model_menu import build_model_menu
 from .. import __version__
 from ..model import backend as bk
-from ..model import batch, classical, export, history_store
+from ..model import batch, classical, export, history_store, rate
 from . import dialogs
 from ..model.maps import Layer
 from .panels import GUIDE_TIPS, CompareTable, ControlPanel, HistoryTable, StatsPanel
@@ -354,9 +353,7 @@ class MainWindow(QMainWindow):
         self.settings.set_value("cpu/threads", n or 0)
 
     def _step_lambda(self, step: int) -> None:
-        idx = min(range(len(PAPER_LAMBDAS)), key=lambda k: abs(PAPER_LAMBDAS[k] - self.session.lmbda))
-        idx = min(max(idx + step, 0), len(PAPER_LAMBDAS) - 1)
-        self.session.set_choices(lmbda=PAPER_LAMBDAS[idx])
+        self.session.set_choices(lmbda=rate.step_preset(self.session.lmbda, step))
 
     def shortcut_rows(self) -> list[tuple[str, str]]:
         return [(a.shortcut().toString(QKeySequence.SequenceFormat.NativeText),

@@ -137,7 +137,7 @@ class ControlPanel(QWidget):
             box.blockSignals(False)
         self.lmbda_box.blockSignals(True)
         if rate.is_preset(s.lmbda):
-            idx = min(range(len(PAPER_LAMBDAS)), key=lambda k: abs(PAPER_LAMBDAS[k] - s.lmbda))
+            idx = rate.preset_index(s.lmbda)
         else:
             idx = len(PAPER_LAMBDAS)  # the "between presets" item
         self.lmbda_box.setCurrentIndex(idx)

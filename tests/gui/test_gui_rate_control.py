@@ -26,6 +26,27 @@ def test_slider_positions_are_log_lambda_and_snap_to_presets():
     assert rate.snap(0.012345, lo, hi) == 0.0123  # three significant digits
 
 
+def test_stepping_goes_to_the_next_preset_strictly_below_or_above():
+    presets = (0.0016, 0.0032, 0.0075, 0.015, 0.03, 0.045)
+    assert rate.step_preset(0.0085, -1, presets) == 0.0075  # (was 0.0032: nearest, then one down)
+    assert rate.step_preset(0.0085, +1, presets) == 0.015
+    assert rate.step_preset(0.0075, -1, presets) == 0.0032 and rate.step_preset(0.0075, +1, presets) == 0.015
+    assert rate.step_preset(float(__import__("numpy").float32(0.0075)), -1, presets) == 0.0032  # read back
+    assert rate.step_preset(0.0016, -1, presets) == 0.0016 and rate.step_preset(0.045, +1, presets) == 0.045
+    assert rate.step_preset(0.001, +1, presets) == 0.0016 and rate.step_preset(0.07, -1, presets) == 0.045
+    assert rate.preset_index(0.0085, presets) == 2 and rate.nearest_preset(0.0085, presets) == 0.0075
+
+
+def test_bracket_keys_step_from_a_lambda_between_presets(make_window, vr):
+    win = make_window(backend_=Backend())
+    win.session.set_choices(quantizer="lvqac", lmbda=0.0085, recompress=False)
+    win._step_lambda(-1)
+    assert win.session.lmbda == pytest.approx(0.0075)
+    win.session.set_choices(lmbda=0.0085, recompress=False)
+    win._step_lambda(+1)
+    assert win.session.lmbda == pytest.approx(0.015)
+
+
 def test_session_keeps_a_codable_lambda():
     s = Session()
     s.rate_ranges = {"lvqac": (LAMS[0], LAMS[-1], NETWORK)}
