@@ -113,10 +113,13 @@ class ControlPanel(QWidget):
         self.cancel_btn.clicked.connect(session.cancel)
         self.compare_btn.clicked.connect(session.compare_quantizers)
         session.choices_changed.connect(self.sync_from_session)
+        session.display_changed.connect(lambda _d: self.sync_from_session() if session.model_spec else None)
         session.busy_changed.connect(self._busy)
         session.progress_changed.connect(self._progress)
 
-    def _fill_lambdas(self) -> None:
+    def _fill_lambdas(self, explicit: Optional[float] = None) -> None:
+        """The presets (with the zoo's figures), then the session's λ when it lies between them,
+        or ``explicit``: the λ an explicit model coded at (always its own item)."""
         self.lmbda_box.blockSignals(True)
         self.lmbda_box.clear()
         q = self.session.quantizer
@@ -124,22 +127,31 @@ class ControlPanel(QWidget):
             extra = next((t for (mq, ml), t in self.labels.items() if mq == q and same_lambda(ml, l)), None)
             text = f"λ = {l:g}" + (f"  ({extra})" if extra else "  (not installed)" if self.labels else "")
             self.lmbda_box.addItem(text, l)
-        if not rate.is_preset(self.session.lmbda):  # a λ between presets (the rate control's)
+        if explicit is not None:
+            self.lmbda_box.addItem(f"λ = {explicit:g}  (explicit model)", float(explicit))
+        elif not rate.is_preset(self.session.lmbda):  # a λ between presets (the rate control's)
             self.lmbda_box.addItem(f"λ = {self.session.lmbda:g}  (between presets)", float(self.session.lmbda))
         self.lmbda_box.blockSignals(False)
 
     def sync_from_session(self) -> None:
         s = self.session
-        self._fill_lambdas()
+        # An explicit model (--model, the Model menu) shows its own quantizer and λ once it has
+        # coded, not the zoo choice it replaced; picking either box returns to the zoo.
+        stats = s.display.stats if s.model_spec and s.display is not None else None
+        self._fill_lambdas(None if stats is None else float(stats.lmbda))
         for box, value in ((self.quantizer_box, s.quantizer), (self.device_box, s.device)):
             box.blockSignals(True)
             box.setCurrentIndex(max(0, box.findData(value)))
             box.blockSignals(False)
+        if stats is not None:
+            self.quantizer_box.blockSignals(True)
+            self.quantizer_box.setCurrentIndex(max(0, self.quantizer_box.findData(stats.quantizer)))
+            self.quantizer_box.blockSignals(False)
         self.lmbda_box.blockSignals(True)
-        if rate.is_preset(s.lmbda):
+        if stats is None and rate.is_preset(s.lmbda):
             idx = rate.preset_index(s.lmbda)
         else:
-            idx = len(PAPER_LAMBDAS)  # the "between presets" item
+            idx = len(PAPER_LAMBDAS)  # the "between presets" or "explicit model" item
         self.lmbda_box.setCurrentIndex(idx)
         self.lmbda_box.blockSignals(False)
         self.model_label.setText(f"explicit model: {s.model_spec}" if s.model_spec else "")
@@ -187,8 +199,9 @@ class ControlPanel(QWidget):
         for box, tip in ((self.lmbda_box, GUIDE_TIPS["lambda"]),
                          (self.quantizer_box, GUIDE_TIPS["quantizer"])):
             box.setEnabled(not fixed)
-            box.setToolTip("The model that wrote this .lvq file (open an image to choose)"
-                           if fixed else tip)
+            box.setToolTip("The model that wrote this .lvq file (open an image to choose)" if fixed
+                           else "What the explicit model codes with; choosing here returns to the zoo's models"
+                           if self.session.model_spec else tip)
         self.compare_btn.setEnabled(not fixed)  # a .lvq has no original to code again
         self.compare_btn.setToolTip("Comparing quantizers needs an image (a .lvq file has no original)"
                                     if fixed else COMPARE_TIP)

@@ -2,6 +2,8 @@
 one codes the open image with it (scalar maps say so), and the zoo entry goes back."""
 from __future__ import annotations
 
+from lvqac_core.registry import PAPER_LAMBDAS
+
 import pytest
 import torch
 
@@ -43,6 +45,11 @@ def test_model_menu_lists_and_uses_compressai_models(qtbot, helpers, make_window
     assert win.session.model_spec == str(hub_file)
     assert d.stats.model_id == "compressai-mbt2018-mean-mse-q2" and d.stats.decode_matches
     assert "scalar model" in d.layers["selection"].placeholder and "scalar model" in d.layers["a_law"].placeholder
+    # the controls show what the explicit model coded with, not the zoo choice it replaced
+    c = win.controls
+    assert c.quantizer_box.currentData() == "scalar" and "explicit model" in c.quantizer_box.toolTip()
+    assert c.lmbda_box.currentIndex() == len(PAPER_LAMBDAS) and c.lmbda_box.currentData() == d.stats.lmbda
+    assert "explicit model" in c.lmbda_box.currentText()
     menu.aboutToShow.emit()
     zoo = next(a for a in menu.actions() if a.text().startswith("Zoo model"))
     assert not zoo.isChecked()
