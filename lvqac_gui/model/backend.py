@@ -225,6 +225,15 @@ class Backend:
             if held:
                 loading.release()
 
+    @staticmethod
+    def swap_codec(quantizer: str, spec: str, device: str):
+        """The explicit scalar model ``spec`` (a CompressAI file, one of our scalar checkpoints or
+        a scalar zoo id) with ``quantizer`` swapped in at inference; loaded for each comparison."""
+        from lvqac_core import zoo
+        from lvqac_core.interop.quantizer_swap import swap_codec
+        path = zoo.get_entry(spec).path if zoo.names_zoo_model(spec) else spec
+        return swap_codec(path, quantizer, device)
+
     def _load_and_keep(self, key: tuple, quantizer: str, lmbda: float, device: str, spec: Optional[str]):
         codec = self._load(quantizer, lmbda, device, spec)
         with self._lock:
@@ -385,7 +394,10 @@ class Backend:
         for k, q in enumerate(QUANTIZERS):
             report(k / n, q)
             try:
-                codec = self.codec(q, job.lmbda, dev.device, progress=report)
+                # an explicit (scalar) model: the same networks with each quantizer swapped in at
+                # inference (LVQAC at A = 1), the experiment of docs/interop.md in one click
+                codec = (self.swap_codec(q, job.model_spec, dev.device) if job.model_spec
+                         else self.codec(q, job.lmbda, dev.device, progress=report))
                 coded = encode(codec, self._image_of(job.source), lmbda=self.code_lambda(codec, job.lmbda),
                                progress=lambda f, k=k, q=q: report((k + f) / n, f"{q}: {encode_stage(f)}"))
                 rows.append(CompareRow.from_report(q, coded.report, coded.result.reconstruction))

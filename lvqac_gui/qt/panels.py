@@ -320,10 +320,11 @@ class CompareTable(QTableWidget):
         self.setRowCount(len(rows))
         for r, row in enumerate(rows):
             lam = "—" if row.lmbda is None else f"{row.lmbda:g}"
+            name = row.quantizer + (" (swapped in)" if "-swap-" in row.model_id else "")
             if row.error:
-                vals = [row.quantizer, row.error, "", "", "", "", ""]
+                vals = [name, row.error, "", "", "", "", ""]
             else:
-                vals = [row.quantizer, lam, f"{row.bpp:.4f}", f"{row.psnr:.2f}", f"{row.ms_ssim:.4f}",
+                vals = [name, lam, f"{row.bpp:.4f}", f"{row.psnr:.2f}", f"{row.ms_ssim:.4f}",
                         f"{row.num_bytes:,}", f"{1e3 * row.encode_seconds:.0f}"]
             for c, v in enumerate(vals):
                 item = QTableWidgetItem(v)

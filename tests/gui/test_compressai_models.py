@@ -50,6 +50,17 @@ def test_model_menu_lists_and_uses_compressai_models(qtbot, helpers, make_window
     assert c.quantizer_box.currentData() == "scalar" and "explicit model" in c.quantizer_box.toolTip()
     assert c.lmbda_box.currentIndex() == len(PAPER_LAMBDAS) and c.lmbda_box.currentData() == d.stats.lmbda
     assert "explicit model" in c.lmbda_box.currentText()
+    # Compare quantizers on an explicit scalar model: LVQ and LVQAC (A = 1) swapped onto its networks
+    win.session.compare_quantizers()
+    helpers.wait_idle(qtbot, win)
+    rows = win.session.compare_rows
+    assert [r.quantizer for r in rows] == ["scalar", "lvq", "lvqac"] and all(r.error is None for r in rows), rows
+    assert rows[0].model_id == "compressai-mbt2018-mean-mse-q2"
+    assert [r.model_id for r in rows[1:]] == ["compressai-mbt2018-mean-mse-q2-swap-lvq",
+                                               "compressai-mbt2018-mean-mse-q2-swap-lvqac"]
+    assert rows[0].num_bytes == d.stats.num_bytes  # the scalar row is the file's own model
+    names = [win.compare_table.item(r, 0).text() for r in range(win.compare_table.rowCount())]
+    assert names == ["scalar", "lvq (swapped in)", "lvqac (swapped in)"]
     menu.aboutToShow.emit()
     zoo = next(a for a in menu.actions() if a.text().startswith("Zoo model"))
     assert not zoo.isChecked()
