@@ -29,6 +29,7 @@ from .image_io import atomic_write_bytes
 from .models import LatticeCodecModel, ModelConfig, build_model
 
 __all__ = ["save_checkpoint", "load_checkpoint", "read_checkpoint", "model_from_state", "NotAnLvqacCheckpoint",
+           "regular_file_stat",
            "CheckpointPayload", "checkpoint_bytes", "file_sha256", "config_problem", "FORMAT", "TRAIN_STATE_FORMAT", "DERIVED_KEYS"]
 
 FORMAT = "lvqac-checkpoint/1"
@@ -137,6 +138,17 @@ def _unusable(path: Path, problem: str) -> ModelNotFoundError:
     return ModelNotFoundError(f"{path.name} is not a usable LVQAC checkpoint: {problem}")
 
 
+def regular_file_stat(path: Path) -> os.stat_result:
+    """``path``'s stat when it is a regular file; else ModelNotFoundError with one line."""
+    try:
+        st = path.stat()
+    except (OSError, ValueError):
+        raise ModelNotFoundError(f"weights file not found: {path}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ModelNotFoundError(f"weights file {path} is not a regular file")
+    return st
+
+
 def read_checkpoint(path: str | os.PathLike, expected_sha256: str | None = None, *,
                     train_state: bool = False) -> CheckpointPayload:
     """Read a checkpoint file safely (tensors and plain data only) without building a model.
@@ -147,12 +159,7 @@ def read_checkpoint(path: str | os.PathLike, expected_sha256: str | None = None,
     ``extra`` record are checked here. Problems raise ``ModelNotFoundError`` with one line.
     """
     path = Path(path)
-    try:
-        st = path.stat()
-    except (OSError, ValueError):
-        raise ModelNotFoundError(f"weights file not found: {path}") from None
-    if not stat.S_ISREG(st.st_mode):
-        raise ModelNotFoundError(f"weights file {path} is not a regular file")
+    st = regular_file_stat(path)
     if expected_sha256 is not None and file_sha256(path) != expected_sha256:
         raise ModelNotFoundError(f"weights file {path.name} does not match the manifest's sha256 (damaged or replaced)")
     problem = zip_problem(path, st.st_size)

@@ -37,7 +37,6 @@ from __future__ import annotations
 import io
 import re
 from collections import OrderedDict
-import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +44,7 @@ from typing import Any, Optional
 
 import torch
 
-from ..checkpoint import DERIVED_KEYS, _read_payload, model_from_state
+from ..checkpoint import DERIVED_KEYS, _read_payload, model_from_state, regular_file_stat
 from ..checkpoint_validation import (MAX_CHECKPOINT_BYTES, MAX_TENSORS, config_problem, describe,
                                      state_dict_problem, zip_problem)
 from ..errors import ModelNotFoundError
@@ -192,12 +191,7 @@ def looks_like_torch_file(path: Path) -> bool:
 
 def _read_raw(path: Path) -> tuple[Any, bool]:
     """The file's payload (tensors and plain data only) and whether it was in the legacy format."""
-    try:
-        st = path.stat()
-    except (OSError, ValueError):
-        raise ModelNotFoundError(f"weights file not found: {path}") from None
-    if not stat.S_ISREG(st.st_mode):
-        raise ModelNotFoundError(f"weights file {path} is not a regular file")
+    st = regular_file_stat(path)
     if st.st_size > MAX_CHECKPOINT_BYTES:
         raise ModelNotFoundError(f"cannot read weights file {path}: it is {st.st_size} bytes, over the limit of "
                                  f"{MAX_CHECKPOINT_BYTES} bytes")
