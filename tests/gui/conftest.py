@@ -117,9 +117,19 @@ def wait_idle(qtbot, win, timeout=90000):
     qtbot.waitUntil(lambda: not win.session.busy, timeout=timeout)
 
 
+def open_with_rd_dock(qtbot, win, image_file, size):
+    """``win`` at ``size`` with its docks arranged for it, the RD dock in front, ``image_file`` coded."""
+    win.resize(*size)
+    win.arrange_docks(size[1])
+    win.docks["rd"].raise_()
+    win.session.open_paths([image_file])
+    wait_idle(qtbot, win)
+
+
 class _Helpers:
     make_image = staticmethod(make_image)
     wait_idle = staticmethod(wait_idle)
+    open_with_rd_dock = staticmethod(open_with_rd_dock)
 
 
 @pytest.fixture

@@ -188,11 +188,7 @@ def test_lvq_then_image_relayout_and_controls(qtbot, helpers, make_window, tmp_p
 @pytest.mark.parametrize("size", [(1024, 700), (1280, 800), (1920, 1080)])
 def test_rd_dock_readable(qtbot, helpers, make_window, image_file, size):
     win = make_window()
-    win.resize(*size)
-    win.arrange_docks(size[1])
-    win.docks["rd"].raise_()
-    win.session.open_paths([image_file])
-    helpers.wait_idle(qtbot, win)
+    helpers.open_with_rd_dock(qtbot, win, image_file, size)
     _settle(qtbot, 150)
     assert win.rd.isVisible() and win.rd.height() >= 200 and win.rd.width() >= 250, win.rd.size()
     from lvqac_gui.qt.rdplot import LEGEND_PT

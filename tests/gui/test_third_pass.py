@@ -253,11 +253,7 @@ def test_fitted_zoom_holds_when_the_quantizer_changes(qtbot, helpers, make_windo
 @pytest.mark.parametrize("size", [(1024, 700), (1400, 900)])
 def test_rd_plot_legend_and_right_edge_fit(qtbot, helpers, make_window, image_file, size):
     win = make_window()
-    win.resize(*size)
-    win.arrange_docks(size[1])
-    win.docks["rd"].raise_()
-    win.session.open_paths([image_file])
-    helpers.wait_idle(qtbot, win)
+    helpers.open_with_rd_dock(qtbot, win, image_file, size)
     QApplication.processEvents()
     qtbot.wait(100)
     rd = win.rd
@@ -331,13 +327,19 @@ def test_compare_quantizers_shows_its_result_with_lambda(qtbot, helpers, make_wi
 
 
 # ---------------------------------------------------------------- 3: the split's readout
-def test_split_readout_names_its_side_and_describes_it(qtbot, helpers, make_window, image_file):
+def _split_webp_vs_result(qtbot, helpers, make_window, image_file):
+    """A window with ``image_file`` coded and the A/B split showing WebP (left) against the result."""
     win = make_window()
     win.session.open_paths([image_file])
     helpers.wait_idle(qtbot, win)
     win.tabs.setCurrentIndex(1)
     win.split.choose(left="webp", right="result")
     helpers.wait_idle(qtbot, win)
+    return win
+
+
+def test_split_readout_names_its_side_and_describes_it(qtbot, helpers, make_window, image_file):
+    win = _split_webp_vs_result(qtbot, helpers, make_window, image_file)
     sp = win.split
     assert sp.a is not None and sp.b is not None
     x_left, x_right = sp.split_x() // 2, (sp.split_x() + sp.a.shape[1]) // 2
@@ -564,12 +566,7 @@ def test_layout_follows_every_resize(qtbot, helpers, make_window, image_file):
 
 
 def test_classical_side_saved_as_its_own_file(qtbot, helpers, make_window, image_file, tmp_path):
-    win = make_window()
-    win.session.open_paths([image_file])
-    helpers.wait_idle(qtbot, win)
-    win.tabs.setCurrentIndex(1)
-    win.split.choose(left="webp", right="result")
-    helpers.wait_idle(qtbot, win)
+    win = _split_webp_vs_result(qtbot, helpers, make_window, image_file)
     out = win.save_classical_side(str(tmp_path / "side.webp"))
     c = win.session.classical["webp"]
     assert out is not None and out.read_bytes() == c.data
