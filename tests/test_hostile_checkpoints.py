@@ -208,10 +208,10 @@ def test_crafted_checkpoints_are_one_line_refusals_in_bounded_time(tmp_path, cap
     payload, says = ROUND_TWO[name]
     path = tmp_path / "crafted.pt"
     torch.save(payload, path)
-    start = time.perf_counter()
+    start = time.process_time()  # this process's CPU time: a busy machine does not inflate it
     with pytest.raises(ModelNotFoundError) as info:
         load_checkpoint(path)
-    assert time.perf_counter() - start < 5
+    assert time.process_time() - start < 5
     message = str(info.value)
     assert says in message and "\n" not in message and len(message) < 400, message
     from PIL import Image
