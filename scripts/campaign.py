@@ -1,7 +1,7 @@
 """The training campaign at a glance: each run's steps, loss trend, hours and its last checkpoint.
 
-    .venv/bin/python scripts/campaign.py status [RUNS_DIR ...]      (default: ../runs/zoo3)
-    .venv/bin/python scripts/campaign.py curve RUN_DIR [--images DIR] [--limit N]
+    .venv/bin/python -m scripts.campaign status [RUNS_DIR ...]      (default: ../runs/zoo3)
+    .venv/bin/python -m scripts.campaign curve RUN_DIR [--images DIR] [--limit N]
 
 ``curve`` measures the run's newest checkpoint (``model_latest.pt``, else ``model.pt``) the way
 users meet it: ``lvqac eval`` codes real ``.lvq`` files at each of its λ presets on the first N
