@@ -159,7 +159,7 @@ def test_every_option_the_trainer_records_is_accepted(tmp_path) -> None:
     assert "compander" in config_problem(bad)
 
 
-# ---------------------------------------------------------------- issue 23: a checkpoint is untrusted
+# ---------------------------------------------------------------- a checkpoint is untrusted
 def _shared_bomb(depth: int = 40) -> list:
     """A list whose str()/repr() walks 2^depth elements (pickled in a few hundred bytes)."""
     x: list = [0]
