@@ -55,7 +55,7 @@ of :mod:`.models.codec_model`, in pixels: Minnen 32, Cheng 128, Cheng with atten
 class CodebookPoint:
     """The nearest point of one codebook to u (the companded residual) and its distortion."""
 
-    name: str  # "Z^n", "Z^n + ½" (the scalar quantizer's one grid: "Z")
+    name: str  # "Zⁿ", "Zⁿ + ½" (the scalar quantizer's one grid: "Z")
     u_point: np.ndarray  # (M,) the point in the companded (coding) domain
     r_point: np.ndarray  # (M,) the same point mapped back to y − μ: T⁻¹(point)
     distortion: float  # ||u − point||² in the companded domain, summed over the channels
@@ -311,7 +311,7 @@ class PositionProbe:
             if q.uses_selection:
                 c0, c1 = codebook_points(u)
                 g = q.group_size
-                names = ("Z^n", "Z^n + ½")
+                names = ("Zⁿ", "Zⁿ + ½")
                 books = tuple(CodebookPoint(n, _vec(c), _vec(domain.from_u(c, a)), float(((u - c) ** 2).sum()))
                               for n, c in zip(names, (c0, c1)))
                 chosen = tuple(int(v) for v in base.selection[0, :, row, col])
