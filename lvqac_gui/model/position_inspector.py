@@ -194,12 +194,12 @@ def _fmt_bits(v: float) -> str:
 def report_rows(rep: Any) -> list[tuple[str, str]]:
     """(label, value) rows describing a :class:`~lvqac_core.position_probe.PositionReport`."""
     x0, y0, x1, y1 = rep.block
-    where = f"row {rep.row}, column {rep.col} (pixels {x0}–{x1 - 1} × {y0}–{y1 - 1})"
+    where = f"row {rep.row}, col {rep.col} · px {x0}–{x1 - 1} × {y0}–{y1 - 1}"
     if rep.anchor is not None:
-        where += "; anchor (1st pass)" if rep.anchor else "; 2nd pass (reads the anchors)"
+        where += " · anchor (1st pass)" if rep.anchor else " · 2nd pass"
     rows = [("Position", where),
             ("|y − μ|, mean σ", f"{np.linalg.norm(rep.residual):.3f}, {rep.sigma.mean():.3f} "
-                                f"({len(rep.residual)} channels)")]
+                                f"({len(rep.residual)} ch.)")]
     if rep.chosen is not None:
         for k, book in enumerate(rep.codebooks):
             mark = " ← chosen" if k in rep.chosen else ""
@@ -211,13 +211,14 @@ def report_rows(rep: Any) -> list[tuple[str, str]]:
         book = rep.codebooks[0]
         rows.append(("Integer point", f"‖u − round(u)‖² = {book.distortion:.4f} (scalar: one grid, no selection)"))
     if rep.a is not None:
-        effect = ("identity: cells of width 1" if abs(rep.a - 1.0) < 1e-6 else
-                  f"zero cell {rep.zero_cell_width:.3f} wide (1 at A = 1): "
-                  + ("finer near zero" if rep.zero_cell_width < 1 else "a dead zone"))
-        rows.append(("A", f"{rep.a:.3g} ({rep.compander}); {effect}"))
-        rows.append(("Cell widths", f"{rep.cell_widths.min():.3f} … {rep.cell_widths.max():.3f} in y − μ"))
-    rows.append(("Bits", f"{_fmt_bits(rep.bits)} = latents {rep.latent_bits:.2f} + selection "
-                         f"{rep.selection_bits:.2f} (+ z share {rep.z_bits:.2f})"))
+        effect = ("identity, cells 1 wide" if abs(rep.a - 1.0) < 1e-6 else
+                  ("finer near 0" if rep.zero_cell_width < 1 else "dead zone")
+                  + f": zero cell {rep.zero_cell_width:.3f} wide")
+        rows.append(("A", f"{rep.a:.3g} ({rep.compander}), {effect}"))
+        rows.append(("Cell widths", f"{rep.cell_widths.min():.3f} … {rep.cell_widths.max():.3f} "
+                                    "(y − μ; 1 at A = 1)"))
+    rows.append(("Bits", f"{_fmt_bits(rep.bits)} = y {rep.latent_bits:.2f} + selection "
+                         f"{rep.selection_bits:.2f} (+ z {rep.z_bits:.2f})"))
     return rows
 
 

@@ -16,7 +16,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, QRectF, QRunnable, Qt, Signal
 from PySide6.QtGui import QPen, QColor
 from PySide6.QtWidgets import (QCheckBox, QDockWidget, QGraphicsRectItem, QHBoxLayout, QLabel, QPushButton,
-                               QVBoxLayout, QWidget)
+                               QSizePolicy, QVBoxLayout, QWidget)
 
 from ..model.errors import describe_error
 from ..model.position_inspector import WHAT_IF_LABELS, PositionInspector, ProbeRequest, report_rows, what_if_text
@@ -67,7 +67,6 @@ class InspectorPanel(QWidget):
         self.table.setWordWrap(True)
         self.table.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.plot = pg.PlotWidget(background=BACKGROUND)
-        self.plot.setMinimumHeight(150)
         self.plot.setLabel("bottom", "channel")
         self.plot.showGrid(x=False, y=True, alpha=0.25)
         self.sigma_item = pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0), height=np.zeros(0),
@@ -105,6 +104,11 @@ class InspectorPanel(QWidget):
         self.results = QLabel("")
         self.results.setWordWrap(True)
         self.results.setTextFormat(Qt.TextFormat.RichText)
+        # the answers keep room for both what-ifs, so that the buttons never move under the mouse
+        self.results.setMinimumHeight(5 * self.results.fontMetrics().lineSpacing())
+        self.results.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.plot.setMinimumHeight(140)
+        self.table.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)  # never squeezed
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.status)

@@ -70,7 +70,7 @@ def test_click_inspects_and_what_ifs(qtbot, helpers, make_window, image_file, ck
     assert rep.chosen == (int(d.maps.selection[0, 1, 2]),)
     assert rep.a == pytest.approx(float(d.maps.a_law[1, 2])) and rep.a != 1.0
     text = panel.table.text()
-    for word in ("row 1, column 2", "Codebook Zⁿ", "← chosen", "P(chosen)", "zero cell", "Bits"):
+    for word in ("row 1, col 2", "Codebook Zⁿ", "← chosen", "P(chosen)", "zero cell", "Bits"):
         assert word in text, word
     xs, ys = panel.residual_curve.getData()  # standardized by default: (y − μ)/σ
     np.testing.assert_allclose(ys, rep.residual / rep.sigma)
