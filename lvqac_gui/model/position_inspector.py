@@ -204,7 +204,8 @@ def report_rows(rep: Any) -> list[tuple[str, str]]:
         for k, book in enumerate(rep.codebooks):
             mark = " ← chosen" if k in rep.chosen else ""
             rows.append((f"Codebook {book.name}", f"‖u − point‖² {book.distortion:.4f}{mark}"))
-        probs = ", ".join(f"{100 * p:.1f} %" for p in rep.chosen_probability)
+        probs = ", ".join(f"{100 * p:.1f} %" if 0.001 < p < 0.999 else f"{100 * p:.2f} %"
+                          for p in rep.chosen_probability)
         how = "raw bit" if rep.selection_coding == "raw" else "selection head"
         rows.append(("P(chosen)", f"{probs} ({how}; {rep.selection_bits:.2f} bits)"))
     else:
