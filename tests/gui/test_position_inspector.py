@@ -136,3 +136,35 @@ def test_decoded_file_says_why(qtbot, helpers, make_window, image_file, tmp_path
     assert win.session.display.original is None
     assert not win.inspector.select_pixel(3, 3)
     assert "no original image" in win.inspector_panel.status.text()
+
+
+def test_view_model_is_qt_free_and_ignores_stale_answers(image_file):
+    import subprocess
+    import sys
+    code = ("import sys, lvqac_gui.model.position_inspector, lvqac_core.position_probe; "
+            "print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.strip() == "[]"
+
+    from types import SimpleNamespace
+    from lvqac_gui.model.position_inspector import PositionInspector
+    codec = _ckbd_factory("lvq", 0.0075, "cpu")
+    image = np.asarray(__import__("PIL.Image", fromlist=["Image"]).open(image_file).convert("RGB"))
+    display = SimpleNamespace(original=image, width=image.shape[1], height=image.shape[0],
+                              stats=SimpleNamespace(model_id="m", lmbda=0.0075))
+    ins = PositionInspector(lambda d: codec)
+    asked = []
+    ins.request.connect(asked.append)
+    ins.set_display(display)
+    assert not ins.select_pixel(image.shape[1], 0) and asked == []  # outside the image
+    assert ins.select_pixel(40, 20) and ins.busy
+    first = asked[-1]
+    assert ins.select_pixel(70, 40)  # a second click before the first answer
+    ins.finished(ins.compute(first))  # the stale answer is ignored
+    assert ins.busy and ins.report is None
+    ins.finished(ins.compute(asked[-1]))
+    assert not ins.busy and (ins.report.row, ins.report.col) == (2, 4)
+    assert ins.probe_for(display) is ins.probe_for(display)  # built once per result
+    assert ins.run_what_if("flip") and not ins.run_what_if("a1")  # LVQ: no A
+    ins.finished(ins.compute(asked[-1]))
+    assert ins.what_ifs["flip"].kind == "flip" and ins.message == ""
