@@ -22,7 +22,7 @@ synthesis transform's reach on each side (:data:`SYNTHESIS_REACH_PX`), clipped t
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
@@ -37,6 +37,7 @@ from .metrics import psnr
 from .models.codec_model import MARGIN, LatticeCodecModel
 from .models.latent_codecs.base import CodingState, CodingStep
 from .models.latent_codecs.selection import level_cost_bits
+from .models.transform_runner import run_transform
 from .quantizers import CompandedLatticeQuantizer, QuantizedLatent
 from .quantizers.lvq import codebook_points, expand_groups
 from .registry import LATENT_STRIDE
@@ -137,7 +138,6 @@ class _Pass:
     bits: Tensor  # float64 (h, w): latents + selection
     selection: Optional[Tensor]  # uint8 (1, G, h, w)
     a_val: Optional[Tensor]  # (1, 1, h, w)
-    extra: dict = field(default_factory=dict)
 
 
 class _Forcing:
@@ -237,7 +237,6 @@ class PositionProbe:
             self.y = y
             self.z_bits = (-torch.log2(z_lik)).sum(dim=1)[0].double().cpu() / 16.0  # per latent position
             self.base = self._pass()
-            self.base_x_hat: dict[tuple[int, int, int, int], np.ndarray] = {}
         self.latent_hw = tuple(y.shape[-2:])
         # positions inside the image (the padded grid's last rows/columns may cover padding only)
         self.rows = -(-self.height // LATENT_STRIDE)
@@ -388,7 +387,7 @@ class PositionProbe:
         crop = y_hat[:, :, lr0:lr1, lc0:lc1]
         if self.gains is not None:
             crop = crop * self.gains[1].to(crop.device)
-        x = self.model.g_s(crop).clamp_(0, 1)
+        x = run_transform(self.model.g_s, crop, channels_last=True).clamp_(0, 1)  # as the synthesis runs it
         x = x[0, :, y0 - S * lr0:y1 - S * lr0, x0 - S * lc0:x1 - S * lc0]
         return x.mul(255.0).round_().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
 

@@ -15,8 +15,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QRectF, QRunnable, Qt, Signal
 from PySide6.QtGui import QPen, QColor
-from PySide6.QtWidgets import (QCheckBox, QDockWidget, QGraphicsRectItem, QHBoxLayout, QLabel, QPushButton,
-                               QSizePolicy, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QDockWidget, QFrame, QGraphicsRectItem, QHBoxLayout, QLabel,
+                               QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
 
 from ..model.errors import describe_error
 from ..model.position_inspector import WHAT_IF_LABELS, PositionInspector, ProbeRequest, report_rows, what_if_text
@@ -87,6 +87,7 @@ class InspectorPanel(QWidget):
             f"<span style='color:{BOOK_COLORS[0]}'>□</span> Zⁿ point &nbsp;"
             f"<span style='color:{BOOK_COLORS[1]}'>△</span> Zⁿ + ½ point")
         self.caption.setTextFormat(Qt.TextFormat.RichText)
+        self.caption.setWordWrap(True)  # a narrow dock wraps it instead of widening the dock column
         cap = QHBoxLayout()
         cap.addWidget(self.caption, 1)
         cap.addWidget(self.standardize)
@@ -107,16 +108,27 @@ class InspectorPanel(QWidget):
         # the answers keep room for both what-ifs, so that the buttons never move under the mouse
         self.results.setMinimumHeight(5 * self.results.fontMetrics().lineSpacing())
         self.results.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.plot.setMinimumHeight(140)
+        self.plot.setFixedHeight(190)
         self.table.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)  # never squeezed
-        lay = QVBoxLayout(self)
+        body = QWidget()
+        lay = QVBoxLayout(body)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.status)
         lay.addWidget(self.table)
-        lay.addWidget(self.plot, 1)
+        lay.addWidget(self.plot)
         lay.addLayout(cap)
         lay.addLayout(row)
         lay.addWidget(self.results)
+        lay.addStretch(1)
+        # a short dock scrolls: its minimum height never forces the window taller
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
         inspector.request.connect(self._run)
         inspector.changed.connect(self.refresh)
         self.refresh()
@@ -177,6 +189,26 @@ def _marker_item(vb: pg.ViewBox) -> QGraphicsRectItem:
     return item
 
 
+def place(window, dock: QDockWidget, tall: bool) -> None:
+    """Tab the Position dock (``window.arrange_docks`` calls this last): short windows put it in
+    the Numbers / Rate–distortion tab group, tall ones with Rate–distortion, the largest of the
+    stacked docks. The tab in front stays the layout's (Numbers short, Rate–distortion tall)
+    unless a position is selected; a dock the user closed stays closed."""
+    num, rd = window.docks["numbers"], window.docks["rd"]
+    closed = dock.isHidden()
+    if not tall and not window.tabifiedDockWidgets(num):
+        # after the tall layout rd shares a tab group with this dock, and Qt's tabifyDockWidget does
+        # not move a tabbed dock into a lone one (arrange_docks' tabify(num, rd)): num joins them
+        window.tabifyDockWidget(rd, num)
+        window.arrange_docks(window.height())  # its sizes again, for the regrouped docks (once: num is tabbed now)
+        return
+    if dock not in window.tabifiedDockWidgets(rd if tall else num):
+        window.tabifyDockWidget(rd if tall else num, dock)
+    dock.setVisible(not closed)
+    inspecting = getattr(window, "inspector", None) is not None and window.inspector.position is not None
+    (dock if inspecting and not closed else rd if tall else num).raise_()
+
+
 def install(window) -> QDockWidget:
     """Add the inspector dock to ``window`` (a :class:`~lvqac_gui.qt.main_window.MainWindow`),
     tabbed with its Numbers dock, and wire the clicks and markers. Returns the dock."""
@@ -191,9 +223,7 @@ def install(window) -> QDockWidget:
     dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                      | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                      | QDockWidget.DockWidgetFeature.DockWidgetClosable)
-    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-    window.tabifyDockWidget(window.docks["numbers"], dock)
-    window.docks["numbers"].raise_()
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)  # arrange_docks tabs it (place)
     window.inspector = inspector
     window.inspector_panel = panel
     views = [p.vb for p in window.panels.values()] + [window.split.vb]

@@ -8,6 +8,7 @@ import threading
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 from PySide6.QtCore import QPointF, Qt
 
 from lvqac_core.position_probe import PositionProbe
@@ -149,7 +150,7 @@ def test_view_model_is_qt_free_and_ignores_stale_answers(image_file):
     from types import SimpleNamespace
     from lvqac_gui.model.position_inspector import PositionInspector
     codec = _ckbd_factory("lvq", 0.0075, "cpu")
-    image = np.asarray(__import__("PIL.Image", fromlist=["Image"]).open(image_file).convert("RGB"))
+    image = np.asarray(Image.open(image_file).convert("RGB"))
     display = SimpleNamespace(original=image, width=image.shape[1], height=image.shape[0],
                               stats=SimpleNamespace(model_id="m", lmbda=0.0075))
     ins = PositionInspector(lambda d: codec)
