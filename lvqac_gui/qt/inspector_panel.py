@@ -13,7 +13,7 @@ import html
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QRectF, QRunnable, Qt, Signal
+from PySide6.QtCore import QObject, QRectF, QRunnable, Qt, QTimer, Signal
 from PySide6.QtGui import QPen, QColor
 from PySide6.QtWidgets import (QCheckBox, QDockWidget, QFrame, QGraphicsRectItem, QHBoxLayout, QLabel,
                                QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
@@ -121,7 +121,7 @@ class InspectorPanel(QWidget):
         lay.addWidget(self.results)
         lay.addStretch(1)
         # a short dock scrolls: its minimum height never forces the window taller
-        scroll = QScrollArea()
+        self.scroll = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -175,6 +175,8 @@ class InspectorPanel(QWidget):
             lines.append("<span style='color:#9aa4b2'>ΔR: the entropy model's estimate (not coded bytes), "
                          "neighbours re-coded; ΔD: PSNR over the block</span>")
         self.results.setText("<br>".join(lines))
+        if lines:  # a short dock scrolls to the answer
+            QTimer.singleShot(0, lambda: self.scroll.ensureWidgetVisible(self.results, 0, 0))
 
 
 def _marker_item(vb: pg.ViewBox) -> QGraphicsRectItem:
