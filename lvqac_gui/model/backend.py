@@ -225,6 +225,12 @@ class Backend:
             if held:
                 loading.release()
 
+    def loaded_codec(self, model_id: str):
+        """The codec this session loaded under ``model_id`` (the one that coded a shown result),
+        else None; nothing is loaded (the position inspector probes with it)."""
+        with self._lock:
+            return self._by_id.get(model_id)
+
     @staticmethod
     def swap_codec(quantizer: str, spec: str, device: str):
         """The explicit scalar model ``spec`` (a CompressAI file, one of our scalar checkpoints or

@@ -29,6 +29,7 @@ from lvqac_core.registry import IMAGE_SUFFIXES
 from .theme import install_tooltip_wrapper
 from .views import ImagePanel, SplitView, ViewLinker
 from .pyside_fix import keep_bools_alive
+from .inspector_panel import install as install_inspector, place as place_inspector
 from .workers import BatchExporter, JobRunner, ModelPreloader
 
 keep_bools_alive()  # PySide6 6.12 + Python 3.11: every signal emit drops a reference to True
@@ -173,6 +174,7 @@ class MainWindow(QMainWindow):
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, d)
             self.docks[name] = d
         self.resizeDocks([self.docks["controls"]], [380], Qt.Orientation.Horizontal)
+        self.docks["inspector"] = install_inspector(self)  # the per-position inspector (its own file)
 
         # ---- status bar
         self.probe_label = QLabel("")
@@ -263,6 +265,8 @@ class MainWindow(QMainWindow):
                     d.show()
             self.resizeDocks([ctl, num, rd], [250, 330, max(height - 640, 300)],
                              Qt.Orientation.Vertical)
+        if "inspector" in self.docks:  # the Position dock joins a tab group (qt/inspector_panel.py)
+            place_inspector(self, self.docks["inspector"], tall=height >= 1000)
 
     # ------------------------------------------------------------------ actions
     def _act(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:

@@ -26,6 +26,16 @@ def _make_view() -> tuple[pg.GraphicsView, pg.ViewBox]:
     return gv, vb
 
 
+def _emit_click(vb: pg.ViewBox, ev, signal, shown: bool) -> None:
+    """Emit ``signal(x, y)`` with the image pixel of a left click inside ``vb``."""
+    if not shown or ev.button() != Qt.MouseButton.LeftButton or ev.double():
+        return
+    pos = ev.scenePos()
+    if vb.sceneBoundingRect().contains(pos):
+        p = vb.mapSceneToView(pos)
+        signal.emit(int(np.floor(p.x())), int(np.floor(p.y())))
+
+
 class ColorBar(QWidget):
     """Horizontal colour bar: gradient of a LUT with min / (0) / max labels."""
 
@@ -92,6 +102,7 @@ class ImagePanel(QFrame):
     """A titled image view showing one :class:`~lvqac_gui.maps.Layer`."""
 
     hovered = Signal(int, int)  # image pixel under the cursor
+    clicked = Signal(int, int)  # image pixel clicked (a click, not a drag: drags pan)
     left = Signal()
 
     def __init__(self, key: str, title: str, parent=None) -> None:
@@ -142,6 +153,8 @@ class ImagePanel(QFrame):
         self.colorbar.hide()
         self.legend.hide()
         self.gv.scene().sigMouseMoved.connect(self._mouse_moved)
+        self.gv.scene().sigMouseClicked.connect(lambda ev: _emit_click(self.vb, ev, self.clicked,
+                                                                       self.has_image()))
         self.set_layer(None)
 
     def set_title(self, text: str) -> None:
@@ -371,6 +384,7 @@ class SplitView(QWidget):
     side's residual on one colour scale."""
 
     hovered = Signal(int, int)
+    clicked = Signal(int, int)  # image pixel clicked
     side_requested = Signal(str)  # a side chose content that is not computed yet (e.g. "webp")
     quality_requested = Signal(str, float)  # (codec, quality) a classical side's own quality, debounced
     match_requested = Signal(str)  # (codec) a classical side back to the other side's size
@@ -493,6 +507,8 @@ class SplitView(QWidget):
         self._updating = False
         self._residuals: dict[str, np.ndarray] = {}
         self.gv.scene().sigMouseMoved.connect(self._mouse_moved)
+        self.gv.scene().sigMouseClicked.connect(lambda ev: _emit_click(self.vb, ev, self.clicked,
+                                                                       self.a is not None))
 
     # ------------------------------------------------------------------ content
     def set_sides(self, sides: dict[str, dict], original: Optional[np.ndarray],
