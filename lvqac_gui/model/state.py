@@ -495,6 +495,30 @@ class Session:
             replace(e, index=len(entries) + k) for k, e in enumerate(self.history)]
         self.history_changed.emit(list(self.history))
 
+    def add_rows(self, entries: list[HistoryEntry]) -> int:
+        """Rows of a saved session (numbers only) after the rows shown; a row that is there already
+        (same file, model, bytes and status) is not repeated. Returns how many were added."""
+        def key(e: HistoryEntry):
+            return (e.source.path or e.source.name, e.quantizer, round(e.lmbda, 9), e.num_bytes, e.error)
+        have = {key(e) for e in self.history}
+        new = [e for e in entries if key(e) not in have]
+        self.history = self.history + [replace(e, index=len(self.history) + k, earlier=True)
+                                       for k, e in enumerate(new)]
+        self.history_changed.emit(list(self.history))
+        return len(new)
+
+    def restore_comparison(self, rows: list[CompareRow]) -> bool:
+        """Comparison rows of a saved session (numbers: table and RD points), when they were coded
+        from the shown image at its λ."""
+        if self.display is None or not rows:
+            return False
+        keep, self.compare_rows = self.compare_rows, list(rows)
+        if not self._compare_fits(self.display):
+            self.compare_rows = keep
+            return False
+        self.compare_changed.emit(self.compare_rows)
+        return True
+
     def clear_history(self) -> None:
         """Forget every row (results still in memory are dropped too)."""
         self.history = []

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QDockWidget, QGridLayout
 from lvqac_core import threads
 
 from .model_menu import build_model_menu
+from .session_io import SessionIO
 from .. import __version__
 from ..model import backend as bk
 from ..model import batch, classical, export, history_store, rate
@@ -187,7 +188,10 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.zoom_label)
         self.linker.zoom_changed_callbacks.append(self._zoom_changed)
 
+        self.session_io = SessionIO(self)  # sessions, clipboard, theme (issue 24 item 10)
         self._build_actions()
+        if self.session_io.theme_choice() != "dark":  # the app starts dark
+            self.session_io.apply_theme()
 
         # ---- session -> widgets
         s = self.session
@@ -283,6 +287,7 @@ class MainWindow(QMainWindow):
         self.act_open = self._act(f, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
         self.recent_menu = f.addMenu("Open &Recent")
         self._act(f, "Open &sample image", self.open_sample)
+        self.session_io.add_file_actions(f)
         f.addSeparator()
         self.act_save = self._act(f, "&Save .lvq…", self.save_lvq, "Ctrl+S")
         ex = f.addMenu("&Export")
@@ -296,6 +301,7 @@ class MainWindow(QMainWindow):
         f.addSeparator()
         self._act(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
+        self.session_io.add_edit_actions(mb.addMenu("&Edit"))
         v = mb.addMenu("&View")
         self._act(v, "&Fit", self.linker.fit, "F")
         self._act(v, "&1:1 pixels", self.linker.one_to_one, "1")
@@ -308,6 +314,8 @@ class MainWindow(QMainWindow):
         v.addSeparator()
         for d in self.docks.values():
             v.addAction(d.toggleViewAction())
+        v.addSeparator()
+        self.session_io.add_theme_menu(v.addMenu("&Theme"))
 
         r = mb.addMenu("&Run")
         self._act(r, "&Compress", self.session.compress, "F5")
