@@ -14,13 +14,13 @@ from PySide6.QtWidgets import QApplication, QToolTip, QWidget
 THEMES = ("dark", "light", "system")
 THEME_LABELS = {"dark": "Dark", "light": "Light", "system": "Follow system"}
 
-DARK = {"background": "#202124", "panel": "#2b2c30", "text": "#e6e6e6", "base": "#1d1e21",
+DARK = {"background": "#202124", "plot": "#202124", "panel": "#2b2c30", "text": "#e6e6e6", "base": "#1d1e21",
         "alt": "#26272b", "button": "#36373c", "tip": "#333333", "tip_border": "#555",
         "dock_title": "#303136", "placeholder": "#9a9a9a", "note": "#f0b050",
         "banner_bg": "#4a3c14", "banner_fg": "#ffdf9a", "banner_border": "#7a6420",
         "side_stats": "#d8d8d8", "frame": "#3a3b40", "progress_border": "#444",
         "disabled": "#7a7a7a", "placeholder_text": "#8a8a8a"}
-LIGHT = {"background": "#c8c9cc", "panel": "#efeff1", "text": "#1e1f22", "base": "#ffffff",
+LIGHT = {"background": "#c8c9cc", "plot": "#f7f7f8", "panel": "#efeff1", "text": "#1e1f22", "base": "#ffffff",
          "alt": "#f4f4f6", "button": "#e2e3e6", "tip": "#ffffe8", "tip_border": "#a0a0a0",
          "dock_title": "#dcdde1", "placeholder": "#6a6a6a", "note": "#a05a00",
          "banner_bg": "#fff1c4", "banner_fg": "#4a3800", "banner_border": "#d0b050",
@@ -112,7 +112,8 @@ def apply_theme(app: QApplication, mode: str = "dark") -> str:
     for w in app.allWidgets():  # views made before the switch follow it
         if isinstance(w, pg.GraphicsView):
             w.setBackground(c["background"])
-        if isinstance(w, pg.PlotWidget):
+        if isinstance(w, pg.PlotWidget):  # plots: a paper-like background in the light theme
+            w.setBackground(c["plot"])
             item = w.getPlotItem()
             for name in ("bottom", "left"):
                 ax = item.getAxis(name)
@@ -121,6 +122,8 @@ def apply_theme(app: QApplication, mode: str = "dark") -> str:
             legend = getattr(w, "legend", None)
             if legend is not None and hasattr(legend, "setLabelTextColor"):
                 legend.setLabelTextColor(c["text"])
+                for _sample, label in legend.items:  # re-rendered in the new colour
+                    label.setText(label.text, color=c["text"])
     app.setProperty("lvqac_scheme", scheme)
     return scheme
 

@@ -169,6 +169,7 @@ def test_theme_dark_light_follow_system_remembered(qtbot, make_window, settings,
     win.session_io.theme_actions["light"].trigger()
     assert window_colour() > 200 and settings.value("view/theme") == "light"
     assert win.rd.backgroundBrush().color().lightness() > 150  # views made before follow it
+    assert QColor(win.rd.legend.items[0][1].opts["color"]).lightness() < 100  # dark legend text
     other = make_window()  # remembered: a new window starts light
     assert other.session_io.theme_actions["light"].isChecked()
     monkeypatch.setattr(theme, "system_scheme", lambda: "dark")
