@@ -21,7 +21,7 @@ def _row(e: HistoryEntry) -> dict:
     return {"name": e.source.name, "path": e.source.path, "is_lvq": e.source.is_lvq,
             "quantizer": e.quantizer, "lambda": e.lmbda, "seconds": e.seconds, "bytes": e.num_bytes,
             "bpp": e.bpp, "psnr": e.psnr, "ms_ssim": e.ms_ssim, "error": e.error, "kind": e.kind,
-            "exported": e.exported}
+            "exported": e.exported, "codec": e.codec, "quality": e.quality}
 
 
 def save(entries: list[HistoryEntry], path: str | os.PathLike) -> Path:
@@ -60,7 +60,8 @@ def load_rows(rows: list) -> list[HistoryEntry]:
                 index=len(out), source=src, quantizer=str(r["quantizer"]), lmbda=float(r["lambda"]),
                 seconds=num("seconds"), num_bytes=num("bytes", int), bpp=num("bpp"), psnr=num("psnr"),
                 ms_ssim=num("ms_ssim"), error=r.get("error"), kind=str(r.get("kind", "compressed")),
-                exported=bool(r.get("exported")), earlier=True))
+                exported=bool(r.get("exported")), earlier=True, codec=str(r.get("codec") or ""),
+                quality=num("quality")))
         except (KeyError, TypeError, ValueError, AttributeError):
             continue  # a damaged row is dropped, the others kept
     return out

@@ -125,7 +125,8 @@ class SessionIO:
     def split_choices(self) -> dict:
         sp = self.win.split
         return {"left": sp.left_key(), "right": sp.right_key(), "error_map": sp.error_box.isChecked(),
-                "position": sp.slider.value(), "quality": dict(self.win.classical_quality)}
+                "position": sp.slider.value(), "quality": dict(self.win.classical_quality),
+                "lambda": dict(self.win.side_lambda)}
 
     def save_session(self, path: Optional[str] = None) -> Optional[Path]:
         """Write the session (atomically; an existing file only after a question)."""
@@ -203,6 +204,11 @@ class SessionIO:
         for codec, q in quality.items():
             try:
                 w.classical_quality[str(codec)] = float(q)
+            except (TypeError, ValueError):
+                continue
+        for key, lam in (split.get("lambda") or {}).items():  # a learned side's own λ
+            try:
+                w.side_lambda[str(key)] = float(lam)
             except (TypeError, ValueError):
                 continue
         sp = w.split

@@ -182,3 +182,75 @@ def test_theme_dark_light_follow_system_remembered(qtbot, make_window, settings,
     win.session_io.system_scheme_changed()  # not followed when the choice is Dark
     assert window_colour() < 100
     assert QColor(theme.LIGHT["background"]).lightness() < 220  # images on neutral grey, not white
+
+
+# ---------------------------------------------------------------- item 2: each side its own control
+def _split(qtbot, helpers, make_window, image_file, left, right):
+    win = make_window()
+    win.session.open_paths([image_file])
+    helpers.wait_idle(qtbot, win)
+    win.tabs.setCurrentIndex(1)
+    win.split.choose(left=left, right=right)
+    helpers.wait_idle(qtbot, win)
+    return win
+
+
+def test_learned_side_has_its_own_lambda_reencoded_live(qtbot, helpers, make_window, image_file):
+    from lvqac_gui.model import rate
+    win = _split(qtbot, helpers, make_window, image_file, "result", "original")
+    sp, s = win.split, win.session
+    shown, lmbda = s.display, s.lmbda
+    ctl = sp.lambda_controls["left"]
+    assert ctl.isVisible() and not sp.lambda_controls["right"].isVisible()  # the original has none
+    assert not sp.quality_boxes["left"].isVisible()  # a learned side: λ, not a quality
+    assert not ctl.back.isEnabled()  # at the result's λ
+    requested = []
+    sp.lambda_requested.connect(lambda key, v: requested.append((key, v)))
+    for target in (0.003, 0.03, 0.015):  # dragging: one encoding when the value rests
+        ctl.slider.setValue(rate.position(target, ctl.lo, ctl.hi))
+    assert requested == [] and ctl.timer.isActive()
+    ctl.timer.timeout.emit()
+    ctl.timer.stop()
+    assert requested == [("result", 0.015)]
+    qtbot.waitUntil(lambda: s.side_row("lvqac", 0.015) is not None, timeout=60000)
+    helpers.wait_idle(qtbot, win)
+    row = s.side_row("lvqac", 0.015)
+    assert s.display is shown and s.lmbda == lmbda  # the shown result stays
+    assert "λ=0.015 (this side's λ)" in sp.left_box.currentText()
+    assert np.array_equal(sp.sides["result"]["image"], row.reconstruction) and ctl.back.isEnabled()
+    assert f"{row.num_bytes:,} B" in sp.caption_left.text()
+    assert [e for e in s.history if e.kind == "side" and e.lmbda == 0.015]  # a Results row
+    assert any("split side" in it.name() for it in win.rd.side_items)  # and a point
+    assert "left · LVQAC λ=0.015" in win.split_probe_text(1, 1)
+    # a classical side matches the learned side at its own λ
+    sp.choose(right="webp")
+    helpers.wait_idle(qtbot, win)
+    assert s.classical["webp"].target_bytes == row.num_bytes
+    ctl.back.click()  # back to the result's λ
+    helpers.wait_idle(qtbot, win)
+    assert sp.sides["result"]["image"] is shown.reconstruction and not ctl.back.isEnabled()
+
+
+def test_classical_side_is_a_results_row_and_an_rd_point(qtbot, helpers, make_window, image_file, tmp_path):
+    win = _split(qtbot, helpers, make_window, image_file, "webp", "result")
+    s = win.session
+    c = s.classical["webp"]
+    rows = [e for e in s.history if e.kind == "classical"]
+    assert len(rows) == 1 and rows[0].num_bytes == c.num_bytes and rows[0].psnr == c.psnr
+    assert rows[0].model == f"WebP q{c.quality:.1f} (A/B split)"
+    table = win.history.table
+    models = [table.item(r, 2).text() for r in range(table.rowCount())]
+    assert rows[0].model in models
+    assert [it.name() for it in win.rd.classical_items] == [c.label]
+    assert not s.unexported() or all(e.kind == "compressed" for e in s.unexported())
+    out = win.export_csv(str(tmp_path / "r.csv"))
+    assert f"webp q{c.quality:g},," in out.read_text(encoding="utf-8")
+    # restored across restarts with its codec and quality
+    from lvqac_gui.model import history_store
+    history_store.save(s.history, tmp_path / "h.json")
+    again = [e for e in history_store.load(tmp_path / "h.json") if e.kind == "classical"]
+    assert again[0].codec == "webp" and again[0].quality == c.quality
+    # double-click: the same image is shown, so the split shows it again
+    win.tabs.setCurrentIndex(0)
+    win.history.reopen_row(rows[0].index)
+    assert win.tabs.currentIndex() == 1
