@@ -17,7 +17,7 @@ from lvqac_core import threads
 
 from .model_menu import build_model_menu
 from .session_io import SessionIO
-from .side_lambda import apply_side_lambdas
+from .side_lambda import add_own_sides, own_key
 from .. import __version__
 from ..model import backend as bk
 from ..model import batch, classical, export, history_store, rate
@@ -111,7 +111,7 @@ class MainWindow(QMainWindow):
         # a classical side follows the other side's size (after the combo's own signal returns)
         self.split.choice_changed.connect(lambda: QTimer.singleShot(0, self._update_split))
         self.classical_quality: dict[str, float] = {}  # codec -> the quality chosen for its side
-        self.side_lambda: dict[str, float] = {}  # learned side key -> its own λ (split)
+        self.own_sides: dict[str, tuple[str, float]] = {}  # split key -> (quantizer, its own λ)
         self.split.lambda_requested.connect(self._side_lambda_requested)
         self.split.lambda_reset.connect(self._side_lambda_reset)
         self.history = HistoryTable(self.session)
@@ -794,9 +794,9 @@ class MainWindow(QMainWindow):
                     "image": row.reconstruction, "bytes": row.num_bytes,
                     "info": self._info(row.num_bytes, row.bpp, row.psnr, row.ms_ssim, fb),
                     "learned": row.quantizer, "lmbda": float(lam)}
-        apply_side_lambdas(  # a learned side at its own λ (its λ control in the split)
-            self.session, sides, self.side_lambda,
-            lambda r: self._info(r.num_bytes, r.bpp, r.psnr, r.ms_ssim, fb), self._side_running)
+        add_own_sides(  # learned sides at their own λ (each learned side's λ control in the split)
+            self.session, sides, self.own_sides,
+            lambda r: self._info(r.num_bytes, r.bpp, r.psnr, r.ms_ssim, fb), self._side_running, SHORT_NAMES)
         lk, rk = self.split.left_key(), self.split.right_key()
         for codec in classical.CODECS:
             c = self.session.classical.get(codec)
@@ -870,7 +870,9 @@ class MainWindow(QMainWindow):
         return job is not None and job.kind == "classical" and job.codec == codec
 
     def _side_requested(self, key: str) -> None:
-        if key in classical.CODECS:
+        if key in self.own_sides:
+            self.session.request_side(*self.own_sides[key])
+        elif key in classical.CODECS:
             if self.session.request_classical(key, **self._classical_want(key, self.split.sides)) is not None:
                 self._update_split()
 
@@ -879,14 +881,31 @@ class MainWindow(QMainWindow):
         return (job is not None and job.kind == "side" and job.quantizer == quantizer
                 and abs(job.lmbda - lmbda) <= 1e-9 * max(1.0, lmbda))
 
-    def _side_lambda_requested(self, key: str, lmbda: float) -> None:
-        """A learned side's own λ (debounced in the split view): encode that side at it."""
-        self.side_lambda[key] = float(lmbda)
+    def _side_lambda_requested(self, name: str, lmbda: float) -> None:
+        """A learned side's own λ (debounced in the split view): that side shows its quantizer at
+        that λ (coded now, unless it was already); the shown result stays."""
+        sp, d = self.split, self.session.display
+        side = sp.sides.get(sp.left_key() if name == "left" else sp.right_key()) or {}
+        q = side.get("learned")
+        if not q or d is None:
+            return
+        lmbda = self.session.codable(float(lmbda), q)
+        if q == d.stats.quantizer and rate.same_lambda(lmbda, d.stats.lmbda):
+            key = "result"
+        else:
+            key = own_key(q, lmbda)
+            self.own_sides.pop(key, None)
+            self.own_sides[key] = (q, lmbda)  # newest last
         self._update_split()
+        sp.choose(**{name: key})
 
-    def _side_lambda_reset(self, key: str) -> None:
-        self.side_lambda.pop(key, None)
-        self._update_split()
+    def _side_lambda_reset(self, name: str) -> None:
+        """"Result's λ": the side shows the result (or its quantizer at the result's λ)."""
+        sp, d = self.split, self.session.display
+        side = sp.sides.get(sp.left_key() if name == "left" else sp.right_key()) or {}
+        q = side.get("learned")
+        key = f"q:{q}" if d is not None and q != d.stats.quantizer and f"q:{q}" in sp.sides else "result"
+        sp.choose(**{name: key})
 
     def _quality_requested(self, codec: str, quality: float) -> None:
         """A classical side's own quality (debounced in the split view): encode at it."""

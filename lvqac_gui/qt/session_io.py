@@ -126,7 +126,7 @@ class SessionIO:
         sp = self.win.split
         return {"left": sp.left_key(), "right": sp.right_key(), "error_map": sp.error_box.isChecked(),
                 "position": sp.slider.value(), "quality": dict(self.win.classical_quality),
-                "lambda": dict(self.win.side_lambda)}
+                "own": [[q, lam] for q, lam in self.win.own_sides.values()]}
 
     def save_session(self, path: Optional[str] = None) -> Optional[Path]:
         """Write the session (atomically; an existing file only after a question)."""
@@ -206,11 +206,13 @@ class SessionIO:
                 w.classical_quality[str(codec)] = float(q)
             except (TypeError, ValueError):
                 continue
-        for key, lam in (split.get("lambda") or {}).items():  # a learned side's own λ
+        from .side_lambda import own_key
+        for item in split.get("own") or []:  # learned sides at their own λ
             try:
-                w.side_lambda[str(key)] = float(lam)
-            except (TypeError, ValueError):
+                q, lam = str(item[0]), float(item[1])
+            except (TypeError, ValueError, IndexError):
                 continue
+            w.own_sides[own_key(q, lam)] = (q, lam)
         sp = w.split
         w._update_split()
         sp.choose(left=split.get("left"), right=split.get("right"))

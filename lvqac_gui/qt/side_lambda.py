@@ -12,16 +12,35 @@ from lvqac_core.registry import PAPER_LAMBDAS
 
 from ..model import rate
 
-__all__ = ["SideLambda", "apply_side_lambdas"]
+__all__ = ["SideLambda", "add_own_sides", "own_key", "MAX_OWN"]
 
 
-def apply_side_lambdas(session, sides: dict, own: dict, info, running) -> None:
+MAX_OWN = 6  # the newest "own λ" sides offered in the split's choices
+
+
+def own_key(quantizer: str, lmbda: float) -> str:
+    """The split's key of a learned side at its own λ: ``own:lvqac:0.0032``."""
+    return f"own:{quantizer}:{lmbda:g}"
+
+
+def add_own_sides(session, sides: dict, own: dict, info, running, short_names: dict) -> None:
     """Give each learned side of the split (``side["learned"]``: its quantizer) its λ control's
-    state, and show a side at its own λ (``own``: side key -> λ) with that coding (``session``'s
-    side rows) or as pending. ``info(row)`` is a side's caption, ``running(q, λ)`` whether that
-    coding runs."""
-    from lvqac_core.registry import same_lambda
-    for key, side in sides.items():
+    range, and add the sides at their own λ (``own``: key -> (quantizer, λ), newest last) with
+    that coding (``session``'s side rows) or as pending. ``info(row)`` is a side's caption,
+    ``running(q, λ)`` whether that coding runs."""
+    for key in list(own)[:-MAX_OWN]:
+        own.pop(key)
+    for key, (q, lam) in own.items():
+        row = session.side_row(q, lam)
+        name = short_names.get(q, q)
+        side = {"label": f"{name} λ={lam:g} (own λ)", "learned": q, "lmbda": float(lam), "own_lambda": True}
+        if row is None or row.reconstruction is None:
+            side.update(image=None, pending=f"{name} at λ={lam:g}: encoding…" if running(q, lam)
+                        else "choose to compute")
+        else:
+            side.update(image=row.reconstruction, bytes=row.num_bytes, info=info(row))
+        sides[key] = side
+    for side in sides.values():
         q = side.get("learned")
         if not q:
             continue
@@ -29,19 +48,7 @@ def apply_side_lambdas(session, sides: dict, own: dict, info, running) -> None:
             side.pop("learned")
             continue
         found = session.rate_ranges.get(q)
-        side["span"] = (float(found[0]), float(found[1])) if found and not session.model_spec else None
-        lam = own.get(key)
-        if lam is None or same_lambda(lam, side["lmbda"]):
-            own.pop(key, None)
-            continue
-        row = session.side_row(q, lam)
-        base = side["label"].split(" λ=")[0]
-        side.update(own_lambda=True, lmbda=float(lam), label=f"{base} λ={lam:g} (this side's λ)")
-        if row is None or row.reconstruction is None:
-            side.update(image=None, bytes=None,
-                        pending=f"{base} at λ={lam:g}: encoding…" if running(q, lam) else "choose to compute")
-        else:
-            side.update(image=row.reconstruction, bytes=row.num_bytes, info=info(row))
+        side["span"] = (float(found[0]), float(found[1])) if found else None
 
 
 class SideLambda(QWidget):

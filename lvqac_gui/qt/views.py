@@ -375,8 +375,8 @@ class SplitView(QWidget):
     quality_requested = Signal(str, float)  # (codec, quality) a classical side's own quality, debounced
     match_requested = Signal(str)  # (codec) a classical side back to the other side's size
     choice_changed = Signal()  # a side now shows something else (a classical side may follow it)
-    lambda_requested = Signal(str, float)  # (side key, λ) a learned side's own λ, debounced
-    lambda_reset = Signal(str)  # (side key) a learned side back to the result's λ
+    lambda_requested = Signal(str, float)  # ("left" / "right", λ) a learned side's own λ, debounced
+    lambda_reset = Signal(str)  # ("left" / "right") a learned side back to the result's λ
     QUALITY_DEBOUNCE_MS = 400
 
     def __init__(self, parent=None) -> None:
@@ -451,10 +451,8 @@ class SplitView(QWidget):
         self.lambda_controls: dict[str, SideLambda] = {}
         for name in ("left", "right"):
             c = SideLambda()
-            c.chosen.connect(lambda v, name=name: self._side_key(name) and
-                             self.lambda_requested.emit(self._side_key(name), v))
-            c.reset.connect(lambda name=name: self._side_key(name) and
-                            self.lambda_reset.emit(self._side_key(name)))
+            c.chosen.connect(lambda v, name=name: self.lambda_requested.emit(name, v))
+            c.reset.connect(lambda name=name: self.lambda_reset.emit(name))
             c.hide()
             self.lambda_controls[name] = c
         self.quality_timer = QTimer(self)
@@ -634,9 +632,6 @@ class SplitView(QWidget):
         if self.pending_fraction is not None and 0.0 <= self.pending_fraction < 1.0 and "…" in text:
             text += f" {100 * self.pending_fraction:.0f} %"
         return text
-
-    def _side_key(self, name: str) -> Optional[str]:
-        return self.left_key() if name == "left" else self.right_key()
 
     def _side(self, name: str) -> Optional[dict]:
         key = self.left_key() if name == "left" else self.right_key()

@@ -211,13 +211,14 @@ def test_learned_side_has_its_own_lambda_reencoded_live(qtbot, helpers, make_win
     assert requested == [] and ctl.timer.isActive()
     ctl.timer.timeout.emit()
     ctl.timer.stop()
-    assert requested == [("result", 0.015)]
+    assert requested == [("left", 0.015)]
     qtbot.waitUntil(lambda: s.side_row("lvqac", 0.015) is not None, timeout=60000)
     helpers.wait_idle(qtbot, win)
     row = s.side_row("lvqac", 0.015)
     assert s.display is shown and s.lmbda == lmbda  # the shown result stays
-    assert "λ=0.015 (this side's λ)" in sp.left_box.currentText()
-    assert np.array_equal(sp.sides["result"]["image"], row.reconstruction) and ctl.back.isEnabled()
+    assert sp.left_key() == "own:lvqac:0.015" and sp.left_box.currentText() == "LVQAC λ=0.015 (own λ)"
+    assert sp.sides["result"]["image"] is shown.reconstruction  # still offered, unchanged
+    assert np.array_equal(sp.sides[sp.left_key()]["image"], row.reconstruction) and ctl.back.isEnabled()
     assert f"{row.num_bytes:,} B" in sp.caption_left.text()
     assert [e for e in s.history if e.kind == "side" and e.lmbda == 0.015]  # a Results row
     assert any("split side" in it.name() for it in win.rd.side_items)  # and a point
@@ -226,9 +227,12 @@ def test_learned_side_has_its_own_lambda_reencoded_live(qtbot, helpers, make_win
     sp.choose(right="webp")
     helpers.wait_idle(qtbot, win)
     assert s.classical["webp"].target_bytes == row.num_bytes
+    # the session keeps the side's own λ
+    saved = win.session_io.split_choices()
+    assert saved["left"] == "own:lvqac:0.015" and saved["own"] == [["lvqac", 0.015]]
     ctl.back.click()  # back to the result's λ
     helpers.wait_idle(qtbot, win)
-    assert sp.sides["result"]["image"] is shown.reconstruction and not ctl.back.isEnabled()
+    assert sp.left_key() == "result" and not ctl.back.isEnabled()
 
 
 def test_classical_side_is_a_results_row_and_an_rd_point(qtbot, helpers, make_window, image_file, tmp_path):
