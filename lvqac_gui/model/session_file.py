@@ -55,17 +55,23 @@ class SessionDoc:
     def has_image_file(self) -> bool:
         return bool(self.image_path) and Path(self.image_path).is_file()
 
-    def missing_image_message(self) -> str:
-        """Why the image cannot be opened, in words (what is restored all the same)."""
-        what = (f"{len(self.rows)} result row(s)" + (f" and the comparison ({len(self.comparison)} rows)"
-                                                      if self.comparison else ""))
+    def missing_image_message(self, added: Optional[int] = None) -> str:
+        """Why the image cannot be opened, in words, and what was restored all the same (``added``:
+        how many of its rows were new to the Results tab)."""
+        n = len(self.rows)
+        if added is None or added == n:
+            rows = f"its {n} result row(s) were added to the Results tab"
+        else:
+            rows = (f"{added} of its {n} result rows were added to the Results tab (the others "
+                    "were there already)")
+        if self.comparison:
+            rows += f"; its comparison ({len(self.comparison)} rows) waits for the image"
         if not self.image_path:
-            return (f"The session's image “{self.image_name or 'unnamed'}” had no file (it was pasted or "
-                    f"is the sample), so it cannot be opened again. {what} were restored; open the "
-                    "image to see it coded again.")
-        return (f"The session's image is missing:\n{self.image_path}\n\n{what} were restored to the "
-                "Results tab; the window keeps what it shows. Open the image (File ▸ Open) from its "
-                "new place and the session's comparison and split choices follow it.")
+            return (f"The session's image “{self.image_name or 'unnamed'}” had no file (it was pasted "
+                    f"or is the sample), so it cannot be opened again.\n\n{rows.capitalize()}.")
+        return (f"The session's image is missing: {self.image_path}\n\n{rows[0].upper() + rows[1:]}. "
+                "The window keeps what it shows. Open the image from its new place (File ▸ Open) and "
+                "the session's comparison and split choices follow it.")
 
 
 def default_name(image_name: str) -> str:
@@ -92,6 +98,13 @@ def _compare_row(r: CompareRow) -> dict:
     return {k: getattr(r, k) for k in _COMPARE_FIELDS}
 
 
+def _absolute(row: dict) -> dict:
+    """A row's file as an absolute path (a session is opened from anywhere)."""
+    if row.get("path"):
+        row["path"] = str(Path(row["path"]).resolve())
+    return row
+
+
 def to_json(doc: SessionDoc, session_path: Optional[str | os.PathLike] = None) -> dict:
     rel = None
     if doc.image_path and session_path is not None:
@@ -102,7 +115,7 @@ def to_json(doc: SessionDoc, session_path: Optional[str | os.PathLike] = None) -
     return {"format": FORMAT, "version": VERSION,
             "image": {"path": doc.image_path, "relative": rel, "name": doc.image_name},
             "choices": {"quantizer": doc.quantizer, "lambda": doc.lmbda, "device": doc.device},
-            "rows": [history_row(e) for e in doc.rows],
+            "rows": [_absolute(history_row(e)) for e in doc.rows],
             "comparison": [_compare_row(r) for r in doc.comparison],
             "split": doc.split}
 

@@ -176,7 +176,7 @@ class SessionIO:
         self.pending = doc
         w.settings.set_value("files/last_dir", str(Path(path).parent))
         if not doc.has_image_file:
-            w._error("Session image missing", doc.missing_image_message())
+            w._error("Session image missing", doc.missing_image_message(added))
             return doc
         s.set_choices(lmbda=doc.lmbda, quantizer=doc.quantizer if doc.quantizer in ("scalar", "lvq", "lvqac")
                       else None, device=doc.device if doc.device in ("auto", "cpu", "cuda") else None,
