@@ -18,6 +18,7 @@ from lvqac_core import threads
 from .model_menu import build_model_menu
 from .session_io import SessionIO
 from .side_lambda import add_own_sides, own_key
+from .time_left_line import TimeLeftLine
 from .. import __version__
 from ..model import backend as bk
 from ..model import batch, classical, export, history_store, rate
@@ -152,6 +153,7 @@ class MainWindow(QMainWindow):
         # ---- docks
         self.controls = ControlPanel(self.session, bk.model_labels())
         self.stats = StatsPanel()
+        self.time_left = TimeLeftLine(self.session, self.controls.stage, self)  # "about 6 s left"
         self.rd = RDPlot()
         self.rd.set_curves(bk.zoo_curves(), bk.reference_curves())
         self.compare_table = CompareTable()
