@@ -389,6 +389,8 @@ class SplitView(QWidget):
     quality_requested = Signal(str, float)  # (codec, quality) a classical side's own quality, debounced
     match_requested = Signal(str)  # (codec) a classical side back to the other side's size
     choice_changed = Signal()  # a side now shows something else (a classical side may follow it)
+    lambda_requested = Signal(str, float)  # ("left" / "right", λ) a learned side's own λ, debounced
+    lambda_reset = Signal(str)  # ("left" / "right") a learned side back to the result's λ
     QUALITY_DEBOUNCE_MS = 400
 
     def __init__(self, parent=None) -> None:
@@ -458,6 +460,15 @@ class SplitView(QWidget):
             q.hide()
             m.hide()
             self.quality_boxes[name], self.match_buttons[name] = q, m
+        # a learned side's own λ (side_lambda.py: log slider, debounced, "Result's λ")
+        from .side_lambda import SideLambda
+        self.lambda_controls: dict[str, SideLambda] = {}
+        for name in ("left", "right"):
+            c = SideLambda()
+            c.chosen.connect(lambda v, name=name: self.lambda_requested.emit(name, v))
+            c.reset.connect(lambda name=name: self.lambda_reset.emit(name))
+            c.hide()
+            self.lambda_controls[name] = c
         self.quality_timer = QTimer(self)
         self.quality_timer.setSingleShot(True)
         self.quality_timer.setInterval(self.QUALITY_DEBOUNCE_MS)
@@ -473,7 +484,9 @@ class SplitView(QWidget):
         self.side_controls.setContentsMargins(0, 0, 0, 0)
         self.side_controls.addWidget(self.quality_boxes["left"])
         self.side_controls.addWidget(self.match_buttons["left"])
+        self.side_controls.addWidget(self.lambda_controls["left"], 1)
         self.side_controls.addStretch(1)
+        self.side_controls.addWidget(self.lambda_controls["right"], 1)
         self.side_controls.addWidget(self.quality_boxes["right"])
         self.side_controls.addWidget(self.match_buttons["right"])
         caps = QHBoxLayout()
@@ -682,6 +695,11 @@ class SplitView(QWidget):
                 q.blockSignals(True)
                 q.setValue(float(side["quality"]))
                 q.blockSignals(False)
+            lam = self.lambda_controls[name]
+            learned = bool(side and side.get("learned") and side.get("lmbda"))
+            lam.setVisible(learned)
+            if learned:
+                lam.set_state(float(side["lmbda"]), side.get("span"), bool(side.get("own_lambda")))
 
     def _redraw(self) -> None:
         self.caption_left.setText(self._caption(self.left_key()))
