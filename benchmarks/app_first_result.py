@@ -1,7 +1,11 @@
 """The desktop app's time from launch to its first result, on the bundled sample.
 
     python -m benchmarks.app_first_result [--image resources/samples/astronaut.png] [--repeats 5]
-        [--baseline /path/to/another/checkout] [--threads 1]
+        [--baseline /path/to/another/checkout] [--threads 1] [--busy]
+
+``--threads 0`` leaves OMP_NUM_THREADS unset (the app's own thread policy, as a user runs it);
+``--busy`` adds the same runs with one core held busy by another process, printed beside the
+quiet ones (issue 28's "first result with one core busy").
 
 Each run is a fresh interpreter (subprocess, ``QT_QPA_PLATFORM=offscreen``) running
 ``lvqac-gui --screenshot`` on the image with PYTHONPATH set to the tree under test. A small
@@ -13,7 +17,6 @@ interleaved round-robin and the medians compare like with like on a noisy machin
 """
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
 import sys
@@ -21,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.bench_common import tree_comparison_parser, trees_of  # noqa: E402
+from benchmarks.bench_common import busy_core, thread_env, tree_comparison_parser, trees_of  # noqa: E402
 
 WRAPPER = r"""
 import sys, time
@@ -42,7 +45,7 @@ sys.exit(main(sys.argv[1:]))
 
 def first_result_seconds(tree: Path, image: str, threads: int, shot: str) -> tuple[float, float]:
     """(launch → first result, launch → process exit) in seconds for one fresh app."""
-    env = dict(os.environ, PYTHONPATH=str(tree), OMP_NUM_THREADS=str(threads), QT_QPA_PLATFORM="offscreen")
+    env = dict(thread_env(threads), PYTHONPATH=str(tree), QT_QPA_PLATFORM="offscreen")
     t0 = time.time()
     out = subprocess.run([sys.executable, "-c", WRAPPER, "--screenshot", shot, "--device", "cpu", image],
                          cwd=tree, env=env, capture_output=True, text=True)
@@ -54,25 +57,32 @@ def first_result_seconds(tree: Path, image: str, threads: int, shot: str) -> tup
 
 
 def main() -> None:
-    args = tree_comparison_parser(__doc__).parse_args()
+    parser = tree_comparison_parser(__doc__)
+    parser.add_argument("--busy", action="store_true", help="also run every case with one core held busy")
+    args = parser.parse_args()
     image = str(Path(args.image).resolve())
     trees = trees_of(args)
-    first: dict[str, list[float]] = {k: [] for k in trees}
-    total: dict[str, list[float]] = {k: [] for k in trees}
+    loads = ["quiet", "busy"] if args.busy else ["quiet"]
+    cases = [(k, load) for load in loads for k in trees]
+    first: dict[tuple, list[float]] = {c: [] for c in cases}
+    total: dict[tuple, list[float]] = {c: [] for c in cases}
     with tempfile.TemporaryDirectory() as tmp:
         shot = str(Path(tmp) / "shot.png")
         for _ in range(args.repeats):
-            for k, tree in trees.items():
-                f, t = first_result_seconds(tree, image, args.threads, shot)
-                first[k].append(f)
-                total[k].append(t)
+            for k, load in cases:
+                with busy_core(load == "busy"):
+                    f, t = first_result_seconds(trees[k], image, args.threads, shot)
+                first[(k, load)].append(f)
+                total[(k, load)].append(t)
+    threads = args.threads or "unset (the app's policy)"
     print(f"lvqac-gui --screenshot {Path(image).name} (offscreen, CPU), fresh process each run, "
-          f"OMP_NUM_THREADS={args.threads}, median of {args.repeats} interleaved runs")
-    print(f"{'':<36}" + "".join(f"{k:>12}" for k in trees))
-    print(f"{'launch → first result (s)':<36}" + "".join(f"{statistics.median(first[k]):>12.2f}" for k in trees))
-    print(f"{'launch → exit (s, + screenshot)':<36}" + "".join(f"{statistics.median(total[k]):>12.2f}" for k in trees))
-    for k in trees:
-        print(f"  {k}: first result " + ", ".join(f"{v:.2f}" for v in first[k]))
+          f"OMP_NUM_THREADS={threads}, median of {args.repeats} interleaved runs")
+    names = [f"{k} {load}" if len(loads) > 1 else k for k, load in cases]
+    print(f"{'':<36}" + "".join(f"{n:>18}" for n in names))
+    print(f"{'launch → first result (s)':<36}" + "".join(f"{statistics.median(first[c]):>18.2f}" for c in cases))
+    print(f"{'launch → exit (s, + screenshot)':<36}" + "".join(f"{statistics.median(total[c]):>18.2f}" for c in cases))
+    for c, n in zip(cases, names):
+        print(f"  {n}: first result " + ", ".join(f"{v:.2f}" for v in first[c]))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -68,8 +69,21 @@ def tree_comparison_parser(doc: str) -> argparse.ArgumentParser:
     p.add_argument("--image", default=str(SAMPLE))
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--baseline", help="another checkout to compare with (run interleaved)")
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--threads", type=int, default=1,
+                   help="OMP_NUM_THREADS for the runs; 0 leaves it unset (the program's own thread policy)")
     return p
+
+
+def thread_env(threads: int) -> dict[str, str]:
+    """The environment for a run at ``threads`` (0: without OMP_NUM_THREADS / LVQAC_THREADS, so the
+    program's own thread policy decides)."""
+    env = dict(os.environ)
+    if threads:
+        env["OMP_NUM_THREADS"] = str(threads)
+    else:
+        env.pop("OMP_NUM_THREADS", None)
+        env.pop("LVQAC_THREADS", None)
+    return env
 
 
 def trees_of(args: argparse.Namespace) -> dict[str, Path]:
