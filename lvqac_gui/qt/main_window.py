@@ -394,8 +394,21 @@ class MainWindow(QMainWindow):
                  ("Bits per position", GUIDE_TIPS["bits"]), ("Residual", GUIDE_TIPS["residual"]),
                  ("A/B split", "Each side picks what it shows: the original, this result, the other "
                   "quantizers (after Compare quantizers) or JPEG / WebP / AVIF of this image at the "
-                  "same file size. Space swaps the sides at the same zoom and position (flicker); "
-                  "Error map shows both residuals on one colour scale.")]
+                  "file size of the other side. A learned side has its own λ (its slider codes it "
+                  "again, any λ in the network's range), a classical side its own quality and "
+                  "'Match the other side'; both become Results rows and RD points. Space swaps the "
+                  "sides at the same zoom and position (flicker); Error map shows both residuals on "
+                  "one colour scale."),
+                 ("Position inspector", "Click a position in any panel or in the split: the Position "
+                  "dock shows that latent position's channel vector (y − μ against σ), the nearest "
+                  "point of each codebook and its distortion, the codebook chosen and its probability, "
+                  "A and its cells, and the bits it cost. What if: the other codebook, or A = 1, at "
+                  "that one position: ΔR is the entropy model's estimate (neighbours re-coded), ΔD the "
+                  "PSNR change over the block the change reaches."),
+                 ("Sessions", "File ▸ Save session keeps the image's path, the choices, the Results "
+                  "rows, the comparison and the split; File ▸ Open session brings them back. "
+                  "Edit ▸ Paste (Ctrl+V) opens an image from the clipboard; View ▸ Theme picks dark, "
+                  "light or the system's.")]
         # escaped: "A < 1" is text, not the start of a tag (it cut the A paragraph short)
         body = "".join(f"<p><b>{html.escape(k)}</b><br>{html.escape(v).replace(chr(10), '<br>')}</p>"
                        for k, v in items)

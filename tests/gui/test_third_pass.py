@@ -39,6 +39,9 @@ def test_guide_shows_every_paragraph_whole(make_window):
     for key, text in GUIDE_TIPS.items():
         assert _words(text) in shown, key
     assert "A < 1" in shown  # the paragraph that a "<" used to cut
+    for heading in ("A/B split", "Position inspector", "Sessions"):  # the features the guide explains
+        assert heading in shown, heading
+    assert "its own λ" in shown and "What if" in shown and "Save session" in shown
 
 
 # ---------------------------------------------------------------- 8: the smaller items
