@@ -20,7 +20,9 @@ import torch
 from . import allocator, bitstream, zoo
 from .checkpoint import NotAnLvqacCheckpoint, load_checkpoint
 from .errors import CorruptFile, ImageTooLargeError, InputError, ModelMismatchError, ModelNotFoundError
-from .image_io import DEFAULT_MAX_PIXELS, check_coding_size, load_image, pad_amounts, restore_mode, to_tensor
+from .geometry import DEFAULT_MAX_PIXELS, check_coding_size, latent_grid, pad_amounts
+from .image_files import load_image, restore_mode
+from .image_tensors import to_tensor
 from .metrics import psnr
 from .models import LatentMaps, LatticeCodecModel
 from . import registry
@@ -422,8 +424,7 @@ def _check_file_size(header: bitstream.LvqHeader, max_pixels: int) -> None:
 
 
 def _inspection_maps(maps: LatentMaps, height: int, width: int) -> InspectionMaps:
-    h = -(-height // LATENT_STRIDE)
-    w = -(-width // LATENT_STRIDE)
+    h, w = latent_grid(height, width)
     return InspectionMaps(
         selection=None if maps.selection is None else maps.selection[:, :h, :w].copy(),
         a_law=None if maps.a_law is None else maps.a_law[:h, :w].copy(),

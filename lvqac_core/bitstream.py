@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Mapping, Optional
 
 from .errors import CorruptFile, NotAnLvqFile, TruncatedFile, UnsupportedVersion
+from .geometry import latent_grid, hyper_grid
 from .registry import HYPER_STRIDE, LATENT_STRIDE  # re-exported: part of the format's geometry
 
 __all__ = [
@@ -148,12 +149,6 @@ def _is_printable_ascii(raw: bytes) -> bool:
     return all(0x20 <= b <= 0x7E for b in raw)
 
 
-def _grid(size: int, pad: int) -> tuple[int, int]:
-    """(latent, hyper) grid length along one axis for an image ``size`` padded by ``pad``."""
-    padded = size + pad
-    return padded // LATENT_STRIDE, -(-padded // HYPER_STRIDE)
-
-
 def _header_problem(h: LvqHeader) -> Optional[str]:
     """First reason why ``h`` is not a valid header, or None. Shared by reader and writer."""
     for name, limit in (("model_id", MAX_STRING), ("architecture", MAX_STRING), ("mode", MAX_MODE)):
@@ -193,13 +188,13 @@ def _header_problem(h: LvqHeader) -> Optional[str]:
     for name in ("pad_right", "pad_bottom"):
         if getattr(h, name) > MAX_PAD:
             return f"{name} {getattr(h, name)} out of range 0..{MAX_PAD}"
-    for axis, size, pad, latent, hyper in (
-        ("height", h.height, h.pad_bottom, h.latent_height, h.hyper_height),
-        ("width", h.width, h.pad_right, h.latent_width, h.hyper_width),
+    padded = (h.height + h.pad_bottom, h.width + h.pad_right)
+    for axis, size, pad, latent, hyper, want_latent, want_hyper in (
+        ("height", h.height, h.pad_bottom, h.latent_height, h.hyper_height, latent_grid(*padded)[0], hyper_grid(*padded)[0]),
+        ("width", h.width, h.pad_right, h.latent_width, h.hyper_width, latent_grid(*padded)[1], hyper_grid(*padded)[1]),
     ):
         if (size + pad) % LATENT_STRIDE:
             return f"padded {axis} {size}+{pad} is not a multiple of {LATENT_STRIDE}"
-        want_latent, want_hyper = _grid(size, pad)
         if (latent, hyper) != (want_latent, want_hyper):
             return (f"latent/hyper {axis} {latent}/{hyper} inconsistent with image {axis} "
                     f"{size} padded by {pad} (expected {want_latent}/{want_hyper})")

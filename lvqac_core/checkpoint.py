@@ -25,7 +25,7 @@ import torch
 from .checkpoint_validation import (config_problem, plain_data_problem, state_dict_problem,
                                     table_size_problem, zip_problem)
 from .errors import ModelNotFoundError
-from .image_io import atomic_write_bytes
+from .files import atomic_write_bytes
 from .models import LatticeCodecModel, ModelConfig, build_model
 
 __all__ = ["save_checkpoint", "load_checkpoint", "read_checkpoint", "model_from_state", "NotAnLvqacCheckpoint",

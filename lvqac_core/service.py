@@ -156,10 +156,6 @@ class Encoded:
     report: CodingReport
 
 
-def _as_rgb(image: np.ndarray) -> np.ndarray:
-    return np.repeat(image[:, :, None], 3, axis=2) if image.ndim == 2 else image[:, :, :3]
-
-
 def encode(codec, image, *, decode_check: bool = False, ms_ssim: bool = True,
            progress: Progress = None, decode_progress: Progress = None,
            notes: tuple[str, ...] = (), lmbda: Optional[float] = None) -> Encoded:
@@ -180,11 +176,11 @@ def encode(codec, image, *, decode_check: bool = False, ms_ssim: bool = True,
     if not decode_check:
         return Encoded(res, None, CodingReport.from_compression(res, notes=notes))
     dec = codec.decompress(res.data, progress=decode_progress)
-    from .image_io import restore_mode
+    from .image_files import gray_to_rgb, restore_mode
 
     expected = restore_mode(res.reconstruction, dec.header.mode)
     matches = expected.shape == dec.image.shape and bool(np.array_equal(expected, dec.image))
-    decoded_rgb = _as_rgb(dec.image)
+    decoded_rgb = gray_to_rgb(dec.image)
     ms = None
     if ms_ssim:
         from .metrics import ms_ssim as _ms_ssim
@@ -210,7 +206,7 @@ def decode(data: bytes, codec_for: Optional[Callable[[bitstream.LvqHeader], obje
     """Parse and CRC-check ``data`` once, pick the codec from its header (``codec_for(header)``,
     default: the zoo model named in the file) and decode it."""
     from .api import _check_file_size, _file_bytes, zoo_codec_for
-    from .image_io import DEFAULT_MAX_PIXELS
+    from .geometry import DEFAULT_MAX_PIXELS
 
     data = _file_bytes(data)
     parsed = bitstream.unpack(data)

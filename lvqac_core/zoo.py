@@ -163,7 +163,7 @@ def write_manifest(entries: list[ZooEntry], default: Optional[str], directory: O
                    **extra: Any) -> Path:
     """Write ``manifest.json`` atomically from ``entries`` (and top-level ``extra`` keys, e.g.
     ``kodak_command``); the result is checked as a reader would check it."""
-    from .image_io import atomic_write_bytes
+    from .files import atomic_write_bytes
 
     path = Path(directory or zoo_dir()) / "manifest.json"
     data = {"format": MANIFEST_FORMAT, "default": default, "models": [e.to_json() for e in entries], **extra}

@@ -94,7 +94,7 @@ def test_rate_grows_with_lambda_across_interpolated_points():
     """Eval-mode estimated rate of one image at presets and between them: strictly increasing
     (a shipped single-rate scalar network with its initial gains)."""
     from lvqac_core import zoo
-    from lvqac_core.image_io import load_rgb
+    from lvqac_core.image_files import load_rgb
     from lvqac_core.resources import resources_dir
 
     entry = zoo.find_model("scalar", 0.0075)

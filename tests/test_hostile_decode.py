@@ -15,7 +15,7 @@ from lvqac_core import api, bitstream
 from lvqac_core.api import decompress, load_model, read_info, resolve_device
 from lvqac_core.errors import (CorruptFile, ImageError, ImageTooLargeError, InputError,
                                ModelNotFoundError)
-from lvqac_core.image_io import DEFAULT_MAX_PIXELS
+from lvqac_core.geometry import DEFAULT_MAX_PIXELS
 
 CODEC = tiny_codec("minnen2018-ckbd", "lvqac")
 VALID = CODEC.compress(smooth_image(16, 16)).data

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import InputError, OutputExistsError
-from ..image_io import path_problem
+from ..files import path_problem
 
 __all__ = ["emit_json", "read_input_bytes", "add_device_argument", "add_threads_argument", "thread_count",
            "check_input", "plan_outputs", "check_suffix", "positive_float", "is_dir_spec", "map_summary_line",

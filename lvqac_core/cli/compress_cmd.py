@@ -7,7 +7,7 @@ from pathlib import Path
 from ..api import load_model
 from ..bitstream import QUANTIZERS
 from ..errors import InputError
-from ..image_io import atomic_write_bytes
+from ..files import atomic_write_bytes
 from ..service import ModelChoice, check_code_lambda, encode, select_model
 from .common import (STDIO_REFUSAL, add_device_argument, add_threads_argument, check_input, check_suffix, emit_json,
                      failure_line, is_dir_spec, make_parent, map_summary_line, plan_outputs, positive_float)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from ..api import load_model
 from ..errors import InputError
-from ..image_io import save_png
+from ..image_files import save_png
 from ..service import decode
 from .common import (STDIO_REFUSAL, add_device_argument, add_threads_argument, check_suffix, emit_json, is_dir_spec,
                      make_parent, map_summary_line, plan_outputs, read_input_bytes)

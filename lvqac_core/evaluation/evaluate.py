@@ -12,7 +12,8 @@ from typing import Any, Callable, Iterable, Optional, Sequence
 from ..service import encode, select_model
 from .bdrate import BDError, bd_psnr, bd_rate
 from ..resources import resources_dir
-from .common import ImageScore, RDCurve, RDPoint, environment, list_images
+from ..image_files import list_images
+from .common import ImageScore, RDCurve, RDPoint, environment
 
 __all__ = ["evaluate_codec", "evaluate_models", "bd_table", "evaluation_report", "reference_curve"]
 

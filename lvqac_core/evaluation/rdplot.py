@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional, Sequence, Union
 
-from ..image_io import atomic_write_bytes
+from ..files import atomic_write_bytes
 from ..errors import LvqacError
 from .common import RDCurve
 from .evaluate import reference_curve

@@ -28,7 +28,7 @@ from ..entropy import CellTableBank
 from ..entropy.bottleneck import encode_bottleneck
 from ..entropy.safe_rans import SafeRansDecoder
 from ..errors import CorruptFile, DesyncError, InputError
-from ..image_io import to_uint8, to_unit_float
+from ..image_tensors import to_uint8, to_unit_float
 from ..quantizers import build_quantizer
 from ..registry import DECODING_ORDER_REGISTRY, HYPER_STRIDE, LATENT_STRIDE, same_lambda
 from ..results import ForwardOutput
@@ -201,7 +201,7 @@ class LatticeCodecModel(nn.Module):
 
     def synthesis(self, y_hat: Tensor, out_hw: Optional[tuple[int, int]] = None):
         """x̂ = g_s(ŷ) clamped: a (1, 3, Hp, Wp) tensor, or with ``out_hw`` = (H, W) the cropped
-        uint8 (H, W, 3) image (converted band by band as :func:`~lvqac_core.image_io.to_uint8`)."""
+        uint8 (H, W, 3) image (converted band by band as :func:`~lvqac_core.image_tensors.to_uint8`)."""
         if out_hw is None:
             return torch.cat([band for _, band in self.synthesis_bands(y_hat)], dim=2)
         height, width = out_hw

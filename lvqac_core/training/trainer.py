@@ -26,7 +26,7 @@ import torch
 import torch.distributed as dist
 
 from ..checkpoint import DERIVED_KEYS, TRAIN_STATE_FORMAT, NotAnLvqacCheckpoint, read_checkpoint, save_checkpoint
-from ..image_io import atomic_write_bytes
+from ..files import atomic_write_bytes
 from ..errors import InputError
 from ..models import LatticeCodecModel, ModelConfig, build_model
 from ..models.latent_codecs.selection import SELECTION_CODINGS

@@ -17,6 +17,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from lvqac_core.image_files import gray_to_rgb
 from lvqac_core.registry import IMAGE_SUFFIXES, DeviceChoice
 from lvqac_core.registry import resolve_device as registry_resolve_device
 from lvqac_core.resources import resources_dir
@@ -360,10 +361,7 @@ class Backend:
                          progress=lambda f: report(f, decode_stage(f)),
                          notes=("original not in file",) + ((dev.note,) if dev.note else ()))
         res = decoded.result
-        image = res.image
-        if image.ndim == 2:
-            image = np.repeat(image[:, :, None], 3, axis=2)
-        image = np.ascontiguousarray(image[:, :, :3])
+        image = gray_to_rgb(res.image)
         stats = Stats(**vars(decoded.report))
         layers = render_layers(None, image, None, res.maps)
         report(1.0)

@@ -239,7 +239,7 @@ def write_history_csv(entries: list[HistoryEntry], path: str | os.PathLike,
     """The results table as CSV (atomic write; an existing file only with ``overwrite``)."""
     import csv
     import io
-    from lvqac_core.image_io import atomic_write_bytes
+    from lvqac_core.files import atomic_write_bytes
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_HEADER)
@@ -263,7 +263,7 @@ def default_loader(source: Source) -> Optional[np.ndarray]:
             raise InputError(f"cannot read {source.path}: {exc.strerror or exc}") from exc
         bitstream.read_header(data)
         return None
-    from lvqac_core.image_io import load_image
+    from lvqac_core.image_files import load_image
     return load_image(source.path).rgb
 
 

@@ -567,7 +567,7 @@ class MainWindow(QMainWindow):
                                              self._suggest(name), f"{classical.LABELS[codec]} (*.{self.CLASSICAL_SUFFIX[codec]})")
         if not path:
             return None
-        from lvqac_core.image_io import atomic_write_bytes
+        from lvqac_core.files import atomic_write_bytes
         return self._save_one(lambda _d, p, ow: atomic_write_bytes(p, c.data, overwrite=ow), None, Path(path))
 
     def _mark_shown_exported(self, d: Optional[Display]) -> None:
