@@ -19,7 +19,7 @@ import torch
 
 from . import allocator, bitstream, zoo
 from .checkpoint import NotAnLvqacCheckpoint, load_checkpoint
-from .errors import CorruptFile, ImageTooLargeError, InputError, ModelMismatchError, ModelNotFoundError
+from .errors import CorruptFile, InputError, ModelMismatchError, ModelNotFoundError
 from .geometry import DEFAULT_MAX_PIXELS, check_coding_size, latent_grid, pad_amounts
 from .image_files import load_image, restore_mode
 from .image_tensors import to_tensor
@@ -70,7 +70,7 @@ class FileInfo:
 
 
 def read_info(data: bytes) -> FileInfo:
-    data = _file_bytes(data)
+    data = bitstream.file_bytes(data)
     return FileInfo(bitstream.read_header(data), len(data))
 
 
@@ -222,18 +222,20 @@ class Codec:
         ``bits_map=False`` the estimated-bits map is not computed (likelihoods the decoding itself
         does not need): the image is the same; ``maps.bits`` and ``bits_estimated`` are None.
         """
-        data = _file_bytes(data)
-        return self.decode_parsed(bitstream.unpack(data), len(data), progress=progress, max_pixels=max_pixels,
-                                  bits_map=bits_map)
+        data = bitstream.file_bytes(data)
+        return self.decode_parsed(bitstream.unpack(data, max_pixels=max_pixels), len(data), progress=progress,
+                                  max_pixels=max_pixels, bits_map=bits_map)
 
     def decode_parsed(self, parsed: tuple[bitstream.LvqHeader, dict[str, bytes]], file_bytes: int,
                       progress: Progress = None, max_pixels: int = DEFAULT_MAX_PIXELS,
                       bits_map: bool = True) -> DecompressionResult:
         """Decode a file already verified and split by :func:`lvqac_core.bitstream.unpack` (whose
         result is ``parsed``; ``file_bytes`` is the file's size), so that callers which read the
-        header to pick the model parse and CRC-check the file once."""
+        header to pick the model parse and CRC-check the file once. ``parsed`` may come from
+        anywhere, so the pad limit (:func:`~lvqac_core.bitstream.check_coded_size`, arithmetic on
+        the header) is applied here too."""
         header, sections = parsed
-        _check_file_size(header, max_pixels)
+        bitstream.check_coded_size(header, max_pixels)
         self._check_matches(header)
         allocator.tune()
         _report(progress, 0.02)
@@ -372,12 +374,11 @@ def _shared_network(entry: "zoo.ZooEntry", dev: str) -> tuple[LatticeCodecModel,
 
 def decompress(data: bytes, device: str = "auto", progress: Progress = None,
                max_pixels: int = DEFAULT_MAX_PIXELS) -> DecompressionResult:
-    """Decode a ``.lvq`` file with the zoo model it names (looked up in the zoo only)."""
-    data = _file_bytes(data)
-    parsed = bitstream.unpack(data)
-    _check_file_size(parsed[0], max_pixels)
-    codec = zoo_codec_for(parsed[0], device)
-    return codec.decode_parsed(parsed, len(data), progress=progress, max_pixels=max_pixels)
+    """Decode a ``.lvq`` file with the zoo model it names (looked up in the zoo only): the public face
+    of :func:`lvqac_core.service.decode`, the one decoding trip."""
+    from .service import decode
+
+    return decode(data, device=device, progress=progress, max_pixels=max_pixels).result
 
 
 def zoo_codec_for(header: bitstream.LvqHeader, device: str = "auto") -> Codec:
@@ -401,26 +402,6 @@ def estimated_bits(maps: LatentMaps) -> Optional[float]:
     if maps.bits is None:
         return None
     return float(np.asarray(maps.bits, dtype=np.float64).sum())
-
-
-def _file_bytes(data: object) -> bytes:
-    """The bytes of a ``.lvq`` file given as bytes-like; anything else is an InputError."""
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        return bytes(data)
-    hint = " (read the file first, e.g. Path(...).read_bytes())" if isinstance(data, (str, Path)) else ""
-    raise InputError(f"expected the bytes of a .lvq file, not {type(data).__name__}{hint}")
-
-
-def _check_file_size(header: bitstream.LvqHeader, max_pixels: int) -> None:
-    """Refuse files whose coded (padded) size exceeds the decoder's pixel limit."""
-    if isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1:
-        raise InputError(f"max_pixels must be a positive integer, not {max_pixels!r}")
-    padded_w = header.width + header.pad_right
-    padded_h = header.height + header.pad_bottom
-    if padded_w * padded_h > max_pixels:
-        raise ImageTooLargeError(
-            f"the .lvq file holds a {header.width}x{header.height} image, coded as {padded_w}x{padded_h} = "
-            f"{padded_w * padded_h} pixels, more than the limit of {max_pixels} pixels")
 
 
 def _inspection_maps(maps: LatentMaps, height: int, width: int) -> InspectionMaps:

@@ -3,7 +3,11 @@
 This module knows nothing about neural networks; the byte layout is specified in
 ``docs/format.md``. Reading never raises anything but :class:`~lvqac_core.errors.LvqFormatError`
 subclasses (``NotAnLvqFile``, ``TruncatedFile``, ``CorruptFile``, ``UnsupportedVersion``), each
-with a one-line message. Writing (:func:`pack`) raises ``ValueError`` for a header that a
+with a one-line message, and, where a pixel limit is given, ``ImageTooLargeError``.
+
+The entrance rules of a decode are public here, so a decode parses and checks once:
+:func:`file_bytes` (bytes-like only), :func:`unpack` (parse + CRC32; ``max_pixels=``: the pad
+limit, :func:`check_coded_size`), :func:`sniff` (the magic bytes only). Writing (:func:`pack`) raises ``ValueError`` for a header that a
 reader would refuse, so that no unreadable file is ever produced.
 
 Layout, in short::
@@ -22,10 +26,11 @@ import math
 import struct
 import zlib
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Mapping, Optional
 
 from .errors import CorruptFile, NotAnLvqFile, TruncatedFile, UnsupportedVersion
-from .geometry import latent_grid, hyper_grid
+from .geometry import check_coded_pixels, check_max_pixels, hyper_grid, latent_grid
 from .registry import HYPER_STRIDE, LATENT_STRIDE  # re-exported: part of the format's geometry
 
 __all__ = [
@@ -39,6 +44,8 @@ __all__ = [
     "HYPER_STRIDE",
     "LvqHeader",
     "pack",
+    "file_bytes",
+    "check_coded_size",
     "unpack",
     "read_header",
     "sniff",
@@ -309,11 +316,31 @@ def _ascii(raw: bytes, what: str) -> str:
     return raw.decode("ascii")
 
 
+def file_bytes(data: object) -> bytes:
+    """Entrance rule 1: the bytes of a ``.lvq`` file, given as ``bytes``, ``bytearray`` or
+    ``memoryview``. Anything else (a path, text) raises :class:`NotAnLvqFile` with one line."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        hint = "; read the file first, e.g. Path(...).read_bytes()" if isinstance(data, (str, PurePath)) else ""
+        raise NotAnLvqFile(f"not an .lvq file (got {type(data).__name__}, not bytes{hint})")
+    return bytes(data)
+
+
+def check_coded_size(header: LvqHeader, max_pixels: int) -> None:
+    """Entrance rule 3, the pad limit of a decoder: refuse a file whose coded (padded) image has
+    more than ``max_pixels`` pixels, before any model is loaded.
+
+    Raises:
+        InputError: ``max_pixels`` is not a positive integer.
+        ImageTooLargeError: the file's padded size is over the limit.
+    """
+    check_coded_pixels(f"the .lvq file holds a {header.width}x{header.height} image",
+                       header.width + header.pad_right, header.height + header.pad_bottom,
+                       check_max_pixels(max_pixels))
+
+
 def _parse(data: bytes) -> tuple[LvqHeader, int]:
     """Parse and fully verify ``data``; return the header and the offset of the first section."""
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise NotAnLvqFile(f"not an .lvq file (got {type(data).__name__}, not bytes)")
-    data = bytes(data)
+    data = file_bytes(data)
     if not data:
         raise NotAnLvqFile("not an .lvq file (it is empty)")
     if len(data) < len(MAGIC):
@@ -399,20 +426,25 @@ def _parse(data: bytes) -> tuple[LvqHeader, int]:
     return header, start
 
 
-def unpack(data: bytes) -> tuple[LvqHeader, dict[str, bytes]]:
-    """Verify and split ``.lvq`` bytes into the header and its sections.
+def unpack(data: bytes, *, max_pixels: Optional[int] = None) -> tuple[LvqHeader, dict[str, bytes]]:
+    """Verify and split ``.lvq`` bytes into the header and its sections: the container's entrance,
+    passed once per decode (the file's bytes (:func:`file_bytes`), the parse and CRC32, and with
+    ``max_pixels`` the pad limit (:func:`check_coded_size`)).
 
     The returned dict has every name of :data:`SECTION_NAMES` (empty bytes for an empty
     section); ``header.section_sizes`` holds their lengths.
 
     Raises:
-        NotAnLvqFile: empty data or wrong magic bytes.
+        NotAnLvqFile: not bytes, empty data or wrong magic bytes.
+        ImageTooLargeError: the coded image is over ``max_pixels`` (when given).
         UnsupportedVersion: written by a newer format version.
         TruncatedFile: the data ends before the header or the declared sections do.
         CorruptFile: CRC32 mismatch, trailing bytes, or any field out of range.
     """
+    data = file_bytes(data)
     header, pos = _parse(data)
-    data = bytes(data)
+    if max_pixels is not None:
+        check_coded_size(header, max_pixels)
     sections: dict[str, bytes] = {}
     for name in SECTION_NAMES:
         size = header.section_sizes[name]

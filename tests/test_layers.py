@@ -25,3 +25,11 @@ def test_import_contracts_hold():
     declared = len(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"])
     assert declared >= 4
     assert f"Contracts: {declared} kept, 0 broken." in report, report
+
+
+def test_service_and_results_import_without_torch():
+    """The app's backend imports the service and the results at the top: neither pulls in torch."""
+    code = "import sys, lvqac_core.service, lvqac_core.results; print('torch' in sys.modules)"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False"

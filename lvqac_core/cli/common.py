@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import InputError, OutputExistsError
-from ..files import path_problem
+from ..files import path_problem, read_file_bytes
 
 __all__ = ["emit_json", "read_input_bytes", "add_device_argument", "add_threads_argument", "thread_count",
            "check_input", "plan_outputs", "check_suffix", "positive_float", "is_dir_spec", "map_summary_line",
@@ -45,13 +45,10 @@ def check_input(path: str) -> None:
 
 
 def read_input_bytes(path: str) -> bytes:
-    check_input(path)
-    try:
-        return Path(path).read_bytes()
-    except OSError as e:
-        raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
-    except MemoryError:
-        raise InputError(f"{path}: too large to read into memory") from None
+    """An input file's bytes (``-`` refused), with the core's one-line errors (:func:`files.read_file_bytes`)."""
+    if path == "-":
+        raise InputError(STDIO_REFUSAL)
+    return read_file_bytes(path)
 
 
 def add_threads_argument(p) -> None:

@@ -31,7 +31,6 @@ from ..errors import CorruptFile, DesyncError, InputError
 from ..image_tensors import to_uint8, to_unit_float
 from ..quantizers import build_quantizer
 from ..registry import DECODING_ORDER_REGISTRY, HYPER_STRIDE, LATENT_STRIDE, same_lambda
-from ..results import ForwardOutput
 from . import transforms as _transforms  # noqa: F401  (registers the architectures)
 from .exact import ExactNet
 from .gain import GainUnits
@@ -48,6 +47,21 @@ __all__ = ["LatticeCodecModel", "LatentCode", "LatentMaps", "build_model"]
 # full-resolution intermediate features (N × H/2 × W/2 floats) never exist at once.
 BAND_PIXELS = 1 << 21  # image pixels per band, about 2 MP
 MARGIN = {"minnen": 2, "cheng": 8, "cheng-attn": 12}  # attention blocks add about 3.8 latent rows
+
+
+@dataclass
+class ForwardOutput:
+    """Training/evaluation forward pass of a model.
+
+    Attributes:
+        x_hat: reconstruction, (B, 3, H, W), not clamped.
+        bits: estimated bits per part, each a scalar tensor summed over the batch:
+            ``"y"`` (latents), ``"z"`` (hyper-latents) and, for lattice quantizers,
+            ``"selection"`` (codebook-selection bits). Differentiable in training.
+    """
+
+    x_hat: Tensor
+    bits: dict[str, Tensor]
 
 
 @dataclass

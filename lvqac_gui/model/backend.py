@@ -17,6 +17,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from lvqac_core.files import read_file_bytes
 from lvqac_core.image_files import gray_to_rgb
 from lvqac_core.registry import IMAGE_SUFFIXES, DeviceChoice
 from lvqac_core.registry import resolve_device as registry_resolve_device
@@ -349,14 +350,10 @@ class Backend:
         return zoo_codec_for(header, dev.device)
 
     def decompress(self, job: Job, dev: DeviceChoice, progress: Progress = None) -> Display:
-        from lvqac_core.errors import InputError
         from lvqac_core.service import decode
         report = progress or (lambda f, stage="": None)
         report(0.0, "reading file")
-        try:
-            data = Path(job.source.path).read_bytes()
-        except OSError as exc:
-            raise InputError(f"cannot read {job.source.path}: {exc.strerror or exc}") from exc
+        data = read_file_bytes(job.source.path)
         decoded = decode(data, lambda header: self._codec_for_file(header, dev, report),
                          progress=lambda f: report(f, decode_stage(f)),
                          notes=("original not in file",) + ((dev.note,) if dev.note else ()))

@@ -256,12 +256,8 @@ def default_loader(source: Source) -> Optional[np.ndarray]:
         return source.array
     if source.is_lvq:
         from lvqac_core import bitstream
-        from lvqac_core.errors import InputError
-        try:
-            data = Path(source.path).read_bytes()
-        except OSError as exc:
-            raise InputError(f"cannot read {source.path}: {exc.strerror or exc}") from exc
-        bitstream.read_header(data)
+        from lvqac_core.files import read_file_bytes
+        bitstream.read_header(read_file_bytes(source.path))
         return None
     from lvqac_core.image_files import load_image
     return load_image(source.path).rgb
