@@ -52,7 +52,7 @@ from lvqac_core.api import Codec, load_model
 from lvqac_core.entropy import safe_rans
 from lvqac_core.models import transform_runner
 from lvqac_core.image_tensors import to_tensor, to_uint8
-from lvqac_core.registry import HYPER_STRIDE, LATENT_STRIDE
+from lvqac_core.geometry import HYPER_STRIDE, LATENT_STRIDE
 
 OURS = ("ours scalar", "ours lvqac", "ours lvqac old", "ours scalar +map", "ours lvqac +map")
 OLD = "ours lvqac old"  # --before: the LVQAC codec decoding as before issue 13d (see the docstring)

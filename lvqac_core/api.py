@@ -20,30 +20,20 @@ import torch
 from . import allocator, bitstream, zoo
 from .checkpoint import NotAnLvqacCheckpoint, load_checkpoint
 from .errors import CorruptFile, InputError, ModelMismatchError, ModelNotFoundError
-from .geometry import DEFAULT_MAX_PIXELS, check_coding_size, latent_grid, pad_amounts
+from .geometry import DEFAULT_MAX_PIXELS, LATENT_STRIDE, check_coding_size, latent_grid, pad_amounts
 from .image_files import load_image, restore_mode
 from .image_tensors import to_tensor
 from .metrics import psnr
 from .models import LatentMaps, LatticeCodecModel
-from . import registry
-from .registry import LATENT_STRIDE, same_lambda
+from .device import device_name
+from .lambdas import same_lambda
 from .results import CompressionResult, DecompressionResult, InspectionMaps
 
-__all__ = ["Codec", "FileInfo", "load_model", "load_zoo_model", "decompress", "read_info", "resolve_device",
-           "cuda_available", "zoo_codec_for", "estimated_bits"]
+__all__ = ["Codec", "FileInfo", "load_model", "load_zoo_model", "decompress", "read_info", "zoo_codec_for",
+           "estimated_bits"]
 
 Progress = Optional[Callable[[float], None]]
 ImageSource = Union[str, Path, bytes, np.ndarray, "object"]
-
-
-def cuda_available() -> bool:
-    return registry.cuda_available()
-
-
-def resolve_device(device: str = "auto") -> str:
-    """``auto`` → ``cuda`` when present, else ``cpu``; ``cpu``, ``cuda``, ``cuda:K`` as given. Asking for
-    CUDA without one, or for an unknown device, raises ``InputError`` (the registry's one rule)."""
-    return registry.resolve_device(device, fallback=False).device
 
 
 @dataclass(frozen=True)
@@ -296,7 +286,7 @@ def load_model(spec: Optional[Union[str, Path]] = None, device: str = "auto") ->
     """
     if spec is not None and not isinstance(spec, (str, Path)):
         raise InputError(f"model must be a zoo id or a checkpoint path, not {type(spec).__name__}")
-    dev = resolve_device(device)
+    dev = device_name(device)
     spec = spec or zoo.default_model_id()
     if spec is None:
         raise ModelNotFoundError("no model is installed (resources/models/manifest.json lists none)")
@@ -337,7 +327,7 @@ def load_zoo_model(model_id: str, device: str = "auto") -> Codec:
 
     Only the manifest is consulted: the id is never taken as a file path.
     """
-    dev = resolve_device(device)
+    dev = device_name(device)
     key = ("zoo", str(model_id), dev)
     if key not in _CACHE:
         entry = zoo.get_entry(str(model_id))

@@ -26,12 +26,12 @@ import math
 import struct
 import zlib
 from dataclasses import dataclass, field
+from os import PathLike
 from pathlib import PurePath
 from typing import Mapping, Optional
 
 from .errors import CorruptFile, NotAnLvqFile, TruncatedFile, UnsupportedVersion
-from .geometry import check_coded_pixels, check_max_pixels, hyper_grid, latent_grid
-from .registry import HYPER_STRIDE, LATENT_STRIDE  # re-exported: part of the format's geometry
+from .geometry import LATENT_STRIDE, check_coded_pixels, check_max_pixels, hyper_grid, latent_grid
 
 __all__ = [
     "FORMAT_VERSION",
@@ -40,8 +40,7 @@ __all__ = [
     "MAGIC",
     "SECTION_NAMES",
     "QUANTIZERS",
-    "LATENT_STRIDE",
-    "HYPER_STRIDE",
+    "LVQ_SUFFIX",
     "LvqHeader",
     "pack",
     "file_bytes",
@@ -49,6 +48,7 @@ __all__ = [
     "unpack",
     "read_header",
     "sniff",
+    "is_lvq_path",
 ]
 
 FORMAT_VERSION = 2
@@ -65,6 +65,9 @@ def exact_coding(format_version: int) -> bool:
     version 1 files evaluated them in float and decode reliably only where they were written."""
     return format_version >= EXACT_CODING_SINCE
 
+LVQ_SUFFIX = ".lvq"
+"""The container's file suffix."""
+
 MAGIC = b"\x8bLVQ\r\n\x1a\n"
 """8 magic bytes, PNG-style: a high byte catches 7-bit transfers, CR LF / LF / ^Z catch
 text-mode newline conversion and ``type`` on DOS."""
@@ -74,7 +77,8 @@ SECTION_NAMES = ("z", "selection", "y")
 a rANS string for models with a selection head: docs/format.md), latent rANS string."""
 
 QUANTIZERS = ("scalar", "lvq", "lvqac")
-"""Quantizer names; the index is the enum byte stored in the file."""
+"""Quantizer names; the index is the enum byte stored in the file (never reorder; a new quantizer
+goes at the end). The one home of the tuple: each name is registered in ``QUANTIZER_REGISTRY``."""
 
 MAX_STRING = 255
 MAX_MODE = 15
@@ -460,6 +464,18 @@ def read_header(data: bytes) -> LvqHeader:
     Raises the same errors as :func:`unpack`.
     """
     return _parse(data)[0]
+
+
+def is_lvq_path(path: "str | PathLike[str]") -> bool:
+    """The ``.lvq`` sniff of a file: its suffix is :data:`LVQ_SUFFIX`, or its first bytes are the
+    magic (nothing else is checked; an unreadable file is not one)."""
+    if PurePath(path).suffix.lower() == LVQ_SUFFIX:
+        return True
+    try:
+        with open(path, "rb") as fh:
+            return sniff(fh.read(len(MAGIC)))
+    except (OSError, ValueError):
+        return False
 
 
 def sniff(data: bytes) -> bool:

@@ -1,14 +1,18 @@
-"""The geometry of coding an image, for everyone (no numpy, no torch): the padding to the model
-stride (:func:`pad_amounts`), the latent grid of an image (:func:`latent_grid`) and the pad limit
+"""The geometry of coding an image, for everyone (no numpy, no torch): the strides, the padding to
+the model stride (:func:`pad_amounts`), the latent grid of an image (:func:`latent_grid`) and the pad limit
 (:func:`check_coded_pixels`: the padded pixels an encoder or decoder may work on).
 """
 from __future__ import annotations
 
 from .errors import ImageTooLargeError, InputError
-from .registry import HYPER_STRIDE, LATENT_STRIDE
 
-__all__ = ["CODING_STRIDE", "DEFAULT_MAX_PIXELS", "pad_amounts", "latent_grid", "hyper_grid",
+__all__ = ["LATENT_STRIDE", "HYPER_STRIDE", "CODING_STRIDE", "DEFAULT_MAX_PIXELS", "pad_amounts", "latent_grid", "hyper_grid",
            "check_max_pixels", "check_coded_pixels", "check_coding_size"]
+
+#: image pixels per latent position along each axis (g_a downsamples 4 × 2)
+LATENT_STRIDE = 16
+#: image pixels per hyper-latent position (g_a then h_a: 6 × 2); images are padded to a multiple
+HYPER_STRIDE = 64
 
 CODING_STRIDE = HYPER_STRIDE
 """Models need H and W multiples of this (g_a downsamples by 16, h_a by another 4)."""

@@ -26,9 +26,9 @@ from PIL import Image, ImageOps
 from .errors import ImageError, ImageFolderError, ImageTooLargeError
 from .files import atomic_write_bytes, one_line, path_problem
 from .geometry import DEFAULT_MAX_PIXELS
-from .registry import IMAGE_SUFFIXES
 
 __all__ = [
+    "IMAGE_SUFFIXES",
     "GRAYSCALE_MODES",
     "LoadedImage",
     "load_image",
@@ -38,6 +38,11 @@ __all__ = [
     "restore_mode",
     "save_png",
 ]
+
+#: still-image files the codec, the evaluation, the training loader and the app accept (Pillow reads
+#: them all; an animated GIF is coded from its first frame, with a note)
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pnm", ".gif",
+                  ".tga")
 
 GRAYSCALE_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N",
                              "I;16S", "I;16BS", "I;32", "F"})
@@ -349,7 +354,7 @@ def load_rgb(source: Source, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray
 
 
 def list_images(folder: Union[str, os.PathLike], *, recursive: bool = False) -> list[Path]:
-    """The image files (suffix in ``registry.IMAGE_SUFFIXES``) of ``folder``, sorted; with
+    """The image files (suffix in :data:`IMAGE_SUFFIXES`) of ``folder``, sorted; with
     ``recursive`` those of its subfolders too. A file is returned as the only image.
 
     Raises:

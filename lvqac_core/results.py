@@ -12,7 +12,8 @@ from typing import Optional
 
 import numpy as np
 
-from .registry import LATENT_STRIDE, ms_ssim_db
+from .geometry import LATENT_STRIDE
+from .metrics import ms_ssim_db
 
 __all__ = ["InspectionMaps", "CompressionResult", "DecompressionResult", "A_IDENTITY_TOL",
            "MAP_SUMMARY_KEYS"]

@@ -21,7 +21,7 @@ from . import bitstream, zoo
 from .errors import InputError, ModelNotFoundError
 from .geometry import DEFAULT_MAX_PIXELS
 from .image_files import gray_to_rgb, restore_mode
-from .registry.constants import lambda_in_range, same_lambda
+from .lambdas import lambda_in_range, same_lambda
 from .report import CodingReport
 from .results import CompressionResult, DecompressionResult
 

@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from .errors import ModelNotFoundError
-from .registry import PAPER_LAMBDAS, same_lambda  # PAPER_LAMBDAS re-exported
-from .registry.constants import lambda_in_range
+from .lambdas import lambda_in_range, same_lambda
 from .resources import resources_dir
 
 __all__ = [
@@ -37,7 +36,6 @@ __all__ = [
     "default_model_id",
     "write_manifest",
     "reload",
-    "PAPER_LAMBDAS",
     "MANIFEST_FORMAT",
 ]
 

@@ -13,7 +13,7 @@ from lvqac_core.checkpoint import load_checkpoint, save_checkpoint
 from lvqac_core.errors import CorruptFile, InputError
 from lvqac_core.models import ModelConfig, build_model
 from lvqac_core.models.gain import GainUnits, interpolation_weights
-from lvqac_core.registry import PAPER_LAMBDAS
+from lvqac_core.lambdas import PAPER_LAMBDAS
 from lvqac_core.training.trainer import TrainConfig, load_init_weights
 
 LAMS = [float(v) for v in PAPER_LAMBDAS]

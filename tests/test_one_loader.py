@@ -11,7 +11,7 @@ from lvqac_core import image_files
 from lvqac_core.api import Codec
 from lvqac_core.evaluation import baselines
 from lvqac_core.models import build_model
-from lvqac_core.registry import IMAGE_SUFFIXES
+from lvqac_core.image_files import IMAGE_SUFFIXES
 from lvqac_core.training import data as training_data
 
 

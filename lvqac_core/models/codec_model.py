@@ -30,7 +30,9 @@ from ..entropy.safe_rans import SafeRansDecoder
 from ..errors import CorruptFile, DesyncError, InputError
 from ..image_tensors import to_uint8, to_unit_float
 from ..quantizers import build_quantizer
-from ..registry import DECODING_ORDER_REGISTRY, HYPER_STRIDE, LATENT_STRIDE, same_lambda
+from ..geometry import HYPER_STRIDE, LATENT_STRIDE
+from ..lambdas import same_lambda
+from ..registry import DECODING_ORDER_REGISTRY
 from . import transforms as _transforms  # noqa: F401  (registers the architectures)
 from .exact import ExactNet
 from .gain import GainUnits

@@ -18,9 +18,8 @@ from typing import Callable, Optional
 import numpy as np
 
 from lvqac_core.files import read_file_bytes
-from lvqac_core.image_files import gray_to_rgb
-from lvqac_core.registry import IMAGE_SUFFIXES, DeviceChoice
-from lvqac_core.registry import resolve_device as registry_resolve_device
+from lvqac_core.device import DeviceChoice, choose_device
+from lvqac_core.image_files import IMAGE_SUFFIXES, gray_to_rgb
 from lvqac_core.resources import resources_dir
 
 from .maps import render_layers
@@ -32,9 +31,10 @@ RESOURCES = resources_dir()
 CodecFactory = Callable[[str, float, str], object]  # (quantizer, lmbda, device) -> Codec
 
 
-def resolve_device(requested: str) -> DeviceChoice:
-    """auto → CUDA when present; CUDA requested but absent → CPU with a note the window shows."""
-    return registry_resolve_device(requested, fallback=True)
+def device_choice(requested: str) -> DeviceChoice:
+    """The app's device: auto → CUDA when present; CUDA requested but absent → CPU with a note the
+    window shows (the core's rule with fallback)."""
+    return choose_device(requested, fallback=True)
 
 
 def model_labels() -> dict[tuple[str, float], str]:
@@ -78,29 +78,6 @@ def zoo_curves() -> dict[str, list[tuple[float, float, float, str]]]:
     except Exception:  # noqa: BLE001
         pass
     return {q: sorted(v) for q, v in curves.items()}
-
-
-def reference_curves(directory: Optional[Path] = None) -> dict[str, list[tuple[float, float]]]:
-    """name -> [(bpp, psnr)] from every readable JSON under resources/rd/ (CompressAI's results
-    format ``{"name", "results": {"bpp", "psnr-rgb"}}`` or flat ``{"bpp", "psnr"}``); files that
-    cannot be read are skipped."""
-    directory = directory or (RESOURCES / "rd")
-    out: dict[str, list[tuple[float, float]]] = {}
-    if not directory.is_dir():
-        return out
-    for path in sorted(directory.glob("*.json")):
-        try:
-            d = json.loads(path.read_text())
-            res = d.get("results", d)
-            bpp = res.get("bpp")
-            ps = res.get("psnr-rgb", res.get("psnr"))
-            if not bpp or not ps or len(bpp) != len(ps):
-                continue
-            name = str(d.get("name") or path.stem)
-            out[name] = sorted((float(b), float(p)) for b, p in zip(bpp, ps))
-        except Exception:  # noqa: BLE001 - skip unreadable reference files gracefully
-            continue
-    return out
 
 
 SAMPLE_MISSING = ("no sample image: resources/samples has none and scikit-image is not installed "
@@ -196,7 +173,7 @@ class Backend:
     def preload(self, quantizer: str, lmbda: float, device: str = "auto",
                 spec: Optional[str] = None):
         """Load (and keep) the model for these choices; called on a worker thread at launch."""
-        return self.codec(quantizer, lmbda, resolve_device(device).device, spec)
+        return self.codec(quantizer, lmbda, device_choice(device).device, spec)
 
     def codec(self, quantizer: str, lmbda: float, device: str, spec: Optional[str] = None,
               progress: Progress = None):
@@ -300,7 +277,7 @@ class Backend:
             allocator.release()
 
     def _run(self, job: Job, progress: Progress = None):
-        dev = resolve_device(job.device)
+        dev = device_choice(job.device)
         if job.kind == "compress":
             return self.compress(job, dev, progress)
         if job.kind == "decompress":

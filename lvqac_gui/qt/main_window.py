@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QDockWidget, QGridLayout
                                QMainWindow, QProgressDialog, QTabWidget, QVBoxLayout, QWidget)
 
 from lvqac_core import threads
+from lvqac_core.reference_curves import read_reference_curves
 
 from .model_menu import build_model_menu
 from .. import __version__
@@ -24,8 +25,9 @@ from ..model.maps import Layer
 from .panels import GUIDE_TIPS, CompareTable, ControlPanel, HistoryTable, StatsPanel
 from .rdplot import RDPlot
 from .settings import AppSettings, data_dir
-from ..model.state import QUANTIZERS, Display, Session, is_lvq_path, write_history_csv
-from lvqac_core.registry import IMAGE_SUFFIXES
+from ..model.state import QUANTIZERS, Display, Session, write_history_csv
+from lvqac_core.bitstream import is_lvq_path
+from lvqac_core.image_files import IMAGE_SUFFIXES
 from .theme import install_tooltip_wrapper
 from .views import ImagePanel, SplitView, ViewLinker
 from .pyside_fix import keep_bools_alive
@@ -147,7 +149,7 @@ class MainWindow(QMainWindow):
         self.controls = ControlPanel(self.session, bk.model_labels())
         self.stats = StatsPanel()
         self.rd = RDPlot()
-        self.rd.set_curves(bk.zoo_curves(), bk.reference_curves())
+        self.rd.set_curves(bk.zoo_curves(), read_reference_curves())
         self.compare_table = CompareTable()
         self.compare_table.hide()  # until quantizers are compared
         self.legend_box = QCheckBox("Legend")
