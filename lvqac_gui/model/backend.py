@@ -10,15 +10,13 @@ UI thread does not).
 """
 from __future__ import annotations
 
-import json
 import threading
-from pathlib import Path
 from typing import Callable, Optional
 
 import numpy as np
 
-from lvqac_core.files import read_file_bytes
 from lvqac_core.device import DeviceChoice, choose_device
+from lvqac_core.files import read_file_bytes
 from lvqac_core.image_files import IMAGE_SUFFIXES, gray_to_rgb
 from lvqac_core.resources import resources_dir
 
