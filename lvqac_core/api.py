@@ -12,7 +12,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional, Union
+from typing import Optional, Union
 
 import numpy as np
 import torch
@@ -24,6 +24,8 @@ from .geometry import DEFAULT_MAX_PIXELS, LATENT_STRIDE, check_coding_size, late
 from .image_files import load_image, restore_mode
 from .image_tensors import to_tensor
 from .metrics import psnr
+from .progress import (ANALYSING, DECODING_HYPERPRIOR, MEASURING, READING, SYNTHESIS, ProgressCallback, report,
+                       scaled)
 from .models import LatentMaps, LatticeCodecModel
 from .device import device_name
 from .lambdas import same_lambda
@@ -32,7 +34,6 @@ from .results import CompressionResult, DecompressionResult, InspectionMaps
 __all__ = ["Codec", "FileInfo", "load_model", "load_zoo_model", "decompress", "read_info", "zoo_codec_for",
            "estimated_bits"]
 
-Progress = Optional[Callable[[float], None]]
 ImageSource = Union[str, Path, bytes, np.ndarray, "object"]
 
 
@@ -115,7 +116,7 @@ class Codec:
         return self.model.lambda_range is not None
 
     # -- coding ----------------------------------------------------------------------------
-    def compress(self, image: ImageSource, progress: Progress = None, max_pixels: Optional[int] = None, *,
+    def compress(self, image: ImageSource, progress: ProgressCallback = None, max_pixels: Optional[int] = None, *,
                  reconstruction: bool = True, ms_ssim: Optional[bool] = None,
                  lmbda: Optional[float] = None, bits_map: Optional[bool] = None) -> CompressionResult:
         """Code ``image`` into a ``.lvq`` file (``result.data``) and compute only what is asked.
@@ -141,17 +142,18 @@ class Codec:
         # λ as the file stores it (float32), so the encoder's reconstruction is the decoder's
         lmbda = float(np.float32(self.lmbda if lmbda is None else lmbda))
         self.model.gains(lmbda)  # a λ this model cannot code at fails here, before any work
+        report(progress, 0.0, READING)
         loaded = load_image(image) if max_pixels is None else load_image(image, max_pixels=max_pixels)
         rgb = loaded.rgb
         height, width = rgb.shape[:2]
         check_coding_size(width, height, DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels)
         allocator.tune()  # freed feature maps are reused, not unmapped and faulted in again
-        _report(progress, 0.02)
+        report(progress, 0.02, ANALYSING)
         t0 = _now(self.device)
         pad_bottom, pad_right = pad_amounts(height, width)
         # the padded uint8 image is passed without a reference here, so the model frees it right
         # after the analysis transform, which converts it to float band by band
-        code = self.model.compress_tensor(_moved(to_tensor(rgb, as_float=False)[0], self.device), progress=_scaled(progress, 0.05, 0.9),
+        code = self.model.compress_tensor(_moved(to_tensor(rgb, as_float=False)[0], self.device), progress=scaled(progress, 0.05, 0.9),
                                           reconstruct=reconstruction, out_hw=(height, width),
                                           lmbda=lmbda if self.variable_rate else None, bits_map=bits_map,
                                           exact=bitstream.exact_coding(bitstream.FORMAT_VERSION))
@@ -177,7 +179,7 @@ class Codec:
         data = bitstream.pack(header, code.sections)
         recon = code.reconstruction if reconstruction else None
         encode_seconds = _now(self.device) - t0
-        _report(progress, 0.95)
+        report(progress, 0.95, MEASURING)
         pixels = width * height
         estimated = estimated_bits(code.maps)
         result = CompressionResult(
@@ -200,10 +202,10 @@ class Codec:
             section_bytes={name: len(code.sections.get(name, b"")) for name in bitstream.SECTION_NAMES},
             notes=list(loaded.notes),
         )
-        _report(progress, 1.0)
+        report(progress, 1.0, MEASURING)
         return result
 
-    def decompress(self, data: bytes, progress: Progress = None,
+    def decompress(self, data: bytes, progress: ProgressCallback = None,
                    max_pixels: int = DEFAULT_MAX_PIXELS, bits_map: bool = True) -> DecompressionResult:
         """Decode ``.lvq`` bytes written by this model.
 
@@ -217,7 +219,7 @@ class Codec:
                                   max_pixels=max_pixels, bits_map=bits_map)
 
     def decode_parsed(self, parsed: tuple[bitstream.LvqHeader, dict[str, bytes]], file_bytes: int,
-                      progress: Progress = None, max_pixels: int = DEFAULT_MAX_PIXELS,
+                      progress: ProgressCallback = None, max_pixels: int = DEFAULT_MAX_PIXELS,
                       bits_map: bool = True) -> DecompressionResult:
         """Decode a file already verified and split by :func:`lvqac_core.bitstream.unpack` (whose
         result is ``parsed``; ``file_bytes`` is the file's size), so that callers which read the
@@ -228,14 +230,14 @@ class Codec:
         bitstream.check_coded_size(header, max_pixels)
         self._check_matches(header)
         allocator.tune()
-        _report(progress, 0.02)
+        report(progress, 0.02, DECODING_HYPERPRIOR)
         t0 = _now(self.device)
         x_hat, maps = self.model.decompress_tensor(
             sections,
             (header.latent_height, header.latent_width),
             (header.hyper_height, header.hyper_width),
             header.symbols_crc32,
-            progress=_scaled(progress, 0.05, 0.95),
+            progress=scaled(progress, 0.05, 0.95),
             out_hw=(header.height, header.width),
             lmbda=header.lmbda if self.variable_rate else None,
             bits_map=bits_map,
@@ -243,7 +245,7 @@ class Codec:
         )
         image = restore_mode(x_hat, header.mode)
         seconds = _now(self.device) - t0
-        _report(progress, 1.0)
+        report(progress, 1.0, SYNTHESIS)
         return DecompressionResult(
             image=image,
             header=header,
@@ -362,7 +364,7 @@ def _shared_network(entry: "zoo.ZooEntry", dev: str) -> tuple[LatticeCodecModel,
     return shared
 
 
-def decompress(data: bytes, device: str = "auto", progress: Progress = None,
+def decompress(data: bytes, device: str = "auto", progress: ProgressCallback = None,
                max_pixels: int = DEFAULT_MAX_PIXELS) -> DecompressionResult:
     """Decode a ``.lvq`` file with the zoo model it names (looked up in the zoo only): the public face
     of :func:`lvqac_core.service.decode`, the one decoding trip."""
@@ -418,16 +420,3 @@ def _now(device: str) -> float:
     if device.startswith("cuda"):
         torch.cuda.synchronize()
     return time.perf_counter()
-
-
-def _report(progress: Progress, fraction: float) -> None:
-    if progress is not None:
-        if not callable(progress):
-            raise InputError(f"progress must be a callable or None, not {type(progress).__name__}")
-        progress(fraction)
-
-
-def _scaled(progress: Progress, lo: float, hi: float) -> Progress:
-    if progress is None:
-        return None
-    return lambda f: progress(lo + (hi - lo) * f)

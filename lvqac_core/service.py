@@ -20,6 +20,7 @@ import numpy as np
 from . import bitstream, zoo
 from .errors import InputError, ModelNotFoundError
 from .geometry import DEFAULT_MAX_PIXELS
+from .progress import ProgressCallback
 from .image_files import gray_to_rgb, restore_mode
 from .lambdas import lambda_in_range, same_lambda
 from .report import CodingReport
@@ -27,7 +28,6 @@ from .results import CompressionResult, DecompressionResult
 
 __all__ = ["ModelChoice", "select_model", "check_code_lambda", "rate_range", "Encoded", "encode", "Decoded", "decode", "CodingReport"]
 
-Progress = Optional[Callable[[float], None]]
 
 
 # ------------------------------------------------------------------------------ model choice
@@ -159,7 +159,7 @@ class Encoded:
 
 
 def encode(codec, image, *, decode_check: bool = False, ms_ssim: bool = True,
-           progress: Progress = None, decode_progress: Progress = None,
+           progress: ProgressCallback = None, decode_progress: ProgressCallback = None,
            notes: tuple[str, ...] = (), lmbda: Optional[float] = None) -> Encoded:
     """Code ``image`` with ``codec`` (a :class:`lvqac_core.api.Codec`) and report.
 
@@ -201,7 +201,7 @@ class Decoded:
 
 
 def decode(data: bytes, codec_for: Optional[Callable[[bitstream.LvqHeader], object]] = None, *,
-           device: str = "auto", progress: Progress = None, notes: tuple[str, ...] = (),
+           device: str = "auto", progress: ProgressCallback = None, notes: tuple[str, ...] = (),
            **kwargs) -> Decoded:
     """Pass the container's entrance once (:func:`lvqac_core.bitstream.unpack`: the file's bytes,
     parse and CRC-check, the pad limit, before any model loads), pick the codec from its header

@@ -18,6 +18,7 @@ import numpy as np
 from lvqac_core.device import DeviceChoice, choose_device
 from lvqac_core.files import read_file_bytes
 from lvqac_core.image_files import IMAGE_SUFFIXES, gray_to_rgb
+from lvqac_core.progress import stage_of
 from lvqac_core.resources import resources_dir
 
 from .maps import render_layers
@@ -107,20 +108,6 @@ def demo_codec_factory(N: int = 16, M: int = 24, architecture: str = "minnen2018
         m = build_model(architecture=architecture, quantizer=quantizer, N=N, M=M, lmbda=lmbda)
         return Codec.from_model(m, model_id=f"demo-untrained-{quantizer}-{lmbda:g}", device=device)
     return make
-
-
-def encode_stage(f: float) -> str:
-    """What ``Codec.compress`` does after reporting ``f``: it reports 0.02 once the image is read,
-    0.475 when the analysis transform and hyperprior are done, 0.9 when the latent rows are
-    coded (``lvqac_core.api`` / ``codec_model``)."""
-    return ("reading image" if f < 0.02 else "analysing" if f < 0.475 else "coding" if f < 0.9
-            else "measuring PSNR / MS-SSIM")
-
-
-def decode_stage(f: float) -> str:
-    """What ``Codec.decompress`` does after reporting ``f`` (0.5: hyperprior decoded, 0.95: latent
-    rows decoded, then the synthesis transform)."""
-    return "decoding hyperprior" if f < 0.5 else "decoding latents" if f < 0.95 else "synthesis"
 
 
 class Backend:
@@ -296,8 +283,8 @@ class Backend:
         codec = self.codec(job.quantizer, job.lmbda, dev.device, job.model_spec, progress=report)
         split = 0.75 if job.measure_decode else 1.0
         coded = encode(codec, self._image_of(job.source), decode_check=job.measure_decode,
-                       progress=lambda f: report(0.02 + (split - 0.02) * f, encode_stage(f)),
-                       decode_progress=lambda f: report(split + (0.97 - split) * f, decode_stage(f)),
+                       progress=lambda f: report(0.02 + (split - 0.02) * f, stage_of(f)),
+                       decode_progress=lambda f: report(split + (0.97 - split) * f, stage_of(f)),
                        notes=(dev.note,) if dev.note else (), lmbda=self.code_lambda(codec, job.lmbda))
         res = coded.result
         report(0.98, "drawing maps")
@@ -330,7 +317,7 @@ class Backend:
         report(0.0, "reading file")
         data = read_file_bytes(job.source.path)
         decoded = decode(data, lambda header: self._codec_for_file(header, dev, report),
-                         progress=lambda f: report(f, decode_stage(f)),
+                         progress=lambda f: report(f, stage_of(f)),
                          notes=("original not in file",) + ((dev.note,) if dev.note else ()))
         res = decoded.result
         image = gray_to_rgb(res.image)
@@ -369,7 +356,7 @@ class Backend:
                 codec = (self.swap_codec(q, job.model_spec, dev.device) if job.model_spec
                          else self.codec(q, job.lmbda, dev.device, progress=report))
                 coded = encode(codec, self._image_of(job.source), lmbda=self.code_lambda(codec, job.lmbda),
-                               progress=lambda f, k=k, q=q: report((k + f) / n, f"{q}: {encode_stage(f)}"))
+                               progress=lambda f, k=k, q=q: report((k + f) / n, f"{q}: {stage_of(f)}"))
                 rows.append(CompareRow.from_report(q, coded.report, coded.result.reconstruction))
             except Cancelled:
                 raise
