@@ -1,10 +1,11 @@
-"""The rate points: the paper's λ presets and the one λ comparison (equal, within a range), shared
-by the zoo, the models' gains, the checkpoint checks, the service and the app."""
+"""The rate points: the paper's λ presets and the one λ comparison (equal, within a range, nearest in
+log λ), shared by the zoo, the models' gains, the checkpoint checks, the service and the app."""
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
-__all__ = ["PAPER_LAMBDAS", "LAMBDA_RTOL", "same_lambda", "lambda_in_range"]
+__all__ = ["PAPER_LAMBDAS", "LAMBDA_RTOL", "same_lambda", "lambda_in_range", "nearest_index"]
 
 #: the paper's six rate points (λ of the MSE loss λ·255²·MSE + bpp)
 PAPER_LAMBDAS = (0.0016, 0.0032, 0.0075, 0.015, 0.03, 0.045)
@@ -23,3 +24,10 @@ def lambda_in_range(lmbda: float, lo: float, hi: float) -> bool:
     ends read back from JSON or a checkpoint still count as inside); False for NaN or ±inf."""
     lmbda = float(lmbda)
     return math.isfinite(lmbda) and float(lo) * (1 - LAMBDA_RTOL) <= lmbda <= float(hi) * (1 + LAMBDA_RTOL)
+
+
+def nearest_index(lmbda: float, values: Sequence[float]) -> int:
+    """The index of the value nearest to ``lmbda`` in log λ (the first of equals): the nearest preset,
+    or the zoo row a variable-rate network codes a λ with."""
+    target = math.log(float(lmbda))
+    return min(range(len(values)), key=lambda k: abs(math.log(float(values[k])) - target))

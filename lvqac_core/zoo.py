@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from .errors import ModelNotFoundError
-from .lambdas import lambda_in_range, same_lambda
+from .lambdas import lambda_in_range, nearest_index, same_lambda
 from .resources import resources_dir
 
 __all__ = [
@@ -319,7 +319,7 @@ def find_covering(quantizer: str, lmbda: float, architecture: Optional[str] = No
             and e.covers(lmbda) and (architecture is None or e.architecture == architecture)]
     if not rows:
         return None
-    return min(rows, key=lambda e: abs(math.log(e.lmbda) - math.log(float(lmbda))))
+    return rows[nearest_index(lmbda, [e.lmbda for e in rows])]
 
 
 def available_lambdas(quantizer: str, architecture: Optional[str] = None) -> str:

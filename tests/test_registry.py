@@ -143,3 +143,11 @@ def test_gui_quantizer_names_agree():
     assert state.QUANTIZERS == QUANTIZERS and set(state.QUANTIZER_LABELS) == set(QUANTIZERS)
     action = next(a for a in build_parser()._actions if a.dest == "quantizer")
     assert tuple(action.choices) == QUANTIZERS
+
+
+def test_nearest_in_log_lambda():
+    from lvqac_core.lambdas import nearest_index
+
+    assert nearest_index(0.0075, PAPER_LAMBDAS) == 2
+    assert nearest_index(0.004, PAPER_LAMBDAS) == 1  # nearer to 0.0032 than to 0.0075 in log λ
+    assert nearest_index(0.0048, (0.0032, 0.0075)) == 0 and nearest_index(0.0050, (0.0032, 0.0075)) == 1
