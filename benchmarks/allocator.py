@@ -1,6 +1,6 @@
 """The tuned heap (``lvqac_core.allocator``) against glibc's default settings, in fresh processes.
 
-    python benchmarks/allocator.py [--sizes 768x512,1920x1080,3840x2160] [--repeats 5] [--threads 1]
+    python -m benchmarks.allocator [--sizes 768x512,1920x1080,3840x2160] [--repeats 5] [--threads 1]
 
 For each size, two fresh processes run the default model through the public API, alternating:
 ``LVQAC_MALLOC=default`` (glibc's own thresholds) and the tuned heap. Each process encodes
@@ -18,13 +18,12 @@ import os
 import subprocess
 import sys
 
-from bench_common import ROOT, parse_size
+from benchmarks.bench_common import ROOT, parse_size
 
 CHILD = r"""
 import hashlib, json, resource, statistics, sys, time, torch
-sys.path.insert(0, {bench!r})
 torch.set_num_threads({threads})
-from bench_common import sample_image
+from benchmarks.bench_common import sample_image
 from lvqac_core import allocator
 from lvqac_core.api import load_model
 
@@ -60,7 +59,7 @@ def child(w: int, h: int, repeats: int, threads: int, tuned: bool) -> dict:
     env.pop("LVQAC_MALLOC", None)
     if not tuned:
         env["LVQAC_MALLOC"] = "default"
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True)
     if out.returncode:
         raise SystemExit(out.stderr)
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -1,6 +1,6 @@
 """The desktop app's time from launch to its first result, on the bundled sample.
 
-    python benchmarks/app_first_result.py [--image resources/samples/astronaut.png] [--repeats 5]
+    python -m benchmarks.app_first_result [--image resources/samples/astronaut.png] [--repeats 5]
         [--baseline /path/to/another/checkout] [--threads 1]
 
 Each run is a fresh interpreter (subprocess, ``QT_QPA_PLATFORM=offscreen``) running
@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_common import tree_comparison_parser, trees_of  # noqa: E402
+from benchmarks.bench_common import tree_comparison_parser, trees_of  # noqa: E402
 
 WRAPPER = r"""
 import sys, time

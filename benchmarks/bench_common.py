@@ -15,8 +15,6 @@ import numpy as np
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 SAMPLE = ROOT / "resources" / "samples" / "astronaut.png"
 
 

@@ -2,7 +2,7 @@
 them (reconstruction, PSNR, MS-SSIM and the bits map on compress; the PNG on decompress), small
 photo against large.
 
-    python benchmarks/cli_per_megapixel.py [--sizes 768x512,4096x4096] [--rounds 3] [--threads 1]
+    python -m benchmarks.cli_per_megapixel [--sizes 768x512,4096x4096] [--rounds 3] [--threads 1]
         [--quantizer lvqac] [--image PHOTO]
 
 Each (size, command) runs in a fresh process that first runs the same command once on a 64×64
@@ -24,7 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench_common import ROOT, parse_size, SAMPLE
+from benchmarks.bench_common import ROOT, parse_size, SAMPLE
 
 CHILD = r"""
 import json, sys, time

@@ -1,6 +1,6 @@
 """Encode/decode time of scalar vs LVQ vs LVQAC with the same backbone weights.
 
-    .venv/bin/python benchmarks/codec_speed.py [--image PATH] [--architecture A] [-N 128 -M 192]
+    .venv/bin/python -m benchmarks.codec_speed [--image PATH] [--architecture A] [-N 128 -M 192]
         [--weights CKPT] [--repeats 5] [--threads 2] [--all-architectures]
 
 The backbone (transforms, hyperprior, context) is shared: LVQ and LVQAC models load the same
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import warnings
 from pathlib import Path
 
@@ -21,7 +20,6 @@ import torch
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from lvqac_core.api import Codec  # noqa: E402
 from lvqac_core.checkpoint import DERIVED_KEYS, load_checkpoint  # noqa: E402

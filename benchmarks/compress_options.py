@@ -1,6 +1,6 @@
 """What each part of an API compress costs: everything (default) vs no MS-SSIM vs file only.
 
-    python benchmarks/compress_options.py [--model ID] [--sizes 768x512,1920x1080] [--repeats 5] [--threads 1]
+    python -m benchmarks.compress_options [--model ID] [--sizes 768x512,1920x1080] [--repeats 5] [--threads 1]
 
 Runs are interleaved round-robin (median of --repeats), so the ratios compare like with like on a
 noisy machine. The three variants write byte-identical files (checked here).
@@ -11,7 +11,7 @@ import argparse
 
 import torch
 
-from bench_common import interleaved, parse_size, sample_image
+from benchmarks.bench_common import interleaved, parse_size, sample_image
 from lvqac_core.api import load_model
 
 

@@ -1,6 +1,6 @@
 """What format 2's exact coding networks cost against format 1's float ones, in time and in rate.
 
-    .venv/bin/python benchmarks/exact_coding.py [--images DIR] [--count 4] [--rounds 5] [--threads 1]
+    .venv/bin/python -m benchmarks.exact_coding [--images DIR] [--count 4] [--rounds 5] [--threads 1]
 
 For each zoo network (scalar, LVQ, LVQAC at λ 0.0075) and each image (the first ``--count``
 Kodak images, else the bundled samples), the image is coded both ways (``exact=False`` is how
@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 KODAK = ROOT.parent / "shared" / "data" / "kodak"
 
 

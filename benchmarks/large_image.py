@@ -1,6 +1,6 @@
 """Per-megapixel cost and peak memory at large sizes: banded transforms vs whole-image ones.
 
-    python benchmarks/large_image.py [--sizes 768x512,4096x4096] [--threads 1] [--variants banded,whole]
+    python -m benchmarks.large_image [--sizes 768x512,4096x4096] [--threads 1] [--variants banded,whole]
 
 Each (variant, size, operation) runs in a fresh process: ``encode`` is
 ``Codec.compress(rgb, reconstruction=False)`` with the default model, ``decode`` is
@@ -18,16 +18,15 @@ import subprocess
 import sys
 import tempfile
 
-from bench_common import ROOT, parse_size
+from benchmarks.bench_common import ROOT, parse_size
 
 CHILD = r"""
 import json, sys, time, torch
-sys.path.insert(0, {bench!r})
 torch.set_num_threads({threads})
-from bench_common import sample_image
+from benchmarks.bench_common import sample_image
 from lvqac_core.api import load_model
 from lvqac_core.models import LatticeCodecModel
-from speed_vs_peer import vm_hwm_kb
+from benchmarks.speed_vs_peer import vm_hwm_kb
 if {whole}:
     LatticeCodecModel.band_pixels = 1 << 40
 codec = load_model(None, "cpu")
@@ -50,7 +49,7 @@ def run(op: str, variant: str, w: int, h: int, threads: int, path: str) -> dict:
     code = CHILD.format(bench=str(ROOT / "benchmarks"), threads=threads, whole=variant == "whole", op=op,
                         w=w, h=h, path=path)
     out = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=str(ROOT)),
-                         capture_output=True, text=True)
+                         cwd=ROOT, capture_output=True, text=True)
     if out.returncode:
         return {"seconds": float("nan"), "hwm_mb": float("nan"), "error": out.stderr.strip().splitlines()[-1:]}
     return json.loads(out.stdout.strip().splitlines()[-1])

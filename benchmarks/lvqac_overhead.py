@@ -1,6 +1,6 @@
 """What LVQAC costs over scalar rounding: paired encode/decode ratios and the LVQAC-only stages.
 
-    python benchmarks/lvqac_overhead.py [--sizes 768x512,1920x1080,3840x2160] [--rounds 9]
+    python -m benchmarks.lvqac_overhead [--sizes 768x512,1920x1080,3840x2160] [--rounds 9]
         [--threads 1] [--stages-only] [--busy]
 
 ``--busy`` runs the paired encode/decode rounds twice per size, quiet and then with one core
@@ -39,8 +39,8 @@ import time
 import numpy as np
 import torch
 
-from bench_common import busy_core, parse_size, sample_image
-from speed_vs_peer import zoo_ids
+from benchmarks.bench_common import busy_core, parse_size, sample_image
+from benchmarks.speed_vs_peer import zoo_ids
 from lvqac_core import bitstream, service
 from lvqac_core.image_files import save_png
 from lvqac_core.api import Codec, load_model

@@ -1,7 +1,7 @@
 """What the bounds-checked rANS decoder costs: decode time of zoo models with the safe decoder
 (as shipped) vs CompressAI's unchecked C++ decoder, on the same files.
 
-    .venv/bin/python benchmarks/safe_decode_cost.py [--images DIR|PATH] [--count 4] [--repeats 3]
+    .venv/bin/python -m benchmarks.safe_decode_cost [--images DIR|PATH] [--count 4] [--repeats 3]
         [--threads 1] [--model ID]
 
 Runs alternate between the two decoders and the median per image is reported. The C++ path is
@@ -21,7 +21,6 @@ import torch
 
 warnings.filterwarnings("ignore")
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from compressai.ans import RansDecoder  # noqa: E402
 

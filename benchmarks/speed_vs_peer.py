@@ -1,6 +1,6 @@
 """Ours vs CompressAI vs Pillow: encode, decode, network vs entropy-coding time, peak RSS.
 
-    python benchmarks/speed_vs_peer.py [--sizes 768x512,1920x1080,3840x2160] [--repeats 3]
+    python -m benchmarks.speed_vs_peer [--sizes 768x512,1920x1080,3840x2160] [--repeats 3]
         [--threads 1] [--no-rss] [--no-pillow] [--before]
 
 Codecs (all CPU, ``torch.set_num_threads(--threads)``):
@@ -46,7 +46,7 @@ import time
 import torch
 from torch import nn
 
-from bench_common import ROOT, parse_size, sample_image
+from benchmarks.bench_common import ROOT, parse_size, sample_image
 from lvqac_core import zoo
 from lvqac_core.api import Codec, load_model
 from lvqac_core.entropy import safe_rans
@@ -239,9 +239,8 @@ def bench_size(names, codecs, w: int, h: int, repeats: int) -> dict[str, dict[st
 
 RSS_CHILD = r"""
 import sys, json, resource, torch
-sys.path.insert(0, {bench!r})
 torch.set_num_threads({threads})
-import speed_vs_peer as S
+import benchmarks.speed_vs_peer as S
 codecs = S.build_codecs([{name!r}] if {name!r} != "none" else [])
 if {name!r} != "none":
     r = S.Runner({name!r}, codecs, S.sample_image({w}, {h}))
@@ -263,7 +262,7 @@ def vm_hwm_kb() -> int:
 def peak_rss_mb(name: str, w: int, h: int, threads: int) -> float:
     code = RSS_CHILD.format(bench=str(ROOT / "benchmarks"), threads=threads, name=name, w=w, h=h)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True)
     if out.returncode:
         return float("nan")
     return json.loads(out.stdout.strip().splitlines()[-1]) / 1024.0

@@ -1,6 +1,6 @@
 """Start-up cost of the command line: one `lvqac compress` end to end, and its phases.
 
-    python benchmarks/startup.py [--image resources/samples/astronaut.png] [--repeats 5]
+    python -m benchmarks.startup [--image resources/samples/astronaut.png] [--repeats 5]
         [--baseline /path/to/another/checkout] [--threads 1]
 
 Each run is a fresh interpreter (subprocess) with PYTHONPATH set to the tree under test, so the
@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench_common import tree_comparison_parser, trees_of  # noqa: E402
+from benchmarks.bench_common import tree_comparison_parser, trees_of  # noqa: E402
 
 PHASES = r"""
 import time, json, warnings

@@ -1,6 +1,6 @@
 """Encode and decode time under thread policies, on a quiet machine and with a core held busy.
 
-    .venv/bin/python benchmarks/thread_policy.py [--image kodim23.png] [--rounds 3] [--repeats 5]
+    .venv/bin/python -m benchmarks.thread_policy [--image kodim23.png] [--rounds 3] [--repeats 5]
         [--configs default 1 2 2-passive] [--model MODEL_ID]
 
 Each configuration runs in a fresh interpreter (thread settings and OpenMP's wait policy are
@@ -30,7 +30,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench_common import busy_core
+from benchmarks.bench_common import busy_core
 
 ROOT = Path(__file__).resolve().parent.parent
 KODIM23 = ROOT.parent / "shared" / "data" / "kodak" / "kodim23.png"

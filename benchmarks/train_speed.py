@@ -1,6 +1,6 @@
 """Seconds per training step (forward, backward, Adam) in fp32 / bf16 autocast × channels_last.
 
-    .venv/bin/python benchmarks/train_speed.py [-N 48 -M 64] [--quantizer lvq] [--batch-size 8]
+    .venv/bin/python -m benchmarks.train_speed [-N 48 -M 64] [--quantizer lvq] [--batch-size 8]
         [--crop 128] [--threads 1] [--steps 5] [--repeats 5] [--compile]
 
 Each configuration has its own copy of the same initial weights; the configurations run
@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import copy
 import statistics
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -22,7 +21,6 @@ import torch
 
 warnings.filterwarnings("ignore")
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from lvqac_core.models import ModelConfig, build_model  # noqa: E402
 from lvqac_core.training.trainer import cpu_has_bf16, rd_loss  # noqa: E402

@@ -30,6 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "webp, avif — classical codecs at the result's file size)")
     p.add_argument("--right", metavar="SIDE", help="--tab split: right side (as --left)")
     p.add_argument("--error-map", action="store_true", help="--tab split: show both sides' error maps")
+    p.add_argument("--inspect", metavar="ROW,COL", help="--screenshot: select latent position ROW,COL in the "
+                   "Position inspector (after the result)")
+    p.add_argument("--what-if", dest="what_if", action="append", choices=("flip", "a1"),
+                   help="--screenshot with --inspect: run this what-if there (repeatable)")
     p.add_argument("--timeout", type=float, default=300.0, help="seconds --screenshot waits for the result")
     p.add_argument("--settings", metavar="INI", help="settings file (default: per-user QSettings)")
     p.add_argument("--threads", type=int, metavar="N",
@@ -80,6 +84,32 @@ def _wait_idle(app, session, timeout: float) -> bool:
             return True
         time.sleep(0.01)
     return False
+
+
+def _inspect_for_screenshot(app, win, args) -> bool:
+    """--inspect ROW,COL [--what-if K ...]: select the position and run the what-ifs, waiting for
+    each answer (the probe runs on the job thread)."""
+    row, col = (int(v) for v in args.inspect.split(","))
+    ins = win.inspector
+
+    def wait() -> bool:
+        t0 = time.monotonic()
+        while ins.busy and time.monotonic() - t0 < args.timeout:
+            app.processEvents()
+            time.sleep(0.01)
+        return not ins.busy
+
+    if not ins.select(row, col) or not wait() or ins.report is None:
+        print(f"lvqac-gui: cannot inspect {args.inspect}: {ins.message}", file=sys.stderr)
+        return False
+    win.docks["inspector"].raise_()
+    for kind in args.what_if or ():
+        if not ins.run_what_if(kind) or not wait():
+            print(f"lvqac-gui: what-if {kind} failed: {ins.message}", file=sys.stderr)
+            return False
+    for _ in range(5):
+        app.processEvents()
+    return True
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -160,6 +190,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             probe(session.display.width // 2, session.display.height // 2)
         for _ in range(5):
             app.processEvents()
+        if args.inspect and session.display is not None:
+            ok = _inspect_for_screenshot(app, win, args) and ok
         out = Path(args.screenshot)
         out.parent.mkdir(parents=True, exist_ok=True)
         if not win.grab().save(str(out)):

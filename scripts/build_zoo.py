@@ -1,6 +1,6 @@
 """Install fine-tuned checkpoints into the zoo and record their measured Kodak results.
 
-    .venv/bin/python scripts/build_zoo.py install [--runs runs/zoo] [--only RUN ...] [--prune]
+    .venv/bin/python -m scripts.build_zoo install [--runs runs/zoo] [--only RUN ...] [--prune]
                                                   [--default-quantizer lvqac --default-lambda 0.0075]
         copies runs/zoo/<run>/model.pt to resources/models/<id>.pt (fp16 as trained) and writes
         resources/models/manifest.json (sha256, N, M, precision, training provenance). A
@@ -9,7 +9,7 @@
         it (``network``, ``lambda_range``). --only installs just those run folders; --prune deletes
         the zoo folder's weights files the new manifest no longer names.
     .venv/bin/lvqac eval ../shared/data/kodak --model <every zoo id> ... -o results/kodak_zoo.json
-    .venv/bin/python scripts/build_zoo.py record results/kodak_zoo.json
+    .venv/bin/python -m scripts.build_zoo record results/kodak_zoo.json
         fills each model's "kodak" entry (mean bpp, PSNR, MS-SSIM over the images) from that file,
         with the command that produced it. Nothing is typed in by hand.
 """
@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from lvqac_core.checkpoint import file_sha256, read_checkpoint  # noqa: E402
 from lvqac_core.files import atomic_write_bytes  # noqa: E402

@@ -1,6 +1,12 @@
 """The training campaign at a glance: each run's steps, loss trend, hours and its last checkpoint.
 
-    .venv/bin/python scripts/campaign.py status [RUNS_DIR ...]      (default: ../runs/zoo3)
+    .venv/bin/python -m scripts.campaign status [RUNS_DIR ...]      (default: ../runs/zoo3)
+    .venv/bin/python -m scripts.campaign curve RUN_DIR [--images DIR] [--limit N]
+
+``curve`` measures the run's newest checkpoint (``model_latest.pt``, else ``model.pt``) the way
+users meet it: ``lvqac eval`` codes real ``.lvq`` files at each of its λ presets on the first N
+images of DIR (default: the 24 Kodak images beside the checkout, all of them) and keeps the report
+as ``RUN_DIR/curves/step-NNNNNN-IMAGESxN.json``; ``status`` then prints the newest such curve.
 
 Per run folder (one with a ``log.csv``): steps logged, the mean training loss, bpp and PSNR over
 the last 500 logged steps against the 500 before them (the trend; training batches mix the
@@ -12,7 +18,12 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
+import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -53,14 +64,76 @@ def status(folder: Path) -> list[str]:
             hours = f", {float(st.get('elapsed', 0)) / 3600:.2f} h wall" + (f", {float(cpu) / 3600:.2f} CPU-h" if cpu else "")
             hours += f", resume.pt {(time.time() - resume.stat().st_mtime) / 60:.0f} min old"
         lines.append(f"{run.relative_to(folder) if run != folder else run.name}: step {last}{hours}\n    {trend}")
+        lines.extend(curve_lines(run))
     return lines
+
+
+def newest_curve(run: Path) -> Path | None:
+    """The newest curve report of a run (by step, then by time), or None."""
+    found = sorted((run / "curves").glob("step-*.json"), key=lambda p: (p.name.split("-")[1], p.stat().st_mtime))
+    return found[-1] if found else None
+
+
+def curve_lines(run: Path) -> list[str]:
+    path = newest_curve(run)
+    if path is None:
+        return []
+    report = json.loads(path.read_text())
+    out = [f"    coded curve {path.name} ({report['num_images']} images of {Path(report['images']).name}):"]
+    for curve in report["curves"]:
+        points = sorted(curve["points"], key=lambda p: p["lambda"])
+        out.append("      " + "  ".join(f"λ {p['lambda']:g}: {p['bpp']:.3f} bpp {p['psnr']:.2f} dB" for p in points[:5]))
+        if len(points) > 5:
+            out.append("      " + "  ".join(f"λ {p['lambda']:g}: {p['bpp']:.3f} bpp {p['psnr']:.2f} dB" for p in points[5:]))
+    return out
+
+
+def checkpoint_step(path: Path) -> int:
+    """The trainer's step count recorded in a checkpoint's provenance (``extra['steps']``)."""
+    from lvqac_core.checkpoint import read_checkpoint
+
+    return int(read_checkpoint(path).extra.get("steps", 0))
+
+
+def curve(run: Path, images: Path, limit: int | None, threads: int) -> Path:
+    """Code the run's newest checkpoint at its presets on the first ``limit`` images; returns the report."""
+    source = run / "model_latest.pt" if (run / "model_latest.pt").exists() else run / "model.pt"
+    if not source.exists():
+        raise SystemExit(f"{run}: no model_latest.pt or model.pt yet")
+    files = sorted(p for p in images.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp"))
+    files = files[:limit] if limit else files
+    if not files:
+        raise SystemExit(f"{images}: no images")
+    with tempfile.TemporaryDirectory(prefix="lvqac-curve-") as tmp:
+        snapshot = Path(tmp) / f"{run.name}.pt"  # the trainer may replace its file while we code
+        shutil.copyfile(source, snapshot)
+        step = checkpoint_step(snapshot)
+        subset = Path(tmp) / images.name
+        subset.mkdir()
+        for f in files:
+            (subset / f.name).symlink_to(f.resolve())
+        out = run / "curves" / f"step-{step:06d}-{images.name}x{len(files)}.json"
+        out.parent.mkdir(exist_ok=True)
+        cmd = [sys.executable, "-m", "lvqac_core.cli", "eval", str(subset), "--model", str(snapshot),
+               "--threads", str(threads), "-o", str(out), "--force", "--quiet"]
+        subprocess.run(cmd, check=True, env={**os.environ, "OMP_NUM_THREADS": str(threads)})
+    return out
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("command", choices=["status"])
+    ap.add_argument("command", choices=["status", "curve"])
     ap.add_argument("runs", nargs="*", default=["../runs/zoo3"])
+    ap.add_argument("--images", type=Path, default=Path("../shared/data/kodak"), help="curve: image folder")
+    ap.add_argument("--limit", type=int, default=None, help="curve: only the first N images (sorted by name)")
+    ap.add_argument("--threads", type=int, default=1, help="curve: threads for coding (default 1)")
     a = ap.parse_args()
+    if a.command == "curve":
+        for run in a.runs:
+            report = curve(Path(run), a.images, a.limit, a.threads)
+            print(f"{report}")
+            print("\n".join(curve_lines(Path(run))))
+        return 0
     out = [line for d in a.runs for line in status(Path(d))]
     if not out:
         print("no runs found", file=sys.stderr)

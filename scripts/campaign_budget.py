@@ -1,6 +1,6 @@
 """The budget each training run of a campaign has had so far, as a Markdown table.
 
-    .venv/bin/python scripts/campaign_budget.py [RUNS_DIR ...]      (default: runs/zoo2)
+    .venv/bin/python -m scripts.campaign_budget [RUNS_DIR ...]      (default: runs/zoo2)
 
 Per run folder (one with a ``resume.pt``): steps done, wall time, CPU-hours (the process's CPU time
 as the trainer records it; where a run started before it did, wall time × threads, marked ≈), λ (or

@@ -12,6 +12,6 @@ mkdir -p results
 ids=$("$PY" -c "from lvqac_core import zoo; print(' '.join(e.id for e in zoo.list_models()))")
 "$PY" -m lvqac_core.cli eval "$KODAK" --model $ids ${EXTRA_MODELS:-} --baselines jpeg,webp,avif,jpeg2000 --bdrate \
   --anchor "minnen2018-ckbd scalar" --plot docs/rd_kodak.png -o results/kodak_zoo.json --device cpu --force
-"$PY" scripts/build_zoo.py record results/kodak_zoo.json --command "scripts/eval_kodak.sh $KODAK"
-"$PY" scripts/zoo_report.py results/kodak_zoo.json > results/kodak_tables.md
+"$PY" -m scripts.build_zoo record results/kodak_zoo.json --command "scripts/eval_kodak.sh $KODAK"
+"$PY" -m scripts.zoo_report results/kodak_zoo.json > results/kodak_tables.md
 echo "tables: results/kodak_tables.md"

@@ -9,7 +9,7 @@ the network frozen; then it codes Kodak with the shipped and the narrow heads at
 files: bpp of the file, PSNR of the decoded image) and times each width's A head alone on a
 1920x1080 image's hyper features (one thread, median). Nothing here changes the zoo.
 
-    .venv/bin/python scripts/head_width.py [--hidden 16,8] [--images 120] [--steps 3000]
+    .venv/bin/python -m scripts.head_width [--hidden 16,8] [--images 120] [--steps 3000]
         [--train ../shared/data/train] [--kodak ../shared/data/kodak] [--json out.json]
         [--write narrow.pt]
 
@@ -25,7 +25,6 @@ import glob
 import json
 import math
 import statistics
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -34,7 +33,6 @@ import numpy as np
 
 warnings.filterwarnings("ignore")
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402

@@ -28,5 +28,5 @@ if [ ! -f runs/base/model.pt ]; then
     --no-progress --json > runs/base/stdout.txt
 fi
 JOBS=${JOBS:-2} THREADS=1 LR=2e-4 DEVICE=cpu DATA="$DATA" scripts/train_zoo.sh runs/base/model.pt "$FT_STEPS" runs/zoo
-"$PY" scripts/build_zoo.py install --runs runs/zoo
+"$PY" -m scripts.build_zoo install --runs runs/zoo
 scripts/eval_kodak.sh "$KODAK"

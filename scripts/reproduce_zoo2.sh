@@ -77,6 +77,6 @@ done
 # stage D: the shipped LVQAC network's heads at width 16 (the decode costs 1.03x scalar, not 1.06x)
 if done_run lvqac-r-decay && wanted lvqac-r-decay-h16 && [ ! -f "$RUNS/lvqac-r-decay-h16/model.pt" ]; then
   mkdir -p "$RUNS/lvqac-r-decay-h16"
-  "$PY" scripts/head_width.py --model "$RUNS/lvqac-r-decay/model.pt" --hidden 16 --images 400 --steps 4000 \
+  "$PY" -m scripts.head_width --model "$RUNS/lvqac-r-decay/model.pt" --hidden 16 --images 400 --steps 4000 \
     --train "$DATA" --json "$RUNS/lvqac-r-decay-h16/head_width.json" --write "$RUNS/lvqac-r-decay-h16/model.pt"
 fi

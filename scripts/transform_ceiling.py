@@ -4,7 +4,7 @@ No quantizer can code better than this: when a model's coded PSNR at its highest
 ceiling, more rate cannot help and the limit is the transforms (their width, or training that
 taught them to discard detail), not the quantizer.
 
-    .venv/bin/python scripts/transform_ceiling.py CKPT [CKPT ...] [--images DIR] [--limit K]
+    .venv/bin/python -m scripts.transform_ceiling CKPT [CKPT ...] [--images DIR] [--limit K]
 
 A variable-rate checkpoint is measured at each λ preset; the reconstruction is rounded to 8 bits
 as a decoded file would be.
@@ -20,7 +20,6 @@ import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from lvqac_core.checkpoint import load_checkpoint  # noqa: E402
 from lvqac_core.image_files import list_images  # noqa: E402

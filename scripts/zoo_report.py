@@ -1,7 +1,7 @@
 """Markdown tables for the README from an `lvqac eval` results file: per-model Kodak results and
 BD-rates of every family against scalar, JPEG, WebP, AVIF and CompressAI's published mbt2018-mean.
 
-    .venv/bin/python scripts/zoo_report.py results/kodak_zoo.json
+    .venv/bin/python -m scripts.zoo_report results/kodak_zoo.json
 """
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from lvqac_core import zoo  # noqa: E402
 from lvqac_core.reference_curves import published_anchor  # noqa: E402

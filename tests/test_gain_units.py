@@ -1,4 +1,4 @@
-"""Gain units: one variable-rate network codes at any λ in its range (issue 8 §5)."""
+"""Gain units: one variable-rate network codes at any λ in its range."""
 from __future__ import annotations
 
 import math

@@ -94,7 +94,7 @@ def test_head_width_writes_narrow_heads_with_their_provenance_and_the_training_r
 
 
 def test_the_zoo_lvqac_network_ships_width_16_heads_and_says_so() -> None:
-    """Issue 13: the zoo's LVQAC network has its heads distilled to 16 channels (decode ≈1.03×
+    """The zoo's LVQAC network has its heads distilled to 16 channels (decode ≈1.03×
     scalar instead of 1.06×), and its manifest rows carry the distillation's record."""
     from lvqac_core import zoo
     from lvqac_core.api import load_model

@@ -159,7 +159,7 @@ def test_every_option_the_trainer_records_is_accepted(tmp_path) -> None:
     assert "compander" in config_problem(bad)
 
 
-# ---------------------------------------------------------------- issue 23: a checkpoint is untrusted
+# ---------------------------------------------------------------- a checkpoint is untrusted
 def _shared_bomb(depth: int = 40) -> list:
     """A list whose str()/repr() walks 2^depth elements (pickled in a few hundred bytes)."""
     x: list = [0]
@@ -208,10 +208,10 @@ def test_crafted_checkpoints_are_one_line_refusals_in_bounded_time(tmp_path, cap
     payload, says = ROUND_TWO[name]
     path = tmp_path / "crafted.pt"
     torch.save(payload, path)
-    start = time.perf_counter()
+    start = time.process_time()  # this process's CPU time: a busy machine does not inflate it
     with pytest.raises(ModelNotFoundError) as info:
         load_checkpoint(path)
-    assert time.perf_counter() - start < 5
+    assert time.process_time() - start < 5
     message = str(info.value)
     assert says in message and "\n" not in message and len(message) < 400, message
     from PIL import Image

@@ -262,7 +262,7 @@ def test_atheris_fuzz_smoke(tmp_path) -> None:
     assert "Done 3000 runs" in proc.stderr
 
 
-# ---------------------------------------------------------------- issue 23: batches and folders
+# ---------------------------------------------------------------- batches and folders
 def test_a_batch_codes_every_file_it_can_and_reports_each_failure(tmp_path, capsys, ckpt) -> None:
     import json
 

@@ -1,4 +1,4 @@
-"""The encoder side of a hostile checkpoint (issue 23): CompressAI's native encoder never sees a
+"""The encoder side of a hostile checkpoint: CompressAI's native encoder never sees a
 symbol it cannot code (it looped forever on values ≥ 2^27) nor a stream of fewer than 4 symbols
 (it wrote before its buffer: SIGABRT), and the bytes we write are still CompressAI's."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""CompressAI models and checkpoints (issue 26), built here with CompressAI's own classes and small
+"""CompressAI models and checkpoints, built here with CompressAI's own classes and small
 random weights (no downloads): recognised in both on-disk forms, coded bit-exactly through the CLI,
 the service and the app's backend, listed, evaluated, fine-tuned, and refused in one line when
 unrecognised or hostile."""

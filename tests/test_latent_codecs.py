@@ -1,4 +1,4 @@
-"""Issue 10: the decoding orders are latent codecs (parallel, checkerboard, raster scan) behind one
+"""The decoding orders are latent codecs (parallel, checkerboard, raster scan) behind one
 interface; each registered one codes and decodes the same ŷ, and a taken name cannot be reused."""
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""`compress --json` / `decompress --json` map figures: selection share, A range and A-active share
-(issue 8), computed once in the core (InspectionMaps.summary) from the maps the codec returns."""
+"""`compress --json` / `decompress --json` map figures: selection share, A range and A-active
+share, computed once in the core (InspectionMaps.summary) from the maps the codec returns."""
 from __future__ import annotations
 
 import json

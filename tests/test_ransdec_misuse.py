@@ -1,4 +1,4 @@
-"""Misuse of the compiled decoder's module from Python (issue 23), under AddressSanitizer and
+"""Misuse of the compiled decoder's module from Python, under AddressSanitizer and
 UndefinedBehaviorSanitizer: re-initialising a Decoder while another thread decodes with it,
 re-initialising Tables (also from inside their own first ``__init__``), sequences that change
 while they are read, and offsets at the int64 limits. Each must be a Python exception, never a

@@ -1,4 +1,4 @@
-"""Issue 10: quantizers, architectures and decoding orders register themselves where they are
+"""Quantizers, architectures and decoding orders register themselves where they are
 defined, in one style; the names a file or checkpoint uses are the registered ones."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Coded selection bits (issue 8 §3): the selection head, its training term, the rANS-coded
+"""Coded selection bits: the selection head, its training term, the rANS-coded
 selection section and the option that turns it on (``quantizer_options["selection_coding"]``)."""
 from __future__ import annotations
 

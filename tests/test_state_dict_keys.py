@@ -1,4 +1,4 @@
-"""The checkpoint keys do not move (issue 10): every architecture × quantizer builds exactly the
+"""The checkpoint keys do not move: every architecture × quantizer builds exactly the
 state_dict keys the models had before the latent codecs were split out (lists taken from main at
 3748a4b, written as the union of the parts each model is made of), so the shipped zoo, the golden
 model and users' checkpoints keep loading without a key mapping."""

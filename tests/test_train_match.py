@@ -1,4 +1,4 @@
-"""Issue 8: training that matches inference, a compander that can learn, bf16 with an fp32 rate."""
+"""Training that matches inference, a compander that can learn, bf16 with an fp32 rate."""
 from __future__ import annotations
 
 import math

@@ -1,4 +1,4 @@
-"""Variable-rate networks in the zoo, the service and the CLI (issue 8 §5): six preset rows name one
+"""Variable-rate networks in the zoo, the service and the CLI: six preset rows name one
 network file, loaded once; any λ in its range is coded by the nearest preset's row and recorded in
 the file; single-rate rows behave as before."""
 from __future__ import annotations

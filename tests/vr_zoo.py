@@ -1,4 +1,4 @@
-"""A tiny zoo with one variable-rate network (issue 8 §5), for the zoo / CLI / app tests: the lvqac
+"""A tiny zoo with one variable-rate network, for the zoo / CLI / app tests: the lvqac
 family is one minnen2018-ckbd network (N = M = 8, the paper's six presets, six rows naming one
 file); the scalar family is two single-rate models. Untrained weights: the tests check the wiring,
 not the figures."""

@@ -53,7 +53,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "(default 16; larger is closer to the hard quantizer, see docs/quantizers.md)")
     p.add_argument("--a-grad-scale", type=float, default=None, metavar="S",
                    help="LVQAC: multiply the surrogate's distortion gradient to A and V by S (default 1; "
-                        "scripts/companding_head_gradient.py measures how far it falls short)")
+                        "experiments/companding_head_gradient.py measures how far it falls short)")
     p.add_argument("--ste-domain", default=None, choices=["u", "r"],
                    help="LVQAC hard training modes: pass r's gradient straight through in the companded "
                         "domain (u, default) or on r itself (r: dr̂/dr = 1)")

@@ -189,6 +189,12 @@ class Backend:
             if held:
                 loading.release()
 
+    def loaded_codec(self, model_id: str):
+        """The codec this session loaded under ``model_id`` (the one that coded a shown result),
+        else None; nothing is loaded (the position inspector probes with it)."""
+        with self._lock:
+            return self._by_id.get(model_id)
+
     @staticmethod
     def swap_codec(quantizer: str, spec: str, device: str):
         """The explicit scalar model ``spec`` (a CompressAI file, one of our scalar checkpoints or
@@ -271,6 +277,8 @@ class Backend:
             return self.compare(job, dev, progress)
         if job.kind == "classical":
             return self.classical(job, progress)
+        if job.kind == "side":
+            return self.side(job, dev, progress)
         raise ValueError(f"unknown job kind {job.kind!r}")
 
     @staticmethod
@@ -341,6 +349,17 @@ class Backend:
         report(0.0, "searching the quality")
         return classical.at_size(job.codec, job.reference, job.target_bytes,
                                  progress=lambda f: report(0.95 * f, "searching the quality"))
+
+    def side(self, job: Job, dev: DeviceChoice, progress: Progress = None) -> CompareRow:
+        """The image coded with ``job.quantizer`` at ``job.lmbda`` for a side of the A/B split
+        (its own λ; numbers and reconstruction, no maps)."""
+        from lvqac_core.service import encode
+        report = progress or (lambda f, stage="": None)
+        codec = self.codec(job.quantizer, job.lmbda, dev.device, progress=report)
+        coded = encode(codec, self._image_of(job.source), lmbda=self.code_lambda(codec, job.lmbda),
+                       progress=lambda f: report(0.02 + 0.96 * f, encode_stage(f)))
+        report(1.0)
+        return CompareRow.from_report(job.quantizer, coded.report, coded.result.reconstruction)
 
     def compare(self, job: Job, dev: DeviceChoice, progress: Progress = None) -> list[CompareRow]:
         from lvqac_core.errors import Cancelled, LvqacError

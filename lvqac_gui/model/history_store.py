@@ -10,7 +10,7 @@ from typing import Optional
 
 from .state import HistoryEntry, Source
 
-__all__ = ["FILE_NAME", "save", "load"]
+__all__ = ["FILE_NAME", "save", "load", "load_rows"]
 
 FILE_NAME = "results-history.json"
 VERSION = 1
@@ -21,7 +21,7 @@ def _row(e: HistoryEntry) -> dict:
     return {"name": e.source.name, "path": e.source.path, "is_lvq": e.source.is_lvq,
             "quantizer": e.quantizer, "lambda": e.lmbda, "seconds": e.seconds, "bytes": e.num_bytes,
             "bpp": e.bpp, "psnr": e.psnr, "ms_ssim": e.ms_ssim, "error": e.error, "kind": e.kind,
-            "exported": e.exported}
+            "exported": e.exported, "codec": e.codec, "quality": e.quality}
 
 
 def save(entries: list[HistoryEntry], path: str | os.PathLike) -> Path:
@@ -41,7 +41,14 @@ def load(path: str | os.PathLike) -> list[HistoryEntry]:
         rows = doc["rows"] if isinstance(doc, dict) and doc.get("version") == VERSION else []
     except (OSError, ValueError, KeyError, TypeError):
         return []
+    return load_rows(rows)
+
+
+def load_rows(rows: list) -> list[HistoryEntry]:
+    """History rows from their JSON form (a saved session uses the same rows)."""
     out = []
+    if not isinstance(rows, list):
+        return out
     for r in rows:
         try:
             src = Source(name=str(r["name"]), path=r.get("path"), is_lvq=bool(r.get("is_lvq")))
@@ -53,7 +60,8 @@ def load(path: str | os.PathLike) -> list[HistoryEntry]:
                 index=len(out), source=src, quantizer=str(r["quantizer"]), lmbda=float(r["lambda"]),
                 seconds=num("seconds"), num_bytes=num("bytes", int), bpp=num("bpp"), psnr=num("psnr"),
                 ms_ssim=num("ms_ssim"), error=r.get("error"), kind=str(r.get("kind", "compressed")),
-                exported=bool(r.get("exported")), earlier=True))
-        except (KeyError, TypeError, ValueError):
+                exported=bool(r.get("exported")), earlier=True, codec=str(r.get("codec") or ""),
+                quality=num("quality")))
+        except (KeyError, TypeError, ValueError, AttributeError):
             continue  # a damaged row is dropped, the others kept
     return out

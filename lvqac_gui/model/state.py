@@ -28,6 +28,7 @@ from .events import Signal
 from .maps import percent
 from . import rate
 
+CODEC_LABELS = {"jpeg": "JPEG", "webp": "WebP", "avif": "AVIF"}  # as model/classical.LABELS
 QUANTIZER_LABELS = {"scalar": "Scalar (uniform)", "lvq": "LVQ", "lvqac": "LVQAC (LVQ + companding)"}
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
 DEVICE_LABELS = {"auto": "Auto", "cpu": "CPU", "cuda": "CUDA"}
@@ -200,6 +201,8 @@ class HistoryEntry:
     display: Optional[Display] = field(default=None, repr=False)
     exported: bool = False  # its files were written (saved, exported, or in a batch export)
     earlier: bool = False  # a row of an earlier session (history file): numbers only
+    codec: str = ""  # kind "classical" (a side of the A/B split): "jpeg" | "webp" | "avif"
+    quality: Optional[float] = None  # kind "classical": its quality setting
 
     @property
     def unexported(self) -> bool:
@@ -212,11 +215,19 @@ class HistoryEntry:
 
     @property
     def model(self) -> str:
+        if self.kind == "classical":
+            return f"{CODEC_LABELS.get(self.codec, self.codec)} q{self.quality or 0:.1f} (A/B split)"
+        if self.kind == "side":
+            return f"{self.quantizer} λ={self.lmbda:g} (A/B split side)"
         return f"{self.quantizer} λ={self.lmbda:g}"
 
     def csv_row(self) -> list[str]:
         def f(v, fmt):
             return "" if v is None else format(v, fmt)
+        if self.kind == "classical":  # a JPEG / WebP / AVIF side of the split: no λ
+            return [self.source.path or self.source.name, f"{self.codec} q{self.quality or 0:g}", "",
+                    f(self.num_bytes, "d"), f(self.bpp, ".6f"), f(self.psnr, ".4f"),
+                    f(self.ms_ssim, ".6f"), f(self.seconds, ".4f"), self.error or "ok"]
         return [self.source.path or self.source.name, self.quantizer, f"{self.lmbda:g}",
                 f(self.num_bytes, "d"), f(self.bpp, ".6f"), f(self.psnr, ".4f"),
                 f(self.ms_ssim, ".6f"), f(self.seconds, ".4f"), self.error or "ok"]
@@ -301,6 +312,8 @@ class Session:
         self.preview: Optional[np.ndarray] = None  # the new source's image, shown before its result
         self.history: list[HistoryEntry] = []
         self.classical: dict[str, Any] = {}  # codec -> classical.Classical of the shown result
+        # (quantizer, λ) -> CompareRow: a learned side of the A/B split at its own λ (this image)
+        self.side_rows: dict[tuple[str, float], CompareRow] = {}
         self.loader = default_loader
         self.recent: list[str] = []
         self.queue: deque[Source] = deque()
@@ -326,6 +339,7 @@ class Session:
         self.queue_changed = Signal("queue_changed")  # (done, total)
         self.history_changed = Signal("history_changed")  # (list[HistoryEntry])
         self.classical_changed = Signal("classical_changed")  # (dict codec -> Classical)
+        self.side_rows_changed = Signal("side_rows_changed")  # (dict (quantizer, λ) -> CompareRow)
 
     # ------------------------------------------------------------------ choices
     @property
@@ -446,6 +460,7 @@ class Session:
         self.preview = preview
         self.display = None
         self.classical = {}
+        self.side_rows = {}
         self.compare_rows = []
         self.compare_changed.emit(self.compare_rows)
         self.classical_changed.emit(self.classical)
@@ -482,6 +497,30 @@ class Session:
             replace(e, index=len(entries) + k) for k, e in enumerate(self.history)]
         self.history_changed.emit(list(self.history))
 
+    def add_rows(self, entries: list[HistoryEntry]) -> int:
+        """Rows of a saved session (numbers only) after the rows shown; a row that is there already
+        (same file, model, bytes and status) is not repeated. Returns how many were added."""
+        def key(e: HistoryEntry):
+            return (e.source.path or e.source.name, e.quantizer, round(e.lmbda, 9), e.num_bytes, e.error)
+        have = {key(e) for e in self.history}
+        new = [e for e in entries if key(e) not in have]
+        self.history = self.history + [replace(e, index=len(self.history) + k, earlier=True)
+                                       for k, e in enumerate(new)]
+        self.history_changed.emit(list(self.history))
+        return len(new)
+
+    def restore_comparison(self, rows: list[CompareRow]) -> bool:
+        """Comparison rows of a saved session (numbers: table and RD points), when they were coded
+        from the shown image at its λ."""
+        if self.display is None or not rows:
+            return False
+        keep, self.compare_rows = self.compare_rows, list(rows)
+        if not self._compare_fits(self.display):
+            self.compare_rows = keep
+            return False
+        self.compare_changed.emit(self.compare_rows)
+        return True
+
     def clear_history(self) -> None:
         """Forget every row (results still in memory are dropped too)."""
         self.history = []
@@ -501,13 +540,25 @@ class Session:
     def reopen(self, index: int) -> None:
         """Show history row ``index`` again (its kept result, else run it again)."""
         entry = self.history[index]
+        if entry.kind in ("classical", "side") and self._shows(entry.source):
+            if entry.kind == "classical":  # encoded again at its quality (the split shows it)
+                self.request_classical(entry.codec, quality=entry.quality)
+            else:
+                self.request_side(entry.quantizer, entry.lmbda)
+            self.message.emit(f"{entry.model}: choose it for a side of the A/B split")
+            return
+        if entry.kind == "classical":  # another image: open it (its result first)
+            if entry.source.path:
+                self.open_paths([entry.source.path])
+            self.message.emit(f"{entry.model}: choose it for a side of the A/B split once coded")
+            return
         if entry.display is not None:
             if self.active is not None:
                 self.cancel()
             d = entry.display
             self.source, self.preview, self.display = d.source, d.original, d
             self.lmbda, self.quantizer, self.model_spec = d.stats.lmbda, d.stats.quantizer, None
-            self.classical, self.compare_rows = {}, []
+            self.classical, self.compare_rows, self.side_rows = {}, [], {}
             self.choices_changed.emit()
             self.source_changed.emit(d.source)
             self.compare_changed.emit(self.compare_rows)
@@ -521,6 +572,13 @@ class Session:
             self.open_paths([entry.source.path])
         elif entry.source.array is not None:
             self.open_array(entry.source.name, entry.source.array)
+
+    def _shows(self, source: Source) -> bool:
+        """Whether the shown result is of ``source``'s image (same file, else same in-memory image)."""
+        d = self.display
+        if d is None or d.original is None:
+            return False
+        return (d.source.path == source.path) if source.path else d.source.name == source.name
 
     # ------------------------------------------------------------------ work
     def compress(self) -> Optional[Job]:
@@ -576,6 +634,26 @@ class Session:
                              target_bytes=int(d.stats.num_bytes if target_bytes is None else target_bytes),
                              reference=d.original)
 
+    def side_row(self, quantizer: str, lmbda: float) -> Optional[CompareRow]:
+        """The learned split side ``quantizer`` at ``lmbda`` of the shown image, if coded."""
+        return next((r for (q, l), r in self.side_rows.items()
+                     if q == quantizer and same_lambda(l, lmbda)), None)
+
+    def request_side(self, quantizer: str, lmbda: float) -> Optional[Job]:
+        """Code the shown image with ``quantizer`` at ``lmbda`` for a side of the A/B split (its own
+        λ: the shown result stays). A single-rate family codes at the nearest preset."""
+        d = self.display
+        if d is None or d.original is None:
+            self.message.emit("A side at its own λ needs a compressed image")
+            return None
+        lmbda = self.codable(float(lmbda), quantizer)
+        if self.side_row(quantizer, lmbda) is not None:
+            return None
+        if self.active is not None and self.active.kind not in ("classical", "side"):
+            self.message.emit("Busy — try again when the running job has finished")
+            return None
+        return self._request("side", quantizer=quantizer, lmbda=lmbda, model_spec=None)
+
     def cancel(self) -> None:
         """Cancel the running job and the rest of the batch. The UI is idle at once."""
         if self.active is None:
@@ -593,9 +671,10 @@ class Session:
         assert self.source is not None
         if self.active is not None:  # supersede
             self.job_cancel_requested.emit(self.active.id)
-        job = Job(id=self._next_id, kind=kind, source=self.source, lmbda=self.lmbda,
-                  quantizer=self.quantizer, device=self.device, model_spec=self.model_spec,
-                  measure_decode=self.measure_decode, **extra)
+        fields = dict(lmbda=self.lmbda, quantizer=self.quantizer, device=self.device,
+                      model_spec=self.model_spec, measure_decode=self.measure_decode)
+        fields.update(extra)  # a split side's own λ and quantizer
+        job = Job(id=self._next_id, kind=kind, source=self.source, **fields)
         self._next_id += 1
         was_busy = self.active is not None
         self.active = job
@@ -609,6 +688,7 @@ class Session:
     def _job_text(self, job: Job) -> str:
         verb = {"compress": "Compressing", "decompress": "Decoding",
                 "compare": "Comparing quantizers on",
+                "side": f"{job.quantizer.upper()} at λ={job.lmbda:g} (split side) of",
                 "classical": (f"{job.codec.upper()} at quality {job.quality:g} of" if job.quality
                               else f"{job.codec.upper()} at {job.target_bytes:,} bytes of")}[job.kind]
         batch = f" [{self.batch_done + 1}/{self.batch_total}]" if self.batch_total > 1 else ""
@@ -631,14 +711,28 @@ class Session:
             return
         job = self.active
         self.active = None
-        if job.kind in ("compare", "classical"):
-            if job.kind == "compare":  # each row names its λ and image
+        if job.kind in ("compare", "classical", "side"):
+            if job.kind == "side":  # a learned split side at its own λ: a row and a point
+                row = replace(payload, lmbda=job.lmbda, source_name=job.source.name)
+                self.side_rows = dict(self.side_rows)
+                self.side_rows[(job.quantizer, job.lmbda)] = row
+                self._add_history(HistoryEntry(
+                    index=len(self.history), source=job.source, quantizer=job.quantizer,
+                    lmbda=float(job.lmbda), seconds=row.encode_seconds, num_bytes=row.num_bytes,
+                    bpp=row.bpp, psnr=row.psnr, ms_ssim=row.ms_ssim, kind="side"))
+                self.side_rows_changed.emit(self.side_rows)
+            elif job.kind == "compare":  # each row names its λ and image
                 self.compare_rows = [replace(r, lmbda=job.lmbda if r.lmbda is None else r.lmbda,
                                              source_name=job.source.name) for r in payload]
                 self.compare_changed.emit(self.compare_rows)
             else:
                 self.classical = dict(self.classical)
                 self.classical[job.codec] = payload
+                self._add_history(HistoryEntry(  # a Results row (numbers; the split shows it)
+                    index=len(self.history), source=job.source, quantizer=job.codec, lmbda=0.0,
+                    seconds=payload.encode_seconds, num_bytes=payload.num_bytes, bpp=payload.bpp,
+                    psnr=payload.psnr, ms_ssim=payload.ms_ssim, kind="classical", codec=job.codec,
+                    quality=float(payload.quality)))
                 self.classical_changed.emit(self.classical)
             self.progress_changed.emit(1.0, "Done")
             self.busy_changed.emit(False)
@@ -676,7 +770,7 @@ class Session:
         job = self.active
         self.active = None
         self.progress_changed.emit(0.0, "Failed")
-        if job.kind in ("compare", "classical"):
+        if job.kind in ("compare", "classical", "side"):
             self.error.emit(title, message)
             self.busy_changed.emit(False)
             return

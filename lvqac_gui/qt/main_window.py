@@ -17,6 +17,9 @@ from lvqac_core import threads
 from lvqac_core.reference_curves import read_reference_curves
 
 from .model_menu import build_model_menu
+from .session_io import SessionIO
+from .side_lambda import add_own_sides, own_key
+from .time_left_line import TimeLeftLine
 from .. import __version__
 from ..model import backend as bk
 from ..model import batch, classical, export, history_store, rate
@@ -31,6 +34,7 @@ from lvqac_core.image_files import IMAGE_SUFFIXES
 from .theme import install_tooltip_wrapper
 from .views import ImagePanel, SplitView, ViewLinker
 from .pyside_fix import keep_bools_alive
+from .inspector_panel import install as install_inspector, place as place_inspector
 from .workers import BatchExporter, JobRunner, ModelPreloader
 
 keep_bools_alive()  # PySide6 6.12 + Python 3.11: every signal emit drops a reference to True
@@ -111,11 +115,15 @@ class MainWindow(QMainWindow):
         # a classical side follows the other side's size (after the combo's own signal returns)
         self.split.choice_changed.connect(lambda: QTimer.singleShot(0, self._update_split))
         self.classical_quality: dict[str, float] = {}  # codec -> the quality chosen for its side
+        self.own_sides: dict[str, tuple[str, float]] = {}  # split key -> (quantizer, its own λ)
+        self.split.lambda_requested.connect(self._side_lambda_requested)
+        self.split.lambda_reset.connect(self._side_lambda_reset)
         self.history = HistoryTable(self.session)
         self.history.csv_btn.clicked.connect(lambda: self.export_csv())
         self.history.export_btn.clicked.connect(lambda: self.export_batch())
         self.history.clear_btn.clicked.connect(self.clear_history)
-        self.history.reopened.connect(lambda _row: self.tabs.setCurrentIndex(0))  # show the image
+        self.history.reopened.connect(lambda row: self.tabs.setCurrentIndex(  # show the image
+            1 if self.session.history[row].kind in ("classical", "side") else 0))
         self.tabs = QTabWidget()
         self.tabs.addTab(grid_w, "Panels")
         self.tabs.addTab(self.split, "A/B split")
@@ -148,6 +156,7 @@ class MainWindow(QMainWindow):
         # ---- docks
         self.controls = ControlPanel(self.session, bk.model_labels())
         self.stats = StatsPanel()
+        self.time_left = TimeLeftLine(self.session, self.controls.stage, self)  # "about 6 s left"
         self.rd = RDPlot()
         self.rd.set_curves(bk.zoo_curves(), read_reference_curves())
         self.compare_table = CompareTable()
@@ -175,6 +184,7 @@ class MainWindow(QMainWindow):
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, d)
             self.docks[name] = d
         self.resizeDocks([self.docks["controls"]], [380], Qt.Orientation.Horizontal)
+        self.docks["inspector"] = install_inspector(self)  # the per-position inspector (its own file)
 
         # ---- status bar
         self.probe_label = QLabel("")
@@ -189,7 +199,10 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.zoom_label)
         self.linker.zoom_changed_callbacks.append(self._zoom_changed)
 
+        self.session_io = SessionIO(self)  # sessions, clipboard, theme (issue 24 item 10)
         self._build_actions()
+        if self.session_io.theme_choice() != "dark":  # the app starts dark
+            self.session_io.apply_theme()
 
         # ---- session -> widgets
         s = self.session
@@ -202,6 +215,7 @@ class MainWindow(QMainWindow):
         s.busy_changed.connect(self._busy_changed)
         s.queue_changed.connect(self._queue_changed)
         s.classical_changed.connect(lambda _: self._update_split())
+        s.side_rows_changed.connect(lambda _: self._update_split())
         s.progress_changed.connect(self._progress_changed)
         s.history_changed.connect(self._history_changed)
         if self.history_path is not None:
@@ -265,6 +279,8 @@ class MainWindow(QMainWindow):
                     d.show()
             self.resizeDocks([ctl, num, rd], [250, 330, max(height - 640, 300)],
                              Qt.Orientation.Vertical)
+        if "inspector" in self.docks:  # the Position dock joins a tab group (qt/inspector_panel.py)
+            place_inspector(self, self.docks["inspector"], tall=height >= 1000)
 
     # ------------------------------------------------------------------ actions
     def _act(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
@@ -285,6 +301,7 @@ class MainWindow(QMainWindow):
         self.act_open = self._act(f, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
         self.recent_menu = f.addMenu("Open &Recent")
         self._act(f, "Open &sample image", self.open_sample)
+        self.session_io.add_file_actions(f)
         f.addSeparator()
         self.act_save = self._act(f, "&Save .lvq…", self.save_lvq, "Ctrl+S")
         ex = f.addMenu("&Export")
@@ -298,6 +315,7 @@ class MainWindow(QMainWindow):
         f.addSeparator()
         self._act(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
+        self.session_io.add_edit_actions(mb.addMenu("&Edit"))
         v = mb.addMenu("&View")
         self._act(v, "&Fit", self.linker.fit, "F")
         self._act(v, "&1:1 pixels", self.linker.one_to_one, "1")
@@ -310,6 +328,8 @@ class MainWindow(QMainWindow):
         v.addSeparator()
         for d in self.docks.values():
             v.addAction(d.toggleViewAction())
+        v.addSeparator()
+        self.session_io.add_theme_menu(v.addMenu("&Theme"))
 
         r = mb.addMenu("&Run")
         self._act(r, "&Compress", self.session.compress, "F5")
@@ -772,14 +792,19 @@ class MainWindow(QMainWindow):
         fb = Path(src.path).stat().st_size if src.path and Path(src.path).is_file() else None
         sides = {"original": {"label": "Original", "image": d.original, "info": self._file_info(src)},
                  "result": {"label": label, "image": d.reconstruction, "bytes": st.num_bytes,
-                            "info": self._info(st.num_bytes, st.bpp, st.psnr, st.ms_ssim, fb)}}
+                            "info": self._info(st.num_bytes, st.bpp, st.psnr, st.ms_ssim, fb),
+                            "learned": st.quantizer, "lmbda": float(st.lmbda)}}
         for row in self.session.compare_rows:
             if row.reconstruction is not None and row.quantizer != st.quantizer:
                 lam = st.lmbda if row.lmbda is None else row.lmbda
                 sides[f"q:{row.quantizer}"] = {
                     "label": f"{SHORT_NAMES[row.quantizer]} λ={lam:g}",
                     "image": row.reconstruction, "bytes": row.num_bytes,
-                    "info": self._info(row.num_bytes, row.bpp, row.psnr, row.ms_ssim, fb)}
+                    "info": self._info(row.num_bytes, row.bpp, row.psnr, row.ms_ssim, fb),
+                    "learned": row.quantizer, "lmbda": float(lam)}
+        add_own_sides(  # learned sides at their own λ (each learned side's λ control in the split)
+            self.session, sides, self.own_sides,
+            lambda r: self._info(r.num_bytes, r.bpp, r.psnr, r.ms_ssim, fb), self._side_running, SHORT_NAMES)
         lk, rk = self.split.left_key(), self.split.right_key()
         for codec in classical.CODECS:
             c = self.session.classical.get(codec)
@@ -802,12 +827,20 @@ class MainWindow(QMainWindow):
                                 + (" · the nearest size it reaches" if c.matched and abs(c.size_error) > 0.02
                                    else "")}
         self.rd.set_classical([c for c in self.session.classical.values() if c is not None])
+        self.rd.set_side_points([r for r in self.session.side_rows.values()
+                                 if r.source_name == d.source.name])
         new = d is not self._split_for
         self._split_for = d
         if new and (lk is None or lk == rk or lk not in sides or rk not in sides):
             self.split.set_sides(sides, d.original, "original", "result")
         else:
             self.split.set_sides(sides, d.original)
+        if not self.session.busy and not self.session.queue:  # a side at its own λ, before a
+            for key in (self.split.left_key(), self.split.right_key()):  # classical side matches it
+                side = self.split.sides.get(key) or {}
+                if side.get("own_lambda") and side.get("image") is None:
+                    self.session.request_side(side["learned"], side["lmbda"])
+                    return
         if not self.session.busy and not self.session.queue:  # a chosen classical side follows the other side
             for key in (self.split.left_key(), self.split.right_key()):
                 if key in classical.CODECS and not self.session.classical_fits(
@@ -835,7 +868,7 @@ class MainWindow(QMainWindow):
     def _progress_changed(self, fraction: float, _text: str) -> None:
         """A matched-size search's progress shows on its (pending) side of the split."""
         job = self.session.active
-        if job is not None and job.kind == "classical":
+        if job is not None and job.kind in ("classical", "side"):
             self.split.set_pending_progress(fraction if fraction >= 0 else None)
         elif self.split.pending_fraction is not None:
             self.split.set_pending_progress(None)
@@ -845,9 +878,42 @@ class MainWindow(QMainWindow):
         return job is not None and job.kind == "classical" and job.codec == codec
 
     def _side_requested(self, key: str) -> None:
-        if key in classical.CODECS:
+        if key in self.own_sides:
+            self.session.request_side(*self.own_sides[key])
+        elif key in classical.CODECS:
             if self.session.request_classical(key, **self._classical_want(key, self.split.sides)) is not None:
                 self._update_split()
+
+    def _side_running(self, quantizer: str, lmbda: float) -> bool:
+        job = self.session.active
+        return (job is not None and job.kind == "side" and job.quantizer == quantizer
+                and abs(job.lmbda - lmbda) <= 1e-9 * max(1.0, lmbda))
+
+    def _side_lambda_requested(self, name: str, lmbda: float) -> None:
+        """A learned side's own λ (debounced in the split view): that side shows its quantizer at
+        that λ (coded now, unless it was already); the shown result stays."""
+        sp, d = self.split, self.session.display
+        side = sp.sides.get(sp.left_key() if name == "left" else sp.right_key()) or {}
+        q = side.get("learned")
+        if not q or d is None:
+            return
+        lmbda = self.session.codable(float(lmbda), q)
+        if q == d.stats.quantizer and rate.same_lambda(lmbda, d.stats.lmbda):
+            key = "result"
+        else:
+            key = own_key(q, lmbda)
+            self.own_sides.pop(key, None)
+            self.own_sides[key] = (q, lmbda)  # newest last
+        self._update_split()
+        sp.choose(**{name: key})
+
+    def _side_lambda_reset(self, name: str) -> None:
+        """"Result's λ": the side shows the result (or its quantizer at the result's λ)."""
+        sp, d = self.split, self.session.display
+        side = sp.sides.get(sp.left_key() if name == "left" else sp.right_key()) or {}
+        q = side.get("learned")
+        key = f"q:{q}" if d is not None and q != d.stats.quantizer and f"q:{q}" in sp.sides else "result"
+        sp.choose(**{name: key})
 
     def _quality_requested(self, codec: str, quality: float) -> None:
         """A classical side's own quality (debounced in the split view): encode at it."""
@@ -1002,7 +1068,7 @@ class MainWindow(QMainWindow):
             return ""
         head = f"{name} · {side['label']}:   "
         d = self.session.display
-        if key == "result" and d is not None:
+        if key == "result" and d is not None and not side.get("own_lambda"):
             info = d.probe(x, y)
         elif side["image"] is None:
             return head + side.get("pending", "computing…")

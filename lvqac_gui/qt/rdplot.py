@@ -109,7 +109,7 @@ class RDPlot(pg.PlotWidget):
         xs = [p[0] for p in self.zoo_points]
         ys = [p[1] for p in self.zoo_points]
         for it in (([self.current] if self.current is not None else []) + self.compare_items
-                   + getattr(self, "classical_items", [])):
+                   + getattr(self, "classical_items", []) + getattr(self, "side_items", [])):
             x, y = it.getData()
             xs += list(x)
             ys += list(y)
@@ -146,6 +146,23 @@ class RDPlot(pg.PlotWidget):
             self.addItem(it)
             self.classical_items.append(it)
         if encodings:
+            self._autorange()
+
+    def set_side_points(self, rows: list[CompareRow]) -> None:
+        """The split's learned sides at their own λ (this image), as hollow points."""
+        for it in getattr(self, "side_items", []):
+            self.removeItem(it)
+        self.side_items = []
+        for r in rows:
+            if r.bpp is None or r.psnr is None:
+                continue
+            color = QUANTIZER_COLORS.get(r.quantizer, "#cccccc")
+            it = pg.ScatterPlotItem([r.bpp], [r.psnr], symbol=QUANTIZER_SYMBOLS.get(r.quantizer, "o"),
+                                    size=11, brush=pg.mkBrush(None), pen=pg.mkPen(color, width=2),
+                                    name=f"{r.label} (split side)")
+            self.addItem(it)
+            self.side_items.append(it)
+        if self.side_items:
             self._autorange()
 
     def set_legend_visible(self, on: bool) -> None:

@@ -26,6 +26,16 @@ def _make_view() -> tuple[pg.GraphicsView, pg.ViewBox]:
     return gv, vb
 
 
+def _emit_click(vb: pg.ViewBox, ev, signal, shown: bool) -> None:
+    """Emit ``signal(x, y)`` with the image pixel of a left click inside ``vb``."""
+    if not shown or ev.button() != Qt.MouseButton.LeftButton or ev.double():
+        return
+    pos = ev.scenePos()
+    if vb.sceneBoundingRect().contains(pos):
+        p = vb.mapSceneToView(pos)
+        signal.emit(int(np.floor(p.x())), int(np.floor(p.y())))
+
+
 class ColorBar(QWidget):
     """Horizontal colour bar: gradient of a LUT with min / (0) / max labels."""
 
@@ -92,6 +102,7 @@ class ImagePanel(QFrame):
     """A titled image view showing one :class:`~lvqac_gui.maps.Layer`."""
 
     hovered = Signal(int, int)  # image pixel under the cursor
+    clicked = Signal(int, int)  # image pixel clicked (a click, not a drag: drags pan)
     left = Signal()
 
     def __init__(self, key: str, title: str, parent=None) -> None:
@@ -142,6 +153,8 @@ class ImagePanel(QFrame):
         self.colorbar.hide()
         self.legend.hide()
         self.gv.scene().sigMouseMoved.connect(self._mouse_moved)
+        self.gv.scene().sigMouseClicked.connect(lambda ev: _emit_click(self.vb, ev, self.clicked,
+                                                                       self.has_image()))
         self.set_layer(None)
 
     def set_title(self, text: str) -> None:
@@ -371,10 +384,13 @@ class SplitView(QWidget):
     side's residual on one colour scale."""
 
     hovered = Signal(int, int)
+    clicked = Signal(int, int)  # image pixel clicked
     side_requested = Signal(str)  # a side chose content that is not computed yet (e.g. "webp")
     quality_requested = Signal(str, float)  # (codec, quality) a classical side's own quality, debounced
     match_requested = Signal(str)  # (codec) a classical side back to the other side's size
     choice_changed = Signal()  # a side now shows something else (a classical side may follow it)
+    lambda_requested = Signal(str, float)  # ("left" / "right", λ) a learned side's own λ, debounced
+    lambda_reset = Signal(str)  # ("left" / "right") a learned side back to the result's λ
     QUALITY_DEBOUNCE_MS = 400
 
     def __init__(self, parent=None) -> None:
@@ -444,6 +460,15 @@ class SplitView(QWidget):
             q.hide()
             m.hide()
             self.quality_boxes[name], self.match_buttons[name] = q, m
+        # a learned side's own λ (side_lambda.py: log slider, debounced, "Result's λ")
+        from .side_lambda import SideLambda
+        self.lambda_controls: dict[str, SideLambda] = {}
+        for name in ("left", "right"):
+            c = SideLambda()
+            c.chosen.connect(lambda v, name=name: self.lambda_requested.emit(name, v))
+            c.reset.connect(lambda name=name: self.lambda_reset.emit(name))
+            c.hide()
+            self.lambda_controls[name] = c
         self.quality_timer = QTimer(self)
         self.quality_timer.setSingleShot(True)
         self.quality_timer.setInterval(self.QUALITY_DEBOUNCE_MS)
@@ -459,7 +484,9 @@ class SplitView(QWidget):
         self.side_controls.setContentsMargins(0, 0, 0, 0)
         self.side_controls.addWidget(self.quality_boxes["left"])
         self.side_controls.addWidget(self.match_buttons["left"])
+        self.side_controls.addWidget(self.lambda_controls["left"], 1)
         self.side_controls.addStretch(1)
+        self.side_controls.addWidget(self.lambda_controls["right"], 1)
         self.side_controls.addWidget(self.quality_boxes["right"])
         self.side_controls.addWidget(self.match_buttons["right"])
         caps = QHBoxLayout()
@@ -493,6 +520,8 @@ class SplitView(QWidget):
         self._updating = False
         self._residuals: dict[str, np.ndarray] = {}
         self.gv.scene().sigMouseMoved.connect(self._mouse_moved)
+        self.gv.scene().sigMouseClicked.connect(lambda ev: _emit_click(self.vb, ev, self.clicked,
+                                                                       self.a is not None))
 
     # ------------------------------------------------------------------ content
     def set_sides(self, sides: dict[str, dict], original: Optional[np.ndarray],
@@ -666,6 +695,11 @@ class SplitView(QWidget):
                 q.blockSignals(True)
                 q.setValue(float(side["quality"]))
                 q.blockSignals(False)
+            lam = self.lambda_controls[name]
+            learned = bool(side and side.get("learned") and side.get("lmbda"))
+            lam.setVisible(learned)
+            if learned:
+                lam.set_state(float(side["lmbda"]), side.get("span"), bool(side.get("own_lambda")))
 
     def _redraw(self) -> None:
         self.caption_left.setText(self._caption(self.left_key()))

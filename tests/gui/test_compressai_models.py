@@ -1,4 +1,4 @@
-"""The Model menu (issue 26): CompressAI files in torch hub's cache under their own heading; picking
+"""The Model menu: CompressAI files in torch hub's cache under their own heading; picking
 one codes the open image with it (scalar maps say so), and the zoo entry goes back."""
 from __future__ import annotations
 

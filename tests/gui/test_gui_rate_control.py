@@ -1,4 +1,4 @@
-"""The continuous rate control next to the λ presets (issue 8 §5): enabled only for a family whose
+"""The continuous rate control next to the λ presets: enabled only for a family whose
 zoo model is a variable-rate network, it compresses at the λ it shows (the stats panel and the file
 say so); for a single-rate family it is disabled and says why. Runs on the tiny zoo of vr_zoo.py."""
 from __future__ import annotations

@@ -9,10 +9,14 @@ from lvqac_gui.model.backend import Backend
 
 
 class CountingFactory:
-    """A slow model loader that counts its calls per (quantizer, λ, device)."""
+    """A slow model loader that counts its calls per (quantizer, λ, device).
 
-    def __init__(self, factory, seconds: float = 1.0) -> None:
-        self.factory, self.seconds = factory, seconds
+    With a ``gate`` (a ``threading.Event``) the load lasts until the test opens it, instead of
+    ``seconds``: a test can then state what happens *while* a load runs without guessing how long
+    a busy machine takes (a gate that never opens fails the load after 30 s)."""
+
+    def __init__(self, factory, seconds: float = 1.0, gate: threading.Event | None = None) -> None:
+        self.factory, self.seconds, self.gate = factory, seconds, gate
         self.calls: dict[tuple, int] = {}
         self.concurrent = 0
         self.max_concurrent = 0
@@ -27,7 +31,10 @@ class CountingFactory:
             self.max_concurrent = max(self.max_concurrent, self.concurrent)
         self.started.set()
         try:
-            time.sleep(self.seconds)
+            if self.gate is None:
+                time.sleep(self.seconds)
+            elif not self.gate.wait(30):
+                raise TimeoutError("the test's gate never opened (was the UI thread blocked?)")
             return self.factory(quantizer, lmbda, device)
         finally:
             with self._lock:
@@ -36,7 +43,8 @@ class CountingFactory:
 
 def test_job_during_preload_waits_instead_of_loading_again(qtbot, helpers, make_window, image_file,
                                                              factory):
-    loader = CountingFactory(factory, seconds=1.5)
+    gate = threading.Event()
+    loader = CountingFactory(factory, gate=gate)
     win = make_window(backend_=Backend(codec_factory=loader))
     stages = []
     win.session.progress_changed.connect(lambda f, text: stages.append(text))
@@ -47,30 +55,20 @@ def test_job_during_preload_waits_instead_of_loading_again(qtbot, helpers, make_
     assert loader.started.wait(5)  # the load runs on a worker thread: the UI thread is free
     assert win.model_state == "loading"
     win.session.open_paths([str(image_file)])  # a job for the same model while it loads
-    t0 = time.monotonic()
-    ticks = []  # the event loop keeps running while the job waits
-    timer = qtbot_timer(win, ticks)
+    # the load ends only when the UI thread shows that the job waits for it: had the job waited
+    # on the UI thread, that signal could not be handled, the gate would never open and the load fail
+    win.session.progress_changed.connect(lambda f, text: gate.set() if "waiting for model" in text else None)
     helpers.wait_idle(qtbot, win)
-    timer.stop()
     assert win.session.display is not None and win.session.display.kind == "compressed"
     assert sum(loader.calls.values()) == 1 and loader.max_concurrent == 1
     assert any("waiting for model" in s for s in stages), stages
     assert not any("(first use)" in s for s in stages), stages
-    assert len(ticks) >= 0.5 * (time.monotonic() - t0) / 0.05  # no freeze: ~every tick ran
+    assert gate.is_set()
     qtbot.waitUntil(lambda: win.model_state == "ready", timeout=5000)
     assert win.statusBar().currentMessage() == f"model {name} ready"
     win.session.compress()  # later jobs reuse the preloaded model
     helpers.wait_idle(qtbot, win)
     assert sum(loader.calls.values()) == 1
-
-
-def qtbot_timer(win, ticks):
-    from PySide6.QtCore import QTimer
-    t = QTimer(win)
-    t.setInterval(50)
-    t.timeout.connect(lambda: ticks.append(time.monotonic()))
-    t.start()
-    return t
 
 
 def test_failed_preload_is_reported_and_the_job_retries(qtbot, helpers, make_window, image_file, factory):
@@ -117,17 +115,19 @@ def test_cancel_while_a_job_loads_its_model_is_immediate(qtbot, helpers, make_wi
     """A checkpoint's load cannot be interrupted, but the job waiting for it can: Cancel ends the
     job at once (the job thread is free for the next job); the load finishes in the background and
     the next job uses it."""
-    loader = CountingFactory(factory, seconds=3.0)
+    gate = threading.Event()
+    loader = CountingFactory(factory, gate=gate)
     win = make_window(backend_=Backend(codec_factory=loader))
     stages = []
     win.session.progress_changed.connect(lambda f, text: stages.append(text))
     win.session.open_paths([str(image_file)])
     assert loader.started.wait(5)
     qtbot.waitUntil(lambda: any("(first use)" in s for s in stages), timeout=5000)
-    t0 = time.monotonic()
     win.session.cancel()
-    qtbot.waitUntil(lambda: not win.session.busy and win.runner.running == 0, timeout=1000)
-    assert time.monotonic() - t0 < 1.0 and loader.concurrent == 1  # the worker is free while the load runs
+    # the load cannot end before the gate opens, so an idle session here proves Cancel did not wait for it
+    qtbot.waitUntil(lambda: not win.session.busy and win.runner.running == 0, timeout=10000)
+    assert loader.concurrent == 1  # the worker is free while the load still runs
+    gate.set()
     qtbot.waitUntil(lambda: loader.concurrent == 0, timeout=10000)
     win.session.compress()
     helpers.wait_idle(qtbot, win)

@@ -1,4 +1,4 @@
-"""Issue 9 (second pass): layout, stale content, export during a job, batches with bad files,
+"""The second pass: layout, stale content, export during a job, batches with bad files,
 .lvq then image, the RD dock at three window sizes, feedback, help, the comparison view."""
 from __future__ import annotations
 

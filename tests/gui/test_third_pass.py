@@ -1,4 +1,4 @@
-"""Issue 24 (third pass): whole guide paragraphs, the smaller items, compare quantizers in view,
+"""The third pass: whole guide paragraphs, the smaller items, compare quantizers in view,
 the split's readout, batch export and a kept history, the split's honest A/B."""
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Swap a CompressAI model's scalar quantizer for LVQ / LVQAC (A = 1) at inference, on Kodak.
 
-    python scripts/compressai_lvq_swap.py --model ~/.cache/torch/hub/checkpoints/mbt2018-mean-3-*.pth.tar \
+    python -m experiments.compressai_lvq_swap --model ~/.cache/torch/hub/checkpoints/mbt2018-mean-3-*.pth.tar \
         --images ../shared/data/kodak --limit 4
-    python scripts/compressai_lvq_swap.py --random mbt2018-mean --images ../shared/data/kodak --limit 4
+    python -m experiments.compressai_lvq_swap --random mbt2018-mean --images ../shared/data/kodak --limit 4
 
 ``--model`` may also name one of our scalar checkpoints or zoo ids (e.g. the zoo's scalar
 minnen2018-ckbd network): the same swap on a network that was trained, the closest stand-in for a

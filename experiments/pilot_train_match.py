@@ -1,7 +1,7 @@
 """Pilot for issue 8: fine-tune the λ = 0.0075 scalar zoo model with each training variant (same
 seed, steps, data and budget), then code Kodak images to real .lvq files and compare.
 
-    .venv/bin/python scripts/pilot_train_match.py [--steps 400] [--jobs 2] [--images 6]
+    .venv/bin/python -m experiments.pilot_train_match [--steps 400] [--jobs 2] [--images 6]
         [--out runs/pilot] [--variants scalar-ste lvq-relaxed ...] [--eval-only]
 
 Training runs are ``lvqac train`` subprocesses (1 thread each, ``--jobs`` at a time); a finished
@@ -27,7 +27,6 @@ import numpy as np
 
 warnings.filterwarnings("ignore")
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 # the first zoo's single-rate models, replaced by zoo v2's variable-rate networks; restore them from
 # git: git show faa1e24:resources/models/NAME.pt > resources/models/NAME.pt

@@ -6,14 +6,13 @@ noise: the training loss, its rate (bpp) and distortion (λ·255²·MSE) terms a
 gradients dbpp/dt and dD/dt that training would use, for several soft-rounding sharpnesses α of
 the distortion surrogate (``a_grad_alpha``). Compare dD/dt with the finite differences of D.
 
-    .venv/bin/python scripts/companding_gradient_check.py [--init CKPT] [--lambda 0.0075]
+    .venv/bin/python -m experiments.companding_gradient_check [--init CKPT] [--lambda 0.0075]
         [--batches 2] [--t -0.7 0 0.7] [--alpha 1 4 16 32]
 """
 from __future__ import annotations
 
 import argparse
 import math
-import sys
 import warnings
 from pathlib import Path
 
@@ -21,7 +20,6 @@ import torch
 
 warnings.filterwarnings("ignore")
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from lvqac_core.models import ModelConfig, build_model  # noqa: E402
 from lvqac_core.training.data import ImageCropBatches, list_images  # noqa: E402

@@ -6,16 +6,15 @@ selections the model's coder makes on training images (the same term the trainer
 Then codes the test images with the raw and the coded model and prints file sizes: what the head
 buys at fixed weights. Joint training (``lvqac train --selection-coding rans``) can also move h_s.
 
-    .venv/bin/python scripts/selection_head_fit.py [--model ID] [--train DIR] [--images 830]
+    .venv/bin/python -m experiments.selection_head_fit [--model ID] [--train DIR] [--images 830]
         [--steps 3000] [--test IMAGES ...]
 
-Default: the zoo's LVQ λ 0.0075 model, the first 830 images of /work/shared/data/train, Kodak.
+Default: the zoo's LVQ λ 0.0075 model, the first 830 images of ../shared/data/train, Kodak.
 """
 from __future__ import annotations
 
 import argparse
 import glob
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -24,7 +23,6 @@ import numpy as np
 
 warnings.filterwarnings("ignore")
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
@@ -51,14 +49,14 @@ def hyper_and_selection(model, path: str) -> tuple[torch.Tensor, torch.Tensor]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="minnen2018-ckbd-lvq-0.0075")
-    ap.add_argument("--train", default="/work/shared/data/train")
+    ap.add_argument("--train", default="../shared/data/train")
     ap.add_argument("--images", type=int, default=830)
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--test", nargs="*", default=sorted(glob.glob("/work/shared/data/kodak/*.png")))
+    ap.add_argument("--test", nargs="*", default=sorted(glob.glob("../shared/data/kodak/*.png")))
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)

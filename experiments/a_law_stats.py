@@ -3,7 +3,7 @@ whose coded A is below / at / above the identity (A = 1), and the smallest and l
 folder of images (default: Kodak). A-law models have A >= 1; exponential-compander models
 (``compander: exp``) have A in [1/a_max, a_max], A < 1 being a dead zone.
 
-    .venv/bin/python scripts/a_law_stats.py [IMAGES] [--checkpoints CKPT ...] [--limit K]
+    .venv/bin/python -m experiments.a_law_stats [IMAGES] [--checkpoints CKPT ...] [--limit K]
 
 Without ``--checkpoints``: every LVQAC model of the zoo. A variable-rate checkpoint is measured at
 each of its λ presets (one row per preset).
@@ -11,7 +11,6 @@ each of its λ presets (one row per preset).
 from __future__ import annotations
 
 import argparse
-import sys
 import warnings
 from pathlib import Path
 
@@ -19,7 +18,6 @@ import numpy as np
 
 warnings.filterwarnings("ignore")
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from lvqac_core import zoo  # noqa: E402
 from lvqac_core.api import Codec, load_model  # noqa: E402

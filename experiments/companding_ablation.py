@@ -3,7 +3,7 @@ and with A forced to the identity (the A head's last convolution zeroed, so A = 
 the quantizer is plain LVQ on the same weights), at each λ preset, on real files; then the BD-rate
 of the identity against the network's own A (negative: the companding costs rate).
 
-    .venv/bin/python scripts/companding_ablation.py CHECKPOINT [IMAGES] [--limit K]
+    .venv/bin/python -m experiments.companding_ablation CHECKPOINT [IMAGES] [--limit K]
 
 Only for the exponential compander (``compander: exp``), whose head gives A = 1 exactly at zero
 output; the paper's A-law head cannot reach A = 1 (A = 1 + softplus).
@@ -19,7 +19,6 @@ import torch
 
 warnings.filterwarnings("ignore")
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from lvqac_core.api import Codec  # noqa: E402
 from lvqac_core.checkpoint import load_checkpoint  # noqa: E402

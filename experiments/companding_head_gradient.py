@@ -7,7 +7,7 @@ difference, and the gradient training uses at δ = 0 (autograd through the strai
 and the soft-rounding surrogate), split into rate and distortion. A variable-rate checkpoint is
 checked at each λ given.
 
-    .venv/bin/python scripts/companding_head_gradient.py CHECKPOINT [--lambdas 0.0016 0.0075 0.045]
+    .venv/bin/python -m experiments.companding_head_gradient CHECKPOINT [--lambdas 0.0016 0.0075 0.045]
         [--batches 2] [--delta 0.1] [--alpha 16]
 """
 from __future__ import annotations
@@ -21,7 +21,6 @@ import torch
 
 warnings.filterwarnings("ignore")
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 from lvqac_core.checkpoint import load_checkpoint  # noqa: E402
 from lvqac_core.training.data import ImageCropBatches, list_images  # noqa: E402

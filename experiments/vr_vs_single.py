@@ -3,7 +3,7 @@ network of the same family at that λ, both measured by ``lvqac eval`` on the sa
 
     .venv/bin/lvqac eval IMAGES --model runs/zoo2/scalar-decay/model.pt -o vr.json
     .venv/bin/lvqac eval IMAGES --model runs/zoo2/single-0.0075-decay/model.pt -o single.json
-    .venv/bin/python scripts/vr_vs_single.py vr.json single.json
+    .venv/bin/python -m experiments.vr_vs_single vr.json single.json
 
 For each single-rate point: the variable-rate network's point at the same λ, its PSNR at the
 single model's rate and the rate it needs for the single model's PSNR, both read off its curve

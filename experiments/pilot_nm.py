@@ -7,8 +7,8 @@ to real ``.lvq`` files (``lvqac eval``) and the table compares bpp, PSNR and the
 J = bpp + λ·255²·MSE on Kodak (one λ, so J ranks the arms without a curve fit), with the weight size
 at fp16 (the zoo must fit 48 MB with one network per quantizer family: three networks).
 
-    .venv/bin/python scripts/pilot_nm.py --out /work/runs/pilot-nm --minutes 60         # train + eval
-    .venv/bin/python scripts/pilot_nm.py --out /work/runs/pilot-nm --eval-only           # eval again
+    .venv/bin/python -m experiments.pilot_nm --out ../runs/pilot-nm --minutes 60         # train + eval
+    .venv/bin/python -m experiments.pilot_nm --out ../runs/pilot-nm --eval-only           # eval again
 
 Results: OUT/pilot_nm.json and a printed table.
 """

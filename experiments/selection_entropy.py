@@ -11,7 +11,7 @@ count bins): a feature the decoder has before any y symbol, i.e. a crude version
 selection head can condition on (a plug-in estimate on the same data, 8 bins, so barely
 optimistic).
 
-    .venv/bin/python scripts/selection_entropy.py [IMAGES ...] [--model ID] [--threads 1]
+    .venv/bin/python -m experiments.selection_entropy [IMAGES ...] [--model ID] [--threads 1]
 
 Default: kodim01.png of the Kodak folder and the zoo's LVQ model at λ = 0.0075.
 """
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 import warnings
 from pathlib import Path
 
@@ -27,7 +26,6 @@ import numpy as np
 
 warnings.filterwarnings("ignore")
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
@@ -74,7 +72,7 @@ def code_image(model, path: str):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("images", nargs="*", default=["/work/shared/data/kodak/kodim01.png"])
+    ap.add_argument("images", nargs="*", default=["../shared/data/kodak/kodim01.png"])
     ap.add_argument("--model", default="minnen2018-ckbd-lvq-0.0075")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()

@@ -1,0 +1,1 @@
+"""Speed and memory benchmarks that print tables; run each as ``python -m benchmarks.NAME`` from the checkout."""

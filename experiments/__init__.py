@@ -1,0 +1,1 @@
+"""One-off experiments that answered a question (see experiments/README.md); run each as ``python -m experiments.NAME``."""
