@@ -357,7 +357,7 @@ class Backend:
         report = progress or (lambda f, stage="": None)
         codec = self.codec(job.quantizer, job.lmbda, dev.device, progress=report)
         coded = encode(codec, self._image_of(job.source), lmbda=self.code_lambda(codec, job.lmbda),
-                       progress=lambda f: report(0.02 + 0.96 * f, encode_stage(f)))
+                       progress=lambda f: report(0.02 + 0.96 * f, stage_of(f)))
         report(1.0)
         return CompareRow.from_report(job.quantizer, coded.report, coded.result.reconstruction)
 
