@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 from lvqac_core.api import Codec  # noqa: E402
 from lvqac_core.checkpoint import DERIVED_KEYS, load_checkpoint  # noqa: E402
-from lvqac_core.image_io import load_image  # noqa: E402
+from lvqac_core.image_files import load_image  # noqa: E402
 from lvqac_core.models import ARCHITECTURES, ModelConfig, build_model  # noqa: E402
 
 KODAK = ROOT.parent / "shared" / "data" / "kodak" / "kodim01.png"

@@ -33,7 +33,7 @@ def main() -> int:
     from PIL import Image
 
     from lvqac_core import api
-    from lvqac_core.image_io import to_tensor
+    from lvqac_core.image_tensors import to_tensor
 
     torch.set_num_threads(a.threads)
     paths = sorted(p for p in Path(a.images).iterdir() if p.suffix.lower() == ".png")[:a.count]

@@ -42,7 +42,7 @@ import torch
 from benchmarks.bench_common import busy_core, parse_size, sample_image
 from benchmarks.speed_vs_peer import zoo_ids
 from lvqac_core import bitstream, service
-from lvqac_core.image_io import save_png
+from lvqac_core.image_files import save_png
 from lvqac_core.api import Codec, load_model
 from lvqac_core.entropy.binary import decode_bits
 from lvqac_core.quantizers import QuantizedLatent

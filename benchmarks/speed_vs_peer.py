@@ -51,8 +51,8 @@ from lvqac_core import zoo
 from lvqac_core.api import Codec, load_model
 from lvqac_core.entropy import safe_rans
 from lvqac_core.models import transform_runner
-from lvqac_core.image_io import to_tensor, to_uint8
-from lvqac_core.registry import HYPER_STRIDE, LATENT_STRIDE
+from lvqac_core.image_tensors import to_tensor, to_uint8
+from lvqac_core.geometry import latent_grid, pad_amounts
 
 OURS = ("ours scalar", "ours lvqac", "ours lvqac old", "ours scalar +map", "ours lvqac +map")
 OLD = "ours lvqac old"  # --before: the LVQAC codec decoding as before issue 13d (see the docstring)
@@ -212,8 +212,8 @@ def bench_size(names, codecs, w: int, h: int, repeats: int) -> dict[str, dict[st
     rgb = sample_image(w, h)
     runners = {n: Runner(n, codecs, rgb) for n in names}
     M = codecs["ours scalar"].model.config.M if "ours scalar" in codecs else 64  # peers share N/M
-    per_hyper = HYPER_STRIDE // LATENT_STRIDE  # y positions per z position along an axis
-    y_shape = (1, M, -(-h // HYPER_STRIDE) * per_hyper, -(-w // HYPER_STRIDE) * per_hyper)
+    pad_bottom, pad_right = pad_amounts(h, w)
+    y_shape = (1, M, *latent_grid(h + pad_bottom, w + pad_right))  # the y grid of the padded image
     payloads = {n: r.encode() for n, r in runners.items()}  # warm-up
     for n, r in runners.items():
         r.decode(payloads[n])

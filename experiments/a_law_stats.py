@@ -22,9 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 from lvqac_core import zoo  # noqa: E402
 from lvqac_core.api import Codec, load_model  # noqa: E402
 from lvqac_core.checkpoint import load_checkpoint  # noqa: E402
-from lvqac_core.evaluation.common import list_images  # noqa: E402
+from lvqac_core.image_files import list_images  # noqa: E402
 from lvqac_core.evaluation.evaluate import rate_points  # noqa: E402
-from lvqac_core.image_io import load_image  # noqa: E402
+from lvqac_core.image_files import load_image  # noqa: E402
 
 
 def codecs(checkpoints: list[str]):

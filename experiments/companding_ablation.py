@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 from lvqac_core.api import Codec  # noqa: E402
 from lvqac_core.checkpoint import load_checkpoint  # noqa: E402
 from lvqac_core.evaluation.bdrate import bd_rate  # noqa: E402
-from lvqac_core.evaluation.common import list_images  # noqa: E402
+from lvqac_core.image_files import list_images  # noqa: E402
 from lvqac_core.evaluation.evaluate import evaluate_codec, rate_points  # noqa: E402
 
 

@@ -56,7 +56,7 @@ def main(argv=None) -> int:
     p.add_argument("-o", "--output", default=None, help="write the rows as JSON")
     args = p.parse_args(argv)
 
-    from lvqac_core.image_io import list_images
+    from lvqac_core.image_files import list_images
     from lvqac_core.interop.quantizer_swap import swap_experiment
 
     torch.set_num_threads(args.threads)

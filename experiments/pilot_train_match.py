@@ -88,7 +88,7 @@ def evaluate(ckpt: Path, images: list[Path], files_dir: Path) -> dict:
 
     from lvqac_core.api import Codec
     from lvqac_core.checkpoint import load_checkpoint
-    from lvqac_core.image_io import load_image
+    from lvqac_core.image_files import load_image
     from lvqac_core.metrics import psnr
 
     codec = Codec.from_model(load_checkpoint(ckpt), model_id=ckpt.parent.name)

@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 import torch  # noqa: E402
 
 from lvqac_core.api import load_model  # noqa: E402
-from lvqac_core.image_io import load_image, to_tensor  # noqa: E402
+from lvqac_core.image_files import load_image  # noqa: E402
+from lvqac_core.image_tensors import to_tensor  # noqa: E402
 
 
 def binary_entropy(p: float) -> float:

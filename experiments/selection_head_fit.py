@@ -29,7 +29,8 @@ import torch  # noqa: E402
 from lvqac_core.api import Codec, load_model  # noqa: E402
 from lvqac_core.checkpoint import DERIVED_KEYS  # noqa: E402
 from lvqac_core.entropy.binary import selection_bits  # noqa: E402
-from lvqac_core.image_io import load_image, to_tensor  # noqa: E402
+from lvqac_core.image_files import load_image  # noqa: E402
+from lvqac_core.image_tensors import to_tensor  # noqa: E402
 from lvqac_core.models import ModelConfig, build_model  # noqa: E402
 
 

@@ -12,36 +12,29 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional, Union
+from typing import Optional, Union
 
 import numpy as np
 import torch
 
 from . import allocator, bitstream, zoo
 from .checkpoint import NotAnLvqacCheckpoint, load_checkpoint
-from .errors import CorruptFile, ImageTooLargeError, InputError, ModelMismatchError, ModelNotFoundError
-from .image_io import DEFAULT_MAX_PIXELS, check_coding_size, load_image, pad_amounts, restore_mode, to_tensor
+from .errors import CorruptFile, InputError, ModelMismatchError, ModelNotFoundError
+from .geometry import DEFAULT_MAX_PIXELS, LATENT_STRIDE, check_coding_size, latent_grid, pad_amounts
+from .image_files import load_image, restore_mode
+from .image_tensors import to_tensor
 from .metrics import psnr
+from .progress import (ANALYSING, DECODING_HYPERPRIOR, MEASURING, READING, SYNTHESIS, ProgressCallback, report,
+                       scaled)
 from .models import LatentMaps, LatticeCodecModel
-from . import registry
-from .registry import LATENT_STRIDE, same_lambda
+from .device import device_name
+from .lambdas import same_lambda
 from .results import CompressionResult, DecompressionResult, InspectionMaps
 
-__all__ = ["Codec", "FileInfo", "load_model", "load_zoo_model", "decompress", "read_info", "resolve_device",
-           "cuda_available", "zoo_codec_for", "estimated_bits"]
+__all__ = ["Codec", "FileInfo", "load_model", "load_zoo_model", "decompress", "read_info", "zoo_codec_for",
+           "estimated_bits"]
 
-Progress = Optional[Callable[[float], None]]
 ImageSource = Union[str, Path, bytes, np.ndarray, "object"]
-
-
-def cuda_available() -> bool:
-    return registry.cuda_available()
-
-
-def resolve_device(device: str = "auto") -> str:
-    """``auto`` → ``cuda`` when present, else ``cpu``; ``cpu``, ``cuda``, ``cuda:K`` as given. Asking for
-    CUDA without one, or for an unknown device, raises ``InputError`` (the registry's one rule)."""
-    return registry.resolve_device(device, fallback=False).device
 
 
 @dataclass(frozen=True)
@@ -68,7 +61,7 @@ class FileInfo:
 
 
 def read_info(data: bytes) -> FileInfo:
-    data = _file_bytes(data)
+    data = bitstream.file_bytes(data)
     return FileInfo(bitstream.read_header(data), len(data))
 
 
@@ -123,7 +116,7 @@ class Codec:
         return self.model.lambda_range is not None
 
     # -- coding ----------------------------------------------------------------------------
-    def compress(self, image: ImageSource, progress: Progress = None, max_pixels: Optional[int] = None, *,
+    def compress(self, image: ImageSource, progress: ProgressCallback = None, max_pixels: Optional[int] = None, *,
                  reconstruction: bool = True, ms_ssim: Optional[bool] = None,
                  lmbda: Optional[float] = None, bits_map: Optional[bool] = None) -> CompressionResult:
         """Code ``image`` into a ``.lvq`` file (``result.data``) and compute only what is asked.
@@ -149,17 +142,18 @@ class Codec:
         # λ as the file stores it (float32), so the encoder's reconstruction is the decoder's
         lmbda = float(np.float32(self.lmbda if lmbda is None else lmbda))
         self.model.gains(lmbda)  # a λ this model cannot code at fails here, before any work
+        report(progress, 0.0, READING)
         loaded = load_image(image) if max_pixels is None else load_image(image, max_pixels=max_pixels)
         rgb = loaded.rgb
         height, width = rgb.shape[:2]
         check_coding_size(width, height, DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels)
         allocator.tune()  # freed feature maps are reused, not unmapped and faulted in again
-        _report(progress, 0.02)
+        report(progress, 0.02, ANALYSING)
         t0 = _now(self.device)
         pad_bottom, pad_right = pad_amounts(height, width)
         # the padded uint8 image is passed without a reference here, so the model frees it right
         # after the analysis transform, which converts it to float band by band
-        code = self.model.compress_tensor(_moved(to_tensor(rgb, as_float=False)[0], self.device), progress=_scaled(progress, 0.05, 0.9),
+        code = self.model.compress_tensor(_moved(to_tensor(rgb, as_float=False)[0], self.device), progress=scaled(progress, 0.05, 0.9),
                                           reconstruct=reconstruction, out_hw=(height, width),
                                           lmbda=lmbda if self.variable_rate else None, bits_map=bits_map,
                                           exact=bitstream.exact_coding(bitstream.FORMAT_VERSION))
@@ -185,7 +179,7 @@ class Codec:
         data = bitstream.pack(header, code.sections)
         recon = code.reconstruction if reconstruction else None
         encode_seconds = _now(self.device) - t0
-        _report(progress, 0.95)
+        report(progress, 0.95, MEASURING)
         pixels = width * height
         estimated = estimated_bits(code.maps)
         result = CompressionResult(
@@ -208,10 +202,10 @@ class Codec:
             section_bytes={name: len(code.sections.get(name, b"")) for name in bitstream.SECTION_NAMES},
             notes=list(loaded.notes),
         )
-        _report(progress, 1.0)
+        report(progress, 1.0, MEASURING)
         return result
 
-    def decompress(self, data: bytes, progress: Progress = None,
+    def decompress(self, data: bytes, progress: ProgressCallback = None,
                    max_pixels: int = DEFAULT_MAX_PIXELS, bits_map: bool = True) -> DecompressionResult:
         """Decode ``.lvq`` bytes written by this model.
 
@@ -220,28 +214,30 @@ class Codec:
         ``bits_map=False`` the estimated-bits map is not computed (likelihoods the decoding itself
         does not need): the image is the same; ``maps.bits`` and ``bits_estimated`` are None.
         """
-        data = _file_bytes(data)
-        return self.decode_parsed(bitstream.unpack(data), len(data), progress=progress, max_pixels=max_pixels,
-                                  bits_map=bits_map)
+        data = bitstream.file_bytes(data)
+        return self.decode_parsed(bitstream.unpack(data, max_pixels=max_pixels), len(data), progress=progress,
+                                  max_pixels=max_pixels, bits_map=bits_map)
 
     def decode_parsed(self, parsed: tuple[bitstream.LvqHeader, dict[str, bytes]], file_bytes: int,
-                      progress: Progress = None, max_pixels: int = DEFAULT_MAX_PIXELS,
+                      progress: ProgressCallback = None, max_pixels: int = DEFAULT_MAX_PIXELS,
                       bits_map: bool = True) -> DecompressionResult:
         """Decode a file already verified and split by :func:`lvqac_core.bitstream.unpack` (whose
         result is ``parsed``; ``file_bytes`` is the file's size), so that callers which read the
-        header to pick the model parse and CRC-check the file once."""
+        header to pick the model parse and CRC-check the file once. ``parsed`` may come from
+        anywhere, so the pad limit (:func:`~lvqac_core.bitstream.check_coded_size`, arithmetic on
+        the header) is applied here too."""
         header, sections = parsed
-        _check_file_size(header, max_pixels)
+        bitstream.check_coded_size(header, max_pixels)
         self._check_matches(header)
         allocator.tune()
-        _report(progress, 0.02)
+        report(progress, 0.02, DECODING_HYPERPRIOR)
         t0 = _now(self.device)
         x_hat, maps = self.model.decompress_tensor(
             sections,
             (header.latent_height, header.latent_width),
             (header.hyper_height, header.hyper_width),
             header.symbols_crc32,
-            progress=_scaled(progress, 0.05, 0.95),
+            progress=scaled(progress, 0.05, 0.95),
             out_hw=(header.height, header.width),
             lmbda=header.lmbda if self.variable_rate else None,
             bits_map=bits_map,
@@ -249,7 +245,7 @@ class Codec:
         )
         image = restore_mode(x_hat, header.mode)
         seconds = _now(self.device) - t0
-        _report(progress, 1.0)
+        report(progress, 1.0, SYNTHESIS)
         return DecompressionResult(
             image=image,
             header=header,
@@ -292,7 +288,7 @@ def load_model(spec: Optional[Union[str, Path]] = None, device: str = "auto") ->
     """
     if spec is not None and not isinstance(spec, (str, Path)):
         raise InputError(f"model must be a zoo id or a checkpoint path, not {type(spec).__name__}")
-    dev = resolve_device(device)
+    dev = device_name(device)
     spec = spec or zoo.default_model_id()
     if spec is None:
         raise ModelNotFoundError("no model is installed (resources/models/manifest.json lists none)")
@@ -333,7 +329,7 @@ def load_zoo_model(model_id: str, device: str = "auto") -> Codec:
 
     Only the manifest is consulted: the id is never taken as a file path.
     """
-    dev = resolve_device(device)
+    dev = device_name(device)
     key = ("zoo", str(model_id), dev)
     if key not in _CACHE:
         entry = zoo.get_entry(str(model_id))
@@ -368,14 +364,13 @@ def _shared_network(entry: "zoo.ZooEntry", dev: str) -> tuple[LatticeCodecModel,
     return shared
 
 
-def decompress(data: bytes, device: str = "auto", progress: Progress = None,
+def decompress(data: bytes, device: str = "auto", progress: ProgressCallback = None,
                max_pixels: int = DEFAULT_MAX_PIXELS) -> DecompressionResult:
-    """Decode a ``.lvq`` file with the zoo model it names (looked up in the zoo only)."""
-    data = _file_bytes(data)
-    parsed = bitstream.unpack(data)
-    _check_file_size(parsed[0], max_pixels)
-    codec = zoo_codec_for(parsed[0], device)
-    return codec.decode_parsed(parsed, len(data), progress=progress, max_pixels=max_pixels)
+    """Decode a ``.lvq`` file with the zoo model it names (looked up in the zoo only): the public face
+    of :func:`lvqac_core.service.decode`, the one decoding trip."""
+    from .service import decode
+
+    return decode(data, device=device, progress=progress, max_pixels=max_pixels).result
 
 
 def zoo_codec_for(header: bitstream.LvqHeader, device: str = "auto") -> Codec:
@@ -401,29 +396,8 @@ def estimated_bits(maps: LatentMaps) -> Optional[float]:
     return float(np.asarray(maps.bits, dtype=np.float64).sum())
 
 
-def _file_bytes(data: object) -> bytes:
-    """The bytes of a ``.lvq`` file given as bytes-like; anything else is an InputError."""
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        return bytes(data)
-    hint = " (read the file first, e.g. Path(...).read_bytes())" if isinstance(data, (str, Path)) else ""
-    raise InputError(f"expected the bytes of a .lvq file, not {type(data).__name__}{hint}")
-
-
-def _check_file_size(header: bitstream.LvqHeader, max_pixels: int) -> None:
-    """Refuse files whose coded (padded) size exceeds the decoder's pixel limit."""
-    if isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1:
-        raise InputError(f"max_pixels must be a positive integer, not {max_pixels!r}")
-    padded_w = header.width + header.pad_right
-    padded_h = header.height + header.pad_bottom
-    if padded_w * padded_h > max_pixels:
-        raise ImageTooLargeError(
-            f"the .lvq file holds a {header.width}x{header.height} image, coded as {padded_w}x{padded_h} = "
-            f"{padded_w * padded_h} pixels, more than the limit of {max_pixels} pixels")
-
-
 def _inspection_maps(maps: LatentMaps, height: int, width: int) -> InspectionMaps:
-    h = -(-height // LATENT_STRIDE)
-    w = -(-width // LATENT_STRIDE)
+    h, w = latent_grid(height, width)
     return InspectionMaps(
         selection=None if maps.selection is None else maps.selection[:, :h, :w].copy(),
         a_law=None if maps.a_law is None else maps.a_law[:h, :w].copy(),
@@ -446,16 +420,3 @@ def _now(device: str) -> float:
     if device.startswith("cuda"):
         torch.cuda.synchronize()
     return time.perf_counter()
-
-
-def _report(progress: Progress, fraction: float) -> None:
-    if progress is not None:
-        if not callable(progress):
-            raise InputError(f"progress must be a callable or None, not {type(progress).__name__}")
-        progress(fraction)
-
-
-def _scaled(progress: Progress, lo: float, hi: float) -> Progress:
-    if progress is None:
-        return None
-    return lambda f: progress(lo + (hi - lo) * f)

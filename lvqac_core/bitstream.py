@@ -3,7 +3,11 @@
 This module knows nothing about neural networks; the byte layout is specified in
 ``docs/format.md``. Reading never raises anything but :class:`~lvqac_core.errors.LvqFormatError`
 subclasses (``NotAnLvqFile``, ``TruncatedFile``, ``CorruptFile``, ``UnsupportedVersion``), each
-with a one-line message. Writing (:func:`pack`) raises ``ValueError`` for a header that a
+with a one-line message, and, where a pixel limit is given, ``ImageTooLargeError``.
+
+The entrance rules of a decode are public here, so a decode parses and checks once:
+:func:`file_bytes` (bytes-like only), :func:`unpack` (parse + CRC32; ``max_pixels=``: the pad
+limit, :func:`check_coded_size`), :func:`sniff` (the magic bytes only). Writing (:func:`pack`) raises ``ValueError`` for a header that a
 reader would refuse, so that no unreadable file is ever produced.
 
 Layout, in short::
@@ -22,10 +26,12 @@ import math
 import struct
 import zlib
 from dataclasses import dataclass, field
+from os import PathLike
+from pathlib import PurePath
 from typing import Mapping, Optional
 
 from .errors import CorruptFile, NotAnLvqFile, TruncatedFile, UnsupportedVersion
-from .registry import HYPER_STRIDE, LATENT_STRIDE  # re-exported: part of the format's geometry
+from .geometry import LATENT_STRIDE, check_coded_pixels, check_max_pixels, hyper_grid, latent_grid
 
 __all__ = [
     "FORMAT_VERSION",
@@ -34,13 +40,15 @@ __all__ = [
     "MAGIC",
     "SECTION_NAMES",
     "QUANTIZERS",
-    "LATENT_STRIDE",
-    "HYPER_STRIDE",
+    "LVQ_SUFFIX",
     "LvqHeader",
     "pack",
+    "file_bytes",
+    "check_coded_size",
     "unpack",
     "read_header",
     "sniff",
+    "is_lvq_path",
 ]
 
 FORMAT_VERSION = 2
@@ -57,6 +65,9 @@ def exact_coding(format_version: int) -> bool:
     version 1 files evaluated them in float and decode reliably only where they were written."""
     return format_version >= EXACT_CODING_SINCE
 
+LVQ_SUFFIX = ".lvq"
+"""The container's file suffix."""
+
 MAGIC = b"\x8bLVQ\r\n\x1a\n"
 """8 magic bytes, PNG-style: a high byte catches 7-bit transfers, CR LF / LF / ^Z catch
 text-mode newline conversion and ``type`` on DOS."""
@@ -66,7 +77,8 @@ SECTION_NAMES = ("z", "selection", "y")
 a rANS string for models with a selection head: docs/format.md), latent rANS string."""
 
 QUANTIZERS = ("scalar", "lvq", "lvqac")
-"""Quantizer names; the index is the enum byte stored in the file."""
+"""Quantizer names; the index is the enum byte stored in the file (never reorder; a new quantizer
+goes at the end). The one home of the tuple: each name is registered in ``QUANTIZER_REGISTRY``."""
 
 MAX_STRING = 255
 MAX_MODE = 15
@@ -148,12 +160,6 @@ def _is_printable_ascii(raw: bytes) -> bool:
     return all(0x20 <= b <= 0x7E for b in raw)
 
 
-def _grid(size: int, pad: int) -> tuple[int, int]:
-    """(latent, hyper) grid length along one axis for an image ``size`` padded by ``pad``."""
-    padded = size + pad
-    return padded // LATENT_STRIDE, -(-padded // HYPER_STRIDE)
-
-
 def _header_problem(h: LvqHeader) -> Optional[str]:
     """First reason why ``h`` is not a valid header, or None. Shared by reader and writer."""
     for name, limit in (("model_id", MAX_STRING), ("architecture", MAX_STRING), ("mode", MAX_MODE)):
@@ -193,13 +199,13 @@ def _header_problem(h: LvqHeader) -> Optional[str]:
     for name in ("pad_right", "pad_bottom"):
         if getattr(h, name) > MAX_PAD:
             return f"{name} {getattr(h, name)} out of range 0..{MAX_PAD}"
-    for axis, size, pad, latent, hyper in (
-        ("height", h.height, h.pad_bottom, h.latent_height, h.hyper_height),
-        ("width", h.width, h.pad_right, h.latent_width, h.hyper_width),
+    padded = (h.height + h.pad_bottom, h.width + h.pad_right)
+    for axis, size, pad, latent, hyper, want_latent, want_hyper in (
+        ("height", h.height, h.pad_bottom, h.latent_height, h.hyper_height, latent_grid(*padded)[0], hyper_grid(*padded)[0]),
+        ("width", h.width, h.pad_right, h.latent_width, h.hyper_width, latent_grid(*padded)[1], hyper_grid(*padded)[1]),
     ):
         if (size + pad) % LATENT_STRIDE:
             return f"padded {axis} {size}+{pad} is not a multiple of {LATENT_STRIDE}"
-        want_latent, want_hyper = _grid(size, pad)
         if (latent, hyper) != (want_latent, want_hyper):
             return (f"latent/hyper {axis} {latent}/{hyper} inconsistent with image {axis} "
                     f"{size} padded by {pad} (expected {want_latent}/{want_hyper})")
@@ -314,11 +320,31 @@ def _ascii(raw: bytes, what: str) -> str:
     return raw.decode("ascii")
 
 
+def file_bytes(data: object) -> bytes:
+    """Entrance rule 1: the bytes of a ``.lvq`` file, given as ``bytes``, ``bytearray`` or
+    ``memoryview``. Anything else (a path, text) raises :class:`NotAnLvqFile` with one line."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        hint = "; read the file first, e.g. Path(...).read_bytes()" if isinstance(data, (str, PurePath)) else ""
+        raise NotAnLvqFile(f"not an .lvq file (got {type(data).__name__}, not bytes{hint})")
+    return bytes(data)
+
+
+def check_coded_size(header: LvqHeader, max_pixels: int) -> None:
+    """Entrance rule 3, the pad limit of a decoder: refuse a file whose coded (padded) image has
+    more than ``max_pixels`` pixels, before any model is loaded.
+
+    Raises:
+        InputError: ``max_pixels`` is not a positive integer.
+        ImageTooLargeError: the file's padded size is over the limit.
+    """
+    check_coded_pixels(f"the .lvq file holds a {header.width}x{header.height} image",
+                       header.width + header.pad_right, header.height + header.pad_bottom,
+                       check_max_pixels(max_pixels))
+
+
 def _parse(data: bytes) -> tuple[LvqHeader, int]:
     """Parse and fully verify ``data``; return the header and the offset of the first section."""
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise NotAnLvqFile(f"not an .lvq file (got {type(data).__name__}, not bytes)")
-    data = bytes(data)
+    data = file_bytes(data)
     if not data:
         raise NotAnLvqFile("not an .lvq file (it is empty)")
     if len(data) < len(MAGIC):
@@ -404,20 +430,25 @@ def _parse(data: bytes) -> tuple[LvqHeader, int]:
     return header, start
 
 
-def unpack(data: bytes) -> tuple[LvqHeader, dict[str, bytes]]:
-    """Verify and split ``.lvq`` bytes into the header and its sections.
+def unpack(data: bytes, *, max_pixels: Optional[int] = None) -> tuple[LvqHeader, dict[str, bytes]]:
+    """Verify and split ``.lvq`` bytes into the header and its sections: the container's entrance,
+    passed once per decode (the file's bytes (:func:`file_bytes`), the parse and CRC32, and with
+    ``max_pixels`` the pad limit (:func:`check_coded_size`)).
 
     The returned dict has every name of :data:`SECTION_NAMES` (empty bytes for an empty
     section); ``header.section_sizes`` holds their lengths.
 
     Raises:
-        NotAnLvqFile: empty data or wrong magic bytes.
+        NotAnLvqFile: not bytes, empty data or wrong magic bytes.
+        ImageTooLargeError: the coded image is over ``max_pixels`` (when given).
         UnsupportedVersion: written by a newer format version.
         TruncatedFile: the data ends before the header or the declared sections do.
         CorruptFile: CRC32 mismatch, trailing bytes, or any field out of range.
     """
+    data = file_bytes(data)
     header, pos = _parse(data)
-    data = bytes(data)
+    if max_pixels is not None:
+        check_coded_size(header, max_pixels)
     sections: dict[str, bytes] = {}
     for name in SECTION_NAMES:
         size = header.section_sizes[name]
@@ -433,6 +464,18 @@ def read_header(data: bytes) -> LvqHeader:
     Raises the same errors as :func:`unpack`.
     """
     return _parse(data)[0]
+
+
+def is_lvq_path(path: "str | PathLike[str]") -> bool:
+    """The ``.lvq`` sniff of a file: its suffix is :data:`LVQ_SUFFIX`, or its first bytes are the
+    magic (nothing else is checked; an unreadable file is not one)."""
+    if PurePath(path).suffix.lower() == LVQ_SUFFIX:
+        return True
+    try:
+        with open(path, "rb") as fh:
+            return sniff(fh.read(len(MAGIC)))
+    except (OSError, ValueError):
+        return False
 
 
 def sniff(data: bytes) -> bool:

@@ -25,11 +25,11 @@ import torch
 from .checkpoint_validation import (config_problem, plain_data_problem, state_dict_problem,
                                     table_size_problem, zip_problem)
 from .errors import ModelNotFoundError
-from .image_io import atomic_write_bytes
+from .files import atomic_write_bytes
 from .models import LatticeCodecModel, ModelConfig, build_model
 
 __all__ = ["save_checkpoint", "load_checkpoint", "read_checkpoint", "model_from_state", "NotAnLvqacCheckpoint",
-           "regular_file_stat",
+           "regular_file_stat", "safe_torch_load",
            "CheckpointPayload", "checkpoint_bytes", "file_sha256", "config_problem", "FORMAT", "TRAIN_STATE_FORMAT", "DERIVED_KEYS"]
 
 FORMAT = "lvqac-checkpoint/1"
@@ -85,7 +85,7 @@ def file_sha256(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
-def _read_payload(path: Path) -> Any:
+def safe_torch_load(path: Path) -> Any:
     """``torch.load`` restricted to tensors and plain data, with errors in our own words.
 
     The storages are memory-mapped (``mmap=True``): a tensor's bytes are read only when a check
@@ -166,7 +166,7 @@ def read_checkpoint(path: str | os.PathLike, expected_sha256: str | None = None,
     if problem:
         kind = NotAnLvqacCheckpoint if problem.startswith("not a PyTorch checkpoint") else ModelNotFoundError
         raise kind(f"cannot read weights file {path}: {problem}")
-    payload = _read_payload(path)
+    payload = safe_torch_load(path)
     fmt = payload.get("format") if type(payload) is dict else None
     if type(fmt) is str and fmt == FORMAT:
         config, state = payload.get("config"), payload.get("state_dict")

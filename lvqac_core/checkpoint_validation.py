@@ -27,7 +27,7 @@ import torch
 
 from .models.latent_codecs.selection import HEAD_HIDDEN, SELECTION_CODINGS
 from .models.registry import ARCHITECTURES, known_architecture
-from .registry.constants import lambda_in_range
+from .lambdas import lambda_in_range
 from .quantizers.base import RATE_PROXIES
 from .quantizers.companding import COMPANDERS, TAILS
 from .quantizers.lvq import LATTICE_TRAIN_MODES

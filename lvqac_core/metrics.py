@@ -1,16 +1,22 @@
-"""Image-quality metrics on 8-bit RGB, as the field reports them (mean over images of per-image values)."""
+"""Image-quality metrics on 8-bit RGB, as the field reports them (mean over images of per-image values),
+and the one MS-SSIM → dB formula. Imports without torch (PSNR and the dB formula need none; MS-SSIM
+imports torch and pytorch_msssim when first computed), so the results and reports can use it."""
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-import torch.nn.functional as F
-from pytorch_msssim import ms_ssim as _ms_ssim
 
-from .registry import ms_ssim_db  # re-exported: the one dB formula lives in the registry
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["psnr", "ms_ssim", "ms_ssim_db"]
+
+
+def ms_ssim_db(value: float) -> float:
+    """MS-SSIM in dB, −10·log10(1 − MS-SSIM) (the convention of CompressAI's plots)."""
+    return float(-10.0 * math.log10(max(1.0 - float(value), 1e-12)))
 
 
 #: images above this many pixels get MS-SSIM in bands of rows (the same value, bounded memory:
@@ -44,6 +50,9 @@ def ms_ssim(a: np.ndarray, b: np.ndarray) -> float:
     Images smaller than the 5-scale pyramid needs (161 px on the short side) are reflect-padded
     to that size; a 1×1 image gets MS-SSIM 1.0 when identical. Reported as is, never faked.
     """
+    import torch
+    from pytorch_msssim import ms_ssim as _ms_ssim
+
     if a.shape[0] * a.shape[1] > BANDED_MS_SSIM_PIXELS:
         return _banded_ms_ssim(a, b)
     ta = _to_tensor(a)
@@ -71,6 +80,7 @@ def _banded_ms_ssim(a: np.ndarray, b: np.ndarray) -> float:
     contrast maps computed in bands of rows and averaged exactly as the whole map would be; the
     scales below the first are built band by band too (tests/test_metrics_banded.py: equal to
     the library within 1e-6). The float image of the first scale never exists whole."""
+    import torch
     from pytorch_msssim.ssim import _fspecial_gauss_1d, _ssim
 
     x, y = _as_hwc(a), _as_hwc(b)
@@ -110,6 +120,9 @@ def _pooled(get_rows, h: int, w: int, channels: int) -> torch.Tensor:
     """``avg_pool2d(X, 2, padding=(h % 2, w % 2))`` of the whole (1, C, h, w) image X, computed
     from bands of its rows (``get_rows(r0, r1)``): the zero row above an odd height is added here,
     the zero column of an odd width by the pooling."""
+    import torch
+    import torch.nn.functional as F
+
     ph, pw = h % 2, w % 2
     out_h = (h + 2 * ph - 2) // 2 + 1
     out = torch.empty(1, channels, out_h, (w + 2 * pw - 2) // 2 + 1)
@@ -131,6 +144,8 @@ def _as_hwc(a: np.ndarray) -> np.ndarray:
 
 
 def _to_tensor(a: np.ndarray) -> torch.Tensor:
+    import torch
+
     t = torch.from_numpy(np.array(a, dtype=np.float32, copy=True))
     if t.ndim == 2:
         t = t.unsqueeze(-1)

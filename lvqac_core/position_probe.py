@@ -32,7 +32,8 @@ from torch import Tensor
 from . import bitstream, threads
 from .entropy.binary import level_logits
 from .errors import InputError
-from .image_io import to_tensor
+from .geometry import LATENT_STRIDE
+from .image_tensors import to_tensor
 from .metrics import psnr
 from .models.codec_model import MARGIN, LatticeCodecModel
 from .models.latent_codecs.base import CodingState, CodingStep
@@ -40,7 +41,6 @@ from .models.latent_codecs.selection import level_cost_bits
 from .models.transform_runner import run_transform
 from .quantizers import CompandedLatticeQuantizer, QuantizedLatent
 from .quantizers.lvq import codebook_points, expand_groups
-from .registry import LATENT_STRIDE
 
 __all__ = ["WHAT_IFS", "SYNTHESIS_REACH_PX", "CodebookPoint", "PositionReport", "WhatIf", "PositionProbe"]
 

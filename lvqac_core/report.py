@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from .registry.constants import ms_ssim_db as _ms_ssim_db
+from . import metrics
 
 __all__ = ["CodingReport"]
 
@@ -59,7 +59,7 @@ class CodingReport:
 
     @property
     def ms_ssim_db(self) -> Optional[float]:
-        return None if self.ms_ssim is None else _ms_ssim_db(self.ms_ssim)
+        return None if self.ms_ssim is None else metrics.ms_ssim_db(self.ms_ssim)
 
     def section_bpp(self) -> dict[str, float]:
         """Bits per pixel of each section, of the container (header, sizes, CRC) and in total."""

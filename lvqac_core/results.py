@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 import numpy as np
-import torch
 
-from .registry import LATENT_STRIDE, ms_ssim_db
+from .geometry import LATENT_STRIDE
+from .metrics import ms_ssim_db
 
-__all__ = ["ForwardOutput", "InspectionMaps", "CompressionResult", "DecompressionResult", "A_IDENTITY_TOL",
+__all__ = ["InspectionMaps", "CompressionResult", "DecompressionResult", "A_IDENTITY_TOL",
            "MAP_SUMMARY_KEYS"]
 
 A_IDENTITY_TOL = 1e-3
@@ -24,21 +24,6 @@ A_IDENTITY_TOL = 1e-3
 other than 1 is far outside it."""
 
 MAP_SUMMARY_KEYS = ("selection_share", "a_active_share", "a_min", "a_max")
-
-
-@dataclass
-class ForwardOutput:
-    """Training/evaluation forward pass of a model.
-
-    Attributes:
-        x_hat: reconstruction, (B, 3, H, W), not clamped.
-        bits: estimated bits per part, each a scalar tensor summed over the batch:
-            ``"y"`` (latents), ``"z"`` (hyper-latents) and, for lattice quantizers,
-            ``"selection"`` (codebook-selection bits). Differentiable in training.
-    """
-
-    x_hat: torch.Tensor
-    bits: dict[str, torch.Tensor]
 
 
 @dataclass

@@ -19,13 +19,15 @@ import numpy as np
 
 from . import bitstream, zoo
 from .errors import InputError, ModelNotFoundError
-from .registry.constants import lambda_in_range, same_lambda
+from .geometry import DEFAULT_MAX_PIXELS
+from .progress import ProgressCallback
+from .image_files import gray_to_rgb, restore_mode
+from .lambdas import lambda_in_range, same_lambda
 from .report import CodingReport
 from .results import CompressionResult, DecompressionResult
 
 __all__ = ["ModelChoice", "select_model", "check_code_lambda", "rate_range", "Encoded", "encode", "Decoded", "decode", "CodingReport"]
 
-Progress = Optional[Callable[[float], None]]
 
 
 # ------------------------------------------------------------------------------ model choice
@@ -156,12 +158,8 @@ class Encoded:
     report: CodingReport
 
 
-def _as_rgb(image: np.ndarray) -> np.ndarray:
-    return np.repeat(image[:, :, None], 3, axis=2) if image.ndim == 2 else image[:, :, :3]
-
-
 def encode(codec, image, *, decode_check: bool = False, ms_ssim: bool = True,
-           progress: Progress = None, decode_progress: Progress = None,
+           progress: ProgressCallback = None, decode_progress: ProgressCallback = None,
            notes: tuple[str, ...] = (), lmbda: Optional[float] = None) -> Encoded:
     """Code ``image`` with ``codec`` (a :class:`lvqac_core.api.Codec`) and report.
 
@@ -180,11 +178,9 @@ def encode(codec, image, *, decode_check: bool = False, ms_ssim: bool = True,
     if not decode_check:
         return Encoded(res, None, CodingReport.from_compression(res, notes=notes))
     dec = codec.decompress(res.data, progress=decode_progress)
-    from .image_io import restore_mode
-
     expected = restore_mode(res.reconstruction, dec.header.mode)
     matches = expected.shape == dec.image.shape and bool(np.array_equal(expected, dec.image))
-    decoded_rgb = _as_rgb(dec.image)
+    decoded_rgb = gray_to_rgb(dec.image)
     ms = None
     if ms_ssim:
         from .metrics import ms_ssim as _ms_ssim
@@ -205,16 +201,18 @@ class Decoded:
 
 
 def decode(data: bytes, codec_for: Optional[Callable[[bitstream.LvqHeader], object]] = None, *,
-           device: str = "auto", progress: Progress = None, notes: tuple[str, ...] = (),
+           device: str = "auto", progress: ProgressCallback = None, notes: tuple[str, ...] = (),
            **kwargs) -> Decoded:
-    """Parse and CRC-check ``data`` once, pick the codec from its header (``codec_for(header)``,
-    default: the zoo model named in the file) and decode it."""
-    from .api import _check_file_size, _file_bytes, zoo_codec_for
-    from .image_io import DEFAULT_MAX_PIXELS
+    """Pass the container's entrance once (:func:`lvqac_core.bitstream.unpack`: the file's bytes,
+    parse and CRC-check, the pad limit, before any model loads), pick the codec from its header
+    (``codec_for(header)``, default: the zoo model named in the file) and decode it."""
+    data = bitstream.file_bytes(data)
+    parsed = bitstream.unpack(data, max_pixels=kwargs.get("max_pixels", DEFAULT_MAX_PIXELS))
+    if codec_for is None:
+        from .api import zoo_codec_for  # loading models needs torch; the service imports without it
 
-    data = _file_bytes(data)
-    parsed = bitstream.unpack(data)
-    _check_file_size(parsed[0], kwargs.get("max_pixels", DEFAULT_MAX_PIXELS))  # before any model loads
-    codec = codec_for(parsed[0]) if codec_for is not None else zoo_codec_for(parsed[0], device)
+        codec = zoo_codec_for(parsed[0], device)
+    else:
+        codec = codec_for(parsed[0])
     res = codec.decode_parsed(parsed, len(data), progress=progress, **kwargs)
     return Decoded(res, CodingReport.from_decompression(res, notes=notes))

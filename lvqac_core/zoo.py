@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from .errors import ModelNotFoundError
-from .registry import PAPER_LAMBDAS, same_lambda  # PAPER_LAMBDAS re-exported
-from .registry.constants import lambda_in_range
+from .lambdas import lambda_in_range, nearest_index, same_lambda
 from .resources import resources_dir
 
 __all__ = [
@@ -37,7 +36,6 @@ __all__ = [
     "default_model_id",
     "write_manifest",
     "reload",
-    "PAPER_LAMBDAS",
     "MANIFEST_FORMAT",
 ]
 
@@ -163,7 +161,7 @@ def write_manifest(entries: list[ZooEntry], default: Optional[str], directory: O
                    **extra: Any) -> Path:
     """Write ``manifest.json`` atomically from ``entries`` (and top-level ``extra`` keys, e.g.
     ``kodak_command``); the result is checked as a reader would check it."""
-    from .image_io import atomic_write_bytes
+    from .files import atomic_write_bytes
 
     path = Path(directory or zoo_dir()) / "manifest.json"
     data = {"format": MANIFEST_FORMAT, "default": default, "models": [e.to_json() for e in entries], **extra}
@@ -321,7 +319,7 @@ def find_covering(quantizer: str, lmbda: float, architecture: Optional[str] = No
             and e.covers(lmbda) and (architecture is None or e.architecture == architecture)]
     if not rows:
         return None
-    return min(rows, key=lambda e: abs(math.log(e.lmbda) - math.log(float(lmbda))))
+    return rows[nearest_index(lmbda, [e.lmbda for e in rows])]
 
 
 def available_lambdas(quantizer: str, architecture: Optional[str] = None) -> str:

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 from lvqac_core.checkpoint import file_sha256, read_checkpoint  # noqa: E402
-from lvqac_core.image_io import atomic_write_bytes  # noqa: E402
+from lvqac_core.files import atomic_write_bytes  # noqa: E402
 from lvqac_core.zoo import ZooEntry, load_manifest, write_manifest, zoo_dir  # noqa: E402
 
 

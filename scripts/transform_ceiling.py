@@ -22,8 +22,9 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 
 from lvqac_core.checkpoint import load_checkpoint  # noqa: E402
-from lvqac_core.evaluation.common import list_images  # noqa: E402
-from lvqac_core.image_io import load_rgb, pad_amounts  # noqa: E402
+from lvqac_core.image_files import list_images  # noqa: E402
+from lvqac_core.geometry import pad_amounts  # noqa: E402
+from lvqac_core.image_files import load_rgb  # noqa: E402
 
 
 def ceiling_psnr(model, rgb: np.ndarray, lmbda=None) -> float:

@@ -12,9 +12,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 from lvqac_core import zoo  # noqa: E402
+from lvqac_core.reference_curves import published_anchor  # noqa: E402
 from lvqac_core.evaluation.bdrate import BDError, bd_psnr, bd_rate  # noqa: E402
 
-REFERENCE = ROOT / "resources" / "rd" / "compressai_mbt2018_mean_kodak.json"
 
 
 def curves(report: dict) -> dict[str, tuple[list[float], list[float]]]:
@@ -22,8 +22,8 @@ def curves(report: dict) -> dict[str, tuple[list[float], list[float]]]:
     for c in report["curves"]:
         pts = sorted((p["bpp"], p["psnr"]) for p in c["points"])
         out[c["name"]] = ([b for b, _ in pts], [q for _, q in pts])
-    ref = json.loads(REFERENCE.read_text())
-    out["CompressAI mbt2018-mean (published)"] = (ref["bpp"], ref["psnr"])
+    ref = published_anchor()
+    out["CompressAI mbt2018-mean (published)"] = (list(ref.bpp), list(ref.psnr))
     return out
 
 

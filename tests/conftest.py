@@ -25,7 +25,7 @@ torch.set_num_threads(min(2, torch.get_num_threads()))
 
 def pytest_collection_modifyitems(config, items):
     """Tests marked ``gpu`` need CUDA: skipped, with the reason, where there is none."""
-    from lvqac_core.registry import cuda_available
+    from lvqac_core.device import cuda_available
 
     if cuda_available():
         return

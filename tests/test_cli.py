@@ -82,3 +82,25 @@ def test_models_json_is_a_list(capsys):
     assert code == 0 and isinstance(rows, list)
     for r in rows:
         assert set(r) >= {"id", "architecture", "quantizer", "lambda", "kodak"}
+
+
+def test_compress_and_decompress_share_one_output_policy(tmp_path):
+    from pathlib import Path
+
+    from lvqac_core.cli.common import output_paths
+    from lvqac_core.errors import InputError
+
+    d = tmp_path / "out"
+    d.mkdir()
+    assert output_paths(["a/x.png"], None, ".lvq", "compress") == [Path("a/x.lvq")]
+    assert output_paths(["a/x.lvq"], None, ".png", "decompress") == [Path("a/x.png")]
+    for suffix, what in ((".lvq", "compress"), (".png", "decompress")):
+        assert output_paths(["a/x.y"], str(d), suffix, what) == [d / f"x{suffix}"]  # an existing directory
+        assert output_paths(["a/x.y"], f"{tmp_path}/new/", suffix, what) == [tmp_path / "new" / f"x{suffix}"]
+        assert output_paths(["a/x.y"], str(tmp_path / f"o{suffix}"), suffix, what) == [tmp_path / f"o{suffix}"]
+        with pytest.raises(InputError, match="writes"):
+            output_paths(["a/x.y"], str(tmp_path / "o.jpg"), suffix, what)
+        with pytest.raises(InputError, match="not supported"):
+            output_paths(["a/x.y"], "-", suffix, what)
+    assert output_paths(["x.png", "y.png"], str(tmp_path / "many"), ".lvq", "compress", several=True) == [
+        tmp_path / "many" / "x.lvq", tmp_path / "many" / "y.lvq"]

@@ -12,7 +12,8 @@ from PIL import Image
 
 from lvqac_core.evaluation.baselines import available, encode, run_baseline
 from lvqac_core.evaluation.common import RDCurve, RDPoint, ImageScore, environment
-from lvqac_core.evaluation.evaluate import bd_table, reference_curve
+from lvqac_core.evaluation.evaluate import bd_table
+from lvqac_core.reference_curves import published_anchor
 from lvqac_core.evaluation.rdplot import plot_rd
 
 
@@ -58,12 +59,12 @@ def test_baseline_without_codec_is_an_empty_curve_with_a_note(tmp_path, monkeypa
 
 
 def test_bd_table_and_plot(tmp_path):
-    ref = reference_curve()
-    assert ref and len(ref["bpp"]) == len(ref["psnr"]) == 8 and "source" in ref
+    ref = published_anchor()
+    assert ref and len(ref.bpp) == len(ref.psnr) == 8 and ref.source
 
     def curve(name, scale):
         c = RDCurve(name)
-        for b, p in zip(ref["bpp"], ref["psnr"]):
+        for b, p in zip(ref.bpp, ref.psnr):
             c.points.append(RDPoint(f"{b}", [ImageScore("x", b * scale, p, 0.9)]))
         return c
 

@@ -114,7 +114,7 @@ def test_exact_a_levels_match_snapping_the_float_head(compander):
 
 
 def test_exact_coding_costs_no_rate():
-    from lvqac_core.image_io import to_tensor
+    from lvqac_core.image_tensors import to_tensor
 
     model = tiny_model("minnen2018-ckbd", "lvq", N=16, M=24)
     model.update()

@@ -13,7 +13,7 @@ from lvqac_core.checkpoint import load_checkpoint, save_checkpoint
 from lvqac_core.errors import CorruptFile, InputError
 from lvqac_core.models import ModelConfig, build_model
 from lvqac_core.models.gain import GainUnits, interpolation_weights
-from lvqac_core.registry import PAPER_LAMBDAS
+from lvqac_core.lambdas import PAPER_LAMBDAS
 from lvqac_core.training.trainer import TrainConfig, load_init_weights
 
 LAMS = [float(v) for v in PAPER_LAMBDAS]
@@ -94,7 +94,7 @@ def test_rate_grows_with_lambda_across_interpolated_points():
     """Eval-mode estimated rate of one image at presets and between them: strictly increasing
     (a shipped single-rate scalar network with its initial gains)."""
     from lvqac_core import zoo
-    from lvqac_core.image_io import load_rgb
+    from lvqac_core.image_files import load_rgb
     from lvqac_core.resources import resources_dir
 
     entry = zoo.find_model("scalar", 0.0075)

@@ -16,7 +16,7 @@ from hostile_common import one_line_error, rgb, run_cli
 from lvqac_testing import smooth_image, tiny_model
 from lvqac_core.checkpoint import save_checkpoint
 from lvqac_core.cli import main
-from lvqac_core.image_io import NOTE_16BIT, NOTE_ICC, load_image
+from lvqac_core.image_files import NOTE_16BIT, NOTE_ICC, load_image
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,11 @@ from hypothesis import strategies as st
 from hostile_common import geometry, make_zoo, restamp, rgb
 from lvqac_testing import smooth_image, tiny_codec, tiny_model
 from lvqac_core import api, bitstream
-from lvqac_core.api import decompress, load_model, read_info, resolve_device
+from lvqac_core.api import decompress, load_model, read_info
+from lvqac_core.device import device_name
 from lvqac_core.errors import (CorruptFile, ImageError, ImageTooLargeError, InputError,
                                ModelNotFoundError)
-from lvqac_core.image_io import DEFAULT_MAX_PIXELS
+from lvqac_core.geometry import DEFAULT_MAX_PIXELS
 
 CODEC = tiny_codec("minnen2018-ckbd", "lvqac")
 VALID = CODEC.compress(smooth_image(16, 16)).data
@@ -129,7 +130,7 @@ def test_tampered_zoo_model_has_the_same_words_on_both_paths(tmp_path, monkeypat
     lambda: CODEC.decompress(12),
     lambda: read_info(3.5),
     lambda: load_model(123),
-    lambda: resolve_device(None),
+    lambda: device_name(None),
     lambda: CODEC.compress(123),
     lambda: CODEC.compress(rgb(8, 8), progress=5),
     lambda: CODEC.decompress(VALID, max_pixels="many"),

@@ -1,4 +1,5 @@
-"""Tests of image loading, padding, tensor conversion and atomic writes (lvqac_core.image_io)."""
+"""Tests of image loading (lvqac_core.image_files), padding (geometry), tensor conversion (image_tensors) and
+atomic writes (files)."""
 from __future__ import annotations
 
 import io
@@ -11,22 +12,13 @@ import pytest
 import torch
 from PIL import Image
 
-from lvqac_core import image_io
+from lvqac_core import files
 from lvqac_core.errors import ImageError, ImageTooLargeError, InputError, OutputExistsError
-from lvqac_core.image_io import (
-    NOTE_16BIT,
-    NOTE_ALPHA,
-    NOTE_GRAY,
-    NOTE_PALETTE,
-    LoadedImage,
-    atomic_write_bytes,
-    load_image,
-    pad_amounts,
-    restore_mode,
-    save_png,
-    to_tensor,
-    to_uint8,
-)
+from lvqac_core.files import atomic_write_bytes
+from lvqac_core.geometry import pad_amounts
+from lvqac_core.image_files import NOTE_16BIT, NOTE_ALPHA, NOTE_GRAY, NOTE_PALETTE, LoadedImage, load_image, restore_mode, save_png
+from lvqac_core.image_tensors import to_tensor, to_uint8
+
 
 RNG = np.random.default_rng(0)
 
@@ -310,7 +302,7 @@ def test_failed_write_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyP
     def boom(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(image_io.os, "fsync", boom)
+    monkeypatch.setattr(files.os, "fsync", boom)
     p = tmp_path / "x.png"
     with pytest.raises(InputError, match="cannot write"):
         atomic_write_bytes(p, b"data", overwrite=overwrite)
@@ -324,7 +316,7 @@ def test_failed_rename_keeps_old_file(tmp_path: Path, monkeypatch: pytest.Monkey
     def boom(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(image_io.os, "replace", boom)
+    monkeypatch.setattr(files.os, "replace", boom)
     with pytest.raises(InputError):
         atomic_write_bytes(p, b"new", overwrite=True)
     assert p.read_bytes() == b"old" and os.listdir(tmp_path) == ["x.png"]

@@ -7,11 +7,11 @@ import pytest
 import torch
 from PIL import Image
 
-from lvqac_core import image_io
+from lvqac_core import image_files
 from lvqac_core.api import Codec
-from lvqac_core.evaluation import baselines, common
+from lvqac_core.evaluation import baselines
 from lvqac_core.models import build_model
-from lvqac_core.registry import IMAGE_SUFFIXES
+from lvqac_core.image_files import IMAGE_SUFFIXES
 from lvqac_core.training import data as training_data
 
 
@@ -37,7 +37,7 @@ def test_baseline_and_learned_codec_score_the_same_oriented_pixels(tmp_path):
     assert learned.shape == (64, 48, 3)
     assert np.array_equal(learned, np.rot90(raw, k=-1))  # orientation 6: rotate 90° clockwise
     assert np.array_equal(baselines.load_rgb(path), learned)  # what run_baseline scores
-    assert np.array_equal(common.load_rgb(path), learned)
+    assert np.array_equal(image_files.load_rgb(path), learned)
     assert np.array_equal(training_data.load_rgb(path), learned)
     curve = baselines.run_baseline("jpeg", [path], settings=[90])
     score = curve.points[0].images[0]
@@ -50,16 +50,15 @@ def test_list_images_flat_and_recursive(tmp_path):
     (tmp_path / "sub").mkdir()
     for name in ("b.png", "a.JPG", "c.txt", "sub/d.webp"):
         (tmp_path / name).write_bytes(b"x")
-    assert [p.name for p in image_io.list_images(tmp_path)] == ["a.JPG", "b.png"]
-    assert [p.name for p in image_io.list_images(tmp_path, recursive=True)] == ["a.JPG", "b.png", "d.webp"]
-    assert training_data.list_images(tmp_path) == image_io.list_images(tmp_path, recursive=True)
-    assert common.list_images(tmp_path) == image_io.list_images(tmp_path)
-    assert image_io.list_images(tmp_path / "b.png") == [tmp_path / "b.png"]
+    assert [p.name for p in image_files.list_images(tmp_path)] == ["a.JPG", "b.png"]
+    assert [p.name for p in image_files.list_images(tmp_path, recursive=True)] == ["a.JPG", "b.png", "d.webp"]
+    assert training_data.list_images(tmp_path) == image_files.list_images(tmp_path, recursive=True)
+    assert image_files.list_images(tmp_path / "b.png") == [tmp_path / "b.png"]
     assert {".png", ".jpg", ".webp"} <= set(IMAGE_SUFFIXES)
     with pytest.raises(FileNotFoundError, match="not found"):
-        image_io.list_images(tmp_path / "missing")
+        image_files.list_images(tmp_path / "missing")
     with pytest.raises(FileNotFoundError, match="no images"):
-        image_io.list_images(_empty(tmp_path / "empty"))
+        image_files.list_images(_empty(tmp_path / "empty"))
 
 
 def _empty(folder):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from lvqac_core.models import ARCHITECTURES, build_model
-from lvqac_core.quantizers import QUANTIZERS, build_quantizer
+from lvqac_core.bitstream import QUANTIZERS
+from lvqac_core.quantizers import build_quantizer
 from lvqac_core.registry import ARCHITECTURE_REGISTRY, QUANTIZER_REGISTRY, Registry
 
 

@@ -1,5 +1,6 @@
-"""The registry: decorator tables, the λ comparison, the device rule, MS-SSIM in dB, and that the
-quantizer names every layer uses are one list."""
+"""The registry's decorator tables, and the shared rules beside it: the λ comparison (lambdas), the
+device rule (device), MS-SSIM in dB (metrics), and that the quantizer names every layer uses are one
+list (bitstream)."""
 from __future__ import annotations
 
 import math
@@ -7,10 +8,11 @@ import math
 import numpy as np
 import pytest
 
-from lvqac_core import registry
+from lvqac_core.device import DeviceChoice, choose_device
 from lvqac_core.errors import InputError
-from lvqac_core.registry import (PAPER_LAMBDAS, DeviceChoice, Registry, lambda_in_range, ms_ssim_db,
-                                 resolve_device, same_lambda)
+from lvqac_core.lambdas import PAPER_LAMBDAS, lambda_in_range, same_lambda
+from lvqac_core.metrics import ms_ssim_db
+from lvqac_core.registry import Registry
 
 
 def test_registry_decorator_get_and_duplicates():
@@ -52,47 +54,47 @@ def test_lambda_in_range():
 
 @pytest.fixture
 def no_cuda(monkeypatch):
-    monkeypatch.setattr("lvqac_core.registry.device.cuda_available", lambda: False)
+    monkeypatch.setattr("lvqac_core.device.cuda_available", lambda: False)
 
 
 @pytest.fixture
 def with_cuda(monkeypatch):
-    monkeypatch.setattr("lvqac_core.registry.device.cuda_available", lambda: True)
+    monkeypatch.setattr("lvqac_core.device.cuda_available", lambda: True)
 
 
-def test_resolve_device_auto_and_cpu(no_cuda):
-    assert resolve_device() == DeviceChoice("cpu") and resolve_device("auto").note is None
-    assert resolve_device("cpu") == resolve_device("cpu", fallback=True) == DeviceChoice("cpu")
+def test_choose_device_auto_and_cpu(no_cuda):
+    assert choose_device() == DeviceChoice("cpu") and choose_device("auto").note is None
+    assert choose_device("cpu") == choose_device("cpu", fallback=True) == DeviceChoice("cpu")
 
 
-def test_resolve_device_with_cuda(with_cuda):
-    assert resolve_device("auto") == DeviceChoice("cuda")
-    assert resolve_device("cuda") == DeviceChoice("cuda")
-    assert resolve_device("cuda:1", fallback=True) == DeviceChoice("cuda:1")
-    assert resolve_device("cpu") == DeviceChoice("cpu")
+def test_choose_device_with_cuda(with_cuda):
+    assert choose_device("auto") == DeviceChoice("cuda")
+    assert choose_device("cuda") == DeviceChoice("cuda")
+    assert choose_device("cuda:1", fallback=True) == DeviceChoice("cuda:1")
+    assert choose_device("cpu") == DeviceChoice("cpu")
 
 
-def test_resolve_device_cuda_absent(no_cuda):
+def test_choose_device_cuda_absent(no_cuda):
     for asked in ("cuda", "cuda:0"):
-        choice = resolve_device(asked, fallback=True)  # the app: runs, and says so
+        choice = choose_device(asked, fallback=True)  # the app: runs, and says so
         assert choice.device == "cpu" and "CUDA" in choice.note
         with pytest.raises(InputError, match="no CUDA device") as info:  # CLI and API: refuse
-            resolve_device(asked, fallback=False)
+            choose_device(asked, fallback=False)
         assert "--" not in str(info.value)  # the core names no command-line flags
 
 
 @pytest.mark.parametrize("bad", ["gpu", "cuda:x", "cuda:", "CPU", "", None, 0])
-def test_resolve_device_bad_request(no_cuda, bad):
+def test_choose_device_bad_request(no_cuda, bad):
     for fallback in (False, True):  # a typo is an error even where CUDA falls back to the CPU
         with pytest.raises(InputError):
-            resolve_device(bad, fallback=fallback)
+            choose_device(bad, fallback=fallback)
 
 
-def test_resolve_device_users_share_the_rule(no_cuda):
+def test_choose_device_users_share_the_rule(no_cuda):
     import torch
 
-    from lvqac_core.api import resolve_device as api_resolve
-    from lvqac_core.training.trainer import _resolve_device as train_resolve
+    from lvqac_core.device import device_name as api_resolve
+    from lvqac_core.training.trainer import torch_device_for_rank as train_resolve
 
     assert api_resolve("auto") == "cpu" and train_resolve("auto", 3) == torch.device("cpu")
     for user in (api_resolve, lambda d: train_resolve(d, 0)):
@@ -111,21 +113,20 @@ def test_ms_ssim_db():
 
 
 def test_one_ms_ssim_db_formula():
-    from lvqac_core import metrics
     from lvqac_core.evaluation.common import ImageScore
 
-    assert metrics.ms_ssim_db is registry.ms_ssim_db
     assert ImageScore("x", 1.0, 30.0, 0.95).ms_ssim_db == ms_ssim_db(0.95)
 
 
 def test_quantizer_names_agree():
     """The .lvq byte order (bitstream), the built quantizers, the checkpoint checker and the command
     lines' choices all list the same names."""
-    from lvqac_core import bitstream, checkpoint_validation, quantizers
+    from lvqac_core import bitstream, checkpoint_validation, quantizers  # noqa: F401  (quantizers: registers them)
+    from lvqac_core.registry import QUANTIZER_REGISTRY
     from lvqac_core.cli import build_parser
 
     assert bitstream.QUANTIZERS == ("scalar", "lvq", "lvqac")  # the order is the on-disk code
-    assert set(quantizers.QUANTIZERS) == set(bitstream.QUANTIZERS)
+    assert set(QUANTIZER_REGISTRY) == set(bitstream.QUANTIZERS)  # every name the format knows is built
     assert set(checkpoint_validation.QUANTIZER_OPTIONS) == set(bitstream.QUANTIZERS)
     sub = next(a for a in build_parser()._actions if a.dest == "command").choices
     for command in ("compress", "train"):
@@ -142,3 +143,11 @@ def test_gui_quantizer_names_agree():
     assert state.QUANTIZERS == QUANTIZERS and set(state.QUANTIZER_LABELS) == set(QUANTIZERS)
     action = next(a for a in build_parser()._actions if a.dest == "quantizer")
     assert tuple(action.choices) == QUANTIZERS
+
+
+def test_nearest_in_log_lambda():
+    from lvqac_core.lambdas import nearest_index
+
+    assert nearest_index(0.0075, PAPER_LAMBDAS) == 2
+    assert nearest_index(0.004, PAPER_LAMBDAS) == 1  # nearer to 0.0032 than to 0.0075 in log λ
+    assert nearest_index(0.0048, (0.0032, 0.0075)) == 0 and nearest_index(0.0050, (0.0032, 0.0075)) == 1

@@ -69,7 +69,7 @@ def one_thread():
 def test_banded_transforms_equal_whole_image(architecture, one_thread):
     import torch
 
-    from lvqac_core.image_io import to_tensor, to_uint8
+    from lvqac_core.image_tensors import to_tensor, to_uint8
 
     codec = tiny_codec(architecture, "lvqac")
     model = codec.model

@@ -41,7 +41,7 @@ def test_apply_and_one_thread_restore():
 
 def test_the_analysis_runs_on_one_thread(monkeypatch):
     from lvqac_testing import tiny_model
-    from lvqac_core.image_io import to_tensor
+    from lvqac_core.image_tensors import to_tensor
     from lvqac_testing import smooth_image
 
     model = tiny_model("minnen2018-ckbd", "scalar", N=8, M=16)

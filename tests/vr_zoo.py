@@ -12,7 +12,7 @@ import torch
 from lvqac_core import zoo
 from lvqac_core.checkpoint import file_sha256, save_checkpoint
 from lvqac_core.models import ModelConfig, build_model
-from lvqac_core.registry import PAPER_LAMBDAS
+from lvqac_core.lambdas import PAPER_LAMBDAS
 
 LAMS = [float(v) for v in PAPER_LAMBDAS]
 NETWORK = "tiny-vr-lvqac"

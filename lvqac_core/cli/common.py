@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import InputError, OutputExistsError
-from ..image_io import path_problem
+from ..files import path_problem, read_file_bytes
 
 __all__ = ["emit_json", "read_input_bytes", "add_device_argument", "add_threads_argument", "thread_count",
-           "check_input", "plan_outputs", "check_suffix", "positive_float", "is_dir_spec", "map_summary_line",
+           "check_input", "plan_outputs", "output_paths", "check_suffix", "positive_float", "is_dir_spec", "map_summary_line",
            "make_parent", "failure_line"]
 
 STDIO_REFUSAL = ("'-' (standard input/output) is not supported by lvqac: give a file name "
@@ -45,13 +45,10 @@ def check_input(path: str) -> None:
 
 
 def read_input_bytes(path: str) -> bytes:
-    check_input(path)
-    try:
-        return Path(path).read_bytes()
-    except OSError as e:
-        raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
-    except MemoryError:
-        raise InputError(f"{path}: too large to read into memory") from None
+    """An input file's bytes (``-`` refused), with the core's one-line errors (:func:`files.read_file_bytes`)."""
+    if path == "-":
+        raise InputError(STDIO_REFUSAL)
+    return read_file_bytes(path)
 
 
 def add_threads_argument(p) -> None:
@@ -91,6 +88,28 @@ def positive_float(text: str) -> float:
 def is_dir_spec(output: str) -> bool:
     """``-o`` names a directory when it ends with a separator or is an existing directory."""
     return output.endswith(("/", os.sep)) or os.path.isdir(output)
+
+
+def output_paths(inputs: Sequence[str], output: str | None, suffix: str, what: str, *,
+                 several: bool = False) -> list[Path]:
+    """The one output-location policy of ``compress`` and ``decompress``: without ``-o`` each
+    output sits beside its input with ``suffix``; ``-o`` names a directory when it ends with a
+    separator, is an existing directory, or the command line named ``several`` inputs (then each
+    output is ``DIR/STEM + suffix``); otherwise ``-o`` is the one output file, whose suffix must be
+    ``suffix``. Folders are created when written (:func:`make_parent`)."""
+    if output is None:
+        return [Path(i).with_suffix(suffix) for i in inputs]
+    if output == "-":
+        raise InputError(STDIO_REFUSAL)
+    if not several and not is_dir_spec(output):
+        out = Path(output)
+        check_suffix(out, suffix, what)
+        return [out]
+    out = Path(output)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{output}: several inputs need -o to be a directory" if several
+                         else f"{output}: not a directory")
+    return [out / (Path(i).stem + suffix) for i in inputs]
 
 
 def check_suffix(path: Path, suffix: str, what: str) -> None:

@@ -5,12 +5,12 @@ import sys
 from pathlib import Path
 
 from ..api import load_model
-from ..bitstream import QUANTIZERS
+from ..bitstream import LVQ_SUFFIX, QUANTIZERS
 from ..errors import InputError
-from ..image_io import atomic_write_bytes
+from ..files import atomic_write_bytes
 from ..service import ModelChoice, check_code_lambda, encode, select_model
-from .common import (STDIO_REFUSAL, add_device_argument, add_threads_argument, check_input, check_suffix, emit_json,
-                     failure_line, is_dir_spec, make_parent, map_summary_line, plan_outputs, positive_float)
+from .common import (add_device_argument, add_threads_argument, check_input, emit_json, failure_line, make_parent,
+                     map_summary_line, output_paths, plan_outputs, positive_float)
 
 
 def register(sub) -> None:
@@ -47,22 +47,6 @@ def resolve_model(model: str | None, quantizer: str | None, lmbda: float | None)
     return select_model(quantizer, lmbda, model or None)
 
 
-def _outputs(images: list[str], output: str | None, several: bool) -> list[Path]:
-    """The output of each image (``several``: the command line named more than one)."""
-    if output is None:
-        return [Path(i).with_suffix(".lvq") for i in images]
-    if output == "-":
-        raise InputError(STDIO_REFUSAL)
-    if not several and not is_dir_spec(output):
-        out = Path(output)
-        check_suffix(out, ".lvq", "compress")
-        return [out]
-    out = Path(output)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{output}: several images need -o to be a directory")
-    return [out / (Path(i).stem + ".lvq") for i in images]
-
-
 def _input_problem(image: str) -> InputError | None:
     try:
         check_input(image)
@@ -82,7 +66,7 @@ def run(args) -> int:
             failed[i] = problem
     good = [i for i in range(len(args.images)) if i not in failed]
     images = [args.images[i] for i in good]
-    planned = _outputs(images, args.output, len(args.images) > 1) if good else []
+    planned = output_paths(images, args.output, LVQ_SUFFIX, "compress", several=len(args.images) > 1) if good else []
     plan_outputs(images, planned, args.force)
     outputs: list[Path | None] = [None] * len(args.images)
     for i, out in zip(good, planned):

@@ -1,14 +1,11 @@
 """``lvqac decompress FILE.lvq [-o OUT.png]``: decode with the model the file names."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..api import load_model
-from ..errors import InputError
-from ..image_io import save_png
+from ..image_files import save_png
 from ..service import decode
-from .common import (STDIO_REFUSAL, add_device_argument, add_threads_argument, check_suffix, emit_json, is_dir_spec,
-                     make_parent, map_summary_line, plan_outputs, read_input_bytes)
+from .common import (add_device_argument, add_threads_argument, emit_json, make_parent, map_summary_line,
+                     output_paths, plan_outputs, read_input_bytes)
 
 
 def register(sub) -> None:
@@ -23,21 +20,9 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _output(file: str, output: str | None) -> Path:
-    if output is None:
-        return Path(file).with_suffix(".png")
-    if output == "-":
-        raise InputError(STDIO_REFUSAL)
-    if is_dir_spec(output):
-        return Path(output) / (Path(file).stem + ".png")
-    out = Path(output)
-    check_suffix(out, ".png", "decompress")
-    return out
-
-
 def run(args) -> int:
     data = read_input_bytes(args.file)
-    out = _output(args.file, args.output)
+    (out,) = output_paths([args.file], args.output, ".png", "decompress")
     plan_outputs([args.file], [out], args.force)
     decoded = decode(data, (lambda header: load_model(args.model, args.device)) if args.model else None,
                      device=args.device)

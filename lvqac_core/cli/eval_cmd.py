@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
-from ..image_io import atomic_write_bytes
+from ..files import atomic_write_bytes
 from .common import STDIO_REFUSAL, add_threads_argument, is_dir_spec, plan_outputs
 
 __all__ = ["register", "run"]
@@ -45,7 +45,7 @@ def _fmt(v, spec=".3f") -> str:
 
 def run(args: argparse.Namespace) -> int:
     from ..evaluation.baselines import BASELINES, run_baselines
-    from ..evaluation.common import list_images
+    from ..image_files import list_images
     from ..evaluation.evaluate import bd_table, evaluate_models, evaluation_report
     from ..evaluation.rdplot import plot_rd, require_matplotlib
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from .. import zoo
 from ..api import read_info
 from ..errors import ModelNotFoundError
-from ..registry import same_lambda
+from ..lambdas import same_lambda
 from .common import emit_json, read_input_bytes
 
 

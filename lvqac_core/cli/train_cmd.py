@@ -104,7 +104,7 @@ def config_from_args(args: argparse.Namespace):
 
 def lambda_presets(text: str) -> list[float]:
     """``paper`` or comma-separated positive λ values (argparse type)."""
-    from ..registry import PAPER_LAMBDAS
+    from ..lambdas import PAPER_LAMBDAS
 
     if text.strip() == "paper":
         return [float(v) for v in PAPER_LAMBDAS]

@@ -15,7 +15,7 @@ from typing import Callable, Iterable, Optional, Sequence
 import numpy as np
 from PIL import Image, features
 
-from ..image_io import list_images, load_rgb
+from ..image_files import list_images, load_rgb
 from ..metrics import ms_ssim, psnr
 from .common import ImageScore, RDCurve, RDPoint
 

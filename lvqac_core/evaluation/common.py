@@ -1,5 +1,5 @@
 """Shared helpers: RD points and curves, means, environment info (image listing and loading are
-``lvqac_core.image_io``'s)."""
+``lvqac_core.image_files``'s)."""
 from __future__ import annotations
 
 import subprocess
@@ -9,14 +9,10 @@ from typing import Any, Optional
 
 import numpy as np
 
-from ..image_io import list_images, load_rgb
 from ..metrics import ms_ssim_db
-from ..registry.constants import IMAGE_SUFFIXES
 
-__all__ = ["IMAGE_SUFFIXES", "list_images", "load_rgb", "ImageScore", "RDPoint", "RDCurve",
+__all__ = ["ImageScore", "RDPoint", "RDCurve",
            "environment", "git_commit"]
-
-# list_images (flat) and load_rgb (EXIF-aware) are lvqac_core.image_io's, re-exported here
 
 
 @dataclass

@@ -11,13 +11,11 @@ from typing import Any, Callable, Iterable, Optional, Sequence
 
 from ..service import encode, select_model
 from .bdrate import BDError, bd_psnr, bd_rate
-from ..resources import resources_dir
-from .common import ImageScore, RDCurve, RDPoint, environment, list_images
+from ..reference_curves import published_anchor
+from ..image_files import list_images
+from .common import ImageScore, RDCurve, RDPoint, environment
 
-__all__ = ["evaluate_codec", "evaluate_models", "bd_table", "evaluation_report", "reference_curve"]
-
-REFERENCE_JSON = resources_dir() / "rd" / "compressai_mbt2018_mean_kodak.json"
-
+__all__ = ["evaluate_codec", "evaluate_models", "bd_table", "evaluation_report"]
 
 def _model_label(spec: str, codec) -> str:
     p = Path(str(spec))
@@ -91,23 +89,14 @@ def evaluate_models(specs: Iterable[str], images, device: str = "auto",
     return [c.sorted() for c in curves.values()]
 
 
-def reference_curve(path: str | Path = REFERENCE_JSON) -> Optional[dict[str, Any]]:
-    import json
-
-    p = Path(path)
-    if not p.is_file():
-        return None
-    return json.loads(p.read_text())
-
-
 def bd_table(curves: Sequence[RDCurve], anchor: Optional[str] = None, method: str = "cubic",
              include_reference: bool = False) -> list[dict[str, Any]]:
     """BD-rate / BD-PSNR of every curve against ``anchor`` (default: the first curve with ≥ 2 points)."""
     usable = [(c.name, c.bpp(), c.psnr()) for c in curves if len(c.points) >= 2]
     if include_reference:
-        ref = reference_curve()
+        ref = published_anchor()
         if ref:
-            usable.append((ref["name"], ref["bpp"], ref["psnr"]))
+            usable.append((ref.name, list(ref.bpp), list(ref.psnr)))
     if len(usable) < 2:
         return []
     a = next((u for u in usable if u[0] == anchor), usable[0]) if anchor else usable[0]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional, Sequence, Union
 
-from ..image_io import atomic_write_bytes
+from ..files import atomic_write_bytes
 from ..errors import LvqacError
 from .common import RDCurve
-from .evaluate import reference_curve
+from ..reference_curves import published_anchor
 
 __all__ = ["plot_rd", "require_matplotlib"]
 
@@ -51,9 +51,9 @@ def plot_rd(curves: Sequence[CurveLike], out: str | Path, *, title: str = "Rateâ
         if x:
             ax.plot(x, y, marker="o", markersize=3.5, linewidth=1.5, label=name)
     if reference:
-        ref = reference_curve()
+        ref = published_anchor()
         if ref:
-            ax.plot(ref["bpp"], ref["psnr"], "k--", linewidth=1.2, label=ref["name"])
+            ax.plot(ref.bpp, ref.psnr, "k--", linewidth=1.2, label=ref.name)
     ax.set_xlabel("bits per pixel")
     ax.set_ylabel("PSNR (dB, RGB)")
     ax.set_title(title)

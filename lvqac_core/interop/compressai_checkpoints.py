@@ -44,7 +44,7 @@ from typing import Any, Optional
 
 import torch
 
-from ..checkpoint import DERIVED_KEYS, _read_payload, model_from_state, regular_file_stat
+from ..checkpoint import DERIVED_KEYS, model_from_state, regular_file_stat, safe_torch_load
 from ..checkpoint_validation import (MAX_CHECKPOINT_BYTES, MAX_TENSORS, config_problem, describe,
                                      state_dict_problem, zip_problem)
 from ..errors import ModelNotFoundError
@@ -201,7 +201,7 @@ def _read_raw(path: Path) -> tuple[Any, bool]:
         problem = zip_problem(path, st.st_size)
         if problem:
             raise ModelNotFoundError(f"cannot read weights file {path}: {problem}")
-        return _read_payload(path), False
+        return safe_torch_load(path), False
     data = path.read_bytes()
     problem = legacy_problem(data)
     if problem:

@@ -28,14 +28,17 @@ from ..entropy import CellTableBank
 from ..entropy.bottleneck import encode_bottleneck
 from ..entropy.safe_rans import SafeRansDecoder
 from ..errors import CorruptFile, DesyncError, InputError
-from ..image_io import to_uint8, to_unit_float
+from ..progress import (ANALYSING, CODING, DECODING_HYPERPRIOR, DECODING_LATENTS, SYNTHESIS, ProgressCallback, report,
+                        staged)
+from ..image_tensors import to_uint8, to_unit_float
 from ..quantizers import build_quantizer
-from ..registry import DECODING_ORDER_REGISTRY, HYPER_STRIDE, LATENT_STRIDE, same_lambda
-from ..results import ForwardOutput
+from ..geometry import HYPER_STRIDE, LATENT_STRIDE
+from ..lambdas import same_lambda
+from ..registry import DECODING_ORDER_REGISTRY
 from . import transforms as _transforms  # noqa: F401  (registers the architectures)
 from .exact import ExactNet
 from .gain import GainUnits
-from .latent_codecs import HEAD_HIDDEN, AHead, LatentCodec, LatentCoding, Progress, SelectionHead
+from .latent_codecs import HEAD_HIDDEN, AHead, LatentCodec, LatentCoding, SelectionHead
 from .registry import ModelConfig
 from .transform_runner import run_transform
 
@@ -48,6 +51,21 @@ __all__ = ["LatticeCodecModel", "LatentCode", "LatentMaps", "build_model"]
 # full-resolution intermediate features (N × H/2 × W/2 floats) never exist at once.
 BAND_PIXELS = 1 << 21  # image pixels per band, about 2 MP
 MARGIN = {"minnen": 2, "cheng": 8, "cheng-attn": 12}  # attention blocks add about 3.8 latent rows
+
+
+@dataclass
+class ForwardOutput:
+    """Training/evaluation forward pass of a model.
+
+    Attributes:
+        x_hat: reconstruction, (B, 3, H, W), not clamped.
+        bits: estimated bits per part, each a scalar tensor summed over the batch:
+            ``"y"`` (latents), ``"z"`` (hyper-latents) and, for lattice quantizers,
+            ``"selection"`` (codebook-selection bits). Differentiable in training.
+    """
+
+    x_hat: Tensor
+    bits: dict[str, Tensor]
 
 
 @dataclass
@@ -201,7 +219,7 @@ class LatticeCodecModel(nn.Module):
 
     def synthesis(self, y_hat: Tensor, out_hw: Optional[tuple[int, int]] = None):
         """x̂ = g_s(ŷ) clamped: a (1, 3, Hp, Wp) tensor, or with ``out_hw`` = (H, W) the cropped
-        uint8 (H, W, 3) image (converted band by band as :func:`~lvqac_core.image_io.to_uint8`)."""
+        uint8 (H, W, 3) image (converted band by band as :func:`~lvqac_core.image_tensors.to_uint8`)."""
         if out_hw is None:
             return torch.cat([band for _, band in self.synthesis_bands(y_hat)], dim=2)
         height, width = out_hw
@@ -212,7 +230,7 @@ class LatticeCodecModel(nn.Module):
                 out[r0:r0 + n] = to_uint8(band, n, width)
         return out
 
-    def compress_tensor(self, x: Tensor, progress: Progress = None, reconstruct: bool = True,
+    def compress_tensor(self, x: Tensor, progress: ProgressCallback = None, reconstruct: bool = True,
                         out_hw: Optional[tuple[int, int]] = None, lmbda: Optional[float] = None,
                         bits_map: bool = True, exact: bool = True) -> LatentCode:
         """Code one padded image (1, 3, Hp, Wp), float in [0, 1] or uint8, with Hp, Wp multiples of
@@ -226,6 +244,7 @@ class LatticeCodecModel(nn.Module):
         decoder of such a file must run on the same thread count and CPU).
         """
         large = allocator.needs_bounds(x.shape[-2] * x.shape[-1])
+        report(progress, 0.0, ANALYSING)
         with torch.inference_mode():  # not a decorator: its wrapper would keep x alive
             gains = self.gains(lmbda)
             # one thread: oneDNN rounds differently on several, and y decides the file's symbols
@@ -240,12 +259,13 @@ class LatticeCodecModel(nn.Module):
             # In eval mode the bottleneck's forward rounds z around its medians exactly as
             # compress/decompress do, so ẑ comes from it without decoding the z string back.
             z_hat, z_lik = self.entropy_bottleneck(z, training=False)
-            lat = self.latent_codec.compress(y, self.hyper_synthesis(z_hat, exact), progress=progress,
+            lat = self.latent_codec.compress(y, self.hyper_synthesis(z_hat, exact), progress=staged(progress, CODING),
                                              bits_map=bits_map, exact=exact)
             maps = self._maps(lat, z_lik if bits_map else None)
             y_hat = lat.y_hat if gains is None else lat.y_hat * gains[1].to(lat.y_hat.device)
             x_hat = reconstruction = None
             if reconstruct:
+                report(progress, 1.0, SYNTHESIS)
                 with allocator.bounded(large):  # as the decoder runs it (allocator.bounded)
                     if out_hw is None:
                         x_hat = self.synthesis(y_hat)
@@ -274,7 +294,7 @@ class LatticeCodecModel(nn.Module):
         latent_hw: tuple[int, int],
         hyper_hw: tuple[int, int],
         symbols_crc32: int,
-        progress: Progress = None,
+        progress: ProgressCallback = None,
         out_hw: Optional[tuple[int, int]] = None,
         lmbda: Optional[float] = None,
         bits_map: bool = True,
@@ -292,9 +312,10 @@ class LatticeCodecModel(nn.Module):
             raise CorruptFile(f"corrupt .lvq file: latent grid {latent_hw[0]}x{latent_hw[1]} is not four "
                               f"times the hyper-latent grid {hyper_hw[0]}x{hyper_hw[1]} (padded size not a "
                               f"multiple of {HYPER_STRIDE})")
+        report(progress, 0.0, DECODING_HYPERPRIOR)
         z_hat = self._decode_z(sections.get("z", b""), hyper_hw).to(dev)
-        lat = self.latent_codec.decompress(sections, self.hyper_synthesis(z_hat, exact), progress=progress,
-                                           bits_map=bits_map, exact=exact)
+        lat = self.latent_codec.decompress(sections, self.hyper_synthesis(z_hat, exact),
+                                           progress=staged(progress, DECODING_LATENTS), bits_map=bits_map, exact=exact)
         if lat.checksum != symbols_crc32:
             raise DesyncError(
                 "decoded symbols do not match the encoder's checksum: the file was written on another "
@@ -303,6 +324,7 @@ class LatticeCodecModel(nn.Module):
         z_lik = self.entropy_bottleneck(z_hat)[1] if bits_map else None  # eval mode: ẑ is already on its grid
         maps = self._maps(lat, z_lik)
         y_hat = lat.y_hat if gains is None else lat.y_hat * gains[1].to(dev)
+        report(progress, 1.0, SYNTHESIS)
         return self.synthesis(y_hat, out_hw), maps
 
     def _decode_z(self, string: bytes, hyper_hw: tuple[int, int]) -> Tensor:

@@ -28,7 +28,7 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import InputError
-from ..registry.constants import lambda_in_range
+from ..lambdas import lambda_in_range
 
 __all__ = ["GainUnits", "interpolation_weights"]
 

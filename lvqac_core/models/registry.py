@@ -11,7 +11,8 @@ from typing import Any, Callable
 
 from torch import nn
 
-from ..registry import ARCHITECTURE_REGISTRY, IMPORTED_ARCHITECTURE_REGISTRY, lambda_in_range
+from ..lambdas import lambda_in_range
+from ..registry import ARCHITECTURE_REGISTRY, IMPORTED_ARCHITECTURE_REGISTRY
 
 __all__ = ["ModelConfig", "ArchitectureSpec", "ARCHITECTURES", "ARCHITECTURE_REGISTRY", "register_architecture",
            "known_architecture", "architecture_spec"]

@@ -12,7 +12,6 @@ from .lvq import LatticeQuantizer, closest_point, soft_quantize
 from .lvqac import CompandedLatticeQuantizer
 
 __all__ = [
-    "QUANTIZERS",
     "QUANTIZER_REGISTRY",
     "Quantizer",
     "QuantizedLatent",
@@ -24,11 +23,6 @@ __all__ = [
     "soft_quantize",
     "build_quantizer",
 ]
-
-#: the quantizers a ``.lvq`` file can name, in the order of its header's quantizer byte (a format
-#: rule: never reorder; a new quantizer goes at the end); each is a registered name
-QUANTIZERS: tuple[str, ...] = ("scalar", "lvq", "lvqac")
-
 
 def build_quantizer(name: str, channels: int, group_size: int | None = None, **kwargs) -> Quantizer:
     if name not in QUANTIZER_REGISTRY:

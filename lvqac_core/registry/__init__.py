@@ -1,27 +1,23 @@
-"""One home for the rules the rest of the package shares.
+"""The registries, filled by decorators where each thing is defined, and nothing else:
+``QUANTIZER_REGISTRY`` (``@QUANTIZER_REGISTRY.register("lvq")``), ``ARCHITECTURE_REGISTRY`` and
+``DECODING_ORDER_REGISTRY`` (parallel, checkerboard, raster-scan latent codecs);
+``IMPORTED_ARCHITECTURE_REGISTRY``: architectures that exist only so that other libraries' models
+can be coded (CompressAI's bmshj2018-hyperprior, :mod:`lvqac_core.interop`); a config may name
+them, ``lvqac train`` fine-tunes them from such a file, but they are not our trained family.
 
-- ``constants``: strides, λ presets and their one comparison, image suffixes, MS-SSIM in dB;
-- ``device``: the one ``resolve_device(requested, fallback)`` rule;
-- the registries filled by decorators where each thing is defined: ``QUANTIZER_REGISTRY``
-  (``@QUANTIZER_REGISTRY.register("lvq")``), ``ARCHITECTURE_REGISTRY`` and
-  ``DECODING_ORDER_REGISTRY`` (parallel, checkerboard, raster-scan latent codecs);
-  ``IMPORTED_ARCHITECTURE_REGISTRY``: architectures that exist only so that other libraries'
-  models can be coded (CompressAI's bmshj2018-hyperprior, :mod:`lvqac_core.interop`); a config may
-  name them, ``lvqac train`` fine-tunes them from such a file, but they are not our trained family.
+The shared rules live in rooms named for what they are: strides and the pad limit in
+:mod:`lvqac_core.geometry`, the λ presets and comparisons in :mod:`lvqac_core.lambdas`, the device
+rule in :mod:`lvqac_core.device`, image suffixes in :mod:`lvqac_core.image_files`, the ``.lvq``
+suffix in :mod:`lvqac_core.bitstream`, MS-SSIM in dB in :mod:`lvqac_core.metrics`.
 
-Nothing here imports the models, so every module may import it.
+Nothing here imports the rest of the core, so every module may import it.
 """
 from __future__ import annotations
 
 from .base import Registry
-from .device import DeviceChoice, cuda_available, resolve_device
-from .constants import (HYPER_STRIDE, IMAGE_SUFFIXES, LAMBDA_RTOL, lambda_in_range, LATENT_STRIDE, LVQ_SUFFIX, PAPER_LAMBDAS,
-                        ms_ssim_db, same_lambda)
 
-__all__ = ["Registry", "DeviceChoice", "cuda_available", "resolve_device", "QUANTIZER_REGISTRY", "ARCHITECTURE_REGISTRY", "DECODING_ORDER_REGISTRY",
-           "IMPORTED_ARCHITECTURE_REGISTRY",
-           "LATENT_STRIDE", "HYPER_STRIDE", "PAPER_LAMBDAS", "LAMBDA_RTOL", "same_lambda", "lambda_in_range", "IMAGE_SUFFIXES",
-           "LVQ_SUFFIX", "ms_ssim_db"]
+__all__ = ["Registry", "QUANTIZER_REGISTRY", "ARCHITECTURE_REGISTRY", "DECODING_ORDER_REGISTRY",
+           "IMPORTED_ARCHITECTURE_REGISTRY"]
 
 QUANTIZER_REGISTRY: Registry = Registry("quantizer")
 ARCHITECTURE_REGISTRY: Registry = Registry("architecture")

@@ -13,15 +13,14 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from .. import image_io
-from ..image_io import load_rgb
-from ..registry.constants import IMAGE_SUFFIXES
+from .. import image_files
+from ..image_files import load_rgb
 
-__all__ = ["IMAGE_SUFFIXES", "list_images", "ImageCropBatches", "make_loader", "step_generator"]
+__all__ = ["list_images", "ImageCropBatches", "make_loader", "step_generator"]
 
 def list_images(folder: str | Path) -> list[Path]:
     """The training images: every image under ``folder``, subfolders included."""
-    return image_io.list_images(folder, recursive=True)
+    return image_files.list_images(folder, recursive=True)
 
 
 def step_generator(seed: int, step: int, rank: int = 0, salt: int = 0) -> torch.Generator:

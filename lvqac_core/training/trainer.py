@@ -26,17 +26,18 @@ import torch
 import torch.distributed as dist
 
 from ..checkpoint import DERIVED_KEYS, TRAIN_STATE_FORMAT, NotAnLvqacCheckpoint, read_checkpoint, save_checkpoint
-from ..image_io import atomic_write_bytes
+from ..files import atomic_write_bytes
 from ..errors import InputError
 from ..models import LatticeCodecModel, ModelConfig, build_model
 from ..models.latent_codecs.selection import SELECTION_CODINGS
 from ..quantizers.base import RATE_PROXIES
 from ..quantizers.companding import COMPANDERS
 from ..quantizers.lvq import LATTICE_TRAIN_MODES
-from ..registry import HYPER_STRIDE, resolve_device
+from ..device import device_name
+from ..geometry import HYPER_STRIDE
 from .data import ImageCropBatches, list_images, make_loader, step_generator
 
-__all__ = ["TrainConfig", "Trainer", "rd_loss", "temperature_at", "load_init_weights", "RESUME_NAME", "FINAL_NAME"]
+__all__ = ["TrainConfig", "Trainer", "torch_device_for_rank", "rd_loss", "temperature_at", "load_init_weights", "RESUME_NAME", "FINAL_NAME"]
 
 RESUME_NAME = "resume.pt"
 FINAL_NAME = "model.pt"
@@ -280,9 +281,9 @@ def _dist_info() -> tuple[int, int, bool]:
     return 0, 1, False
 
 
-def _resolve_device(device: str, local_rank: int) -> torch.device:
-    """The registry's rule (CUDA asked for but absent is an ``InputError``), then this rank's GPU."""
-    chosen = resolve_device(device).device
+def torch_device_for_rank(device: str, local_rank: int) -> torch.device:
+    """The core's device rule (CUDA asked for but absent is an ``InputError``), then this rank's GPU."""
+    chosen = device_name(device)
     if chosen == "cuda":
         chosen = f"cuda:{local_rank}"
     return torch.device(chosen)
@@ -292,7 +293,7 @@ def init_distributed_from_env(device: str = "auto") -> bool:
     """Start the process group when launched by torchrun (WORLD_SIZE > 1). Returns True if started."""
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or (dist.is_available() and dist.is_initialized()):
         return False
-    use_cuda = resolve_device(device).device.startswith("cuda")
+    use_cuda = device_name(device).startswith("cuda")
     dist.init_process_group(backend="nccl" if use_cuda else "gloo")
     if use_cuda:
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
@@ -304,7 +305,7 @@ class Trainer:
         cfg.validate()
         self.cfg = cfg
         self.rank, self.world, self.distributed = _dist_info()
-        self.device = _resolve_device(cfg.device, int(os.environ.get("LOCAL_RANK", "0")))
+        self.device = torch_device_for_rank(cfg.device, int(os.environ.get("LOCAL_RANK", "0")))
         if cfg.threads:
             torch.set_num_threads(int(cfg.threads))
         self.out = Path(cfg.out)

@@ -10,15 +10,15 @@ UI thread does not).
 """
 from __future__ import annotations
 
-import json
 import threading
-from pathlib import Path
 from typing import Callable, Optional
 
 import numpy as np
 
-from lvqac_core.registry import IMAGE_SUFFIXES, DeviceChoice
-from lvqac_core.registry import resolve_device as registry_resolve_device
+from lvqac_core.device import DeviceChoice, choose_device
+from lvqac_core.files import read_file_bytes
+from lvqac_core.image_files import IMAGE_SUFFIXES, gray_to_rgb
+from lvqac_core.progress import stage_of
 from lvqac_core.resources import resources_dir
 
 from .maps import render_layers
@@ -30,9 +30,10 @@ RESOURCES = resources_dir()
 CodecFactory = Callable[[str, float, str], object]  # (quantizer, lmbda, device) -> Codec
 
 
-def resolve_device(requested: str) -> DeviceChoice:
-    """auto → CUDA when present; CUDA requested but absent → CPU with a note the window shows."""
-    return registry_resolve_device(requested, fallback=True)
+def device_choice(requested: str) -> DeviceChoice:
+    """The app's device: auto → CUDA when present; CUDA requested but absent → CPU with a note the
+    window shows (the core's rule with fallback)."""
+    return choose_device(requested, fallback=True)
 
 
 def model_labels() -> dict[tuple[str, float], str]:
@@ -78,29 +79,6 @@ def zoo_curves() -> dict[str, list[tuple[float, float, float, str]]]:
     return {q: sorted(v) for q, v in curves.items()}
 
 
-def reference_curves(directory: Optional[Path] = None) -> dict[str, list[tuple[float, float]]]:
-    """name -> [(bpp, psnr)] from every readable JSON under resources/rd/ (CompressAI's results
-    format ``{"name", "results": {"bpp", "psnr-rgb"}}`` or flat ``{"bpp", "psnr"}``); files that
-    cannot be read are skipped."""
-    directory = directory or (RESOURCES / "rd")
-    out: dict[str, list[tuple[float, float]]] = {}
-    if not directory.is_dir():
-        return out
-    for path in sorted(directory.glob("*.json")):
-        try:
-            d = json.loads(path.read_text())
-            res = d.get("results", d)
-            bpp = res.get("bpp")
-            ps = res.get("psnr-rgb", res.get("psnr"))
-            if not bpp or not ps or len(bpp) != len(ps):
-                continue
-            name = str(d.get("name") or path.stem)
-            out[name] = sorted((float(b), float(p)) for b, p in zip(bpp, ps))
-        except Exception:  # noqa: BLE001 - skip unreadable reference files gracefully
-            continue
-    return out
-
-
 SAMPLE_MISSING = ("no sample image: resources/samples has none and scikit-image is not installed "
                   "(pip install 'lvqac-studio[sample]')")
 
@@ -130,20 +108,6 @@ def demo_codec_factory(N: int = 16, M: int = 24, architecture: str = "minnen2018
         m = build_model(architecture=architecture, quantizer=quantizer, N=N, M=M, lmbda=lmbda)
         return Codec.from_model(m, model_id=f"demo-untrained-{quantizer}-{lmbda:g}", device=device)
     return make
-
-
-def encode_stage(f: float) -> str:
-    """What ``Codec.compress`` does after reporting ``f``: it reports 0.02 once the image is read,
-    0.475 when the analysis transform and hyperprior are done, 0.9 when the latent rows are
-    coded (``lvqac_core.api`` / ``codec_model``)."""
-    return ("reading image" if f < 0.02 else "analysing" if f < 0.475 else "coding" if f < 0.9
-            else "measuring PSNR / MS-SSIM")
-
-
-def decode_stage(f: float) -> str:
-    """What ``Codec.decompress`` does after reporting ``f`` (0.5: hyperprior decoded, 0.95: latent
-    rows decoded, then the synthesis transform)."""
-    return "decoding hyperprior" if f < 0.5 else "decoding latents" if f < 0.95 else "synthesis"
 
 
 class Backend:
@@ -194,7 +158,7 @@ class Backend:
     def preload(self, quantizer: str, lmbda: float, device: str = "auto",
                 spec: Optional[str] = None):
         """Load (and keep) the model for these choices; called on a worker thread at launch."""
-        return self.codec(quantizer, lmbda, resolve_device(device).device, spec)
+        return self.codec(quantizer, lmbda, device_choice(device).device, spec)
 
     def codec(self, quantizer: str, lmbda: float, device: str, spec: Optional[str] = None,
               progress: Progress = None):
@@ -304,7 +268,7 @@ class Backend:
             allocator.release()
 
     def _run(self, job: Job, progress: Progress = None):
-        dev = resolve_device(job.device)
+        dev = device_choice(job.device)
         if job.kind == "compress":
             return self.compress(job, dev, progress)
         if job.kind == "decompress":
@@ -327,8 +291,8 @@ class Backend:
         codec = self.codec(job.quantizer, job.lmbda, dev.device, job.model_spec, progress=report)
         split = 0.75 if job.measure_decode else 1.0
         coded = encode(codec, self._image_of(job.source), decode_check=job.measure_decode,
-                       progress=lambda f: report(0.02 + (split - 0.02) * f, encode_stage(f)),
-                       decode_progress=lambda f: report(split + (0.97 - split) * f, decode_stage(f)),
+                       progress=lambda f: report(0.02 + (split - 0.02) * f, stage_of(f)),
+                       decode_progress=lambda f: report(split + (0.97 - split) * f, stage_of(f)),
                        notes=(dev.note,) if dev.note else (), lmbda=self.code_lambda(codec, job.lmbda))
         res = coded.result
         report(0.98, "drawing maps")
@@ -356,22 +320,15 @@ class Backend:
         return zoo_codec_for(header, dev.device)
 
     def decompress(self, job: Job, dev: DeviceChoice, progress: Progress = None) -> Display:
-        from lvqac_core.errors import InputError
         from lvqac_core.service import decode
         report = progress or (lambda f, stage="": None)
         report(0.0, "reading file")
-        try:
-            data = Path(job.source.path).read_bytes()
-        except OSError as exc:
-            raise InputError(f"cannot read {job.source.path}: {exc.strerror or exc}") from exc
+        data = read_file_bytes(job.source.path)
         decoded = decode(data, lambda header: self._codec_for_file(header, dev, report),
-                         progress=lambda f: report(f, decode_stage(f)),
+                         progress=lambda f: report(f, stage_of(f)),
                          notes=("original not in file",) + ((dev.note,) if dev.note else ()))
         res = decoded.result
-        image = res.image
-        if image.ndim == 2:
-            image = np.repeat(image[:, :, None], 3, axis=2)
-        image = np.ascontiguousarray(image[:, :, :3])
+        image = gray_to_rgb(res.image)
         stats = Stats(**vars(decoded.report))
         layers = render_layers(None, image, None, res.maps)
         report(1.0)
@@ -400,7 +357,7 @@ class Backend:
         report = progress or (lambda f, stage="": None)
         codec = self.codec(job.quantizer, job.lmbda, dev.device, progress=report)
         coded = encode(codec, self._image_of(job.source), lmbda=self.code_lambda(codec, job.lmbda),
-                       progress=lambda f: report(0.02 + 0.96 * f, encode_stage(f)))
+                       progress=lambda f: report(0.02 + 0.96 * f, stage_of(f)))
         report(1.0)
         return CompareRow.from_report(job.quantizer, coded.report, coded.result.reconstruction)
 
@@ -418,7 +375,7 @@ class Backend:
                 codec = (self.swap_codec(q, job.model_spec, dev.device) if job.model_spec
                          else self.codec(q, job.lmbda, dev.device, progress=report))
                 coded = encode(codec, self._image_of(job.source), lmbda=self.code_lambda(codec, job.lmbda),
-                               progress=lambda f, k=k, q=q: report((k + f) / n, f"{q}: {encode_stage(f)}"))
+                               progress=lambda f, k=k, q=q: report((k + f) / n, f"{q}: {stage_of(f)}"))
                 rows.append(CompareRow.from_report(q, coded.report, coded.result.reconstruction))
             except Cancelled:
                 raise

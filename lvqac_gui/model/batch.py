@@ -1,6 +1,6 @@
 """Export a batch of results to a folder (Qt-free): per image the ``.lvq``, the decoded PNG and,
 optionally, every map — the same files as *Export ▸ All*, written by :mod:`.export` (atomic
-writes through ``lvqac_core.image_io``; existing files only replaced when asked to).
+writes through ``lvqac_core.files``; existing files only replaced when asked to).
 
 Names never collide: each result is ``STEM.QUANTIZER-λ``; two results that would share a name
 (the same image run twice, or two ``photo.png`` from different folders) get ``-2``, ``-3``, ... and

@@ -1,7 +1,7 @@
 """Writing results to disk (Qt-free): the .lvq file, the decoded PNG and every map as PNG (with
 its colour bar and scale drawn under it). Names carry the model: ``STEM.QUANTIZER-λ.*``.
 
-All writes are atomic (temporary file + rename, via ``lvqac_core.image_io``); existing files are
+All writes are atomic (temporary file + rename, via ``lvqac_core.files``); existing files are
 only replaced with ``overwrite=True`` (the window asks first).
 """
 from __future__ import annotations
@@ -18,13 +18,13 @@ MAP_LAYERS = ("residual", "selection", "a_law", "bits")
 
 
 def write_lvq(display: Display, path: str | Path, overwrite: bool = False) -> Path:
-    from lvqac_core.image_io import atomic_write_bytes
+    from lvqac_core.files import atomic_write_bytes
     atomic_write_bytes(path, display.data, overwrite=overwrite)
     return Path(path)
 
 
 def write_png(image: np.ndarray, path: str | Path, overwrite: bool = False) -> Path:
-    from lvqac_core.image_io import save_png
+    from lvqac_core.image_files import save_png
     save_png(np.ascontiguousarray(image), path, overwrite=overwrite)
     return Path(path)
 

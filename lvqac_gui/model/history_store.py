@@ -26,7 +26,7 @@ def _row(e: HistoryEntry) -> dict:
 
 def save(entries: list[HistoryEntry], path: str | os.PathLike) -> Path:
     """Write ``entries`` (atomically: an interrupted write leaves the old file)."""
-    from lvqac_core.image_io import atomic_write_bytes
+    from lvqac_core.files import atomic_write_bytes
     rows = [_row(e) for e in entries[-MAX_ROWS:]]
     data = json.dumps({"version": VERSION, "rows": rows}, indent=1).encode("utf-8")
     Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ from typing import Optional
 
 import numpy as np
 
-from lvqac_core.registry import LATENT_STRIDE
+from lvqac_core.geometry import LATENT_STRIDE
 
 # Anchor colours (RGB 0..255) of the colour maps; interpolated linearly into 256-entry LUTs.
 _VIRIDIS = [(68, 1, 84), (72, 40, 120), (62, 74, 137), (49, 104, 142), (38, 130, 142),

@@ -17,7 +17,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from lvqac_core.registry import LATENT_STRIDE
+from lvqac_core.geometry import LATENT_STRIDE
 
 from .events import Signal
 

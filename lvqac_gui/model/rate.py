@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-from lvqac_core.registry import PAPER_LAMBDAS, same_lambda
+from lvqac_core.lambdas import PAPER_LAMBDAS, lambda_in_range, nearest_index, same_lambda
 
 STEPS = 1000  # slider positions from the lowest to the highest λ
 SNAP = 0.02  # a position within this share of the slider from a preset snaps to it
@@ -45,10 +45,10 @@ def snap(lmbda: float, lo: float, hi: float, presets: Sequence[float] = PAPER_LA
     """``lmbda`` snapped to a preset in [lo, hi] when near one, else rounded to 3 significant digits
     and kept within [lo, hi]."""
     span = math.log(hi) - math.log(lo)
-    near = [p for p in presets if lo * (1 - 1e-6) <= p <= hi * (1 + 1e-6)
+    near = [p for p in presets if lambda_in_range(p, lo, hi)
             and abs(math.log(p) - math.log(lmbda)) <= SNAP * span]
     if near:
-        return float(min(near, key=lambda p: abs(math.log(p) - math.log(lmbda))))
+        return float(near[nearest_index(lmbda, near)])
     rounded = float(f"{lmbda:.3g}")
     return min(max(rounded, lo), hi)
 
@@ -64,7 +64,7 @@ def nearest_preset(lmbda: float, presets: Sequence[float] = PAPER_LAMBDAS) -> fl
 
 def preset_index(lmbda: float, presets: Sequence[float] = PAPER_LAMBDAS) -> int:
     """The index of the preset nearest to ``lmbda`` in log λ."""
-    return min(range(len(presets)), key=lambda k: abs(math.log(presets[k]) - math.log(lmbda)))
+    return nearest_index(lmbda, presets)
 
 
 def step_preset(lmbda: float, step: int, presets: Sequence[float] = PAPER_LAMBDAS) -> float:

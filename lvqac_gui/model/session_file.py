@@ -123,7 +123,7 @@ def to_json(doc: SessionDoc, session_path: Optional[str | os.PathLike] = None) -
 def save(doc: SessionDoc, path: str | os.PathLike, overwrite: bool = False) -> Path:
     """Write ``doc`` to ``path`` atomically (an interrupted write leaves the old file). An existing
     file raises ``OutputExistsError`` unless ``overwrite`` (the window asks first)."""
-    from lvqac_core.image_io import atomic_write_bytes
+    from lvqac_core.files import atomic_write_bytes
     data = json.dumps(to_json(doc, path), indent=1, ensure_ascii=False).encode("utf-8")
     atomic_write_bytes(path, data, overwrite=overwrite)
     return Path(path)

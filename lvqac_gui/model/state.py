@@ -18,8 +18,10 @@ from typing import Any, Optional
 import numpy as np
 
 from lvqac_core.report import CodingReport
-from lvqac_core.bitstream import MAGIC, QUANTIZERS  # QUANTIZERS: the .lvq format's names; the widgets use it too
-from lvqac_core.registry import IMAGE_SUFFIXES, LATENT_STRIDE, LVQ_SUFFIX, same_lambda
+from lvqac_core.bitstream import QUANTIZERS, is_lvq_path  # QUANTIZERS: the .lvq format's names; the widgets use it too
+from lvqac_core.geometry import LATENT_STRIDE
+from lvqac_core.image_files import IMAGE_SUFFIXES
+from lvqac_core.lambdas import lambda_in_range, same_lambda
 
 from .errors import describe_error, file_message
 from .events import Signal
@@ -35,17 +37,6 @@ MAX_RECENT = 10
 MAX_KEPT_RESULTS = 12
 """History rows keep their full result (images, maps) for the newest this many runs; older rows
 are reopened by running them again."""
-
-
-def is_lvq_path(path: str | os.PathLike) -> bool:
-    p = Path(path)
-    if p.suffix.lower() == LVQ_SUFFIX:
-        return True
-    try:
-        with open(p, "rb") as fh:
-            return fh.read(len(MAGIC)) == MAGIC
-    except OSError:
-        return False
 
 
 @dataclass(frozen=True)
@@ -250,7 +241,7 @@ def write_history_csv(entries: list[HistoryEntry], path: str | os.PathLike,
     """The results table as CSV (atomic write; an existing file only with ``overwrite``)."""
     import csv
     import io
-    from lvqac_core.image_io import atomic_write_bytes
+    from lvqac_core.files import atomic_write_bytes
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_HEADER)
@@ -267,14 +258,10 @@ def default_loader(source: Source) -> Optional[np.ndarray]:
         return source.array
     if source.is_lvq:
         from lvqac_core import bitstream
-        from lvqac_core.errors import InputError
-        try:
-            data = Path(source.path).read_bytes()
-        except OSError as exc:
-            raise InputError(f"cannot read {source.path}: {exc.strerror or exc}") from exc
-        bitstream.read_header(data)
+        from lvqac_core.files import read_file_bytes
+        bitstream.read_header(read_file_bytes(source.path))
         return None
-    from lvqac_core.image_io import load_image
+    from lvqac_core.image_files import load_image
     return load_image(source.path).rgb
 
 
@@ -381,7 +368,7 @@ class Session:
         """``lmbda`` if the family ``quantizer`` can code at it, else the nearest preset (a
         single-rate family has only its presets)."""
         found = self.rate_ranges.get(quantizer)
-        if found is not None and found[0] * (1 - 1e-6) <= lmbda <= found[1] * (1 + 1e-6):
+        if found is not None and lambda_in_range(lmbda, found[0], found[1]):
             return float(lmbda)
         return float(lmbda) if rate.is_preset(lmbda) else rate.nearest_preset(lmbda)
 

@@ -7,7 +7,8 @@ from typing import Optional
 from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QLabel,
                                QLineEdit, QMessageBox, QPushButton, QVBoxLayout, QWidget)
 
-from lvqac_core.registry import IMAGE_SUFFIXES, LVQ_SUFFIX
+from lvqac_core.bitstream import LVQ_SUFFIX
+from lvqac_core.image_files import IMAGE_SUFFIXES
 
 _IMAGES = " ".join("*" + s for s in IMAGE_SUFFIXES)
 IMAGE_FILTER = (f"Images and {LVQ_SUFFIX} files ({_IMAGES} *{LVQ_SUFFIX});;Images ({_IMAGES});;"

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QDockWidget, QGridLayout
                                QMainWindow, QProgressDialog, QTabWidget, QVBoxLayout, QWidget)
 
 from lvqac_core import threads
+from lvqac_core.reference_curves import read_reference_curves
 
 from .model_menu import build_model_menu
 from .session_io import SessionIO
@@ -27,8 +28,9 @@ from ..model.maps import Layer
 from .panels import GUIDE_TIPS, CompareTable, ControlPanel, HistoryTable, StatsPanel
 from .rdplot import RDPlot
 from .settings import AppSettings, data_dir
-from ..model.state import QUANTIZERS, Display, Session, is_lvq_path, write_history_csv
-from lvqac_core.registry import IMAGE_SUFFIXES
+from ..model.state import QUANTIZERS, Display, Session, write_history_csv
+from lvqac_core.bitstream import is_lvq_path
+from lvqac_core.image_files import IMAGE_SUFFIXES
 from .theme import install_tooltip_wrapper
 from .views import ImagePanel, SplitView, ViewLinker
 from .pyside_fix import keep_bools_alive
@@ -156,7 +158,7 @@ class MainWindow(QMainWindow):
         self.stats = StatsPanel()
         self.time_left = TimeLeftLine(self.session, self.controls.stage, self)  # "about 6 s left"
         self.rd = RDPlot()
-        self.rd.set_curves(bk.zoo_curves(), bk.reference_curves())
+        self.rd.set_curves(bk.zoo_curves(), read_reference_curves())
         self.compare_table = CompareTable()
         self.compare_table.hide()  # until quantizers are compared
         self.legend_box = QCheckBox("Legend")
@@ -600,7 +602,7 @@ class MainWindow(QMainWindow):
                                              self._suggest(name), f"{classical.LABELS[codec]} (*.{self.CLASSICAL_SUFFIX[codec]})")
         if not path:
             return None
-        from lvqac_core.image_io import atomic_write_bytes
+        from lvqac_core.files import atomic_write_bytes
         return self._save_one(lambda _d, p, ow: atomic_write_bytes(p, c.data, overwrite=ow), None, Path(path))
 
     def _mark_shown_exported(self, d: Optional[Display]) -> None:

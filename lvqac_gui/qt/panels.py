@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QHBoxL
                                QHeaderView, QLabel, QProgressBar, QPushButton, QSlider, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from lvqac_core.registry import PAPER_LAMBDAS, same_lambda
+from lvqac_core.lambdas import PAPER_LAMBDAS, same_lambda
 
 from ..model import rate
 from ..model.state import (DEVICE_LABELS, DEVICES, QUANTIZER_LABELS, QUANTIZERS, CompareRow,

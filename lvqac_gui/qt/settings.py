@@ -11,7 +11,7 @@ from typing import Optional
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
-from lvqac_core.registry import PAPER_LAMBDAS, same_lambda
+from lvqac_core.lambdas import PAPER_LAMBDAS, same_lambda
 
 from ..model.state import DEVICES, QUANTIZERS, Session
 

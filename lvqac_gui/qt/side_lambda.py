@@ -8,7 +8,7 @@ from typing import Optional
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
 
-from lvqac_core.registry import PAPER_LAMBDAS
+from lvqac_core.lambdas import PAPER_LAMBDAS
 
 from ..model import rate
 

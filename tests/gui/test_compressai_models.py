@@ -2,7 +2,7 @@
 one codes the open image with it (scalar maps say so), and the zoo entry goes back."""
 from __future__ import annotations
 
-from lvqac_core.registry import PAPER_LAMBDAS
+from lvqac_core.lambdas import PAPER_LAMBDAS
 
 import pytest
 import torch

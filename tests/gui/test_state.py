@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 
+from lvqac_core.reference_curves import read_reference_curves
 from lvqac_core.results import InspectionMaps
 from lvqac_gui.model import backend as bk
 from lvqac_gui.model import maps
@@ -134,16 +135,16 @@ def test_reference_curves(tmp_path):
     (tmp_path / "b.json").write_text(json.dumps({"bpp": [0.1], "psnr": [25.0]}))
     (tmp_path / "broken.json").write_text("{")
     (tmp_path / "mismatch.json").write_text(json.dumps({"bpp": [1, 2], "psnr": [1]}))
-    curves = bk.reference_curves(tmp_path)
+    curves = read_reference_curves(tmp_path)
     assert curves == {"ref A": [(0.2, 28.0), (0.5, 32.0)], "b": [(0.1, 25.0)]}
-    assert bk.reference_curves(tmp_path / "missing") == {}
+    assert read_reference_curves(tmp_path / "missing") == {}
 
 
 def test_device_fallback(monkeypatch):
-    monkeypatch.setattr("lvqac_core.registry.device.cuda_available", lambda: False)
-    c = bk.resolve_device("cuda")
+    monkeypatch.setattr("lvqac_core.device.cuda_available", lambda: False)
+    c = bk.device_choice("cuda")
     assert c.device == "cpu" and "CUDA" in c.note
-    assert bk.resolve_device("auto").device == "cpu" and bk.resolve_device("auto").note is None
+    assert bk.device_choice("auto").device == "cpu" and bk.device_choice("auto").note is None
 
 
 def test_export_planning(tmp_path):

@@ -208,7 +208,7 @@ def test_missing_model_dialog(qtbot, helpers, make_window, image_file, tmp_path,
 
 
 def test_cuda_fallback_note(qtbot, helpers, make_window, image_file, monkeypatch):
-    monkeypatch.setattr("lvqac_core.registry.device.cuda_available", lambda: False)
+    monkeypatch.setattr("lvqac_core.device.cuda_available", lambda: False)
     win = make_window()
     win.session.set_choices(device="cuda")
     win.session.open_paths([image_file])

@@ -5,11 +5,11 @@ Importing this package registers the orders in ``DECODING_ORDER_REGISTRY``: ``pa
 """
 from __future__ import annotations
 
-from .base import AHead, LatentCodec, LatentCoding, LatentForward, Progress
+from .base import AHead, LatentCodec, LatentCoding, LatentForward
 from .checkerboard import CheckerboardLatentCodec
 from .parallel import ParallelLatentCodec
 from .rasterscan import RasterScanLatentCodec
 from .selection import HEAD_HIDDEN, SELECTION_CODINGS, SelectionHead
 
-__all__ = ["HEAD_HIDDEN", "AHead", "LatentCodec", "LatentCoding", "LatentForward", "Progress", "ParallelLatentCodec",
+__all__ = ["HEAD_HIDDEN", "AHead", "LatentCodec", "LatentCoding", "LatentForward", "ParallelLatentCodec",
            "CheckerboardLatentCodec", "RasterScanLatentCodec", "SelectionHead", "SELECTION_CODINGS"]

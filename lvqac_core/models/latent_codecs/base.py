@@ -28,15 +28,15 @@ from torch import Tensor, nn
 from ...entropy import CellTableBank, SymbolStreamDecoder, encode_symbols
 from ...entropy.binary import decode_bits, encode_bits, level_index, selection_bits
 from ...errors import CorruptFile
+from ...progress import ProgressCallback, report
 from ...quantizers import CompandedLatticeQuantizer, QuantizedLatent, Quantizer
 from ...quantizers.lvq import closest_point, expand_groups
 from ..exact import ExactNet, snap_to_grid
 from .selection import HEAD_HIDDEN, SelectionHead, level_cost_bits, selection_levels
 
-__all__ = ["LatentCodec", "LatentForward", "LatentCoding", "CodingNets", "CodingState", "CodingStep", "AHead", "Progress",
+__all__ = ["LatentCodec", "LatentForward", "LatentCoding", "CodingNets", "CodingState", "CodingStep", "AHead",
            "gather", "positions", "report"]
 
-Progress = Optional[Callable[[float], None]]
 
 
 @dataclass
@@ -320,7 +320,7 @@ class LatentCodec:
         return a
 
     # ---------------------------------------------------------------- coding ----------
-    def compress(self, y: Tensor, hyper: Tensor, progress: Progress = None, bits_map: bool = True,
+    def compress(self, y: Tensor, hyper: Tensor, progress: ProgressCallback = None, bits_map: bool = True,
                  exact: bool = True) -> LatentCoding:
         """Quantize and entropy-code y (1, M, h, w): sections "y" (and "selection").
         ``bits_map=False`` skips the bits map (the sections are the same): ``bits`` is None.
@@ -337,7 +337,7 @@ class LatentCodec:
                 sections["selection"] = encode_bits(bits, levels.cpu().numpy())
         return LatentCoding(sections, st.y_hat, st.checksum(), st.bits, st.selection, a_val)
 
-    def decompress(self, sections: dict[str, bytes], hyper: Tensor, progress: Progress = None,
+    def decompress(self, sections: dict[str, bytes], hyper: Tensor, progress: ProgressCallback = None,
                    bits_map: bool = True, exact: bool = True) -> LatentCoding:
         """Decode ŷ from the sections (the latent grid is ``hyper``'s). ``bits_map=False`` skips
         the bits map (its likelihoods are extra work; the decoded ŷ is the same): ``bits`` is None.
@@ -375,7 +375,7 @@ class LatentCodec:
     def _code(self, hyper: Tensor, nets: CodingNets, y: Optional[Tensor] = None,
               decoder: Optional[SymbolStreamDecoder] = None,
               selection: Optional[Tensor] = None, levels: Optional[Tensor] = None,
-              progress: Progress = None, bits_map: bool = True) -> tuple[CodingState, Optional[Tensor]]:
+              progress: ProgressCallback = None, bits_map: bool = True) -> tuple[CodingState, Optional[Tensor]]:
         M = self.quantizer.channels
         h, w = hyper.shape[-2:]
         dev = hyper.device
@@ -394,7 +394,7 @@ class LatentCodec:
         report(progress, 1.0)
         return st, a_val
 
-    def code_pass(self, st: CodingState, hyper: Tensor, step: CodingStep, progress: Progress) -> None:
+    def code_pass(self, st: CodingState, hyper: Tensor, step: CodingStep, progress: ProgressCallback) -> None:
         """Call ``step(params, ii, jj)`` for every position once, in this order's decoding order."""
         raise NotImplementedError
 
@@ -450,11 +450,6 @@ def positions(mask: Tensor) -> tuple[Tensor, Tensor]:
     """Row and column indexes of the True entries of a 2-D mask, in raster order."""
     ii, jj = torch.nonzero(mask, as_tuple=True)
     return ii, jj
-
-
-def report(progress: Progress, fraction: float) -> None:
-    if progress is not None:
-        progress(fraction)  # may raise Cancelled
 
 
 def _float_reconstruct(mu: Tensor, r_hat: Tensor) -> Tensor:

@@ -13,7 +13,8 @@ from torch import Tensor, nn
 from ...compressai_parts import CheckerboardMaskedConv2d
 from ...registry import DECODING_ORDER_REGISTRY
 from ..context import anchor_mask, entropy_parameters_net
-from .base import CodingState, CodingStep, LatentCodec, Progress, gather, positions, report
+from ...progress import ProgressCallback, report
+from .base import CodingState, CodingStep, LatentCodec, gather, positions
 
 __all__ = ["CheckerboardLatentCodec"]
 
@@ -44,7 +45,7 @@ class CheckerboardLatentCodec(LatentCodec):
         sel = None if sel_a is None or sel_n is None else torch.where(anchors, sel_a, sel_n)
         return torch.where(anchors, y_hat_a, y_hat_n), torch.where(anchors, lik_a, lik_n), sel
 
-    def code_pass(self, st: CodingState, hyper: Tensor, step: CodingStep, progress: Progress) -> None:
+    def code_pass(self, st: CodingState, hyper: Tensor, step: CodingStep, progress: ProgressCallback) -> None:
         nets = step.nets
         assert nets.context is not None
         h, w = hyper.shape[-2:]

@@ -7,7 +7,8 @@ import torch
 from torch import Tensor
 
 from ...registry import DECODING_ORDER_REGISTRY
-from .base import CodingState, CodingStep, LatentCodec, Progress, positions
+from ...progress import ProgressCallback
+from .base import CodingState, CodingStep, LatentCodec, positions
 
 __all__ = ["ParallelLatentCodec"]
 
@@ -19,6 +20,6 @@ class ParallelLatentCodec(LatentCodec):
         mu, sigma = self.split(hyper)
         return self.relaxed(y, mu, sigma, a)
 
-    def code_pass(self, st: CodingState, hyper: Tensor, step: CodingStep, progress: Progress) -> None:
+    def code_pass(self, st: CodingState, hyper: Tensor, step: CodingStep, progress: ProgressCallback) -> None:
         h, w = hyper.shape[-2:]
         step(hyper, *positions(torch.ones(h, w, dtype=torch.bool)))

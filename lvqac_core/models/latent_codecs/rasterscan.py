@@ -13,7 +13,8 @@ from torch import Tensor, nn
 from ...compressai_parts import MaskedConv2d
 from ...registry import DECODING_ORDER_REGISTRY
 from ..context import entropy_parameters_net
-from .base import CodingState, CodingStep, LatentCodec, Progress, report
+from ...progress import ProgressCallback, report
+from .base import CodingState, CodingStep, LatentCodec
 
 __all__ = ["RasterScanLatentCodec"]
 
@@ -37,7 +38,7 @@ class RasterScanLatentCodec(LatentCodec):
         mu, sigma = self.split(self.entropy_parameters(torch.cat([hyper, self.context(y_ctx)], 1)))
         return self.relaxed(y, mu, sigma, a)
 
-    def code_pass(self, st: CodingState, hyper: Tensor, step: CodingStep, progress: Progress) -> None:
+    def code_pass(self, st: CodingState, hyper: Tensor, step: CodingStep, progress: ProgressCallback) -> None:
         nets = step.nets
         assert isinstance(self.context, MaskedConv2d) and nets.context_window is not None
         h, w = hyper.shape[-2:]

@@ -1,58 +1,48 @@
-"""Images in and out: loading any Pillow-readable image (or array) as 8-bit RGB, padding to the
-model stride, tensor conversion, restoring the original mode, and atomic file writes.
+"""Image files ↔ 8-bit RGB: loading any Pillow-readable image (or array) as RGB, listing image
+folders, restoring the original channel layout after decoding, and saving PNG.
 
 This is the one image loader (:func:`load_image`, EXIF orientation applied) used by the codec, the
 classical baselines, the evaluation and the training data, so every codec scores the same pixels;
-the one folder listing (:func:`list_images`); and the one atomic write (:func:`atomic_write_bytes`)
-used by every writer (``.lvq`` and PNG outputs, checkpoints, the zoo manifest, exports).
+and the one folder listing (:func:`list_images`). The one gray → RGB rule is :func:`gray_to_rgb`.
+Knows nothing of tensors or models (no torch); writes go through :mod:`lvqac_core.files`.
 
 All decoding goes through Pillow. User-caused problems raise :class:`~lvqac_core.errors.ImageError`
-(``ImageTooLargeError`` for the pixel limit), :class:`~lvqac_core.errors.OutputExistsError`
-or :class:`~lvqac_core.errors.InputError`, each with a one-line message.
+(``ImageTooLargeError`` for the pixel limit) or :class:`~lvqac_core.errors.InputError`, each with
+a one-line message.
 """
 from __future__ import annotations
 
 import io
 import os
 import re
-import stat
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Union
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from PIL import Image, ImageOps
 
-from .errors import ImageError, ImageFolderError, ImageTooLargeError, InputError, OutputExistsError
-from .registry import HYPER_STRIDE, IMAGE_SUFFIXES
+from .errors import ImageError, ImageFolderError, ImageTooLargeError
+from .files import atomic_write_bytes, one_line, path_problem
+from .geometry import DEFAULT_MAX_PIXELS
 
 __all__ = [
-    "STRIDE",
-    "DEFAULT_MAX_PIXELS",
+    "IMAGE_SUFFIXES",
     "GRAYSCALE_MODES",
     "LoadedImage",
     "load_image",
     "load_rgb",
     "list_images",
-    "check_coding_size",
-    "path_problem",
-    "pad_amounts",
-    "to_tensor",
-    "to_uint8",
+    "gray_to_rgb",
     "restore_mode",
     "save_png",
-    "atomic_write_bytes",
 ]
 
-STRIDE = HYPER_STRIDE
-"""Models need H and W multiples of this (g_a downsamples by 16, h_a by another 4)."""
-
-DEFAULT_MAX_PIXELS = 4096 * 4096
-"""Largest image (width * height) :func:`load_image` accepts unless told otherwise."""
+#: still-image files the codec, the evaluation, the training loader and the app accept (Pillow reads
+#: them all; an animated GIF is coded from its first frame, with a note)
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pnm", ".gif",
+                  ".tga")
 
 GRAYSCALE_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N",
                              "I;16S", "I;16BS", "I;32", "F"})
@@ -118,24 +108,6 @@ def _check_size(width: int, height: int, max_pixels: int, name: str) -> None:
             f"of {max_pixels} pixels")
 
 
-def check_coding_size(width: int, height: int, max_pixels: int = DEFAULT_MAX_PIXELS,
-                      name: str = "") -> None:
-    """Refuse an image whose coded size (padded to multiples of :data:`STRIDE`) exceeds
-    ``max_pixels``: coding memory grows with the padded pixels (a 1 x 1048577 image codes
-    as 64 x 1048640).
-
-    Raises:
-        ImageTooLargeError: with the image size, the padded size and the limit.
-    """
-    pad_bottom, pad_right = pad_amounts(height, width)
-    padded = (width + pad_right) * (height + pad_bottom)
-    if padded > max_pixels:
-        label = f"image {name}" if name else "the image"
-        raise ImageTooLargeError(
-            f"{label} is {width}x{height}, coded as {width + pad_right}x{height + pad_bottom} = "
-            f"{padded} pixels, more than the limit of {max_pixels} pixels")
-
-
 def _bomb(exc: BaseException, name: str, max_pixels: int) -> ImageTooLargeError:
     """Pillow's decompression-bomb refusal, in our words and with our limit."""
     found = re.search(r"\((\d+) pixels\)", str(exc))
@@ -171,8 +143,12 @@ def _float_to_8(arr: np.ndarray, name: str) -> np.ndarray:
     return np.rint(np.clip(arr, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
-def _gray_to_rgb(gray: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
+def gray_to_rgb(image: np.ndarray) -> np.ndarray:
+    """The one gray → RGB rule: a uint8 (H, W) image with its channel repeated 3 times, C-contiguous;
+    an (H, W, C) image as its first 3 channels."""
+    if image.ndim == 2:
+        return np.ascontiguousarray(np.repeat(image[:, :, None], 3, axis=2))
+    return np.ascontiguousarray(image[:, :, :3])
 
 
 def _from_pil(img: Image.Image, name: str) -> LoadedImage:
@@ -192,14 +168,14 @@ def _from_pil(img: Image.Image, name: str) -> LoadedImage:
         rgb = np.asarray(img.convert("RGBA"))[:, :, :3]
     elif mode in ("1", "L"):
         notes.append(NOTE_GRAY)
-        rgb = _gray_to_rgb(np.asarray(img.convert("L")))
+        rgb = gray_to_rgb(np.asarray(img.convert("L")))
     elif mode in ("LA", "La"):
         notes.append(NOTE_GRAY)
-        rgb = _gray_to_rgb(np.asarray(img.convert("LA"))[:, :, 0])
+        rgb = gray_to_rgb(np.asarray(img.convert("LA"))[:, :, 0])
     elif mode.startswith("I"):
         notes.append(NOTE_16BIT)
         notes.append(NOTE_GRAY)
-        rgb = _gray_to_rgb(_gray16_to_8(np.asarray(img)))
+        rgb = gray_to_rgb(_gray16_to_8(np.asarray(img)))
     elif mode == "F":
         notes.append(NOTE_FLOAT)
         notes.append(NOTE_GRAY)
@@ -207,7 +183,7 @@ def _from_pil(img: Image.Image, name: str) -> LoadedImage:
         finite = arr[np.isfinite(arr)]
         scale = 1.0 if finite.size == 0 or finite.max() <= 1.0 else 255.0
         gray = np.rint(np.clip(np.nan_to_num(arr) / scale, 0.0, 1.0) * 255.0).astype(np.uint8)
-        rgb = _gray_to_rgb(gray)
+        rgb = gray_to_rgb(gray)
     else:  # CMYK, YCbCr, LAB, HSV, ...
         notes.append(f"{mode} image converted to RGB")
         rgb = np.asarray(img.convert("RGB"))
@@ -234,7 +210,7 @@ def _open_pil(source: Union[str, os.PathLike, bytes, bytearray], name: str,
         except Image.DecompressionBombError as exc:
             raise _bomb(exc, name, max_pixels) from exc
         except Exception as exc:  # Pillow raises assorted types for undecodable data
-            raise ImageError(f"cannot read image {name}: {_reason(exc)}") from exc
+            raise ImageError(f"cannot read image {name}: {one_line(exc)}") from exc
         with img:
             _check_size(img.width, img.height, max_pixels, name)
             notes: list[str] = []
@@ -252,38 +228,18 @@ def _open_pil(source: Union[str, os.PathLike, bytes, bytearray], name: str,
             except Image.DecompressionBombError as exc:
                 raise _bomb(exc, name, max_pixels) from exc
             except Exception as exc:
-                raise ImageError(f"cannot read image {name}: {_reason(exc)}") from exc
+                raise ImageError(f"cannot read image {name}: {one_line(exc)}") from exc
             oriented = _orient(img, notes)
             try:
                 loaded = _from_pil(oriented, name)
             except ImageError:
                 raise
             except Exception as exc:
-                raise ImageError(f"cannot read image {name}: {_reason(exc)}") from exc
+                raise ImageError(f"cannot read image {name}: {one_line(exc)}") from exc
     if wide and NOTE_16BIT not in loaded.notes:
         notes.append(NOTE_16BIT)
     loaded.notes[:0] = notes
     return loaded
-
-
-def path_problem(path: Union[str, os.PathLike]) -> Union[str, None]:
-    """Why ``path`` cannot be read as an input file (missing, a directory, a device or FIFO,
-    a name the system refuses), or None for a readable regular file."""
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return "no such file"
-    except NotADirectoryError:
-        return "no such file (a parent is not a directory)"
-    except PermissionError:
-        return "permission denied"
-    except (OSError, ValueError) as exc:
-        return getattr(exc, "strerror", None) or _reason(exc)
-    if stat.S_ISDIR(st.st_mode):
-        return "it is a directory"
-    if not stat.S_ISREG(st.st_mode):
-        return "not a regular file"
-    return None
 
 
 def _orient(img: Image.Image, notes: list[str]) -> Image.Image:
@@ -302,11 +258,6 @@ def _orient(img: Image.Image, notes: list[str]) -> Image.Image:
         return img
     notes.append(f"EXIF orientation {orientation} applied")
     return oriented if oriented is not None else img
-
-
-def _reason(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _from_array(arr: np.ndarray, max_pixels: int) -> LoadedImage:
@@ -347,7 +298,7 @@ def _from_array(arr: np.ndarray, max_pixels: int) -> LoadedImage:
             notes.append(NOTE_ALPHA)
             a8 = a8[:, :, 0]
         notes.append(NOTE_GRAY)
-        rgb = _gray_to_rgb(a8)
+        rgb = gray_to_rgb(a8)
     else:
         mode = "RGB" if channels == 3 else "RGBA"
         if channels == 4:
@@ -389,7 +340,7 @@ def load_image(source: Source, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedIm
         except ImageError:
             raise
         except Exception as exc:
-            raise ImageError(f"cannot read image {name}: {_reason(exc)}") from exc
+            raise ImageError(f"cannot read image {name}: {one_line(exc)}") from exc
     if isinstance(source, (bytes, bytearray)):
         return _open_pil(source, "<bytes>", max_pixels)
     if isinstance(source, (str, os.PathLike)):
@@ -403,7 +354,7 @@ def load_rgb(source: Source, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray
 
 
 def list_images(folder: Union[str, os.PathLike], *, recursive: bool = False) -> list[Path]:
-    """The image files (suffix in ``registry.IMAGE_SUFFIXES``) of ``folder``, sorted; with
+    """The image files (suffix in :data:`IMAGE_SUFFIXES`) of ``folder``, sorted; with
     ``recursive`` those of its subfolders too. A file is returned as the only image.
 
     Raises:
@@ -422,62 +373,6 @@ def list_images(folder: Union[str, os.PathLike], *, recursive: bool = False) -> 
     return files
 
 
-# -------------------------------------------------------------------------------- tensors
-
-
-def pad_amounts(height: int, width: int, stride: int = STRIDE) -> tuple[int, int]:
-    """(pad_bottom, pad_right) bringing ``height`` x ``width`` up to multiples of ``stride``."""
-    if height < 1 or width < 1 or stride < 1:
-        raise ValueError(f"invalid size {height}x{width} or stride {stride}")
-    return (-height) % stride, (-width) % stride
-
-
-def to_tensor(rgb: np.ndarray, stride: int = STRIDE, as_float: bool = True) -> tuple[torch.Tensor, tuple[int, int]]:
-    """uint8 (H, W, 3) → float32 (1, 3, Hp, Wp) in [0, 1], edge-replicated at bottom/right.
-
-    Returns the tensor and ``(pad_bottom, pad_right)``; Hp = H + pad_bottom is a multiple of
-    ``stride`` (works for 1x1 images too). ``as_float=False`` returns the padded uint8 tensor
-    (a quarter of the memory); :func:`to_unit_float` of it, whole or a slice, gives the same values.
-    """
-    if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or rgb.ndim != 3 \
-            or rgb.shape[2] != 3:
-        raise ValueError(f"expected a uint8 array (H, W, 3), got "
-                         f"{getattr(rgb, 'dtype', type(rgb).__name__)} "
-                         f"{getattr(rgb, 'shape', '')}")
-    height, width = rgb.shape[:2]
-    pad_bottom, pad_right = pad_amounts(height, width, stride)
-    x = torch.from_numpy(np.array(rgb, dtype=np.uint8, copy=True)).permute(2, 0, 1).unsqueeze(0)
-    if as_float:
-        x = to_unit_float(x)
-    if pad_bottom or pad_right:
-        x = F.pad(x, (0, pad_right, 0, pad_bottom), mode="replicate")
-    return x.contiguous(), (pad_bottom, pad_right)
-
-
-def to_unit_float(x: torch.Tensor) -> torch.Tensor:
-    """A uint8 image tensor → float32 in [0, 1] (x / 255, one contiguous copy); float input as is."""
-    if x.is_floating_point():
-        return x
-    return x.to(torch.float32, memory_format=torch.contiguous_format).div_(255.0)
-
-
-def to_uint8(x: torch.Tensor, height: int, width: int) -> np.ndarray:
-    """(1, 3, Hp, Wp) or (3, Hp, Wp) tensor in [0, 1] → uint8 (height, width, 3).
-
-    Crops to the original size, clamps to [0, 1] and rounds ``x * 255``; exact inverse of
-    :func:`to_tensor` for uint8 input.
-    """
-    if x.dim() == 4:
-        if x.shape[0] != 1:
-            raise ValueError(f"expected a batch of one image, got shape {tuple(x.shape)}")
-        x = x[0]
-    if x.dim() != 3 or x.shape[0] != 3 or x.shape[1] < height or x.shape[2] < width:
-        raise ValueError(f"cannot crop tensor of shape {tuple(x.shape)} to {height}x{width}")
-    x = x.detach()[:, :height, :width].to(torch.float32).clamp(0.0, 1.0)  # a new tensor: ours to change
-    out = x.mul_(255.0).round_().to(torch.uint8).permute(1, 2, 0).cpu().numpy()  # in place: fewer page faults
-    return np.ascontiguousarray(out)
-
-
 def restore_mode(rgb: np.ndarray, mode: str) -> np.ndarray:
     """Decoded RGB back to the original's channel layout.
 
@@ -491,74 +386,6 @@ def restore_mode(rgb: np.ndarray, mode: str) -> np.ndarray:
         return rgb
     total = rgb[:, :, :3].astype(np.uint16).sum(axis=2)
     return ((total + 1) // 3).astype(np.uint8)
-
-
-# -------------------------------------------------------------------------------- writing
-
-
-def _current_umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _current_umask()
-
-
-def atomic_write_bytes(path: Union[str, os.PathLike], data: bytes, *,
-                       overwrite: bool = False) -> None:
-    """Write ``data`` to ``path`` atomically: readers see the old file or the complete new one.
-
-    The bytes go to a temporary file in the same directory, are flushed to disk and then
-    renamed over ``path``. Nothing is left behind on failure.
-
-    Raises:
-        OutputExistsError: ``path`` exists and ``overwrite`` is False.
-        InputError: the file cannot be written (missing directory, permissions, disk full).
-    """
-    target = Path(path)
-    if not overwrite and (target.exists() or target.is_symlink()):
-        raise OutputExistsError(f"{target} exists; not overwriting it")
-    directory = target.parent if str(target.parent) else Path(".")
-    tmp_name = None
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                        dir=directory)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp_name, 0o666 & ~_UMASK)
-        if overwrite:
-            os.replace(tmp_name, target)
-        else:
-            _publish_no_clobber(tmp_name, target)
-        tmp_name = None
-    except OutputExistsError:
-        raise
-    except OSError as exc:
-        raise InputError(f"cannot write {target}: {exc.strerror or exc}") from exc
-    finally:
-        if tmp_name is not None:
-            try:
-                os.unlink(tmp_name)
-            except OSError:
-                pass
-
-
-def _publish_no_clobber(tmp_name: str, target: Path) -> None:
-    """Move ``tmp_name`` to ``target`` unless ``target`` appeared meanwhile."""
-    try:
-        os.link(tmp_name, target)  # atomic and fails if the target exists
-    except FileExistsError as exc:
-        raise OutputExistsError(f"{target} exists; not overwriting it") from exc
-    except OSError:
-        # Hard links unsupported (FAT, some network file systems): best effort.
-        if target.exists():
-            raise OutputExistsError(f"{target} exists; not overwriting it") from None
-        os.replace(tmp_name, target)
-        return
-    os.unlink(tmp_name)
 
 
 def save_png(image: np.ndarray, path: Union[str, os.PathLike], *,

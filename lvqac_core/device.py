@@ -1,13 +1,19 @@
-"""The one device rule: ``auto`` means CUDA when present; what happens when CUDA is asked for but absent
-is the caller's choice (``fallback=True``: the CPU, with a note to show; else an ``InputError``)."""
+"""The one device rule: ``auto`` means CUDA when present; what happens when CUDA is asked for but
+absent is the caller's choice (``fallback=True``: the CPU, with a note to show; else an
+``InputError``). Torch is imported only to ask whether CUDA is there.
+
+- :func:`choose_device` → a :class:`DeviceChoice` (device and note): the rule itself;
+- :func:`device_name` → ``"cpu"`` / ``"cuda"`` / ``"cuda:K"``: the rule without fallback (the
+  CLI, the API, training), for callers that only need the name.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Optional
 
-from ..errors import InputError
+from .errors import InputError
 
-__all__ = ["DeviceChoice", "cuda_available", "resolve_device"]
+__all__ = ["DeviceChoice", "cuda_available", "choose_device", "device_name"]
 
 
 @dataclass(frozen=True)
@@ -24,7 +30,7 @@ def cuda_available() -> bool:
         return False
 
 
-def resolve_device(requested: str = "auto", fallback: bool = False) -> DeviceChoice:
+def choose_device(requested: str = "auto", fallback: bool = False) -> DeviceChoice:
     """Resolve ``auto`` / ``cpu`` / ``cuda`` / ``cuda:K``.
 
     CUDA requested without one: ``fallback=True`` gives the CPU with a note (the app, which says so
@@ -44,3 +50,9 @@ def resolve_device(requested: str = "auto", fallback: bool = False) -> DeviceCho
             return DeviceChoice("cpu", "CUDA requested but not available — running on CPU")
         raise InputError("CUDA was requested but no CUDA device is available (use the CPU or auto)")
     raise InputError(f"unknown device {requested!r}; use auto, cpu or cuda")
+
+
+def device_name(requested: str = "auto") -> str:
+    """The device :func:`choose_device` picks without fallback: ``auto`` → ``cuda`` when present,
+    else ``cpu``; asking for CUDA without one, or for an unknown device, raises ``InputError``."""
+    return choose_device(requested, fallback=False).device
