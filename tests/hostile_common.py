@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 
 from lvqac_core import bitstream
 from lvqac_core.checkpoint import save_checkpoint
@@ -58,5 +57,3 @@ def run_cli(args: list[str], cwd: Path, env: dict | None = None, timeout: int = 
                           capture_output=True, text=True, timeout=timeout)
 
 
-def rgb(h: int, w: int, seed: int = 0) -> np.ndarray:
-    return np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)

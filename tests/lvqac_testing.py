@@ -21,6 +21,11 @@ def tiny_codec(architecture: str = "minnen2018-mean", quantizer: str = "lvqac", 
 
     return Codec.from_model(tiny_model(architecture, quantizer, **kw))
 
+def noise_image(h: int, w: int, seed: int = 0) -> np.ndarray:
+    """Uniform random uint8 RGB: the worst case for a codec, and content-free for file tests."""
+    return np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
 def smooth_image(h: int, w: int, seed: int = 0) -> np.ndarray:
     """A small natural-ish test image: smooth gradients plus texture, uint8 RGB."""
     rng = np.random.default_rng(seed)

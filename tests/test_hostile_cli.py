@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from hostile_common import one_line_error, rgb, run_cli
+from hostile_common import one_line_error, run_cli
+from lvqac_testing import noise_image
 from lvqac_testing import smooth_image, tiny_model
 from lvqac_core.checkpoint import save_checkpoint
 from lvqac_core.cli import main
@@ -127,16 +128,16 @@ def test_image_notes_and_our_pixel_limit(tmp_path) -> None:
     assert NOTE_16BIT in load_image(_png16_rgb(8, 8)).notes
     buf = io.BytesIO()
     profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()  # not sRGB: said
-    Image.fromarray(rgb(8, 8)).save(buf, format="PNG", icc_profile=profile)
+    Image.fromarray(noise_image(8, 8)).save(buf, format="PNG", icc_profile=profile)
     assert NOTE_ICC in load_image(buf.getvalue()).notes
     srgb = io.BytesIO()  # sRGB is what a PNG without a profile means: dropping it changes nothing
-    Image.fromarray(rgb(8, 8)).save(srgb, format="PNG",
+    Image.fromarray(noise_image(8, 8)).save(srgb, format="PNG",
                                     icc_profile=ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
     assert NOTE_ICC not in load_image(srgb.getvalue()).notes
     broken = io.BytesIO()
-    Image.fromarray(rgb(8, 8)).save(broken, format="PNG", icc_profile=b"not a profile")
+    Image.fromarray(noise_image(8, 8)).save(broken, format="PNG", icc_profile=b"not a profile")
     assert NOTE_ICC in load_image(broken.getvalue()).notes
-    assert NOTE_ICC not in load_image(rgb(8, 8)).notes
+    assert NOTE_ICC not in load_image(noise_image(8, 8)).notes
     import warnings
     for w, h in ((20000, 20000), (10000, 9000), (5000, 5000)):
         with warnings.catch_warnings():
@@ -337,7 +338,7 @@ def _interrupt(tmp_path, argv: list[str], after: float):
 @pytest.mark.parametrize("after", [2.5])
 def test_ctrl_c_exits_130_promptly_without_partial_output(tmp_path, after) -> None:
     """SIGINT while the zoo's model loads or a 2048² image codes: exit 130, one line, no output."""
-    Image.fromarray(rgb(2048, 2048)).save(tmp_path / "big.png")
+    Image.fromarray(noise_image(2048, 2048)).save(tmp_path / "big.png")
     rc, err, waited = _interrupt(tmp_path, ["compress", "big.png"], after)
     assert rc == 130, err
     assert err.strip() == "lvqac: interrupted" and waited < 10

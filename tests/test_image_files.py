@@ -13,18 +13,14 @@ import torch
 from PIL import Image
 
 from lvqac_core import files
+from lvqac_testing import noise_image
+
+RNG = np.random.default_rng(0)  # grayscale, 16-bit and 4-channel arrays (noise_image makes RGB)
 from lvqac_core.errors import ImageError, ImageTooLargeError, InputError, OutputExistsError
 from lvqac_core.files import atomic_write_bytes
 from lvqac_core.geometry import pad_amounts
 from lvqac_core.image_files import NOTE_16BIT, NOTE_ALPHA, NOTE_GRAY, NOTE_PALETTE, LoadedImage, load_image, restore_mode, save_png
 from lvqac_core.image_tensors import to_tensor, to_uint8
-
-
-RNG = np.random.default_rng(0)
-
-
-def rgb_array(h: int, w: int) -> np.ndarray:
-    return RNG.integers(0, 256, size=(h, w, 3), dtype=np.uint8)
 
 
 def save(img: Image.Image, path: Path, fmt: str = "PNG", **kw) -> Path:
@@ -42,7 +38,7 @@ def check(loaded: LoadedImage, h: int, w: int) -> None:
 
 
 def test_rgb_png_exact(tmp_path: Path) -> None:
-    a = rgb_array(5, 7)
+    a = noise_image(5, 7)
     p = save(Image.fromarray(a), tmp_path / "rgb.png")
     for source in (p, str(p), p.read_bytes(), Image.open(p)):
         loaded = load_image(source)
@@ -92,7 +88,7 @@ def test_gray_mode_i_and_f() -> None:
 
 
 def test_palette(tmp_path: Path) -> None:
-    a = rgb_array(6, 6)
+    a = noise_image(6, 6)
     pal = Image.fromarray(a).quantize(colors=8)
     loaded = load_image(save(pal, tmp_path / "p.png"))
     check(loaded, 6, 6)
@@ -102,7 +98,7 @@ def test_palette(tmp_path: Path) -> None:
 
 
 def test_palette_with_transparency(tmp_path: Path) -> None:
-    pal = Image.fromarray(rgb_array(4, 4)).quantize(colors=4)
+    pal = Image.fromarray(noise_image(4, 4)).quantize(colors=4)
     loaded = load_image(save(pal, tmp_path / "pt.png", transparency=0))
     assert NOTE_ALPHA in loaded.notes and NOTE_PALETTE in loaded.notes
     assert np.array_equal(loaded.rgb, np.asarray(pal.convert("RGB")))
@@ -133,7 +129,7 @@ def test_pa() -> None:
 
 
 def test_cmyk(tmp_path: Path) -> None:
-    img = Image.fromarray(rgb_array(4, 5)).convert("CMYK")
+    img = Image.fromarray(noise_image(4, 5)).convert("CMYK")
     loaded = load_image(save(img, tmp_path / "c.tif", "TIFF"))
     check(loaded, 4, 5)
     assert loaded.mode == "CMYK" and any("CMYK" in n for n in loaded.notes)
@@ -141,7 +137,7 @@ def test_cmyk(tmp_path: Path) -> None:
 
 
 def test_exif_orientation(tmp_path: Path) -> None:
-    a = rgb_array(2, 4)  # H=2, W=4
+    a = noise_image(2, 4)  # H=2, W=4
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90 degrees clockwise for display
     loaded = load_image(save(Image.fromarray(a), tmp_path / "o.png", exif=exif))
@@ -163,7 +159,7 @@ def test_animated_first_frame(tmp_path: Path) -> None:
 
 
 def test_arrays() -> None:
-    a = rgb_array(3, 2)
+    a = noise_image(3, 2)
     assert np.array_equal(load_image(a).rgb, a) and load_image(a).mode == "RGB"
     g = a[..., 0]
     assert load_image(g).mode == "L" and np.array_equal(load_image(g[..., None]).rgb[..., 2], g)
@@ -200,7 +196,7 @@ def test_bad_arrays(bad: np.ndarray) -> None:
 
 
 def test_too_large(tmp_path: Path) -> None:
-    a = rgb_array(10, 12)
+    a = noise_image(10, 12)
     p = save(Image.fromarray(a), tmp_path / "big.png")
     for source in (p, p.read_bytes(), a, Image.fromarray(a)):
         with pytest.raises(ImageTooLargeError) as info:
@@ -216,7 +212,7 @@ def test_unreadable_files(tmp_path: Path) -> None:
     empty = tmp_path / "empty.jpg"
     empty.write_bytes(b"")
     good = io.BytesIO()
-    Image.fromarray(rgb_array(64, 64)).save(good, format="PNG")
+    Image.fromarray(noise_image(64, 64)).save(good, format="PNG")
     truncated = tmp_path / "trunc.png"
     truncated.write_bytes(good.getvalue()[:200])
     for path in (junk, empty, truncated, tmp_path / "missing.png", tmp_path):
@@ -246,7 +242,7 @@ def test_pad_amounts() -> None:
 
 @pytest.mark.parametrize("h, w", [(1, 1), (65, 3), (3, 65), (64, 64), (7, 130)])
 def test_tensor_round_trip(h: int, w: int) -> None:
-    a = rgb_array(h, w)
+    a = noise_image(h, w)
     x, (pb, pr) = to_tensor(a)
     assert (pb, pr) == pad_amounts(h, w)
     assert x.dtype == torch.float32 and x.shape == (1, 3, h + pb, w + pr)
@@ -328,7 +324,7 @@ def test_write_to_missing_directory(tmp_path: Path) -> None:
 
 
 def test_save_png(tmp_path: Path) -> None:
-    a = rgb_array(3, 5)
+    a = noise_image(3, 5)
     save_png(a, tmp_path / "a.png")
     assert np.array_equal(np.asarray(Image.open(tmp_path / "a.png")), a)
     g = a[..., 0].copy()
