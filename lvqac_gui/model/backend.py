@@ -22,7 +22,8 @@ from lvqac_core.progress import stage_of
 from lvqac_core.resources import resources_dir
 
 from .maps import render_layers
-from .state import QUANTIZERS, CompareRow, Display, Job, Source, Stats
+from .records import CompareRow, Display, Source, Stats
+from .state import QUANTIZERS, Job
 
 Progress = Optional[Callable[[float], None]]
 RESOURCES = resources_dir()

@@ -28,7 +28,8 @@ from ..model.maps import Layer
 from .panels import GUIDE_TIPS, CompareTable, ControlPanel, HistoryTable, StatsPanel
 from .rdplot import RDPlot
 from .settings import AppSettings, data_dir
-from ..model.state import QUANTIZERS, Display, Session, write_history_csv
+from ..model.records import Display, write_history_csv
+from ..model.state import QUANTIZERS, Session
 from lvqac_core.bitstream import is_lvq_path
 from lvqac_core.image_files import IMAGE_SUFFIXES
 from .theme import install_tooltip_wrapper
@@ -1086,7 +1087,7 @@ class MainWindow(QMainWindow):
         elif side["image"] is None:
             return head + side.get("pending", "computing…")
         else:
-            from ..model.state import image_probe
+            from ..model.records import image_probe
             info = image_probe(side["image"], None if key == "original" else sp.original, x, y)
         text = self.format_probe(info)
         return head + text if text else ""
