@@ -33,7 +33,8 @@ from ..model.state import QUANTIZERS, Session
 from lvqac_core.bitstream import is_lvq_path
 from lvqac_core.image_files import IMAGE_SUFFIXES
 from .theme import install_tooltip_wrapper
-from .views import ImagePanel, SplitView, ViewLinker
+from .split_view import SplitView
+from .views import ImagePanel, ViewLinker
 from .pyside_fix import keep_bools_alive
 from .inspector_panel import install as install_inspector, place as place_inspector
 from .workers import BatchExporter, JobRunner, ModelPreloader
