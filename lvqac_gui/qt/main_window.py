@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Optional
 
 from PySide6.QtCore import QMimeData, QStandardPaths, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import (QApplication, QCheckBox, QDockWidget, QGridLayout, QLabel,
                                QMainWindow, QProgressDialog, QTabWidget, QVBoxLayout, QWidget)
 
 from lvqac_core import threads
 from lvqac_core.reference_curves import read_reference_curves
 
+from .actions import build_menus, shortcut_rows
 from .model_menu import build_model_menu
 from .session_io import SessionIO
 from .side_lambda import add_own_sides, own_key
@@ -202,7 +203,7 @@ class MainWindow(QMainWindow):
         self.linker.zoom_changed_callbacks.append(self._zoom_changed)
 
         self.session_io = SessionIO(self)  # sessions, clipboard, theme (issue 24 item 10)
-        self._build_actions()
+        self._build_menus()
         if self.session_io.theme_choice() != "dark":  # the app starts dark
             self.session_io.apply_theme()
 
@@ -284,73 +285,20 @@ class MainWindow(QMainWindow):
         if "inspector" in self.docks:  # the Position dock joins a tab group (qt/inspector_panel.py)
             place_inspector(self, self.docks["inspector"], tall=height >= 1000)
 
-    # ------------------------------------------------------------------ actions
-    def _act(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
-        a = QAction(text, self)
-        if shortcut is not None:
-            a.setShortcut(QKeySequence(shortcut))
-            a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        if tip:
-            a.setStatusTip(tip)
-        a.triggered.connect(lambda checked=False: slot())
-        menu.addAction(a)
-        self.addAction(a)  # shortcuts work even with the menu bar hidden
-        return a
+    # ------------------------------------------------------------------ menus (qt/actions.py)
+    def _build_menus(self) -> None:
+        """The menu bar and the shortcuts, from the table :data:`lvqac_gui.qt.actions.MENU`."""
+        build_menus(self, self.menuBar())
 
-    def _build_actions(self) -> None:
-        mb = self.menuBar()
-        f = mb.addMenu("&File")
-        self.act_open = self._act(f, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
-        self.recent_menu = f.addMenu("Open &Recent")
-        self._act(f, "Open &sample image", self.open_sample)
-        self.session_io.add_file_actions(f)
-        f.addSeparator()
-        self.act_save = self._act(f, "&Save .lvq…", self.save_lvq, "Ctrl+S")
-        ex = f.addMenu("&Export")
-        self.act_export_png = self._act(ex, "Decoded image as &PNG…", self.export_png, "Ctrl+Shift+S")
-        self.act_export_all = self._act(ex, "&All (.lvq, decoded PNG, every map)…", self.export_all,
-                                        "Ctrl+E")
-        self.act_export_batch = self._act(ex, "&Batch: every result to a folder…", self.export_batch,
-                                          "Ctrl+Shift+E")
-        self.act_save_side = self._act(ex, "&Classical side of the split (JPEG / WebP / AVIF file)…",
-                                       self.save_classical_side)
-        f.addSeparator()
-        self._act(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-
-        self.session_io.add_edit_actions(mb.addMenu("&Edit"))
-        v = mb.addMenu("&View")
-        self._act(v, "&Fit", self.linker.fit, "F")
-        self._act(v, "&1:1 pixels", self.linker.one_to_one, "1")
-        self._act(v, "Zoom &in", lambda: self.linker.zoom_by(2.0), "+")
-        self._act(v, "Zoom &out", lambda: self.linker.zoom_by(0.5), "-")
-        v.addSeparator()
-        self._act(v, "&Panels", lambda: self.tabs.setCurrentIndex(0), "Ctrl+1")
-        self._act(v, "&A/B split", lambda: self.tabs.setCurrentIndex(1), "Ctrl+2")
-        self._act(v, "Swap split sides (flicker)", self.split.flip, "Space")
-        v.addSeparator()
+    def _add_dock_toggles(self, menu) -> None:
         for d in self.docks.values():
-            v.addAction(d.toggleViewAction())
-        v.addSeparator()
-        self.session_io.add_theme_menu(v.addMenu("&Theme"))
+            menu.addAction(d.toggleViewAction())
 
-        r = mb.addMenu("&Run")
-        self._act(r, "&Compress", self.session.compress, "F5")
-        self._act(r, "C&ancel", self.session.cancel, "Esc")
-        self.act_compare = self._act(r, "Compare &quantizers", self.session.compare_quantizers, "Ctrl+K")
-        r.addSeparator()
-        self._act(r, "Lower λ (fewer bits)", lambda: self._step_lambda(-1), "[")
-        self._act(r, "Higher λ (more bits)", lambda: self._step_lambda(+1), "]")
-        for k, q in enumerate(QUANTIZERS):
-            self._act(r, f"Quantizer: {q}", lambda q=q: self.session.set_choices(quantizer=q),
-                      f"Alt+{k + 1}")
-        r.addSeparator()
-        self._build_threads_menu(r.addMenu("CPU &threads"))
+    def _build_model_menu(self, menu) -> None:
+        build_model_menu(menu, self)
 
-        build_model_menu(mb.addMenu("&Model"), self)  # zoo, CompressAI models (issue 26)
-        h = mb.addMenu("&Help")
-        self._act(h, "&Shortcuts", self.show_shortcuts, "F1")
-        self._act(h, "&Guide: λ, lattices, A, bits", self.show_guide)
-        self._act(h, "&About LVQAC Studio", self.show_about)
+    def _choose_quantizer(self, quantizer: str) -> None:
+        self.session.set_choices(quantizer=quantizer)
 
     def _build_threads_menu(self, menu) -> None:
         """Run ▸ CPU threads: automatic (lvqac_core.threads.default_threads) or a fixed count;
@@ -380,8 +328,8 @@ class MainWindow(QMainWindow):
         self.session.set_choices(lmbda=rate.step_preset(self.session.lmbda, step))
 
     def shortcut_rows(self) -> list[tuple[str, str]]:
-        return [(a.shortcut().toString(QKeySequence.SequenceFormat.NativeText),
-                 a.text().replace("&", "")) for a in self.actions() if not a.shortcut().isEmpty()]
+        """(keys, action) of every shortcut, from the menu table (qt/actions.py)."""
+        return shortcut_rows()
 
     def shortcuts_html(self) -> str:
         """The shortcuts as a two-column table (keys right-aligned in their own column)."""
