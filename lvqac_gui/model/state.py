@@ -3,6 +3,7 @@
 Widgets subscribe to the :class:`Session` signals and call its methods; the worker layer
 listens to :attr:`Session.job_requested` / :attr:`Session.job_cancel_requested` and reports back
 through :meth:`Session.job_progress`, :meth:`Session.job_finished`, :meth:`Session.job_failed`.
+What a job runs and how its result is shown is the job's own (:mod:`lvqac_gui.model.jobs`).
 Job ids make stale results harmless: a new request supersedes the running one, and whatever the
 old job still reports is ignored.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Optional
 
@@ -23,6 +24,7 @@ from lvqac_core.lambdas import lambda_in_range, same_lambda
 from .errors import describe_error, file_message
 from .events import Signal
 from . import rate
+from .jobs import ClassicalJob, CompareJob, CompressJob, DecompressJob, Job, LvqFile, SideJob
 # the records the session holds (their home is records.py; imported here by their users too)
 from .records import (CODEC_LABELS, CSV_HEADER, CompareRow, Display, HistoryEntry, Source,  # noqa: F401
                       Stats, image_probe, write_history_csv)
@@ -37,34 +39,14 @@ MAX_KEPT_RESULTS = 12
 are reopened by running them again."""
 
 
-@dataclass(frozen=True)
-class Job:
-    """One unit of work for the worker thread."""
-
-    id: int
-    kind: str  # "compress" | "decompress" | "compare"
-    source: Source
-    lmbda: float
-    quantizer: str
-    device: str
-    model_spec: Optional[str] = None  # explicit zoo id / checkpoint path overriding λ+quantizer
-    measure_decode: bool = True
-    codec: str = ""  # kind "classical": "jpeg" | "webp" | "avif"
-    target_bytes: int = 0  # kind "classical": the file size to match
-    quality: float = 0.0  # kind "classical": a fixed quality instead (> 0)
-    reference: Optional[np.ndarray] = field(default=None, compare=False, repr=False)  # its original
-
-
-def default_loader(source: Source) -> Optional[np.ndarray]:
-    """Read what a new source shows at once: the image's RGB, or None for a .lvq (whose header is
-    checked). Raises the core's errors (ImageError, LvqFormatError) for files that cannot open."""
+def default_loader(source: Source) -> Optional[np.ndarray | LvqFile]:
+    """Read what a new source shows at once: the image's RGB, or for a .lvq the file opened once
+    (:class:`~lvqac_gui.model.jobs.LvqFile`: header checked, bytes kept for its decode job).
+    Raises the core's errors (ImageError, LvqFormatError) for files that cannot open."""
     if source.array is not None:
         return source.array
     if source.is_lvq:
-        from lvqac_core import bitstream
-        from lvqac_core.files import read_file_bytes
-        bitstream.read_header(read_file_bytes(source.path))
-        return None
+        return LvqFile.open(source.path)
     from lvqac_core.image_files import load_image
     return load_image(source.path).rgb
 
@@ -88,6 +70,7 @@ class Session:
         self.display: Optional[Display] = None
         self.compare_rows: list[CompareRow] = []
         self.preview: Optional[np.ndarray] = None  # the new source's image, shown before its result
+        self.lvq: Optional[LvqFile] = None  # the source's .lvq, opened once (header and bytes)
         self.history: list[HistoryEntry] = []
         self.classical: dict[str, Any] = {}  # codec -> classical.Classical of the shown result
         # (quantizer, λ) -> CompareRow: a learned side of the A/B split at its own λ (this image)
@@ -235,7 +218,8 @@ class Session:
                 self.error.emit(*error)
             return False
         self.source = source
-        self.preview = preview
+        self.lvq = preview if isinstance(preview, LvqFile) else None
+        self.preview = None if self.lvq is not None else preview
         self.display = None
         self.classical = {}
         self.side_rows = {}
@@ -244,7 +228,7 @@ class Session:
         self.classical_changed.emit(self.classical)
         self.source_changed.emit(source)
         if source.is_lvq:
-            self._request("decompress")
+            self._request(DecompressJob, lvq=self._source_lvq())
         else:
             self.compress()
         return True
@@ -262,7 +246,7 @@ class Session:
             self.recent_changed.emit(list(self.recent))
 
     # ------------------------------------------------------------------ history
-    def _add_history(self, entry: HistoryEntry) -> None:
+    def add_history_row(self, entry: HistoryEntry) -> None:
         self.history.append(entry)
         kept = [e for e in self.history if e.display is not None]
         for e in kept[:-MAX_KEPT_RESULTS]:
@@ -364,8 +348,13 @@ class Session:
             self.message.emit("Open an image first")
             return None
         if self.source.is_lvq:
-            return self._request("decompress")
-        return self._request("compress")
+            return self._request(DecompressJob, lvq=self._source_lvq())
+        return self._request(CompressJob)
+
+    def _source_lvq(self) -> Optional[LvqFile]:
+        """The shown .lvq source as it was opened (None: its decode job reads the file)."""
+        lvq, src = self.lvq, self.source
+        return lvq if lvq is not None and src is not None and lvq.path == src.path else None
 
     def compare_quantizers(self) -> Optional[Job]:
         if self.source is None or self.source.is_lvq:
@@ -373,7 +362,7 @@ class Session:
             return None
         self.compare_rows = []
         self.compare_changed.emit(self.compare_rows)
-        return self._request("compare")
+        return self._request(CompareJob)
 
     def _compare_fits(self, display: Display) -> bool:
         """Whether the comparison rows were coded from ``display``'s image at its λ."""
@@ -403,12 +392,12 @@ class Session:
             return None
         if self.classical_fits(codec, target_bytes, quality):
             return None
-        if self.active is not None and self.active.kind != "classical":  # another side's search is superseded
+        if self.active is not None and not isinstance(self.active, ClassicalJob):  # another side's search is superseded
             self.message.emit("Busy — try again when the running job has finished")
             return None
         if quality:
-            return self._request("classical", codec=codec, quality=float(quality), reference=d.original)
-        return self._request("classical", codec=codec,
+            return self._request(ClassicalJob, codec=codec, quality=float(quality), reference=d.original)
+        return self._request(ClassicalJob, codec=codec,
                              target_bytes=int(d.stats.num_bytes if target_bytes is None else target_bytes),
                              reference=d.original)
 
@@ -427,10 +416,10 @@ class Session:
         lmbda = self.codable(float(lmbda), quantizer)
         if self.side_row(quantizer, lmbda) is not None:
             return None
-        if self.active is not None and self.active.kind not in ("classical", "side"):
+        if self.active is not None and not isinstance(self.active, (ClassicalJob, SideJob)):
             self.message.emit("Busy — try again when the running job has finished")
             return None
-        return self._request("side", quantizer=quantizer, lmbda=lmbda, model_spec=None)
+        return self._request(SideJob, quantizer=quantizer, lmbda=lmbda, model_spec=None)
 
     def cancel(self) -> None:
         """Cancel the running job and the rest of the batch. The UI is idle at once."""
@@ -445,32 +434,23 @@ class Session:
         self.progress_changed.emit(0.0, "")
         self.message.emit("Cancelled")
 
-    def _request(self, kind: str, **extra) -> Job:
+    def _request(self, job_class: type[Job], **extra) -> Job:
         assert self.source is not None
         if self.active is not None:  # supersede
             self.job_cancel_requested.emit(self.active.id)
         fields = dict(lmbda=self.lmbda, quantizer=self.quantizer, device=self.device,
                       model_spec=self.model_spec, measure_decode=self.measure_decode)
         fields.update(extra)  # a split side's own λ and quantizer
-        job = Job(id=self._next_id, kind=kind, source=self.source, **fields)
+        job = job_class(id=self._next_id, source=self.source, **fields)
         self._next_id += 1
         was_busy = self.active is not None
         self.active = job
         self.progress = 0.0
         if not was_busy:
             self.busy_changed.emit(True)
-        self.progress_changed.emit(0.0, self._job_text(job))
+        self.progress_changed.emit(0.0, job.text(self))
         self.job_requested.emit(job)
         return job
-
-    def _job_text(self, job: Job) -> str:
-        verb = {"compress": "Compressing", "decompress": "Decoding",
-                "compare": "Comparing quantizers on",
-                "side": f"{job.quantizer.upper()} at λ={job.lmbda:g} (split side) of",
-                "classical": (f"{job.codec.upper()} at quality {job.quality:g} of" if job.quality
-                              else f"{job.codec.upper()} at {job.target_bytes:,} bytes of")}[job.kind]
-        batch = f" [{self.batch_done + 1}/{self.batch_total}]" if self.batch_total > 1 else ""
-        return f"{verb} {job.source.name}{batch}"
 
     def _is_current(self, job_id: int) -> bool:
         return self.active is not None and self.active.id == job_id
@@ -481,66 +461,48 @@ class Session:
         if not self._is_current(job_id):
             return
         self.progress = float(min(fraction, 1.0))
-        text = self._job_text(self.active)
+        text = self.active.text(self)
         self.progress_changed.emit(self.progress, f"{text}: {stage}" if stage else text)
 
     def job_finished(self, job_id: int, payload: Any) -> None:
+        """The job's payload, shown by the job itself (:meth:`Job.apply`)."""
         if not self._is_current(job_id):
             return
         job = self.active
         self.active = None
-        if job.kind in ("compare", "classical", "side"):
-            if job.kind == "side":  # a learned split side at its own λ: a row and a point
-                row = replace(payload, lmbda=job.lmbda, source_name=job.source.name)
-                self.side_rows = dict(self.side_rows)
-                self.side_rows[(job.quantizer, job.lmbda)] = row
-                self._add_history(HistoryEntry(
-                    index=len(self.history), source=job.source, quantizer=job.quantizer,
-                    lmbda=float(job.lmbda), seconds=row.encode_seconds, num_bytes=row.num_bytes,
-                    bpp=row.bpp, psnr=row.psnr, ms_ssim=row.ms_ssim, kind="side"))
-                self.side_rows_changed.emit(self.side_rows)
-            elif job.kind == "compare":  # each row names its λ and image
-                self.compare_rows = [replace(r, lmbda=job.lmbda if r.lmbda is None else r.lmbda,
-                                             source_name=job.source.name) for r in payload]
-                self.compare_changed.emit(self.compare_rows)
-            else:
-                self.classical = dict(self.classical)
-                self.classical[job.codec] = payload
-                self._add_history(HistoryEntry(  # a Results row (numbers; the split shows it)
-                    index=len(self.history), source=job.source, quantizer=job.codec, lmbda=0.0,
-                    seconds=payload.encode_seconds, num_bytes=payload.num_bytes, bpp=payload.bpp,
-                    psnr=payload.psnr, ms_ssim=payload.ms_ssim, kind="classical", codec=job.codec,
-                    quality=float(payload.quality)))
-                self.classical_changed.emit(self.classical)
+        job.apply(self, payload)
+        if job.BESIDE:  # a comparison or a split side: the shown result and the batch stay
             self.progress_changed.emit(1.0, "Done")
             self.busy_changed.emit(False)
             return
-        else:
-            self.display = payload
-            self.classical = {}  # JPEG / WebP / AVIF matched the previous result's size
-            if self.compare_rows and not self._compare_fits(payload):
-                self.compare_rows = []  # compared at another λ (or image): never mixed in silently
-                self.compare_changed.emit(self.compare_rows)
-            self.classical_changed.emit(self.classical)
-            st = payload.stats
-            if payload.kind == "decoded":  # the controls follow the file's model
-                self.lmbda, self.quantizer, self.model_spec = float(st.lmbda), st.quantizer, None
-                self.choices_changed.emit()
-            self.display_changed.emit(payload)
-            if payload.device_note:
-                self.message.emit(payload.device_note)
-            self.batch_log.append((job.source.name, "ok"))
-            if job.source.path:
-                self.add_recent(job.source.path)
-            seconds = (st.encode_seconds or 0.0) + (st.decode_seconds or 0.0)
-            self._add_history(HistoryEntry(
-                index=len(self.history), source=job.source, quantizer=st.quantizer,
-                lmbda=float(st.lmbda), seconds=seconds or None, num_bytes=st.num_bytes,
-                bpp=st.bpp, psnr=st.psnr, ms_ssim=st.ms_ssim, kind=payload.kind,
-                display=payload))
         self.progress = 1.0
         self.progress_changed.emit(1.0, "Done")
         self._after_job()
+
+    def show_result(self, job: Job, payload: Display) -> None:
+        """A compress or decode job's result becomes the shown result (and a Results row)."""
+        self.display = payload
+        self.classical = {}  # JPEG / WebP / AVIF matched the previous result's size
+        if self.compare_rows and not self._compare_fits(payload):
+            self.compare_rows = []  # compared at another λ (or image): never mixed in silently
+            self.compare_changed.emit(self.compare_rows)
+        self.classical_changed.emit(self.classical)
+        st = payload.stats
+        if payload.kind == "decoded":  # the controls follow the file's model
+            self.lmbda, self.quantizer, self.model_spec = float(st.lmbda), st.quantizer, None
+            self.choices_changed.emit()
+        self.display_changed.emit(payload)
+        if payload.device_note:
+            self.message.emit(payload.device_note)
+        self.batch_log.append((job.source.name, "ok"))
+        if job.source.path:
+            self.add_recent(job.source.path)
+        seconds = (st.encode_seconds or 0.0) + (st.decode_seconds or 0.0)
+        self.add_history_row(HistoryEntry(
+            index=len(self.history), source=job.source, quantizer=st.quantizer,
+            lmbda=float(st.lmbda), seconds=seconds or None, num_bytes=st.num_bytes,
+            bpp=st.bpp, psnr=st.psnr, ms_ssim=st.ms_ssim, kind=payload.kind,
+            display=payload))
 
     def job_failed(self, job_id: int, title: str, message: str) -> None:
         if not self._is_current(job_id):
@@ -548,7 +510,7 @@ class Session:
         job = self.active
         self.active = None
         self.progress_changed.emit(0.0, "Failed")
-        if job.kind in ("compare", "classical", "side"):
+        if job.BESIDE:
             self.error.emit(title, message)
             self.busy_changed.emit(False)
             return
@@ -565,7 +527,7 @@ class Session:
         self.batch_log.append((source.name, message))
         if source.path:
             self.forget_recent(source.path)
-        self._add_history(HistoryEntry(
+        self.add_history_row(HistoryEntry(
             index=len(self.history), source=source,
             quantizer=job.quantizer if job else self.quantizer,
             lmbda=job.lmbda if job else self.lmbda, error=f"{title}: {message}", kind="failed"))

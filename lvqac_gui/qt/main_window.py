@@ -29,6 +29,7 @@ from ..model.maps import Layer
 from .panels import GUIDE_TIPS, CompareTable, ControlPanel, HistoryTable, StatsPanel
 from .rdplot import RDPlot
 from .settings import AppSettings, data_dir
+from ..model.jobs import ClassicalJob, SideJob
 from ..model.records import Display, write_history_csv
 from ..model.state import QUANTIZERS, Session
 from lvqac_core.bitstream import is_lvq_path
@@ -831,14 +832,14 @@ class MainWindow(QMainWindow):
     def _progress_changed(self, fraction: float, _text: str) -> None:
         """A matched-size search's progress shows on its (pending) side of the split."""
         job = self.session.active
-        if job is not None and job.kind in ("classical", "side"):
+        if isinstance(job, (ClassicalJob, SideJob)):
             self.split.set_pending_progress(fraction if fraction >= 0 else None)
         elif self.split.pending_fraction is not None:
             self.split.set_pending_progress(None)
 
     def _classical_running(self, codec: str) -> bool:
         job = self.session.active
-        return job is not None and job.kind == "classical" and job.codec == codec
+        return isinstance(job, ClassicalJob) and job.codec == codec
 
     def _side_requested(self, key: str) -> None:
         if key in self.own_sides:
@@ -849,7 +850,7 @@ class MainWindow(QMainWindow):
 
     def _side_running(self, quantizer: str, lmbda: float) -> bool:
         job = self.session.active
-        return (job is not None and job.kind == "side" and job.quantizer == quantizer
+        return (isinstance(job, SideJob) and job.quantizer == quantizer
                 and abs(job.lmbda - lmbda) <= 1e-9 * max(1.0, lmbda))
 
     def _side_lambda_requested(self, name: str, lmbda: float) -> None:
