@@ -89,7 +89,25 @@ class MainWindow(QMainWindow):
         self._fit_on_result = False
         self._split_for: Optional[Display] = None
 
-        # ---- central: panels + split view
+        self._build_panels()
+        self._build_docks()
+        self._build_status_bar()
+        self.session_io = SessionIO(self)  # sessions, clipboard, theme (issue 24 item 10)
+        self._build_menus()
+        if self.session_io.theme_choice() != "dark":  # the app starts dark
+            self.session_io.apply_theme()
+        self._connect_session()
+        if self.history_path is not None:
+            self.session.restore_history(history_store.load(self.history_path))
+        self._rebuild_recent()
+        self.show_display(None)
+        self._update_actions()
+        self._restore_geometry(restore)
+
+    # ------------------------------------------------------------------ building the window
+    def _build_panels(self) -> None:
+        """The central area: the six panels, the A/B split and Results tabs, the banner and the
+        drop hint / overlay."""
         self.linker = ViewLinker()
         self.panels: dict[str, ImagePanel] = {}
         grid_w = QWidget()
@@ -157,7 +175,8 @@ class MainWindow(QMainWindow):
         self.drop_overlay.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.drop_overlay.hide()
 
-        # ---- docks
+    def _build_docks(self) -> None:
+        """The Model, Numbers, Rate–distortion and Position docks."""
         self.controls = ControlPanel(self.session, bk.model_labels())
         self.stats = StatsPanel()
         self.time_left = TimeLeftLine(self.session, self.controls.stage, self)  # "about 6 s left"
@@ -190,7 +209,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.docks["controls"]], [380], Qt.Orientation.Horizontal)
         self.docks["inspector"] = install_inspector(self)  # the per-position inspector (its own file)
 
-        # ---- status bar
+    def _build_status_bar(self) -> None:
         self.probe_label = QLabel("")
         self.zoom_label = QLabel("zoom —")
         self.batch_label = QLabel("")
@@ -203,12 +222,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.zoom_label)
         self.linker.zoom_changed_callbacks.append(self._zoom_changed)
 
-        self.session_io = SessionIO(self)  # sessions, clipboard, theme (issue 24 item 10)
-        self._build_menus()
-        if self.session_io.theme_choice() != "dark":  # the app starts dark
-            self.session_io.apply_theme()
-
-        # ---- session -> widgets
+    def _connect_session(self) -> None:
+        """Session signals -> widgets."""
         s = self.session
         s.display_changed.connect(self.show_display)
         s.compare_changed.connect(self._compare_changed)
@@ -222,12 +237,9 @@ class MainWindow(QMainWindow):
         s.side_rows_changed.connect(lambda _: self._update_split())
         s.progress_changed.connect(self._progress_changed)
         s.history_changed.connect(self._history_changed)
-        if self.history_path is not None:
-            s.restore_history(history_store.load(self.history_path))
-        self._rebuild_recent()
-        self.show_display(None)
-        self._update_actions()
 
+    def _restore_geometry(self, restore: bool) -> None:
+        """The saved window geometry and dock state, else 1400 × 900 (never larger than the screen)."""
         if restore:
             geo = self.settings.bytes_value("window/geometry")
             if geo is not None:
