@@ -22,7 +22,7 @@ from lvqac_core.image_files import IMAGE_SUFFIXES
 from lvqac_core.lambdas import lambda_in_range, same_lambda
 
 from .errors import describe_error, file_message
-from .events import Signal
+from .events import signal
 from . import rate
 from .jobs import ClassicalJob, CompareJob, CompressJob, DecompressJob, Job, LvqFile, SideJob
 # the records the session holds (their home is records.py; imported here by their users too)
@@ -53,6 +53,23 @@ def default_loader(source: Source) -> Optional[np.ndarray | LvqFile]:
 
 class Session:
     """Qt-free state of one window. See the module docstring for the protocol."""
+
+    # the signals, with what their slots receive (each session has its own: model/events.py)
+    choices_changed = signal()
+    source_changed = signal(Optional[Source])
+    display_changed = signal(Optional[Display])
+    compare_changed = signal(list)  # list[CompareRow]
+    busy_changed = signal(bool)
+    progress_changed = signal(float, str)  # (fraction, text); fraction < 0: no measurable progress
+    job_requested = signal(Job)
+    job_cancel_requested = signal(int)  # the job's id
+    error = signal(str, str)  # (title, message)
+    message = signal(str)
+    recent_changed = signal(list)  # list[str]
+    queue_changed = signal(int, int)  # (done, total)
+    history_changed = signal(list)  # list[HistoryEntry]
+    classical_changed = signal(dict)  # codec -> classical.Classical
+    side_rows_changed = signal(dict)  # (quantizer, λ) -> CompareRow
 
     def __init__(self) -> None:
         # choices
@@ -85,22 +102,6 @@ class Session:
         self.active: Optional[Job] = None
         self.progress: float = 0.0
         self._next_id = 1
-
-        self.choices_changed = Signal("choices_changed")
-        self.source_changed = Signal("source_changed")  # (Source | None)
-        self.display_changed = Signal("display_changed")  # (Display | None)
-        self.compare_changed = Signal("compare_changed")  # (list[CompareRow])
-        self.busy_changed = Signal("busy_changed")  # (bool)
-        self.progress_changed = Signal("progress_changed")  # (float, str)
-        self.job_requested = Signal("job_requested")  # (Job)
-        self.job_cancel_requested = Signal("job_cancel_requested")  # (job id)
-        self.error = Signal("error")  # (title, message)
-        self.message = Signal("message")  # (text)
-        self.recent_changed = Signal("recent_changed")  # (list[str])
-        self.queue_changed = Signal("queue_changed")  # (done, total)
-        self.history_changed = Signal("history_changed")  # (list[HistoryEntry])
-        self.classical_changed = Signal("classical_changed")  # (dict codec -> Classical)
-        self.side_rows_changed = Signal("side_rows_changed")  # (dict (quantizer, λ) -> CompareRow)
 
     # ------------------------------------------------------------------ choices
     @property
