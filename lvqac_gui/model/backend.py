@@ -1,9 +1,10 @@
-"""The bridge to ``lvqac_core`` (Qt-free): runs one :class:`~lvqac_gui.state.Job` and returns
-what the session shows. All codec logic lives in ``lvqac_core``: the model is picked by
-``lvqac_core.service.select_model``, images are coded by ``service.encode`` (whose decode check
-gives the decode time) and files decoded by ``service.decode`` (parsed once); the numbers are the
-service's ``CodingReport``. This module keeps the loaded models and pre-renders the maps (so the
-UI thread does not).
+"""The bridge to ``lvqac_core`` (Qt-free): keeps the loaded models and runs a
+:class:`~lvqac_gui.model.jobs.Job` (what each kind of job asks of the core, and how its result is
+shown, is the job's own: model/jobs.py). All codec logic lives in ``lvqac_core``: the model is
+picked by ``lvqac_core.service.select_model``, images are coded by ``service.encode`` and files
+decoded by ``service.decode``. ``lvqac_core.service`` and ``lvqac_core.results`` import without
+torch, so they are imported at the top; what imports torch (loading a model, the quantizer swap,
+the demo models) stays inside the functions: the app imports torch on a background thread.
 
 ``Backend.run(job, progress)`` is called on a worker thread; ``progress(fraction)`` raises
 :class:`lvqac_core.errors.Cancelled` when the job was cancelled or superseded.
@@ -15,14 +16,14 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from lvqac_core import allocator, threads, zoo
 from lvqac_core.device import DeviceChoice, choose_device
-from lvqac_core.files import read_file_bytes
-from lvqac_core.image_files import IMAGE_SUFFIXES, gray_to_rgb
-from lvqac_core.progress import stage_of
+from lvqac_core.image_files import IMAGE_SUFFIXES
 from lvqac_core.resources import resources_dir
+from lvqac_core.service import rate_range, select_model
 
-from .maps import render_layers
-from .state import QUANTIZERS, CompareRow, Display, Job, Source, Stats
+from .jobs import Job
+from .state import QUANTIZERS
 
 Progress = Optional[Callable[[float], None]]
 RESOURCES = resources_dir()
@@ -40,7 +41,6 @@ def model_labels() -> dict[tuple[str, float], str]:
     """(quantizer, λ) -> "Kodak 0.123 bpp / 29.81 dB" for the installed zoo models."""
     out: dict[tuple[str, float], str] = {}
     try:
-        from lvqac_core import zoo
         for e in zoo.list_models():
             k = e.kodak
             text = f"Kodak {k['bpp']:.3f} bpp / {k['psnr']:.2f} dB" if k else "installed"
@@ -55,7 +55,6 @@ def rate_ranges() -> dict[str, tuple[float, float, str]]:
     network (``lvqac_core.service.rate_range``; the manifest only, nothing is loaded)."""
     out: dict[str, tuple[float, float, str]] = {}
     try:
-        from lvqac_core.service import rate_range
         for q in QUANTIZERS:
             found = rate_range(q)
             if found is not None:
@@ -69,7 +68,6 @@ def zoo_curves() -> dict[str, list[tuple[float, float, float, str]]]:
     """quantizer -> sorted [(bpp, psnr, lmbda, model id)] of the zoo's Kodak measurements."""
     curves: dict[str, list[tuple[float, float, float, str]]] = {}
     try:
-        from lvqac_core import zoo
         for e in zoo.list_models():
             if e.kodak and "bpp" in e.kodak and "psnr" in e.kodak:
                 curves.setdefault(e.quantizer, []).append(
@@ -150,7 +148,6 @@ class Backend:
         if self.codec_factory is not None:
             return f"demo-untrained-{quantizer}-{lmbda:g}"
         try:
-            from lvqac_core.service import select_model
             return select_model(quantizer, lmbda).spec
         except Exception:  # noqa: BLE001 - not installed: loading says so
             return f"{quantizer} λ={lmbda:g}"
@@ -199,8 +196,7 @@ class Backend:
     def swap_codec(quantizer: str, spec: str, device: str):
         """The explicit scalar model ``spec`` (a CompressAI file, one of our scalar checkpoints or
         a scalar zoo id) with ``quantizer`` swapped in at inference; loaded for each comparison."""
-        from lvqac_core import zoo
-        from lvqac_core.interop.quantizer_swap import swap_codec
+        from lvqac_core.interop.quantizer_swap import swap_codec  # imports torch
         path = zoo.get_entry(spec).path if zoo.names_zoo_model(spec) else spec
         return swap_codec(path, quantizer, device)
 
@@ -243,7 +239,6 @@ class Backend:
     @staticmethod
     def _zoo_id(quantizer: str, lmbda: float) -> Optional[str]:
         try:
-            from lvqac_core.service import select_model
             return select_model(quantizer, lmbda).spec
         except Exception:  # noqa: BLE001 - not in the zoo
             return None
@@ -255,12 +250,11 @@ class Backend:
         if self.codec_factory is not None:
             return self.codec_factory(quantizer, lmbda, device)
         from lvqac_core.api import load_model
-        from lvqac_core.service import select_model
         return load_model(select_model(quantizer, lmbda).spec, device)
 
     # ------------------------------------------------------------------ jobs
     def run(self, job: Job, progress: Progress = None):
-        from lvqac_core import allocator, threads
+        """Run ``job`` (its own :meth:`~lvqac_gui.model.jobs.Job.run`) on this thread."""
         threads.apply(self.threads)  # in the worker thread: torch's thread count is per thread
         try:
             return self._run(job, progress)
@@ -268,42 +262,16 @@ class Backend:
             allocator.release()
 
     def _run(self, job: Job, progress: Progress = None):
-        dev = device_choice(job.device)
-        if job.kind == "compress":
-            return self.compress(job, dev, progress)
-        if job.kind == "decompress":
-            return self.decompress(job, dev, progress)
-        if job.kind == "compare":
-            return self.compare(job, dev, progress)
-        if job.kind == "classical":
-            return self.classical(job, progress)
-        if job.kind == "side":
-            return self.side(job, dev, progress)
-        raise ValueError(f"unknown job kind {job.kind!r}")
+        if not isinstance(job, Job):
+            raise ValueError(f"unknown job kind {getattr(job, 'kind', job)!r}")
+        return job.run(self, progress or (lambda f, stage="": None))
 
     @staticmethod
-    def _image_of(source: Source):
-        return source.array if source.array is not None else source.path
+    def device_for(requested: str) -> DeviceChoice:
+        """The device a job runs on (:func:`device_choice`)."""
+        return device_choice(requested)
 
-    def compress(self, job: Job, dev: DeviceChoice, progress: Progress = None) -> Display:
-        from lvqac_core.service import encode
-        report = progress or (lambda f, stage="": None)
-        codec = self.codec(job.quantizer, job.lmbda, dev.device, job.model_spec, progress=report)
-        split = 0.75 if job.measure_decode else 1.0
-        coded = encode(codec, self._image_of(job.source), decode_check=job.measure_decode,
-                       progress=lambda f: report(0.02 + (split - 0.02) * f, stage_of(f)),
-                       decode_progress=lambda f: report(split + (0.97 - split) * f, stage_of(f)),
-                       notes=(dev.note,) if dev.note else (), lmbda=self.code_lambda(codec, job.lmbda))
-        res = coded.result
-        report(0.98, "drawing maps")
-        stats = Stats(**vars(coded.report))
-        layers = render_layers(res.original, res.reconstruction, res.residual, res.maps)
-        report(1.0)
-        return Display(source=job.source, kind="compressed", reconstruction=res.reconstruction,
-                       original=res.original, residual=res.residual, maps=res.maps, data=res.data,
-                       stats=stats, layers=layers, device_note=dev.note)
-
-    def _codec_for_file(self, header, dev: DeviceChoice, report):
+    def codec_for_file(self, header, dev: DeviceChoice, report):
         """The codec that decodes a file with ``header``: one this session loaded (it wrote the
         file), the model the λ / quantizer controls load, or the zoo model named in the file."""
         with self._lock:
@@ -318,68 +286,3 @@ class Backend:
         from lvqac_core.api import zoo_codec_for
         report(-1.0, f"loading model {header.model_id}")
         return zoo_codec_for(header, dev.device)
-
-    def decompress(self, job: Job, dev: DeviceChoice, progress: Progress = None) -> Display:
-        from lvqac_core.service import decode
-        report = progress or (lambda f, stage="": None)
-        report(0.0, "reading file")
-        data = read_file_bytes(job.source.path)
-        decoded = decode(data, lambda header: self._codec_for_file(header, dev, report),
-                         progress=lambda f: report(f, stage_of(f)),
-                         notes=("original not in file",) + ((dev.note,) if dev.note else ()))
-        res = decoded.result
-        image = gray_to_rgb(res.image)
-        stats = Stats(**vars(decoded.report))
-        layers = render_layers(None, image, None, res.maps)
-        report(1.0)
-        return Display(source=job.source, kind="decoded", reconstruction=image, original=None,
-                       residual=None, maps=res.maps, data=data, stats=stats, layers=layers,
-                       device_note=dev.note)
-
-    def classical(self, job: Job, progress: Progress = None):
-        """JPEG / WebP / AVIF of the job's reference image at ``job.target_bytes`` (bisection)."""
-        from lvqac_core.errors import LvqacError
-        from . import classical
-        report = progress or (lambda f, stage="": None)
-        if not classical.available(job.codec):
-            raise LvqacError(f"this Pillow build cannot write {job.codec.upper()}")
-        if job.quality > 0:  # the quality the user chose for this side
-            report(0.0, "encoding")
-            return classical.at_quality(job.codec, job.reference, job.quality)
-        report(0.0, "searching the quality")
-        return classical.at_size(job.codec, job.reference, job.target_bytes,
-                                 progress=lambda f: report(0.95 * f, "searching the quality"))
-
-    def side(self, job: Job, dev: DeviceChoice, progress: Progress = None) -> CompareRow:
-        """The image coded with ``job.quantizer`` at ``job.lmbda`` for a side of the A/B split
-        (its own λ; numbers and reconstruction, no maps)."""
-        from lvqac_core.service import encode
-        report = progress or (lambda f, stage="": None)
-        codec = self.codec(job.quantizer, job.lmbda, dev.device, progress=report)
-        coded = encode(codec, self._image_of(job.source), lmbda=self.code_lambda(codec, job.lmbda),
-                       progress=lambda f: report(0.02 + 0.96 * f, stage_of(f)))
-        report(1.0)
-        return CompareRow.from_report(job.quantizer, coded.report, coded.result.reconstruction)
-
-    def compare(self, job: Job, dev: DeviceChoice, progress: Progress = None) -> list[CompareRow]:
-        from lvqac_core.errors import Cancelled, LvqacError
-        from lvqac_core.service import encode
-        report = progress or (lambda f, stage="": None)
-        rows = []
-        n = len(QUANTIZERS)
-        for k, q in enumerate(QUANTIZERS):
-            report(k / n, q)
-            try:
-                # an explicit (scalar) model: the same networks with each quantizer swapped in at
-                # inference (LVQAC at A = 1), the experiment of docs/interop.md in one click
-                codec = (self.swap_codec(q, job.model_spec, dev.device) if job.model_spec
-                         else self.codec(q, job.lmbda, dev.device, progress=report))
-                coded = encode(codec, self._image_of(job.source), lmbda=self.code_lambda(codec, job.lmbda),
-                               progress=lambda f, k=k, q=q: report((k + f) / n, f"{q}: {stage_of(f)}"))
-                rows.append(CompareRow.from_report(q, coded.report, coded.result.reconstruction))
-            except Cancelled:
-                raise
-            except LvqacError as exc:
-                rows.append(CompareRow(q, error=str(exc)))
-        report(1.0)
-        return rows

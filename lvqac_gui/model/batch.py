@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from . import export
-from .state import Display, HistoryEntry
+from .records import Display, HistoryEntry
 
 __all__ = ["BatchItem", "BatchReport", "plan", "clashes", "run"]
 

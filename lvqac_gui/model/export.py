@@ -12,7 +12,7 @@ from typing import Optional
 import numpy as np
 
 from .maps import annotated
-from .state import Display
+from .records import Display
 
 MAP_LAYERS = ("residual", "selection", "a_law", "bits")
 

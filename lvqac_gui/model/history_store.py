@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Optional
 
-from .state import HistoryEntry, Source
+from .records import HistoryEntry, Source
 
 __all__ = ["FILE_NAME", "save", "load", "load_rows"]
 

@@ -18,7 +18,8 @@ from typing import Any, Optional
 
 from .history_store import _row as history_row
 from .history_store import load_rows as history_rows
-from .state import CompareRow, HistoryEntry, Session
+from .records import CompareRow, HistoryEntry
+from .state import Session
 
 __all__ = ["SUFFIX", "FORMAT", "VERSION", "SessionDoc", "SessionFileError", "capture", "save", "load",
            "default_name", "same_image"]

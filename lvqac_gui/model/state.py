@@ -3,32 +3,32 @@
 Widgets subscribe to the :class:`Session` signals and call its methods; the worker layer
 listens to :attr:`Session.job_requested` / :attr:`Session.job_cancel_requested` and reports back
 through :meth:`Session.job_progress`, :meth:`Session.job_finished`, :meth:`Session.job_failed`.
+What a job runs and how its result is shown is the job's own (:mod:`lvqac_gui.model.jobs`).
 Job ids make stale results harmless: a new request supersedes the running one, and whatever the
 old job still reports is ignored.
 """
 from __future__ import annotations
 
 import os
-import re
 from collections import deque
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
 
-from lvqac_core.report import CodingReport
 from lvqac_core.bitstream import QUANTIZERS, is_lvq_path  # QUANTIZERS: the .lvq format's names; the widgets use it too
-from lvqac_core.geometry import LATENT_STRIDE
 from lvqac_core.image_files import IMAGE_SUFFIXES
 from lvqac_core.lambdas import lambda_in_range, same_lambda
 
 from .errors import describe_error, file_message
-from .events import Signal
-from .maps import percent
+from .events import signal
 from . import rate
+from .jobs import ClassicalJob, CompareJob, CompressJob, DecompressJob, Job, LvqFile, SideJob
+# the records the session holds (their home is records.py; imported here by their users too)
+from .records import (CODEC_LABELS, CSV_HEADER, CompareRow, Display, HistoryEntry, Source,  # noqa: F401
+                      Stats, image_probe, write_history_csv)
 
-CODEC_LABELS = {"jpeg": "JPEG", "webp": "WebP", "avif": "AVIF"}  # as model/classical.LABELS
 QUANTIZER_LABELS = {"scalar": "Scalar (uniform)", "lvq": "LVQ", "lvqac": "LVQAC (LVQ + companding)"}
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
 DEVICE_LABELS = {"auto": "Auto", "cpu": "CPU", "cuda": "CUDA"}
@@ -39,260 +39,37 @@ MAX_KEPT_RESULTS = 12
 are reopened by running them again."""
 
 
-@dataclass(frozen=True)
-class Source:
-    """What is being looked at: an image file, a .lvq file, or an in-memory image (sample)."""
-
-    name: str
-    path: Optional[str] = None
-    array: Optional[np.ndarray] = field(default=None, compare=False, repr=False)
-    is_lvq: bool = False
-
-    @classmethod
-    def from_path(cls, path: str | os.PathLike) -> "Source":
-        p = Path(path)
-        return cls(name=p.name, path=str(p), is_lvq=is_lvq_path(p))
-
-    @property
-    def stem(self) -> str:
-        return Path(self.path).stem if self.path else Path(self.name).stem.replace(" ", "_")
-
-
-@dataclass(frozen=True)
-class Job:
-    """One unit of work for the worker thread."""
-
-    id: int
-    kind: str  # "compress" | "decompress" | "compare"
-    source: Source
-    lmbda: float
-    quantizer: str
-    device: str
-    model_spec: Optional[str] = None  # explicit zoo id / checkpoint path overriding λ+quantizer
-    measure_decode: bool = True
-    codec: str = ""  # kind "classical": "jpeg" | "webp" | "avif"
-    target_bytes: int = 0  # kind "classical": the file size to match
-    quality: float = 0.0  # kind "classical": a fixed quality instead (> 0)
-    reference: Optional[np.ndarray] = field(default=None, compare=False, repr=False)  # its original
-
-
-@dataclass
-class Stats(CodingReport):
-    """The numbers shown in the side panel: the core's :class:`~lvqac_core.report.CodingReport`
-    (built by ``lvqac_core.service`` for encoded images and decoded files alike), plus its rows.
-    None = not applicable / unknown."""
-
-    def model_text(self) -> str:
-        """The model id; when the id names a preset λ but the network coded another λ (a
-        variable-rate network between presets) it says so, instead of a λ that was not coded."""
-        m = re.search(r"-(\d+(?:\.\d+)?(?:e-?\d+)?)$", self.model_id or "")
-        if m is None or same_lambda(float(m.group(1)), float(self.lmbda)):
-            return self.model_id
-        return f"{self.model_id[:m.start()]} at λ = {self.lmbda:g} (variable-rate network; zoo id {self.model_id})"
-
-    def rows(self) -> list[tuple[str, str]]:
-        """(label, value) rows for display."""
-        def f(v: Optional[float], fmt: str, unit: str = "") -> str:
-            return "—" if v is None else format(v, fmt) + unit
-        rows = [
-            ("Image", f"{self.width} × {self.height}"),
-            ("File size", f"{self.num_bytes:,} bytes"),
-            ("Rate (actual)", f(self.bpp, ".4f", " bpp")),
-            ("Rate (estimated)", f(self.bpp_estimated, ".4f", " bpp")),
-            ("PSNR", f(self.psnr, ".2f", " dB")),
-            ("MS-SSIM", "—" if self.ms_ssim is None
-             else f"{self.ms_ssim:.4f} ({self.ms_ssim_db:.2f} dB)"),
-            ("Encode time", f(None if self.encode_seconds is None else self.encode_seconds * 1e3,
-                              ".0f", " ms")),
-            ("Decode time", f(None if self.decode_seconds is None else self.decode_seconds * 1e3,
-                              ".0f", " ms")),
-            ("Device", self.device),
-            ("Model", self.model_text()),
-            ("Quantizer", self.quantizer),
-            ("λ", f"{self.lmbda:g}" + ("" if rate.is_preset(self.lmbda) else " (between presets)")),
-        ]
-        if self.selection_share is not None:
-            rows.append(("Codebook Zⁿ+½", f"{percent(self.selection_share)} of position-groups"))
-        if self.a_min is not None and self.a_max is not None and self.a_active_share is not None:
-            rows.append(("A range", f"{self.a_min:.3g} … {self.a_max:.3g}"))
-            rows.append(("A ≠ 1", "none (companding inactive)" if self.a_active_share == 0.0
-                         else f"{percent(self.a_active_share)} of positions"))
-        for name, size in self.section_bytes.items():
-            rows.append((f"  section {name}", f"{size:,} bytes"))
-        return rows
-
-
-@dataclass
-class Display:
-    """A finished result, ready to show: images, maps (already rendered) and numbers."""
-
-    source: Source
-    kind: str  # "compressed" | "decoded"
-    reconstruction: np.ndarray  # uint8 (H, W, 3)
-    original: Optional[np.ndarray]  # uint8 (H, W, 3) or None ("original not in file")
-    residual: Optional[np.ndarray]  # float32 (H, W, 3) or None
-    maps: Any  # lvqac_core.results.InspectionMaps
-    data: bytes  # the .lvq file
-    stats: Stats
-    layers: dict[str, Any] = field(default_factory=dict)  # name -> maps.Layer
-    device_note: Optional[str] = None  # e.g. "CUDA requested but not available; used CPU"
-
-    @property
-    def width(self) -> int:
-        return int(self.reconstruction.shape[1])
-
-    @property
-    def height(self) -> int:
-        return int(self.reconstruction.shape[0])
-
-    def probe(self, x: int, y: int) -> Optional[dict[str, Any]]:
-        """Values under image pixel (x, y), or None outside the image."""
-        if not (0 <= x < self.width and 0 <= y < self.height):
-            return None
-        out: dict[str, Any] = {"x": x, "y": y, "rgb": tuple(int(v) for v in self.reconstruction[y, x])}
-        if self.original is not None:
-            out["original"] = tuple(int(v) for v in self.original[y, x])
-        if self.residual is not None:
-            out["residual"] = tuple(float(v) for v in self.residual[y, x])
-        m = self.maps
-        stride = getattr(m, "stride", LATENT_STRIDE) or LATENT_STRIDE
-        i, j = y // stride, x // stride
-        sel = getattr(m, "selection", None)
-        if sel is not None and i < sel.shape[1] and j < sel.shape[2]:
-            out["codebook"] = tuple(int(v) for v in sel[:, i, j])
-        a = getattr(m, "a_law", None)
-        if a is not None and i < a.shape[0] and j < a.shape[1]:
-            out["a"] = float(a[i, j])
-        bits = getattr(m, "bits", None)
-        if bits is not None and i < bits.shape[0] and j < bits.shape[1]:
-            out["bits"] = float(bits[i, j])
-        return out
-
-
-def image_probe(image: np.ndarray, original: Optional[np.ndarray], x: int, y: int) -> Optional[dict[str, Any]]:
-    """Values under pixel (x, y) of an image that is not a coded result of ours (a classical
-    codec's decoding, the original): its RGB and, given the original, the original's RGB and
-    the residual. None outside the image."""
-    h, w = image.shape[:2]
-    if not (0 <= x < w and 0 <= y < h):
-        return None
-    out: dict[str, Any] = {"x": x, "y": y, "rgb": tuple(int(v) for v in image[y, x, :3])}
-    if original is not None and original is not image:
-        out["original"] = tuple(int(v) for v in original[y, x, :3])
-        out["residual"] = tuple(float(a) - float(b) for a, b in zip(out["rgb"], out["original"]))
-    return out
-
-
-@dataclass
-class HistoryEntry:
-    """One run since the app started: a result (display kept while recent) or a failure."""
-
-    index: int
-    source: Source
-    quantizer: str
-    lmbda: float
-    seconds: Optional[float] = None
-    num_bytes: Optional[int] = None
-    bpp: Optional[float] = None
-    psnr: Optional[float] = None
-    ms_ssim: Optional[float] = None
-    error: Optional[str] = None
-    kind: str = "compressed"  # "compressed" | "decoded" | "failed"
-    display: Optional[Display] = field(default=None, repr=False)
-    exported: bool = False  # its files were written (saved, exported, or in a batch export)
-    earlier: bool = False  # a row of an earlier session (history file): numbers only
-    codec: str = ""  # kind "classical" (a side of the A/B split): "jpeg" | "webp" | "avif"
-    quality: Optional[float] = None  # kind "classical": its quality setting
-
-    @property
-    def unexported(self) -> bool:
-        """A result of this session whose files were never written (quitting asks first)."""
-        return self.error is None and self.kind == "compressed" and not self.exported and not self.earlier
-
-    @property
-    def name(self) -> str:
-        return self.source.name
-
-    @property
-    def model(self) -> str:
-        if self.kind == "classical":
-            return f"{CODEC_LABELS.get(self.codec, self.codec)} q{self.quality or 0:.1f} (A/B split)"
-        if self.kind == "side":
-            return f"{self.quantizer} λ={self.lmbda:g} (A/B split side)"
-        return f"{self.quantizer} λ={self.lmbda:g}"
-
-    def csv_row(self) -> list[str]:
-        def f(v, fmt):
-            return "" if v is None else format(v, fmt)
-        if self.kind == "classical":  # a JPEG / WebP / AVIF side of the split: no λ
-            return [self.source.path or self.source.name, f"{self.codec} q{self.quality or 0:g}", "",
-                    f(self.num_bytes, "d"), f(self.bpp, ".6f"), f(self.psnr, ".4f"),
-                    f(self.ms_ssim, ".6f"), f(self.seconds, ".4f"), self.error or "ok"]
-        return [self.source.path or self.source.name, self.quantizer, f"{self.lmbda:g}",
-                f(self.num_bytes, "d"), f(self.bpp, ".6f"), f(self.psnr, ".4f"),
-                f(self.ms_ssim, ".6f"), f(self.seconds, ".4f"), self.error or "ok"]
-
-
-CSV_HEADER = ["file", "quantizer", "lambda", "bytes", "bpp", "psnr_db", "ms_ssim", "seconds", "status"]
-
-
-def write_history_csv(entries: list[HistoryEntry], path: str | os.PathLike,
-                      overwrite: bool = False) -> Path:
-    """The results table as CSV (atomic write; an existing file only with ``overwrite``)."""
-    import csv
-    import io
-    from lvqac_core.files import atomic_write_bytes
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(CSV_HEADER)
-    for e in entries:
-        w.writerow(e.csv_row())
-    atomic_write_bytes(path, buf.getvalue().encode("utf-8"), overwrite=overwrite)
-    return Path(path)
-
-
-def default_loader(source: Source) -> Optional[np.ndarray]:
-    """Read what a new source shows at once: the image's RGB, or None for a .lvq (whose header is
-    checked). Raises the core's errors (ImageError, LvqFormatError) for files that cannot open."""
+def default_loader(source: Source) -> Optional[np.ndarray | LvqFile]:
+    """Read what a new source shows at once: the image's RGB, or for a .lvq the file opened once
+    (:class:`~lvqac_gui.model.jobs.LvqFile`: header checked, bytes kept for its decode job).
+    Raises the core's errors (ImageError, LvqFormatError) for files that cannot open."""
     if source.array is not None:
         return source.array
     if source.is_lvq:
-        from lvqac_core import bitstream
-        from lvqac_core.files import read_file_bytes
-        bitstream.read_header(read_file_bytes(source.path))
-        return None
+        return LvqFile.open(source.path)
     from lvqac_core.image_files import load_image
     return load_image(source.path).rgb
 
 
-@dataclass
-class CompareRow:
-    quantizer: str
-    model_id: str = ""
-    bpp: Optional[float] = None
-    psnr: Optional[float] = None
-    ms_ssim: Optional[float] = None
-    num_bytes: Optional[int] = None
-    encode_seconds: Optional[float] = None
-    error: Optional[str] = None
-    reconstruction: Optional[np.ndarray] = field(default=None, repr=False)
-    lmbda: Optional[float] = None  # the λ it was coded at
-    source_name: str = ""  # the image it was coded from
-
-    @property
-    def label(self) -> str:
-        """``lvq λ=0.0075``: what the row is, wherever it is shown."""
-        return self.quantizer + ("" if self.lmbda is None else f" λ={self.lmbda:g}")
-
-    @classmethod
-    def from_report(cls, quantizer: str, report: CodingReport,
-                    reconstruction: Optional[np.ndarray] = None) -> "CompareRow":
-        return cls(quantizer, report.model_id, report.bpp, report.psnr, report.ms_ssim, report.num_bytes,
-                   report.encode_seconds, reconstruction=reconstruction, lmbda=float(report.lmbda))
-
-
 class Session:
     """Qt-free state of one window. See the module docstring for the protocol."""
+
+    # the signals, with what their slots receive (each session has its own: model/events.py)
+    choices_changed = signal()
+    source_changed = signal(Optional[Source])
+    display_changed = signal(Optional[Display])
+    compare_changed = signal(list)  # list[CompareRow]
+    busy_changed = signal(bool)
+    progress_changed = signal(float, str)  # (fraction, text); fraction < 0: no measurable progress
+    job_requested = signal(Job)
+    job_cancel_requested = signal(int)  # the job's id
+    error = signal(str, str)  # (title, message)
+    message = signal(str)
+    recent_changed = signal(list)  # list[str]
+    queue_changed = signal(int, int)  # (done, total)
+    history_changed = signal(list)  # list[HistoryEntry]
+    classical_changed = signal(dict)  # codec -> classical.Classical
+    side_rows_changed = signal(dict)  # (quantizer, λ) -> CompareRow
 
     def __init__(self) -> None:
         # choices
@@ -310,6 +87,7 @@ class Session:
         self.display: Optional[Display] = None
         self.compare_rows: list[CompareRow] = []
         self.preview: Optional[np.ndarray] = None  # the new source's image, shown before its result
+        self.lvq: Optional[LvqFile] = None  # the source's .lvq, opened once (header and bytes)
         self.history: list[HistoryEntry] = []
         self.classical: dict[str, Any] = {}  # codec -> classical.Classical of the shown result
         # (quantizer, λ) -> CompareRow: a learned side of the A/B split at its own λ (this image)
@@ -324,22 +102,6 @@ class Session:
         self.active: Optional[Job] = None
         self.progress: float = 0.0
         self._next_id = 1
-
-        self.choices_changed = Signal("choices_changed")
-        self.source_changed = Signal("source_changed")  # (Source | None)
-        self.display_changed = Signal("display_changed")  # (Display | None)
-        self.compare_changed = Signal("compare_changed")  # (list[CompareRow])
-        self.busy_changed = Signal("busy_changed")  # (bool)
-        self.progress_changed = Signal("progress_changed")  # (float, str)
-        self.job_requested = Signal("job_requested")  # (Job)
-        self.job_cancel_requested = Signal("job_cancel_requested")  # (job id)
-        self.error = Signal("error")  # (title, message)
-        self.message = Signal("message")  # (text)
-        self.recent_changed = Signal("recent_changed")  # (list[str])
-        self.queue_changed = Signal("queue_changed")  # (done, total)
-        self.history_changed = Signal("history_changed")  # (list[HistoryEntry])
-        self.classical_changed = Signal("classical_changed")  # (dict codec -> Classical)
-        self.side_rows_changed = Signal("side_rows_changed")  # (dict (quantizer, λ) -> CompareRow)
 
     # ------------------------------------------------------------------ choices
     @property
@@ -457,7 +219,8 @@ class Session:
                 self.error.emit(*error)
             return False
         self.source = source
-        self.preview = preview
+        self.lvq = preview if isinstance(preview, LvqFile) else None
+        self.preview = None if self.lvq is not None else preview
         self.display = None
         self.classical = {}
         self.side_rows = {}
@@ -466,7 +229,7 @@ class Session:
         self.classical_changed.emit(self.classical)
         self.source_changed.emit(source)
         if source.is_lvq:
-            self._request("decompress")
+            self._request(DecompressJob, lvq=self._source_lvq())
         else:
             self.compress()
         return True
@@ -484,7 +247,7 @@ class Session:
             self.recent_changed.emit(list(self.recent))
 
     # ------------------------------------------------------------------ history
-    def _add_history(self, entry: HistoryEntry) -> None:
+    def add_history_row(self, entry: HistoryEntry) -> None:
         self.history.append(entry)
         kept = [e for e in self.history if e.display is not None]
         for e in kept[:-MAX_KEPT_RESULTS]:
@@ -586,8 +349,13 @@ class Session:
             self.message.emit("Open an image first")
             return None
         if self.source.is_lvq:
-            return self._request("decompress")
-        return self._request("compress")
+            return self._request(DecompressJob, lvq=self._source_lvq())
+        return self._request(CompressJob)
+
+    def _source_lvq(self) -> Optional[LvqFile]:
+        """The shown .lvq source as it was opened (None: its decode job reads the file)."""
+        lvq, src = self.lvq, self.source
+        return lvq if lvq is not None and src is not None and lvq.path == src.path else None
 
     def compare_quantizers(self) -> Optional[Job]:
         if self.source is None or self.source.is_lvq:
@@ -595,7 +363,7 @@ class Session:
             return None
         self.compare_rows = []
         self.compare_changed.emit(self.compare_rows)
-        return self._request("compare")
+        return self._request(CompareJob)
 
     def _compare_fits(self, display: Display) -> bool:
         """Whether the comparison rows were coded from ``display``'s image at its λ."""
@@ -625,12 +393,12 @@ class Session:
             return None
         if self.classical_fits(codec, target_bytes, quality):
             return None
-        if self.active is not None and self.active.kind != "classical":  # another side's search is superseded
+        if self.active is not None and not isinstance(self.active, ClassicalJob):  # another side's search is superseded
             self.message.emit("Busy — try again when the running job has finished")
             return None
         if quality:
-            return self._request("classical", codec=codec, quality=float(quality), reference=d.original)
-        return self._request("classical", codec=codec,
+            return self._request(ClassicalJob, codec=codec, quality=float(quality), reference=d.original)
+        return self._request(ClassicalJob, codec=codec,
                              target_bytes=int(d.stats.num_bytes if target_bytes is None else target_bytes),
                              reference=d.original)
 
@@ -649,10 +417,10 @@ class Session:
         lmbda = self.codable(float(lmbda), quantizer)
         if self.side_row(quantizer, lmbda) is not None:
             return None
-        if self.active is not None and self.active.kind not in ("classical", "side"):
+        if self.active is not None and not isinstance(self.active, (ClassicalJob, SideJob)):
             self.message.emit("Busy — try again when the running job has finished")
             return None
-        return self._request("side", quantizer=quantizer, lmbda=lmbda, model_spec=None)
+        return self._request(SideJob, quantizer=quantizer, lmbda=lmbda, model_spec=None)
 
     def cancel(self) -> None:
         """Cancel the running job and the rest of the batch. The UI is idle at once."""
@@ -667,32 +435,23 @@ class Session:
         self.progress_changed.emit(0.0, "")
         self.message.emit("Cancelled")
 
-    def _request(self, kind: str, **extra) -> Job:
+    def _request(self, job_class: type[Job], **extra) -> Job:
         assert self.source is not None
         if self.active is not None:  # supersede
             self.job_cancel_requested.emit(self.active.id)
         fields = dict(lmbda=self.lmbda, quantizer=self.quantizer, device=self.device,
                       model_spec=self.model_spec, measure_decode=self.measure_decode)
         fields.update(extra)  # a split side's own λ and quantizer
-        job = Job(id=self._next_id, kind=kind, source=self.source, **fields)
+        job = job_class(id=self._next_id, source=self.source, **fields)
         self._next_id += 1
         was_busy = self.active is not None
         self.active = job
         self.progress = 0.0
         if not was_busy:
             self.busy_changed.emit(True)
-        self.progress_changed.emit(0.0, self._job_text(job))
+        self.progress_changed.emit(0.0, job.text(self))
         self.job_requested.emit(job)
         return job
-
-    def _job_text(self, job: Job) -> str:
-        verb = {"compress": "Compressing", "decompress": "Decoding",
-                "compare": "Comparing quantizers on",
-                "side": f"{job.quantizer.upper()} at λ={job.lmbda:g} (split side) of",
-                "classical": (f"{job.codec.upper()} at quality {job.quality:g} of" if job.quality
-                              else f"{job.codec.upper()} at {job.target_bytes:,} bytes of")}[job.kind]
-        batch = f" [{self.batch_done + 1}/{self.batch_total}]" if self.batch_total > 1 else ""
-        return f"{verb} {job.source.name}{batch}"
 
     def _is_current(self, job_id: int) -> bool:
         return self.active is not None and self.active.id == job_id
@@ -703,66 +462,48 @@ class Session:
         if not self._is_current(job_id):
             return
         self.progress = float(min(fraction, 1.0))
-        text = self._job_text(self.active)
+        text = self.active.text(self)
         self.progress_changed.emit(self.progress, f"{text}: {stage}" if stage else text)
 
     def job_finished(self, job_id: int, payload: Any) -> None:
+        """The job's payload, shown by the job itself (:meth:`Job.apply`)."""
         if not self._is_current(job_id):
             return
         job = self.active
         self.active = None
-        if job.kind in ("compare", "classical", "side"):
-            if job.kind == "side":  # a learned split side at its own λ: a row and a point
-                row = replace(payload, lmbda=job.lmbda, source_name=job.source.name)
-                self.side_rows = dict(self.side_rows)
-                self.side_rows[(job.quantizer, job.lmbda)] = row
-                self._add_history(HistoryEntry(
-                    index=len(self.history), source=job.source, quantizer=job.quantizer,
-                    lmbda=float(job.lmbda), seconds=row.encode_seconds, num_bytes=row.num_bytes,
-                    bpp=row.bpp, psnr=row.psnr, ms_ssim=row.ms_ssim, kind="side"))
-                self.side_rows_changed.emit(self.side_rows)
-            elif job.kind == "compare":  # each row names its λ and image
-                self.compare_rows = [replace(r, lmbda=job.lmbda if r.lmbda is None else r.lmbda,
-                                             source_name=job.source.name) for r in payload]
-                self.compare_changed.emit(self.compare_rows)
-            else:
-                self.classical = dict(self.classical)
-                self.classical[job.codec] = payload
-                self._add_history(HistoryEntry(  # a Results row (numbers; the split shows it)
-                    index=len(self.history), source=job.source, quantizer=job.codec, lmbda=0.0,
-                    seconds=payload.encode_seconds, num_bytes=payload.num_bytes, bpp=payload.bpp,
-                    psnr=payload.psnr, ms_ssim=payload.ms_ssim, kind="classical", codec=job.codec,
-                    quality=float(payload.quality)))
-                self.classical_changed.emit(self.classical)
+        job.apply(self, payload)
+        if job.BESIDE:  # a comparison or a split side: the shown result and the batch stay
             self.progress_changed.emit(1.0, "Done")
             self.busy_changed.emit(False)
             return
-        else:
-            self.display = payload
-            self.classical = {}  # JPEG / WebP / AVIF matched the previous result's size
-            if self.compare_rows and not self._compare_fits(payload):
-                self.compare_rows = []  # compared at another λ (or image): never mixed in silently
-                self.compare_changed.emit(self.compare_rows)
-            self.classical_changed.emit(self.classical)
-            st = payload.stats
-            if payload.kind == "decoded":  # the controls follow the file's model
-                self.lmbda, self.quantizer, self.model_spec = float(st.lmbda), st.quantizer, None
-                self.choices_changed.emit()
-            self.display_changed.emit(payload)
-            if payload.device_note:
-                self.message.emit(payload.device_note)
-            self.batch_log.append((job.source.name, "ok"))
-            if job.source.path:
-                self.add_recent(job.source.path)
-            seconds = (st.encode_seconds or 0.0) + (st.decode_seconds or 0.0)
-            self._add_history(HistoryEntry(
-                index=len(self.history), source=job.source, quantizer=st.quantizer,
-                lmbda=float(st.lmbda), seconds=seconds or None, num_bytes=st.num_bytes,
-                bpp=st.bpp, psnr=st.psnr, ms_ssim=st.ms_ssim, kind=payload.kind,
-                display=payload))
         self.progress = 1.0
         self.progress_changed.emit(1.0, "Done")
         self._after_job()
+
+    def show_result(self, job: Job, payload: Display) -> None:
+        """A compress or decode job's result becomes the shown result (and a Results row)."""
+        self.display = payload
+        self.classical = {}  # JPEG / WebP / AVIF matched the previous result's size
+        if self.compare_rows and not self._compare_fits(payload):
+            self.compare_rows = []  # compared at another λ (or image): never mixed in silently
+            self.compare_changed.emit(self.compare_rows)
+        self.classical_changed.emit(self.classical)
+        st = payload.stats
+        if payload.kind == "decoded":  # the controls follow the file's model
+            self.lmbda, self.quantizer, self.model_spec = float(st.lmbda), st.quantizer, None
+            self.choices_changed.emit()
+        self.display_changed.emit(payload)
+        if payload.device_note:
+            self.message.emit(payload.device_note)
+        self.batch_log.append((job.source.name, "ok"))
+        if job.source.path:
+            self.add_recent(job.source.path)
+        seconds = (st.encode_seconds or 0.0) + (st.decode_seconds or 0.0)
+        self.add_history_row(HistoryEntry(
+            index=len(self.history), source=job.source, quantizer=st.quantizer,
+            lmbda=float(st.lmbda), seconds=seconds or None, num_bytes=st.num_bytes,
+            bpp=st.bpp, psnr=st.psnr, ms_ssim=st.ms_ssim, kind=payload.kind,
+            display=payload))
 
     def job_failed(self, job_id: int, title: str, message: str) -> None:
         if not self._is_current(job_id):
@@ -770,7 +511,7 @@ class Session:
         job = self.active
         self.active = None
         self.progress_changed.emit(0.0, "Failed")
-        if job.kind in ("compare", "classical", "side"):
+        if job.BESIDE:
             self.error.emit(title, message)
             self.busy_changed.emit(False)
             return
@@ -787,7 +528,7 @@ class Session:
         self.batch_log.append((source.name, message))
         if source.path:
             self.forget_recent(source.path)
-        self._add_history(HistoryEntry(
+        self.add_history_row(HistoryEntry(
             index=len(self.history), source=source,
             quantizer=job.quantizer if job else self.quantizer,
             lmbda=job.lmbda if job else self.lmbda, error=f"{title}: {message}", kind="failed"))

@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Optional
 
 from PySide6.QtCore import QMimeData, QStandardPaths, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import (QApplication, QCheckBox, QDockWidget, QGridLayout, QLabel,
                                QMainWindow, QProgressDialog, QTabWidget, QVBoxLayout, QWidget)
 
 from lvqac_core import threads
 from lvqac_core.reference_curves import read_reference_curves
 
+from .actions import build_menus, shortcut_rows
 from .model_menu import build_model_menu
 from .session_io import SessionIO
 from .side_lambda import add_own_sides, own_key
@@ -28,11 +29,14 @@ from ..model.maps import Layer
 from .panels import GUIDE_TIPS, CompareTable, ControlPanel, HistoryTable, StatsPanel
 from .rdplot import RDPlot
 from .settings import AppSettings, data_dir
-from ..model.state import QUANTIZERS, Display, Session, write_history_csv
+from ..model.jobs import ClassicalJob, SideJob
+from ..model.records import Display, write_history_csv
+from ..model.state import QUANTIZERS, Session
 from lvqac_core.bitstream import is_lvq_path
 from lvqac_core.image_files import IMAGE_SUFFIXES
 from .theme import install_tooltip_wrapper
-from .views import ImagePanel, SplitView, ViewLinker
+from .split_view import SplitView
+from .views import ImagePanel, ViewLinker
 from .pyside_fix import keep_bools_alive
 from .inspector_panel import install as install_inspector, place as place_inspector
 from .workers import BatchExporter, JobRunner, ModelPreloader
@@ -85,7 +89,25 @@ class MainWindow(QMainWindow):
         self._fit_on_result = False
         self._split_for: Optional[Display] = None
 
-        # ---- central: panels + split view
+        self._build_panels()
+        self._build_docks()
+        self._build_status_bar()
+        self.session_io = SessionIO(self)  # sessions, clipboard, theme (issue 24 item 10)
+        self._build_menus()
+        if self.session_io.theme_choice() != "dark":  # the app starts dark
+            self.session_io.apply_theme()
+        self._connect_session()
+        if self.history_path is not None:
+            self.session.restore_history(history_store.load(self.history_path))
+        self._rebuild_recent()
+        self.show_display(None)
+        self._update_actions()
+        self._restore_geometry(restore)
+
+    # ------------------------------------------------------------------ building the window
+    def _build_panels(self) -> None:
+        """The central area: the six panels, the A/B split and Results tabs, the banner and the
+        drop hint / overlay."""
         self.linker = ViewLinker()
         self.panels: dict[str, ImagePanel] = {}
         grid_w = QWidget()
@@ -153,7 +175,8 @@ class MainWindow(QMainWindow):
         self.drop_overlay.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.drop_overlay.hide()
 
-        # ---- docks
+    def _build_docks(self) -> None:
+        """The Model, Numbers, Rate–distortion and Position docks."""
         self.controls = ControlPanel(self.session, bk.model_labels())
         self.stats = StatsPanel()
         self.time_left = TimeLeftLine(self.session, self.controls.stage, self)  # "about 6 s left"
@@ -186,7 +209,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.docks["controls"]], [380], Qt.Orientation.Horizontal)
         self.docks["inspector"] = install_inspector(self)  # the per-position inspector (its own file)
 
-        # ---- status bar
+    def _build_status_bar(self) -> None:
         self.probe_label = QLabel("")
         self.zoom_label = QLabel("zoom —")
         self.batch_label = QLabel("")
@@ -199,12 +222,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.zoom_label)
         self.linker.zoom_changed_callbacks.append(self._zoom_changed)
 
-        self.session_io = SessionIO(self)  # sessions, clipboard, theme (issue 24 item 10)
-        self._build_actions()
-        if self.session_io.theme_choice() != "dark":  # the app starts dark
-            self.session_io.apply_theme()
-
-        # ---- session -> widgets
+    def _connect_session(self) -> None:
+        """Session signals -> widgets."""
         s = self.session
         s.display_changed.connect(self.show_display)
         s.compare_changed.connect(self._compare_changed)
@@ -218,12 +237,9 @@ class MainWindow(QMainWindow):
         s.side_rows_changed.connect(lambda _: self._update_split())
         s.progress_changed.connect(self._progress_changed)
         s.history_changed.connect(self._history_changed)
-        if self.history_path is not None:
-            s.restore_history(history_store.load(self.history_path))
-        self._rebuild_recent()
-        self.show_display(None)
-        self._update_actions()
 
+    def _restore_geometry(self, restore: bool) -> None:
+        """The saved window geometry and dock state, else 1400 × 900 (never larger than the screen)."""
         if restore:
             geo = self.settings.bytes_value("window/geometry")
             if geo is not None:
@@ -282,73 +298,20 @@ class MainWindow(QMainWindow):
         if "inspector" in self.docks:  # the Position dock joins a tab group (qt/inspector_panel.py)
             place_inspector(self, self.docks["inspector"], tall=height >= 1000)
 
-    # ------------------------------------------------------------------ actions
-    def _act(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
-        a = QAction(text, self)
-        if shortcut is not None:
-            a.setShortcut(QKeySequence(shortcut))
-            a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        if tip:
-            a.setStatusTip(tip)
-        a.triggered.connect(lambda checked=False: slot())
-        menu.addAction(a)
-        self.addAction(a)  # shortcuts work even with the menu bar hidden
-        return a
+    # ------------------------------------------------------------------ menus (qt/actions.py)
+    def _build_menus(self) -> None:
+        """The menu bar and the shortcuts, from the table :data:`lvqac_gui.qt.actions.MENU`."""
+        build_menus(self, self.menuBar())
 
-    def _build_actions(self) -> None:
-        mb = self.menuBar()
-        f = mb.addMenu("&File")
-        self.act_open = self._act(f, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
-        self.recent_menu = f.addMenu("Open &Recent")
-        self._act(f, "Open &sample image", self.open_sample)
-        self.session_io.add_file_actions(f)
-        f.addSeparator()
-        self.act_save = self._act(f, "&Save .lvq…", self.save_lvq, "Ctrl+S")
-        ex = f.addMenu("&Export")
-        self.act_export_png = self._act(ex, "Decoded image as &PNG…", self.export_png, "Ctrl+Shift+S")
-        self.act_export_all = self._act(ex, "&All (.lvq, decoded PNG, every map)…", self.export_all,
-                                        "Ctrl+E")
-        self.act_export_batch = self._act(ex, "&Batch: every result to a folder…", self.export_batch,
-                                          "Ctrl+Shift+E")
-        self.act_save_side = self._act(ex, "&Classical side of the split (JPEG / WebP / AVIF file)…",
-                                       self.save_classical_side)
-        f.addSeparator()
-        self._act(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-
-        self.session_io.add_edit_actions(mb.addMenu("&Edit"))
-        v = mb.addMenu("&View")
-        self._act(v, "&Fit", self.linker.fit, "F")
-        self._act(v, "&1:1 pixels", self.linker.one_to_one, "1")
-        self._act(v, "Zoom &in", lambda: self.linker.zoom_by(2.0), "+")
-        self._act(v, "Zoom &out", lambda: self.linker.zoom_by(0.5), "-")
-        v.addSeparator()
-        self._act(v, "&Panels", lambda: self.tabs.setCurrentIndex(0), "Ctrl+1")
-        self._act(v, "&A/B split", lambda: self.tabs.setCurrentIndex(1), "Ctrl+2")
-        self._act(v, "Swap split sides (flicker)", self.split.flip, "Space")
-        v.addSeparator()
+    def _add_dock_toggles(self, menu) -> None:
         for d in self.docks.values():
-            v.addAction(d.toggleViewAction())
-        v.addSeparator()
-        self.session_io.add_theme_menu(v.addMenu("&Theme"))
+            menu.addAction(d.toggleViewAction())
 
-        r = mb.addMenu("&Run")
-        self._act(r, "&Compress", self.session.compress, "F5")
-        self._act(r, "C&ancel", self.session.cancel, "Esc")
-        self.act_compare = self._act(r, "Compare &quantizers", self.session.compare_quantizers, "Ctrl+K")
-        r.addSeparator()
-        self._act(r, "Lower λ (fewer bits)", lambda: self._step_lambda(-1), "[")
-        self._act(r, "Higher λ (more bits)", lambda: self._step_lambda(+1), "]")
-        for k, q in enumerate(QUANTIZERS):
-            self._act(r, f"Quantizer: {q}", lambda q=q: self.session.set_choices(quantizer=q),
-                      f"Alt+{k + 1}")
-        r.addSeparator()
-        self._build_threads_menu(r.addMenu("CPU &threads"))
+    def _build_model_menu(self, menu) -> None:
+        build_model_menu(menu, self)
 
-        build_model_menu(mb.addMenu("&Model"), self)  # zoo, CompressAI models (issue 26)
-        h = mb.addMenu("&Help")
-        self._act(h, "&Shortcuts", self.show_shortcuts, "F1")
-        self._act(h, "&Guide: λ, lattices, A, bits", self.show_guide)
-        self._act(h, "&About LVQAC Studio", self.show_about)
+    def _choose_quantizer(self, quantizer: str) -> None:
+        self.session.set_choices(quantizer=quantizer)
 
     def _build_threads_menu(self, menu) -> None:
         """Run ▸ CPU threads: automatic (lvqac_core.threads.default_threads) or a fixed count;
@@ -378,8 +341,8 @@ class MainWindow(QMainWindow):
         self.session.set_choices(lmbda=rate.step_preset(self.session.lmbda, step))
 
     def shortcut_rows(self) -> list[tuple[str, str]]:
-        return [(a.shortcut().toString(QKeySequence.SequenceFormat.NativeText),
-                 a.text().replace("&", "")) for a in self.actions() if not a.shortcut().isEmpty()]
+        """(keys, action) of every shortcut, from the menu table (qt/actions.py)."""
+        return shortcut_rows()
 
     def shortcuts_html(self) -> str:
         """The shortcuts as a two-column table (keys right-aligned in their own column)."""
@@ -881,14 +844,14 @@ class MainWindow(QMainWindow):
     def _progress_changed(self, fraction: float, _text: str) -> None:
         """A matched-size search's progress shows on its (pending) side of the split."""
         job = self.session.active
-        if job is not None and job.kind in ("classical", "side"):
+        if isinstance(job, (ClassicalJob, SideJob)):
             self.split.set_pending_progress(fraction if fraction >= 0 else None)
         elif self.split.pending_fraction is not None:
             self.split.set_pending_progress(None)
 
     def _classical_running(self, codec: str) -> bool:
         job = self.session.active
-        return job is not None and job.kind == "classical" and job.codec == codec
+        return isinstance(job, ClassicalJob) and job.codec == codec
 
     def _side_requested(self, key: str) -> None:
         if key in self.own_sides:
@@ -899,7 +862,7 @@ class MainWindow(QMainWindow):
 
     def _side_running(self, quantizer: str, lmbda: float) -> bool:
         job = self.session.active
-        return (job is not None and job.kind == "side" and job.quantizer == quantizer
+        return (isinstance(job, SideJob) and job.quantizer == quantizer
                 and abs(job.lmbda - lmbda) <= 1e-9 * max(1.0, lmbda))
 
     def _side_lambda_requested(self, name: str, lmbda: float) -> None:
@@ -1086,7 +1049,7 @@ class MainWindow(QMainWindow):
         elif side["image"] is None:
             return head + side.get("pending", "computing…")
         else:
-            from ..model.state import image_probe
+            from ..model.records import image_probe
             info = image_probe(side["image"], None if key == "original" else sp.original, x, y)
         text = self.format_probe(info)
         return head + text if text else ""

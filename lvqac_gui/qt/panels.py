@@ -13,8 +13,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QHBoxL
 from lvqac_core.lambdas import PAPER_LAMBDAS, same_lambda
 
 from ..model import rate
-from ..model.state import (DEVICE_LABELS, DEVICES, QUANTIZER_LABELS, QUANTIZERS, CompareRow,
-                    Display, Session)
+from ..model.records import CompareRow, Display
+from ..model.state import DEVICE_LABELS, DEVICES, QUANTIZER_LABELS, QUANTIZERS, Session
 
 
 COMPARE_TIP = "Scalar vs LVQ vs LVQAC on this image at this λ (Ctrl+K)"

@@ -41,18 +41,6 @@ class SessionIO:
             hints.colorSchemeChanged.connect(lambda *_: self.system_scheme_changed())
 
     # ------------------------------------------------------------------ menus
-    def add_file_actions(self, menu: QMenu) -> None:
-        w = self.win
-        w.act_save_session = w._act(menu, "Save sess&ion…", lambda: self.save_session(),
-                                    tip="Save the image path, results, comparison and split choices")
-        w.act_open_session = w._act(menu, "Open sessio&n…", lambda: self.open_session(),
-                                    tip="Open a saved session (its image is coded again)")
-
-    def add_edit_actions(self, menu: QMenu) -> None:
-        w = self.win
-        w.act_paste = w._act(menu, "&Paste image", lambda: self.paste(), "Ctrl+V",
-                             tip="Open the image on the clipboard (an image, a file or a path)")
-
     def add_theme_menu(self, menu: QMenu) -> None:
         group = QActionGroup(self.win)
         group.setExclusive(True)

@@ -30,11 +30,7 @@ class TimeLeftLine(QObject):
         session.busy_changed.connect(self._busy)
 
     def _pixels(self, job) -> Optional[int]:
-        s = self.session
-        image = s.preview if job.kind in ("compress", "compare") else (
-            s.display.original if s.display is not None else None)
-        if image is None and job.reference is not None:
-            image = job.reference
+        image = job.pixels_source(self.session)  # the image the job codes (model/jobs.py)
         return None if image is None else int(image.shape[0] * image.shape[1])
 
     def _progress(self, fraction: float, text: str) -> None:

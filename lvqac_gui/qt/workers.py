@@ -13,7 +13,8 @@ import threading
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from ..model.errors import describe_error
-from ..model.state import Job, Session
+from ..model.jobs import Job
+from ..model.state import Session
 
 
 class _Signals(QObject):
