@@ -46,7 +46,9 @@ class RDPlot(pg.PlotWidget):
             self.getAxis(ax).setTickFont(font)
             self.getAxis(ax).label.setFont(font)
         self.current: Optional[pg.ScatterPlotItem] = None
-        self.compare_items: list = []
+        self.compare_items: list = []  # Compare quantizers' points
+        self.classical_items: list = []  # the split's JPEG / WebP / AVIF sides
+        self.side_items: list = []  # the split's learned sides at their own λ
         self.curve_count = 0
         self.zoo_points: list[tuple[float, float]] = []
         # room right of the axes: the last tick label is centred on the axis' right end
@@ -109,7 +111,7 @@ class RDPlot(pg.PlotWidget):
         xs = [p[0] for p in self.zoo_points]
         ys = [p[1] for p in self.zoo_points]
         for it in (([self.current] if self.current is not None else []) + self.compare_items
-                   + getattr(self, "classical_items", []) + getattr(self, "side_items", [])):
+                   + self.classical_items + self.side_items):
             x, y = it.getData()
             xs += list(x)
             ys += list(y)
@@ -119,51 +121,40 @@ class RDPlot(pg.PlotWidget):
         elif self.curve_count:
             self.enableAutoRange()
 
-    def set_compare(self, rows: list[CompareRow]) -> None:
-        for it in self.compare_items:
+    def _replace_points(self, group: str, points: list[dict], autorange: bool = True) -> None:
+        """Replace the scatter points of ``group`` (an attribute holding a list of items) by
+        ``points`` (each: bpp, psnr and ScatterPlotItem keywords)."""
+        for it in getattr(self, group):
             self.removeItem(it)
-        self.compare_items = []
-        for r in rows:
-            if r.bpp is None or r.psnr is None:
-                continue
-            color = QUANTIZER_COLORS.get(r.quantizer, "#ccc")
-            it = pg.ScatterPlotItem([r.bpp], [r.psnr], symbol=QUANTIZER_SYMBOLS.get(r.quantizer, "o"),
-                                    size=13, brush=pg.mkBrush(color), pen=pg.mkPen("w"),
-                                    name=r.label)
+        items = []
+        for p in points:
+            it = pg.ScatterPlotItem([p.pop("bpp")], [p.pop("psnr")], **p)
             self.addItem(it)
-            self.compare_items.append(it)
-        self._autorange()
+            items.append(it)
+        setattr(self, group, items)
+        if items or autorange:
+            self._autorange()
+
+    def set_compare(self, rows: list[CompareRow]) -> None:
+        self._replace_points("compare_items", [
+            dict(bpp=r.bpp, psnr=r.psnr, symbol=QUANTIZER_SYMBOLS.get(r.quantizer, "o"), size=13,
+                 brush=pg.mkBrush(QUANTIZER_COLORS.get(r.quantizer, "#ccc")), pen=pg.mkPen("w"), name=r.label)
+            for r in rows if r.bpp is not None and r.psnr is not None])
 
     def set_classical(self, encodings) -> None:
         """The split view's JPEG / WebP / AVIF encodings of this image, as points."""
-        for it in getattr(self, "classical_items", []):
-            self.removeItem(it)
-        self.classical_items = []
-        for k, c in enumerate(encodings):
-            color = CLASSICAL_COLORS.get(c.codec, "#cccccc")
-            it = pg.ScatterPlotItem([c.bpp], [c.psnr], symbol="d", size=12, brush=pg.mkBrush(color),
-                                    pen=pg.mkPen("w"), name=c.label)
-            self.addItem(it)
-            self.classical_items.append(it)
-        if encodings:
-            self._autorange()
+        self._replace_points("classical_items", [
+            dict(bpp=c.bpp, psnr=c.psnr, symbol="d", size=12, brush=pg.mkBrush(CLASSICAL_COLORS.get(c.codec, "#cccccc")),
+                 pen=pg.mkPen("w"), name=c.label)
+            for c in encodings], autorange=False)
 
     def set_side_points(self, rows: list[CompareRow]) -> None:
         """The split's learned sides at their own λ (this image), as hollow points."""
-        for it in getattr(self, "side_items", []):
-            self.removeItem(it)
-        self.side_items = []
-        for r in rows:
-            if r.bpp is None or r.psnr is None:
-                continue
-            color = QUANTIZER_COLORS.get(r.quantizer, "#cccccc")
-            it = pg.ScatterPlotItem([r.bpp], [r.psnr], symbol=QUANTIZER_SYMBOLS.get(r.quantizer, "o"),
-                                    size=11, brush=pg.mkBrush(None), pen=pg.mkPen(color, width=2),
-                                    name=f"{r.label} (split side)")
-            self.addItem(it)
-            self.side_items.append(it)
-        if self.side_items:
-            self._autorange()
+        self._replace_points("side_items", [
+            dict(bpp=r.bpp, psnr=r.psnr, symbol=QUANTIZER_SYMBOLS.get(r.quantizer, "o"), size=11,
+                 brush=pg.mkBrush(None), pen=pg.mkPen(QUANTIZER_COLORS.get(r.quantizer, "#cccccc"), width=2),
+                 name=f"{r.label} (split side)")
+            for r in rows if r.bpp is not None and r.psnr is not None], autorange=False)
 
     def set_legend_visible(self, on: bool) -> None:
         """The legend sits under the axes; hiding it gives the curves the whole height (the
