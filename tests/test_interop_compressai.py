@@ -150,7 +150,8 @@ def test_cli_compress_decompress_and_refusals(files, image, tmp_path, capsys):
 
 def test_backend_round_trip_and_scalar_maps(files, image, tmp_path):
     from lvqac_gui.model.backend import Backend
-    from lvqac_gui.model.state import Job, Source
+    from lvqac_gui.model.jobs import Job
+    from lvqac_gui.model.records import Source
 
     bk = Backend()
     spec = str(files["cheng2020-anchor"]["hub"])

@@ -8,7 +8,8 @@ import pytest
 from lvqac_core import bitstream, service, zoo
 from lvqac_core.errors import InputError, ModelNotFoundError
 from lvqac_gui.model.backend import Backend, demo_codec_factory
-from lvqac_gui.model.state import Job, Source
+from lvqac_gui.model.jobs import Job
+from lvqac_gui.model.records import Source
 
 FACTORY = demo_codec_factory(N=16, M=16, architecture="minnen2018-ckbd")
 

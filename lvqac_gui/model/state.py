@@ -25,9 +25,7 @@ from .errors import describe_error, file_message
 from .events import signal
 from . import rate
 from .jobs import ClassicalJob, CompareJob, CompressJob, DecompressJob, Job, LvqFile, SideJob
-# the records the session holds (their home is records.py; imported here by their users too)
-from .records import (CODEC_LABELS, CSV_HEADER, CompareRow, Display, HistoryEntry, Source,  # noqa: F401
-                      Stats, image_probe, write_history_csv)
+from .records import CompareRow, Display, HistoryEntry, Source
 
 QUANTIZER_LABELS = {"scalar": "Scalar (uniform)", "lvq": "LVQ", "lvqac": "LVQAC (LVQ + companding)"}
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")

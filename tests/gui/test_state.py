@@ -10,7 +10,8 @@ from lvqac_core.reference_curves import read_reference_curves
 from lvqac_core.results import InspectionMaps
 from lvqac_gui.model import backend as bk
 from lvqac_gui.model import maps
-from lvqac_gui.model.state import Display, Session, Source, Stats
+from lvqac_gui.model.records import Display, Source, Stats
+from lvqac_gui.model.state import Session
 
 
 def _stats(**kw):
