@@ -62,7 +62,7 @@ class PositionInspector:
         self.last_seconds: Optional[float] = None
         self._next_id = 1
         self._probe_lock = threading.Lock()
-        self._probe: Optional[tuple[int, Any]] = None  # (id of the display, PositionProbe)
+        self._probe: Optional[tuple[Any, Any]] = None  # (the display it probes, PositionProbe)
         self.request = Signal("request")  # (ProbeRequest)
         self.changed = Signal("changed")  # ()
 
@@ -156,14 +156,15 @@ class PositionInspector:
     def probe_for(self, display: Any):
         from lvqac_core.position_probe import PositionProbe
         with self._probe_lock:
-            if self._probe is not None and self._probe[0] == id(display):
+            # the display itself, not its id(): an id may be reused once an old result is freed
+            if self._probe is not None and self._probe[0] is display:
                 return self._probe[1]
             codec = self.codec_for(display)
             if codec is None:
                 from lvqac_core.errors import InputError
                 raise InputError("the model that coded this result is not loaded")
             probe = PositionProbe(codec.model, display.original, lmbda=display.stats.lmbda)
-            self._probe = (id(display), probe)
+            self._probe = (display, probe)
             return probe
 
     # ------------------------------------------------------------------ what the panel shows
