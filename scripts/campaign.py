@@ -8,6 +8,12 @@ users meet it: ``lvqac eval`` codes real ``.lvq`` files at each of its λ preset
 images of DIR (default: the 24 Kodak images beside the checkout, all of them) and keeps the report
 as ``RUN_DIR/curves/step-NNNNNN-IMAGESxN.json``; ``status`` then prints the newest such curve.
 
+Beside each curve both commands print how it compares with what ships, on the same images: the
+shipped zoo's and the classical codecs' curves from ``results/kodak_zoo.json`` (``--reference``),
+restricted to the curve's images (their per-image figures), as BD-rate over the PSNR range both
+cover, and each curve's top PSNR. A run "wins" when it is ahead of the shipped network of its
+family over the range they share (issue 27: ship intermediate zoos whenever they win).
+
 Per run folder (one with a ``log.csv``): steps logged, the mean training loss, bpp and PSNR over
 the last 500 logged steps against the 500 before them (the trend; training batches mix the
 variable-rate presets, so these are averages over presets, not a Kodak figure), wall and CPU hours
@@ -28,6 +34,7 @@ import time
 from pathlib import Path
 
 WINDOW = 500
+REFERENCE = Path("results/kodak_zoo.json")
 
 
 def _window(rows: list[dict], lo: int, hi: int) -> dict | None:
@@ -37,7 +44,7 @@ def _window(rows: list[dict], lo: int, hi: int) -> dict | None:
     return {k: sum(float(r[k]) for r in sel) / len(sel) for k in ("loss", "bpp", "psnr")}
 
 
-def status(folder: Path) -> list[str]:
+def status(folder: Path, reference: Path = REFERENCE) -> list[str]:
     lines = []
     for log in sorted(folder.glob("**/log.csv")):
         run = log.parent
@@ -64,7 +71,7 @@ def status(folder: Path) -> list[str]:
             hours = f", {float(st.get('elapsed', 0)) / 3600:.2f} h wall" + (f", {float(cpu) / 3600:.2f} CPU-h" if cpu else "")
             hours += f", resume.pt {(time.time() - resume.stat().st_mtime) / 60:.0f} min old"
         lines.append(f"{run.relative_to(folder) if run != folder else run.name}: step {last}{hours}\n    {trend}")
-        lines.extend(curve_lines(run))
+        lines.extend(curve_lines(run, reference))
     return lines
 
 
@@ -74,7 +81,7 @@ def newest_curve(run: Path) -> Path | None:
     return found[-1] if found else None
 
 
-def curve_lines(run: Path) -> list[str]:
+def curve_lines(run: Path, reference: Path = REFERENCE) -> list[str]:
     path = newest_curve(run)
     if path is None:
         return []
@@ -85,6 +92,45 @@ def curve_lines(run: Path) -> list[str]:
         out.append("      " + "  ".join(f"λ {p['lambda']:g}: {p['bpp']:.3f} bpp {p['psnr']:.2f} dB" for p in points[:5]))
         if len(points) > 5:
             out.append("      " + "  ".join(f"λ {p['lambda']:g}: {p['bpp']:.3f} bpp {p['psnr']:.2f} dB" for p in points[5:]))
+    if reference.exists():
+        out.extend(comparison_lines(report, json.loads(reference.read_text())))
+    return out
+
+
+def subset_curve(curve: dict, images: set[str]) -> list[tuple[float, float]]:
+    """(bpp, PSNR) of each point of a report's curve averaged over ``images`` only (its per-image
+    figures); a point that lacks one of the images is left out."""
+    points = []
+    for p in curve["points"]:
+        rows = [r for r in p.get("per_image", []) if r["image"] in images]
+        if len(rows) == len(images):
+            points.append((sum(r["bpp"] for r in rows) / len(rows), sum(r["psnr"] for r in rows) / len(rows)))
+    return sorted(points)
+
+
+def comparison_lines(report: dict, reference: dict) -> list[str]:
+    """BD-rate of each of the report's curves against each reference curve on the report's images."""
+    from lvqac_core.evaluation.bdrate import BDError, bd_rate
+
+    out = []
+    for curve in report["curves"]:
+        images = {r["image"] for p in curve["points"] for r in p.get("per_image", [])}
+        ours = subset_curve(curve, images)
+        if len(ours) < 2:
+            continue
+        rows = []
+        for ref in reference["curves"]:
+            theirs = subset_curve(ref, images)
+            if len(theirs) < 2:
+                continue
+            try:
+                bd = f"{bd_rate([r for r, _ in theirs], [d for _, d in theirs], [r for r, _ in ours], [d for _, d in ours]):+.1f} %"
+            except BDError:
+                bd = "no overlap"
+            rows.append(f"{ref['name']} {bd} (top {max(d for _, d in theirs):.2f} dB)")
+        if rows:
+            out.append(f"    vs {len(images)} images' figures in the reference (BD-rate of this curve; top {max(d for _, d in ours):.2f} dB):")
+            out.extend(f"      {r}" for r in rows)
     return out
 
 
@@ -127,14 +173,16 @@ def main() -> int:
     ap.add_argument("--images", type=Path, default=Path("../shared/data/kodak"), help="curve: image folder")
     ap.add_argument("--limit", type=int, default=None, help="curve: only the first N images (sorted by name)")
     ap.add_argument("--threads", type=int, default=1, help="curve: threads for coding (default 1)")
+    ap.add_argument("--reference", type=Path, default=REFERENCE,
+                    help=f"an lvqac eval report with per-image figures to compare with (default {REFERENCE})")
     a = ap.parse_args()
     if a.command == "curve":
         for run in a.runs:
             report = curve(Path(run), a.images, a.limit, a.threads)
             print(f"{report}")
-            print("\n".join(curve_lines(Path(run))))
+            print("\n".join(curve_lines(Path(run), a.reference)))
         return 0
-    out = [line for d in a.runs for line in status(Path(d))]
+    out = [line for d in a.runs for line in status(Path(d), a.reference)]
     if not out:
         print("no runs found", file=sys.stderr)
         return 1
