@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from lvqac_core.compressai_parts import pmf_to_quantized_cdf
-from lvqac_core.entropy.quantized_cdf import quantized_cdf
+from lvqac_core.entropy.quantized_cdf import quantized_cdf, quantized_cdfs
 
 
 def _pmfs():
@@ -37,3 +37,25 @@ def test_bad_pmfs_are_refused_as_compressai_refuses_them():
         with pytest.raises(Exception) as theirs:
             pmf_to_quantized_cdf(bad.tolist(), 16)
         assert type(ours.value) is type(theirs.value)
+
+
+@pytest.mark.parametrize("precision", [16, 12])
+def test_many_tables_at_once_give_each_tables_integers(precision):
+    """quantized_cdfs over all the pmfs above, one after another in a shuffled order."""
+    pmfs = list(_pmfs())
+    order = np.random.default_rng(1).permutation(len(pmfs))
+    pmfs = [pmfs[i] for i in order]
+    got = quantized_cdfs(np.concatenate(pmfs), [len(p) for p in pmfs], precision)
+    assert got == [list(pmf_to_quantized_cdf(p.tolist(), precision)) for p in pmfs]
+
+
+def test_many_tables_refuse_a_bad_table_as_one_table_does():
+    good = np.array([0.25, 0.75])
+    for bad in (np.array([0.5, -0.1, 0.6]), np.array([0.5, np.nan]), np.array([1e-9, 1e-9, 1e-9])):
+        with pytest.raises(Exception) as many:
+            quantized_cdfs(np.concatenate([good, bad, good]), [2, len(bad), 2])
+        with pytest.raises(Exception) as one:
+            quantized_cdf(bad)
+        assert type(many.value) is type(one.value)
+    with pytest.raises(ValueError, match="concatenation"):
+        quantized_cdfs(good, [3])

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..compressai_parts import pmf_to_quantized_cdf
 
-__all__ = ["quantized_cdf"]
+__all__ = ["quantized_cdf", "quantized_cdfs"]
 
 
 def quantized_cdf(pmf: np.ndarray, precision: int = 16) -> list[int]:
@@ -54,3 +54,52 @@ def quantized_cdf(pmf: np.ndarray, precision: int = 16) -> list[int]:
         freq[zero] = 1
         np.cumsum(freq, out=cdf[1:])
     return cdf.tolist()
+
+
+def quantized_cdfs(pmfs: np.ndarray, lengths: np.ndarray, precision: int = 16) -> list[list[int]]:
+    """:func:`quantized_cdf` of many pmfs at once: ``pmfs`` holds them one after another, the i-th
+    ``lengths[i]`` long. The same integers, table for table, in a few array passes over all of them
+    (the steps above, per segment); a table the fast path cannot take goes through
+    :func:`quantized_cdf` alone."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    p = np.asarray(pmfs, dtype=np.float32)
+    if p.ndim != 1 or lengths.ndim != 1 or np.any(lengths < 1) or int(lengths.sum()) != p.size:
+        raise ValueError("pmfs must be the concatenation of len(lengths) non-empty pmfs")
+    one = 1 << precision
+    n = lengths.size
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    seg = np.repeat(np.arange(n), lengths)
+    ok = np.logical_and.reduceat(np.isfinite(p) & (p >= 0), starts)
+    p = np.where(ok[seg], p, np.float32(0))  # a table the fast path refuses adds nothing to the others' sums
+    f = np.floor(p.astype(np.float64) * one + 0.5).astype(np.int64)  # float32·2^k is exact: round half up
+    total = np.add.reduceat(f, starts)
+    ok &= total > 0
+    freq = (one * f) // np.maximum(total, 1)[seg]
+    last = starts + lengths - 1  # the CDF's last entry is 2^precision: the last symbol takes the rest
+    freq[last] = one - (np.add.reduceat(freq, starts) - freq[last])
+    zero = freq == 0
+    z = np.add.reduceat(zero.astype(np.int64), starts)
+    donor = np.flatnonzero(freq > 1)
+    order = donor[np.lexsort((donor, freq[donor], seg[donor]))]  # by (table, frequency, index)
+    spare = freq[order] - 1
+    taken = np.cumsum(spare)
+    first = np.searchsorted(seg[order], np.arange(n))  # each table's first donor in ``order``
+    before = np.concatenate([[0], taken])[first]  # units of the tables before it
+    ok &= np.bincount(seg[order], weights=spare, minlength=n) >= z  # else CompressAI's path (not at 16 bits)
+    taken_before = taken - spare - before[seg[order]]  # units this table gave before this donor
+    freq[order] -= np.clip(z[seg[order]] - taken_before, 0, spare)
+    freq[zero] = 1
+    cdf = np.empty(p.size + n, dtype=np.int64)  # each table: 0, then the running sum of its frequencies
+    out_starts = starts + np.arange(n)
+    cdf[out_starts] = 0
+    inner = np.ones(cdf.size, dtype=bool)
+    inner[out_starts] = False
+    run = np.cumsum(freq)
+    cdf[inner] = run - np.concatenate([[0], run[last[:-1]]])[seg]
+    out = []
+    for i in range(n):
+        if ok[i]:
+            out.append(cdf[out_starts[i]:out_starts[i] + lengths[i] + 1].tolist())
+        else:
+            out.append(quantized_cdf(np.asarray(pmfs)[starts[i]:starts[i] + lengths[i]], precision))
+    return out

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 from ..compressai_parts import pmf_to_quantized_cdf
-from .quantized_cdf import quantized_cdf
+from .quantized_cdf import quantized_cdfs
 
 from ..quantizers.base import CellDomain, Quantizer, standard_normal_cdf
 
@@ -129,16 +129,28 @@ def _tables(dom: CellDomain, scales: np.ndarray, a: torch.Tensor | None, k: int)
     lower = standard_normal_cdf(dom.from_u(u_center - 0.5, a) / sig_e)
     pmf_t = (upper - lower).clamp_min(0.0)
     pmf = pmf_t.numpy()
+    tails = np.maximum(1.0 - np.add.reduceat(pmf, starts), 1e-12)
+    # each table's pmf with its tail appended, all tables one after another
+    full = np.insert(pmf, starts[1:], tails[:-1])
+    full = np.append(full, tails[-1])
+    near = _near_rounding_edges(full, lens + 1)
+    cdfs = quantized_cdfs(full, lens + 1, PRECISION)
     out: list[tuple[list[int], int]] = []
     for i, sigma in enumerate(scales):
-        lo, n = int(starts[i]), int(lens[i])
-        p = pmf[lo:lo + n]
-        tail = max(float(1.0 - pmf_t[lo:lo + n].sum()), 1e-12)
-        if risky[i] or _near_rounding_edge(np.append(p, tail)):
+        if risky[i] or near[i]:
             out.append(_table(dom, float(sigma), a, k))
-            continue
-        out.append((quantized_cdf(np.append(p, tail), PRECISION), int(s_min[i])))
+        else:
+            out.append((cdfs[i], int(s_min[i])))
     return out
+
+
+def _near_rounding_edges(p: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """:func:`_near_rounding_edge` of each of the tables held one after another in ``p``."""
+    scale = np.float32(1 << PRECISION)
+    lo = np.floor(np.maximum(p - _ABS_DRIFT, 0.0).astype(np.float32) * scale + np.float32(0.5))
+    hi = np.floor((p + _ABS_DRIFT).astype(np.float32) * scale + np.float32(0.5))
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    return np.logical_or.reduceat(lo != hi, starts)
 
 
 def _near_rounding_edge(p: np.ndarray) -> bool:
