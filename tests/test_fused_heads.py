@@ -7,7 +7,9 @@ import pytest
 import torch
 from torch import nn
 
+from lvqac_testing import tiny_model
 from lvqac_core.models import exact
+from lvqac_core.models.latent_codecs.base import _ExactHeads
 
 
 def _bits(t: torch.Tensor) -> torch.Tensor:
@@ -67,3 +69,31 @@ def test_first_layers_with_other_nonzero_taps_are_not_fused():
     with torch.no_grad():
         s[0].weight[:, :, 0, 0] = 0  # a masked-like layer: reads fewer positions
     assert exact.fuse_first_layers([exact.ExactNet(a), exact.ExactNet(s)]) is None
+
+
+@pytest.mark.parametrize("quantizer,selection_coding,fused", [
+    ("lvqac", "rans", True), ("lvqac", "raw", False), ("lvq", "rans", False), ("lvq", "raw", False),
+    ("scalar", None, False),
+])
+def test_coding_nets_fuse_only_when_both_heads_exist(quantizer, selection_coding, fused):
+    options = {"selection_coding": selection_coding, "head_hidden": 16} if selection_coding else {}
+    model = tiny_model("minnen2018-ckbd", quantizer, quantizer_options=options)
+    model.update()
+    lc = model.latent_codec
+    nets = lc.coding_nets(exact=True)
+    assert isinstance(nets.heads, _ExactHeads) == fused
+    assert (lc.a_head is not None, lc.selection_head is not None) == (quantizer == "lvqac", selection_coding == "rans")
+    hyper = torch.randn(1, 2 * model.config.M, 9, 13, generator=torch.Generator().manual_seed(2)) * 2
+    a_levels, levels = lc.head_outputs(hyper, nets)
+    # the heads apart, as before fusing
+    alone_a = nets.a_levels(hyper) if nets.a_levels is not None else None
+    alone_levels = lc.selection_levels(hyper, nets)
+    assert (a_levels is None) == (alone_a is None) == (quantizer != "lvqac")
+    if alone_a is not None:
+        assert torch.equal(a_levels[0], alone_a[0]) and torch.equal(_bits(a_levels[1]), _bits(alone_a[1]))
+    assert (levels is None) == (alone_levels is None) == (selection_coding != "rans")
+    if alone_levels is not None:
+        assert torch.equal(levels, alone_levels)
+        if fused:
+            logits = nets.heads(hyper)[1]
+            assert torch.equal(_bits(logits), _bits(nets.selection_logits(hyper)))
