@@ -21,8 +21,12 @@ work only ever adds time, so the minimum is the least disturbed estimate of each
 The stage rows time, interleaved, what an LVQAC decode computes that a scalar decode does not,
 each alone on the file's own hyperprior features: the A head with its snapping to the coder's
 levels, the selection head with its probability levels, the rANS decode of the selection bits,
-and the companded dequantization ŷ = μ + V·F_A⁻¹(û/V) of the whole latent. Their sum, as a
-share of the scalar decode, is the overhead the method's own networks and companding imply. The
+and the companded dequantization ŷ = μ + V·F_A⁻¹(û/V) of the whole latent. Where the exact nets
+fuse the two heads' first layers (one product, ``CodingNets.heads``), a row times both heads that
+way, which is what a decode runs: the sum counts it instead of the two heads apart, and a line
+gives fused / apart as the median of the per-round ratios (the rows are interleaved, so a round's
+three share the machine's state). The sum, as a share of the scalar decode, is the overhead the
+method's own networks and companding imply. The
 rest of a decode (z, h_s, the entropy parameters and context, rANS of y, g_s) is the same work
 for both networks; only the weights and the data differ. A last line times the heads' big layer
 (the A head's first 3x3 convolution) alone as GFLOP/s, next to a one-thread 2048x2048 fp32 matrix
@@ -35,6 +39,7 @@ import os
 import tempfile
 import statistics
 import time
+from typing import Optional
 
 import numpy as np
 import torch
@@ -49,6 +54,8 @@ from lvqac_core.quantizers import QuantizedLatent
 
 
 CONV = "the A head's first 3x3 conv alone"
+FUSED = "both heads + levels (fused)"
+APART = ("A head + levels (exact)", "selection head + levels (exact)")
 PNG_OUT = os.path.join(tempfile.gettempdir(), f"lvqac_overhead_{os.getpid()}.png")
 WHAT = {"enc": "encode wall", "enc cpu": "encode CPU", "dec": "decode wall", "dec cpu": "decode CPU",
         "cli enc": "lvqac compress's work", "cli dec": "lvqac decompress's work"}
@@ -94,9 +101,11 @@ def cli_decode(codec: Codec, data: bytes) -> None:
     save_png(decoded.result.image, PNG_OUT, overwrite=True)
 
 
-def lvqac_stages(codec: Codec, rgb: np.ndarray, rounds: int) -> tuple[dict[str, float], float, float]:
+def lvqac_stages(codec: Codec, rgb: np.ndarray, rounds: int
+                 ) -> tuple[dict[str, float], float, float, Optional[tuple[float, float, float]]]:
     """Median thread-CPU seconds of each LVQAC-only decode stage, on this image's file; then the
-    seconds and GFLOP/s of the A head's first convolution timed alone among them."""
+    seconds and GFLOP/s of the A head's first convolution timed alone among them; then the
+    quartiles of the per-round ratio fused heads / the two heads apart (None without fusion)."""
     m = codec.model
     lc = m.latent_codec
     comp = lc.companding
@@ -124,6 +133,8 @@ def lvqac_stages(codec: Codec, rgb: np.ndarray, rounds: int) -> tuple[dict[str, 
             stages["selection head + levels (exact)"] = lambda: lc.selection_levels(hyper, nets)
             lv = levels.cpu().numpy()
             stages["selection bits (rANS)"] = lambda: decode_bits(sections.get("selection", b""), lv)
+        if nets.heads is not None:
+            stages[FUSED] = lambda: lc.head_outputs(hyper, nets)
         conv = lc.a_head.net[0]  # the heads' big layer: 3x3, 2M -> hidden channels
         stages[CONV] = lambda: conv(hyper)
         times: dict[str, list[float]] = {k: [] for k in stages}
@@ -133,9 +144,12 @@ def lvqac_stages(codec: Codec, rgb: np.ndarray, rounds: int) -> tuple[dict[str, 
             for k, fn in stages.items():
                 times[k].append(timed(fn)[1])
     out = {k: statistics.median(v) for k, v in times.items()}
+    fused = None
+    if FUSED in times and all(k in times for k in APART):
+        fused = quartiles([f / (a + s) for f, a, s in zip(times[FUSED], *(times[k] for k in APART))])
     flops = 2 * conv.in_channels * conv.out_channels * 9 * hyper.shape[-2] * hyper.shape[-1]
     seconds = out.pop(CONV)
-    return out, seconds, flops / seconds / 1e9
+    return out, seconds, flops / seconds / 1e9, fused
 
 
 def sgemm_gflops(n: int = 2048, rounds: int = 5) -> float:
@@ -176,13 +190,17 @@ def main() -> None:
                 print(f"  {label:<22} {s:>9.3f} {q:>9.3f} {mid:>16.3f}  [{lo:.3f}, {hi:.3f}] {best:>10.3f}")
             if not busy:
                 scalar_dec_cpu = statistics.median(t["scalar"]["dec cpu"])
-        stages, conv_seconds, gflops = lvqac_stages(codecs["lvqac"], rgb, args.rounds)
-        total = sum(stages.values())
+        stages, conv_seconds, gflops, fused = lvqac_stages(codecs["lvqac"], rgb, args.rounds)
+        counted = {k: v for k, v in stages.items() if not (FUSED in stages and k in APART)}
+        total = sum(counted.values())
         share = (lambda v: f"{100 * v / scalar_dec_cpu:5.1f} % of a scalar decode") if scalar_dec_cpu else (lambda v: "")
         print("  LVQAC-only decode stages (thread CPU, median):")
         for k, v in stages.items():
-            print(f"    {k:<28} {1000 * v:8.2f} ms  {share(v)}")
-        print(f"    {'sum':<28} {1000 * total:8.2f} ms  {share(total)}")
+            print(f"    {k:<32} {1000 * v:8.2f} ms  {share(v) if k in counted else '(not in the sum: apart)'}")
+        print(f"    {'sum':<32} {1000 * total:8.2f} ms  {share(total)}")
+        if fused is not None:
+            print(f"  fused heads / the two heads apart (per-round median, IQR): {fused[1]:.3f} "
+                  f"[{fused[0]:.3f}, {fused[2]:.3f}]")
         print(f"  {CONV}: {1000 * conv_seconds:.2f} ms, {gflops:.0f} GFLOP/s "
               f"(a 2048x2048 fp32 matrix product on this thread: {sgemm_gflops():.0f} GFLOP/s)")
 

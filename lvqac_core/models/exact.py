@@ -30,8 +30,9 @@ model was trained with (tests/test_exact_coding.py compares rates).
 """
 from __future__ import annotations
 
+import copy
 import math
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -39,7 +40,7 @@ from torch import Tensor, nn
 
 from ..errors import InputError
 
-__all__ = ["FRACTION_BITS", "ACTIVATION_LIMIT", "ExactNet", "snap_to_grid", "ExactnessError"]
+__all__ = ["FRACTION_BITS", "ACTIVATION_LIMIT", "ExactNet", "fuse_first_layers", "snap_to_grid", "ExactnessError"]
 
 FRACTION_BITS = 12
 """Activations are rounded to multiples of 2^−12 before each layer."""
@@ -106,6 +107,7 @@ class _ExactConv:
                                  f"(Σ|w| up to {float(w.abs().sum(dim=dims).max()):.3g})")
         self.weight, self.bias = found
         self.shift = shift
+        self.unscale: float | Tensor = 2.0 ** -(shift + FRACTION_BITS)  # integers → values (exact)
         self.stride, self.padding = layer.stride, layer.padding
         self.output_padding = getattr(layer, "output_padding", (0, 0))
         k = layer.kernel_size
@@ -117,6 +119,8 @@ class _ExactConv:
         self.reach = (k[0] // 2 + 1)  # input rows on either side an output may depend on (conservative)
         # the kernel taps whose weights are not all zero (a masked convolution's others are)
         self._taps = [(ty, tx) for ty in range(k[0]) for tx in range(k[1]) if bool(self.weight[:, :, ty, tx].any())]
+        # few outputs (the heads): all taps in one product (_taps_first), when taps × outputs ≤ 2 × inputs
+        self.taps_first = bool(self._taps) and len(self._taps) * self.weight.shape[0] <= 2 * self.weight.shape[1]
         self._tap_weight: Optional[Tensor] = None  # for at(): those taps side by side
         self._tap_rows: Optional[Tensor] = None  # for _taps_first(): those taps stacked
 
@@ -133,7 +137,27 @@ class _ExactConv:
             acc = self._by_taps(xi, w, b, pad)
         else:
             acc = F.conv2d(xi, w, b, self.stride, pad)
-        return acc * 2.0 ** -(self.shift + FRACTION_BITS)
+        return acc * (self.unscale if isinstance(self.unscale, float) else self.unscale.to(acc.device))
+
+    def same_geometry(self, other: "_ExactConv") -> bool:
+        """Whether ``other`` reads the same input positions: kind, input channels, kernel, stride,
+        padding and the taps whose weights are not all zero."""
+        return (not self.transposed and not other.transposed and self.weight.shape[1:] == other.weight.shape[1:]
+                and (self.stride, self.padding, self._taps) == (other.stride, other.padding, other._taps))
+
+    @staticmethod
+    def stacked(convs: Sequence["_ExactConv"]) -> "_ExactConv":
+        """One convolution giving ``convs``' outputs side by side (they must share their geometry).
+        Each output channel keeps its layer's integer weights, bias and shift, so its exact sums
+        (and its value) are the same as when that layer runs alone."""
+        fused = copy.copy(convs[0])
+        fused.weight = torch.cat([c.weight for c in convs])
+        fused.bias = torch.cat([c.bias for c in convs])
+        fused.unscale = torch.cat([torch.full((c.weight.shape[0], 1, 1), c.unscale, dtype=torch.float64)
+                                   for c in convs])
+        fused._tap_weight = fused._tap_rows = None
+        fused.taps_first = all(c.taps_first for c in convs)  # the parts' taps-first products side by side
+        return fused
 
     # The float64 im2col convolutions of torch run at a fraction of the GEMM's speed; these run
     # one matrix product per kernel tap on a shifted view (the same exact sums: the order of the
@@ -144,7 +168,7 @@ class _ExactConv:
         kh, kw = w.shape[-2:]
         xp = F.pad(xi, (pad[1], pad[1], pad[0], pad[0]))[0]
         oh, ow = xp.shape[1] - kh + 1, xp.shape[2] - kw + 1
-        if self._taps and len(self._taps) * w.shape[0] <= 2 * c:  # few outputs (the heads): all taps in one product
+        if self.taps_first:
             return self._taps_first(xp, w, b, oh, ow)
         out = b.unsqueeze(1).expand(-1, oh * ow).clone()
         for ky, kx in self._taps:
@@ -210,7 +234,8 @@ class _ExactConv:
         base = ii.to(x.device) * wp + jj.to(x.device)
         cols = torch.cat([flat.index_select(1, base + (ky * wp + kx)) for ky, kx in self._taps], dim=0)  # (T·C, P)
         acc = torch.addmm(self.bias.to(x.device).unsqueeze(1), self._tap_weight.to(x.device), cols)
-        return (acc * 2.0 ** -(self.shift + FRACTION_BITS)).view(1, -1, len(ii), 1)
+        unscale = self.unscale if isinstance(self.unscale, float) else self.unscale.view(-1, 1).to(acc.device)
+        return (acc * unscale).view(1, -1, len(ii), 1)
 
 
 def _to_grid_integers(x: Tensor) -> Tensor:
@@ -253,8 +278,8 @@ class ExactNet:
     Inputs are (1, C, H, W) of any float dtype; large ones run in bands of rows (same numbers).
     """
 
-    def __init__(self, module: nn.Module):
-        self.steps = _compile(module)
+    def __init__(self, module: nn.Module | list):
+        self.steps = _compile(module) if isinstance(module, nn.Module) else module
         convs = [s for s in self.steps if isinstance(s, _ExactConv)]
         # Geometry, in rows of the net's input: ``scale`` output rows per input row so far, the
         # receptive half-height (conservative) and the column-buffer elements per input position
@@ -267,6 +292,10 @@ class ExactNet:
                 scale *= step.scale
             elif isinstance(step, _Shuffle):
                 scale *= step.factor
+            elif isinstance(step, _Branches):
+                reach += max(b.margin - 1 for b in step.nets) / scale
+                columns = max([columns] + [b.columns_per_position * scale ** 2 for b in step.nets])
+                scale *= step.nets[0].upscale
         self.upscale = int(round(scale))
         self.margin = int(math.ceil(reach)) + 1
         self.columns_per_position = columns
@@ -303,3 +332,31 @@ class ExactNet:
         if self.single_conv is None:
             raise ExactnessError("valid() needs a single convolution")
         return self.single_conv(window.to(torch.float64), padding=(0, 0)).float()
+
+
+class _Branches:
+    """The rest of several nets after a fused first layer: each net on its slice of the channels,
+    their outputs concatenated along the channels."""
+
+    def __init__(self, nets: list[ExactNet], widths: list[int]):
+        self.nets = nets
+        ends = [sum(widths[:k + 1]) for k in range(len(widths))]
+        self.channels = [slice(end - width, end) for end, width in zip(ends, widths)]
+
+    def __call__(self, x: Tensor) -> Tensor:
+        return torch.cat([net._run(x[:, channels]) for net, channels in zip(self.nets, self.channels)], dim=1)
+
+
+def fuse_first_layers(nets: Sequence[ExactNet]) -> Optional[ExactNet]:
+    """One net whose output is ``nets``' outputs concatenated along the channels, their first
+    convolutions computed as one (:meth:`_ExactConv.stacked`: one product for all their output
+    channels; each channel's exact sums, so every value, are the same as alone). None unless every
+    net starts with a convolution of the same geometry (the same input positions) and all
+    have the same upscale factor."""
+    firsts = [net.steps[0] if net.steps else None for net in nets]
+    if len(nets) < 2 or not all(isinstance(c, _ExactConv) for c in firsts):
+        return None
+    if not all(firsts[0].same_geometry(c) for c in firsts[1:]) or len({net.upscale for net in nets}) != 1:
+        return None
+    rests = [ExactNet(net.steps[1:]) for net in nets]
+    return ExactNet([_ExactConv.stacked(firsts), _Branches(rests, [c.weight.shape[0] for c in firsts])])

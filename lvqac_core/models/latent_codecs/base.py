@@ -31,7 +31,7 @@ from ...errors import CorruptFile
 from ...progress import ProgressCallback, report
 from ...quantizers import CompandedLatticeQuantizer, QuantizedLatent, Quantizer
 from ...quantizers.lvq import closest_point, expand_groups
-from ..exact import ExactNet, snap_to_grid
+from ..exact import ExactNet, fuse_first_layers, snap_to_grid
 from .selection import HEAD_HIDDEN, SelectionHead, level_cost_bits, selection_levels
 
 __all__ = ["LatentCodec", "LatentForward", "LatentCoding", "CodingNets", "CodingState", "CodingStep", "AHead",
@@ -80,6 +80,9 @@ class CodingNets:
     exact: bool = False
     # exact only: the context convolution at some positions, (ŷ, ii, jj) → (1, 2M, P, 1)
     context_at: Optional[Callable[[Tensor, Tensor, Tensor], Tensor]] = None
+    # exact only, where the A head and the selection head share their first layer's geometry:
+    # hyper → ((A level index, A value), selection logits) with the two first layers in one product
+    heads: Optional[Callable[[Tensor], tuple[tuple[Tensor, Tensor], Tensor]]] = None
 
 
 class CodingState:
@@ -233,15 +236,20 @@ class LatentCodec:
             a_levels = None
             if self.a_head is not None and self.companding is not None:
                 a_levels = _ExactALevels(self.a_head, self.companding)
+            selection_logits = ExactNet(self.selection_head.net) if self.selection_head is not None else None
+            heads = None
+            if a_levels is not None and selection_logits is not None and self.quantizer.uses_selection:
+                heads = _ExactHeads.fused(a_levels, selection_logits)
             self._exact = CodingNets(
                 entropy_parameters=ExactNet(self.entropy_parameters),
                 context=context,
                 context_window=context.valid if context is not None else None,
                 a_levels=a_levels,
-                selection_logits=ExactNet(self.selection_head.net) if self.selection_head is not None else None,
+                selection_logits=selection_logits,
                 reconstruct=_exact_reconstruct,
                 exact=True,
                 context_at=context.at if context is not None else None,
+                heads=heads,
             )
         return self._exact
 
@@ -326,8 +334,8 @@ class LatentCodec:
         ``bits_map=False`` skips the bits map (the sections are the same): ``bits`` is None.
         ``exact``: evaluate the coding networks exactly (format 2) or in float (format 1)."""
         nets = self.coding_nets(exact)
-        levels = self.selection_levels(hyper, nets)
-        st, a_val = self._code(hyper, nets, y=y, levels=levels, progress=progress, bits_map=bits_map)
+        a_levels, levels = self.head_outputs(hyper, nets)
+        st, a_val = self._code(hyper, nets, a_levels, y=y, levels=levels, progress=progress, bits_map=bits_map)
         sections = {"y": encode_symbols(np.concatenate(st.symbols), np.concatenate(st.indexes), self.bank)}
         if st.selection is not None:
             bits = st.selection.cpu().numpy().astype(np.uint8)
@@ -345,7 +353,7 @@ class LatentCodec:
         selection = None
         q = self.quantizer
         nets = self.coding_nets(exact)
-        levels = self.selection_levels(hyper, nets)
+        a_levels, levels = self.head_outputs(hyper, nets)
         if levels is not None:  # rANS-coded: decoded first, its probabilities come from hyper alone
             bits = decode_bits(sections.get("selection", b""), levels.cpu().numpy())
             selection = torch.from_numpy(bits).to(hyper.device)
@@ -359,7 +367,7 @@ class LatentCodec:
             bits = np.unpackbits(raw)[:n].reshape(1, G, *hw)
             selection = torch.from_numpy(bits.copy()).to(hyper.device)
         decoder = SymbolStreamDecoder(sections.get("y", b""), self.bank)
-        st, a_val = self._code(hyper, nets, decoder=decoder, selection=selection, levels=levels,
+        st, a_val = self._code(hyper, nets, a_levels, decoder=decoder, selection=selection, levels=levels,
                                progress=progress, bits_map=bits_map)
         own = {name: sections[name] for name in ("y", "selection") if name in sections}
         return LatentCoding(own, st.y_hat, st.checksum(), st.bits, st.selection, a_val)
@@ -372,17 +380,24 @@ class LatentCodec:
             return selection_levels(self.selection_head, hyper)
         return level_index(nets.selection_logits(hyper))
 
-    def _code(self, hyper: Tensor, nets: CodingNets, y: Optional[Tensor] = None,
+    def head_outputs(self, hyper: Tensor, nets: CodingNets) -> tuple[Optional[tuple[Tensor, Tensor]], Optional[Tensor]]:
+        """(A level index and value, or None; the selection bits' levels as :meth:`selection_levels`):
+        both heads in one pass where the exact nets fuse their first layers (the same numbers)."""
+        if nets.heads is not None:
+            a_levels, logits = nets.heads(hyper)
+            return a_levels, level_index(logits)
+        a_levels = nets.a_levels(hyper) if nets.a_levels is not None and self.companding is not None else None
+        return a_levels, self.selection_levels(hyper, nets)
+
+    def _code(self, hyper: Tensor, nets: CodingNets, a_levels: Optional[tuple[Tensor, Tensor]],
+              y: Optional[Tensor] = None,
               decoder: Optional[SymbolStreamDecoder] = None,
               selection: Optional[Tensor] = None, levels: Optional[Tensor] = None,
               progress: ProgressCallback = None, bits_map: bool = True) -> tuple[CodingState, Optional[Tensor]]:
         M = self.quantizer.channels
         h, w = hyper.shape[-2:]
         dev = hyper.device
-        a_idx = a_val = None
-        comp = self.companding
-        if nets.a_levels is not None and comp is not None:
-            a_idx, a_val = nets.a_levels(hyper)
+        a_idx, a_val = a_levels if a_levels is not None else (None, None)
         if selection is None and self.quantizer.uses_selection:
             selection = torch.zeros(1, self.quantizer.num_groups(), h, w, dtype=torch.uint8, device=dev)
         pad = self.padding
@@ -475,6 +490,29 @@ class _ExactALevels:
         self.values = quantizer.level_values()
 
     def __call__(self, hyper: Tensor) -> tuple[Tensor, Tensor]:
-        h = self.net(hyper).double()
+        return self.levels(self.net(hyper))
+
+    def levels(self, pre_activation: Tensor) -> tuple[Tensor, Tensor]:
+        """(A level index, A value) of the head's output ``pre_activation``."""
+        h = pre_activation.double()
         idx = torch.bucketize(h.contiguous(), self.thresholds.to(h.device))
         return idx, self.values.to(h.device)[idx].float()
+
+
+class _ExactHeads:
+    """LVQAC's A head and the selection head evaluated together: their first convolutions (both
+    read the hyper with the same kernel and padding) run as one product (:func:`fuse_first_layers`),
+    then each head goes on alone. The same numbers as the two heads apart."""
+
+    def __init__(self, a_levels: _ExactALevels, net: ExactNet):
+        self.a_levels, self.net = a_levels, net
+
+    @classmethod
+    def fused(cls, a_levels: _ExactALevels, selection: ExactNet) -> Optional["_ExactHeads"]:
+        """The two heads fused, or None where their first layers differ in geometry."""
+        net = fuse_first_layers([a_levels.net, selection])
+        return cls(a_levels, net) if net is not None else None
+
+    def __call__(self, hyper: Tensor) -> tuple[tuple[Tensor, Tensor], Tensor]:
+        out = self.net(hyper)  # the A head's one channel, then the selection head's G
+        return self.a_levels.levels(out[:, :1]), out[:, 1:]
