@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 from lvqac_core import bitstream
 from lvqac_gui.model import classical
 from lvqac_gui.qt import dialogs
+from lvqac_testing import smooth_image, write_image
 
 
 def _mime(*paths) -> QMimeData:
@@ -24,10 +25,7 @@ def _mime(*paths) -> QMimeData:
 
 
 def _png(tmp_path, name, h=64, w=80, seed=0):
-    from conftest import make_image
-    p = tmp_path / name
-    Image.fromarray(make_image(h, w, seed)).save(p)
-    return p
+    return write_image(tmp_path / name, h, w, seed=seed)
 
 
 def _settle(qtbot, ms=80):
@@ -312,7 +310,7 @@ def test_a_failed_decode_leaves_no_panel_saying_decoding(qtbot, helpers, make_wi
     names) must not leave the panels and the split view announcing "decoding…" forever."""
     win = make_window()
     codec = factory("lvqac", 0.0075, "cpu")
-    data = codec.compress(helpers.make_image()).data
+    data = codec.compress(smooth_image(96, 128)).data
     header, sections = bitstream.unpack(data)
     foreign = tmp_path / "foreign.lvq"
     foreign.write_bytes(bitstream.pack(replace(header, weights_hash=bytes(len(header.weights_hash))), sections))

@@ -12,13 +12,11 @@ from PySide6.QtGui import QDragEnterEvent, QTextDocument
 from PySide6.QtWidgets import QApplication
 
 from lvqac_gui.qt import dialogs
+from lvqac_testing import write_image
 
 
 def _png(tmp_path, name, h=64, w=80, seed=0):
-    from conftest import make_image
-    p = tmp_path / name
-    Image.fromarray(make_image(h, w, seed)).save(p)
-    return p
+    return write_image(tmp_path / name, h, w, seed=seed)
 
 
 def _plain(html: str) -> str:
