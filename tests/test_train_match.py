@@ -178,7 +178,7 @@ def _train_cli_data(tmp_path):
     return data, common
 
 
-@pytest.mark.slow  # one LVQ training step through the CLI: 3+ minutes on 2 busy cores
+@pytest.mark.slow  # one LVQ training step through the CLI: minutes on a small CPU
 def test_train_cli_records_the_choices(tmp_path, capsys):
     import json
 

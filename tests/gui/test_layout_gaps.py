@@ -1,4 +1,4 @@
-"""Issue 24, item 6 (remainder): resizing 1024×700 → 1920×1080 → 1400×900 leaves no empty gaps
+"""Layout: resizing 1024×700 → 1920×1080 → 1400×900 leaves no empty gaps
 (the central area and the docks fill the window; the six panel views keep one size), and at
 1920×1080 the docks are stacked (Model, Numbers, Rate–distortion) as docs/gui.md says."""
 from __future__ import annotations

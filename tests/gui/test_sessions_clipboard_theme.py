@@ -1,4 +1,4 @@
-"""Issue 24, item 10: sessions (save / open, a missing image, never overwritten silently), the
+"""Sessions (save / open, a missing image, never overwritten silently), the
 clipboard (Edit ▸ Paste) and the theme (Dark / Light / Follow system, remembered)."""
 from __future__ import annotations
 
