@@ -5,7 +5,7 @@
 
 ``--threads 0`` leaves OMP_NUM_THREADS unset (the app's own thread policy, as a user runs it);
 ``--busy`` adds the same runs with one core held busy by another process, printed beside the
-quiet ones (issue 28's "first result with one core busy").
+quiet ones (the first result with one core busy).
 
 Each run is a fresh interpreter (subprocess, ``QT_QPA_PLATFORM=offscreen``) running
 ``lvqac-gui --screenshot`` on the image with PYTHONPATH set to the tree under test. A small

@@ -55,7 +55,7 @@ from lvqac_core.image_tensors import to_tensor, to_uint8
 from lvqac_core.geometry import latent_grid, pad_amounts
 
 OURS = ("ours scalar", "ours lvqac", "ours lvqac old", "ours scalar +map", "ours lvqac +map")
-OLD = "ours lvqac old"  # --before: the LVQAC codec decoding as before issue 13d (see the docstring)
+OLD = "ours lvqac old"  # --before: the LVQAC codec decoding as before (see the docstring)
 WITH_MAP = ("ours scalar +map", "ours lvqac +map")  # --bits-map: decoding with the bits map, as the app
 PEERS = ("peer ckbd", "peer mbt-mean")
 PILLOW = ("JPEG q75", "WebP q75", "AVIF q75")

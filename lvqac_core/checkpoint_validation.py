@@ -1,4 +1,4 @@
-"""Checks that make an untrusted checkpoint safe to read, build and code with (issue 23).
+"""Checks that make an untrusted checkpoint safe to read, build and code with (docs/security.md).
 
 A checkpoint is hostile input, as a ``.lvq`` file is: people download them. Everything here runs
 before a value from the file reaches a constructor, CompressAI or a model, and returns a one-line
@@ -55,8 +55,8 @@ MAX_CELL_TABLE = 1 << 15
 """Longest latent-cell table (the zoo's is 3136; a 16-bit CDF cannot give more than 2^16 symbols
 a non-zero frequency)."""
 MAX_CELL_ENTRIES = 1 << 21
-"""Most entries in all latent-cell tables together (the zoo's LVQAC network: 0.93 M, built in about
-2.5 s here; 64 A levels with its compander would need 3.5 M and 10 s, and are refused)."""
+"""Most entries in all latent-cell tables together (the zoo's LVQAC network: 0.93 M; 64 A levels with
+its compander would need 3.5 M and are refused; build times in docs/security.md)."""
 MAX_TENSORS = 10_000
 MAX_TENSOR_ELEMENTS = 1 << 28
 MAX_PLAIN_NODES = 100_000

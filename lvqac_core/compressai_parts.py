@@ -1,9 +1,9 @@
 """The pieces of CompressAI the core uses, imported without CompressAI's heavy package init.
 
 ``import compressai`` (and so any ``import compressai.x``) runs ``compressai/__init__.py``, which
-imports every subpackage: its point-cloud datasets pull torch_geometric (~1.6 s) and
-``compressai.entropy_models`` imports ``scipy.stats`` (~0.7 s) for one function of
-``GaussianConditional``, which the core does not use. Before the first CompressAI import this
+imports every subpackage: its point-cloud datasets pull torch_geometric and
+``compressai.entropy_models`` imports ``scipy.stats`` for one function of ``GaussianConditional``,
+which the core does not use (the cost: docs/interop.md). Before the first CompressAI import this
 module therefore registers
 
 - ``compressai`` as its bare package (its ``__path__``, nothing executed) plus what its

@@ -5,7 +5,7 @@ One schema: :class:`ZooEntry` (``to_json`` / ``from_json``) is what :func:`write
 (``scripts/build_zoo.py``) and what every reader gets. The manifest is parsed once per process and
 read again only when its file changes (path, mtime, size) or after :func:`reload`.
 
-Variable-rate networks (issue 8 §5): a row may name a ``network`` (shared by the rows that use the
+Variable-rate networks (docs/training.md): a row may name a ``network`` (shared by the rows that use the
 same variable-rate weights ``file``) and its ``lambda_range`` ``[lo, hi]``; the row's ``lambda`` is
 then one preset of that network (the rate point its Kodak figures were measured at), and any λ in
 the range can be coded with it. Rows without them are single-rate models.

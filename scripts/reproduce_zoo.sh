@@ -5,10 +5,10 @@
 #   3. installation into resources/models/ (fp16) with the manifest;
 #   4. evaluation on Kodak (models + JPEG/WebP/AVIF/JPEG 2000), recorded into the manifest.
 #
-#   scripts/reproduce_zoo.sh            (about 1 h 45 min on 2 CPU cores; re-running resumes)
+#   scripts/reproduce_zoo.sh            (re-running resumes; its run time: docs/evaluation.md)
 #
-# Environment: BASE_STEPS (14000), BASE_MINUTES (47: wall-time cap of the base on this 2-core
-# machine; 0 = no cap), FT_STEPS (1000), JOBS (2), DATA (../shared/data/train), KODAK.
+# Environment: BASE_STEPS (14000), BASE_MINUTES (47: wall-time cap of the
+# base; 0 = no cap), FT_STEPS (1000), JOBS (2), DATA (../shared/data/train), KODAK.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}

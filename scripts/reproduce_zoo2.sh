@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Zoo v2 campaign (issue 8): one variable-rate network per quantizer family (gain units over the six
+# Zoo v2 campaign: one variable-rate network per quantizer family (gain units over the six
 # paper λ), trained with the inference quantizer's values on the distortion path, plus the classic
 # noise-trained scalar baseline and a single-λ control. Every stage resumes where it stopped
 # (re-run the script); MAX_MINUTES caps each call's wall time per run (0: none).
@@ -15,7 +15,7 @@
 #                    the variable-rate network's price at one rate point, at equal steps (§5)
 #   stage C  decay   each family and the control: DECAY_STEPS more at lr 3e-5 (name-decay/)
 #   stage D  heads   lvqac-r-decay's A and selection heads distilled to 16 hidden channels
-#                    (scripts/head_width.py, rest of the network frozen; issue 13, 2026-11-26):
+#                    (scripts/head_width.py, rest of the network frozen; 2026-11-26):
 #                    lvqac-r-decay-h16/model.pt, the zoo's LVQAC network
 #
 # Every run: minnen2018-ckbd, N 48, M 64, batch 8 of 128² crops, Adam 3e-4, bf16 autocast +

@@ -1,6 +1,8 @@
 """Test helpers: tiny random-initialised models (real round trips, nothing faked), test images."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 
@@ -34,4 +36,16 @@ def smooth_image(h: int, w: int, seed: int = 0) -> np.ndarray:
         128 + 100 * np.sin(xx / 7.0 + c) * np.cos(yy / 9.0 - c) for c in range(3)
     ], axis=-1) + rng.normal(0, 8, (h, w, 3))
     return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def write_image(path, h: int, w: int, seed: int = 0, mode: str = "RGB", noise: bool = False) -> Path:
+    """Save :func:`smooth_image` (:func:`noise_image` with ``noise``) of ``h``×``w`` at ``path`` in PIL
+    ``mode``, the format from the suffix; makes the folder. Returns the path."""
+    from PIL import Image
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pixels = (noise_image if noise else smooth_image)(h, w, seed)
+    Image.fromarray(pixels).convert(mode).save(path)
+    return path
 

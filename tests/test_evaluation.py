@@ -15,16 +15,13 @@ from lvqac_core.evaluation.common import RDCurve, RDPoint, ImageScore, environme
 from lvqac_core.evaluation.evaluate import bd_table
 from lvqac_core.reference_curves import published_anchor
 from lvqac_core.evaluation.rdplot import plot_rd
+from lvqac_testing import write_image
 
 
 def _images(folder: Path, n: int = 2) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(1)
-    yy, xx = np.mgrid[0:48, 0:64]
-    for i in range(n):
-        base = np.stack([xx * 4, yy * 5, (xx + yy) * 2 + 30 * i], -1)
-        img = np.clip(base + rng.normal(0, 6, base.shape), 0, 255).astype(np.uint8)
-        Image.fromarray(img).save(folder / f"img{i}.png")
+    for i in range(n):  # n different images
+        write_image(folder / f"img{i}.png", 48, 64, seed=i + 1)
     return folder
 
 

@@ -10,7 +10,7 @@ from compressai.ans import RansEncoder
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lvqac_testing import tiny_model
+from lvqac_testing import noise_image, tiny_model, write_image
 from lvqac_core.entropy.binary import _tables as binary_tables
 from lvqac_core.entropy.bottleneck import encode_bottleneck
 from lvqac_core.entropy.safe_encode import (MAX_RAW, MIN_NATIVE_SYMBOLS, encode_checked, python_encode,
@@ -89,7 +89,7 @@ def test_a_one_channel_hyper_latent_codes_a_64x64_image() -> None:
     from lvqac_core.api import Codec
 
     codec = Codec.from_model(tiny_model("minnen2018-mean", "scalar", N=1, M=8))
-    image = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    image = noise_image(64, 64)
     data = codec.compress(image).data
     assert codec.decompress(data).image.shape == (64, 64, 3)
 
@@ -97,8 +97,6 @@ def test_a_one_channel_hyper_latent_codes_a_64x64_image() -> None:
 def test_huge_weights_are_refused_at_encode_time_with_one_line(tmp_path) -> None:
     """Weights within the loader's bounds can still drive the latents far out of range: the
     encoder refuses (exit 2 in the CLI) instead of looping in CompressAI's escape coder."""
-    from PIL import Image
-
     from lvqac_core import api
     from lvqac_core.checkpoint import save_checkpoint
     from lvqac_core.cli import main
@@ -111,9 +109,9 @@ def test_huge_weights_are_refused_at_encode_time_with_one_line(tmp_path) -> None
                 layer.bias.mul_(3e3)
     path = tmp_path / "loud.pt"
     save_checkpoint(model, path, half=False)
-    Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(tmp_path / "x.png")
+    write_image(tmp_path / "x.png", 64, 64, noise=True)
     api._CACHE.clear()
     with pytest.raises(SymbolRangeError):
-        api.load_model(str(path), "cpu").compress(np.asarray(Image.open(tmp_path / "x.png")))
+        api.load_model(str(path), "cpu").compress(noise_image(64, 64))
     assert main(["compress", str(tmp_path / "x.png"), "--model", str(path)]) == 2
     assert not (tmp_path / "x.lvq").exists()

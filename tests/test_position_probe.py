@@ -1,5 +1,5 @@
 """The per-position probe (lvqac_core.position_probe): it reproduces the encoder's choices and
-bits, and a what-if re-runs the coding pass with one choice forced (issue 24, item 9)."""
+bits, and a what-if re-runs the coding pass with one choice forced."""
 from __future__ import annotations
 
 import numpy as np

@@ -2,7 +2,6 @@
 and the decode view showing the encoder's rate for the same file."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from lvqac_core import bitstream, service, zoo
@@ -10,15 +9,13 @@ from lvqac_core.errors import InputError, ModelNotFoundError
 from lvqac_gui.model.backend import Backend, demo_codec_factory
 from lvqac_gui.model.jobs import Job
 from lvqac_gui.model.records import Source
+from lvqac_testing import smooth_image
 
 FACTORY = demo_codec_factory(N=16, M=16, architecture="minnen2018-ckbd")
 
 
 def _image(h=45, w=70):  # not a multiple of 16: the cropped bits map would give another rate
-    yy, xx = np.mgrid[0:h, 0:w]
-    rng = np.random.default_rng(3)
-    base = np.stack([xx * 3, yy * 4, (xx + yy) * 2], -1) + rng.normal(0, 8, (h, w, 3))
-    return np.clip(base, 0, 255).astype(np.uint8)
+    return smooth_image(h, w, seed=3)
 
 
 def _job(kind, source, quantizer="lvqac", **kw):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from lvqac_testing import smooth_image
+from lvqac_testing import smooth_image, write_image
 from lvqac_core.api import Codec
 from lvqac_core.models import ModelConfig, build_model
 from lvqac_core.quantizers import CompandedLatticeQuantizer, LatticeQuantizer, ScalarQuantizer, closest_point
@@ -170,19 +170,15 @@ def test_bf16_and_fp32_rate_terms_agree():
 
 
 def _train_cli_data(tmp_path):
-    from PIL import Image
-
     data = tmp_path / "data"
-    data.mkdir()
-    rng = np.random.default_rng(0)
     for i in range(2):
-        Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(data / f"{i}.png")
+        write_image(data / f"{i}.png", 64, 64, seed=i, noise=True)
     common = ["train", "--data", str(data), "-N", "16", "-M", "16", "--crop", "64", "--batch-size", "1",
               "--steps", "1", "--device", "cpu", "--no-progress", "--json", "--checkpoint-minutes", "0"]
     return data, common
 
 
-@pytest.mark.slow  # one LVQ training step through the CLI: 3+ minutes on 2 busy cores
+@pytest.mark.slow  # one LVQ training step through the CLI: minutes on a small CPU
 def test_train_cli_records_the_choices(tmp_path, capsys):
     import json
 

@@ -8,23 +8,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from lvqac_core.checkpoint import load_checkpoint
 from lvqac_core.errors import InputError
 from lvqac_core.training import ImageCropBatches, TrainConfig, Trainer, list_images, temperature_at
 from lvqac_core.training.trainer import load_init_weights
 from lvqac_core.models import ModelConfig, build_model
+from lvqac_testing import write_image
 
 
 def _images(folder: Path, n: int = 4, size: int = 72) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    yy, xx = np.mgrid[0:size, 0:size]
-    for i in range(n):
-        base = np.stack([(xx * (i + 1) * 3) % 256, (yy * 2 + 40 * i) % 256, ((xx + yy) * 2) % 256], -1)
-        img = np.clip(base + rng.normal(0, 8, base.shape), 0, 255).astype(np.uint8)
-        Image.fromarray(img).save(folder / f"im{i}.png")
+    for i in range(n):  # n different images
+        write_image(folder / f"im{i}.png", size, size, seed=i)
     return folder
 
 

@@ -114,10 +114,10 @@ def entry(argv: Optional[Sequence[str]] = None) -> None:
     """The ``lvqac`` program: :func:`main`, then exit.
 
     After a command in :data:`FAST_EXIT_COMMANDS` the process ends with ``os._exit`` once stdout
-    and stderr are flushed: tearing down torch's modules at interpreter exit takes about 0.45 s
-    on this 2-core CPU (``python -c "import torch"``: 1.8 s; with ``os._exit(0)``: 1.3 s), a fifth
-    of a one-image ``lvqac compress``. Every file such a command writes is complete (written to a
-    temporary file, synced, renamed) before it returns, and it registers no exit handlers.
+    and stderr are flushed: tearing down torch's modules at interpreter exit is a noticeable part of
+    a one-image ``lvqac compress`` (measured in docs/cli.md, "Exit"). Every file such a command
+    writes is complete (written to a temporary file, synced, renamed) before it returns, and it
+    registers no exit handlers.
     ``train`` and ``eval`` exit normally (data-loader workers, progress bars)."""
     threads.configure_openmp()  # before anything imports torch
     args = list(sys.argv[1:] if argv is None else argv)

@@ -1,7 +1,7 @@
 """rANS coding of binary symbols with a probability per symbol (the lattice selection bits).
 
 Each position's selection bit (codebook Z^n or Z^n + ½) costs a full bit when stored raw, while
-its empirical entropy is lower (issue 8 §3). A model predicts a logit per position; the logit is
+its empirical entropy is lower (docs/format.md). A model predicts a logit per position; the logit is
 snapped to one of ``PROB_LEVELS`` levels evenly spaced in logit space, and the bit is coded with
 that level's table by the same rANS coder as the latents (CompressAI's encoder, the bounds-checked
 decoder). The levels are fixed integers derived from constants only, so encoder and decoder build

@@ -1,4 +1,4 @@
-"""Other libraries' models in LVQAC Studio (issue 26): CompressAI's standard architectures and their
+"""Other libraries' models in LVQAC Studio: CompressAI's standard architectures and their
 checkpoints (:mod:`.compressai_checkpoints`), where such files are found (:mod:`.discovery`), and
 the reader of PyTorch's legacy file format they may use (:mod:`.legacy_torch`). See docs/interop.md.
 """

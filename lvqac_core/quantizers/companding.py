@@ -57,7 +57,7 @@ def alaw_expand(v: Tensor, a: Tensor, tail: str = "linear") -> Tensor:
     return torch.sign(v) * out
 
 
-# ---- the exponential compander (ours, issue 8): learnable in both directions -------------------
+# ---- the exponential compander (ours): learnable in both directions -------------------
 #
 #     E_A(x) = sgn(x)·(1 − e^{−t|x|}) / (1 − e^{−t})    |x| <= 1,   t = ln A ∈ R
 #            = x                                       |x| > 1

@@ -10,7 +10,7 @@ would multiply the tables by M).
 Two companders (``compander`` option; checkpoints without it are ``"alaw"``):
 - ``"alaw"`` (the paper): F_A is the A-law, A ≥ 1. A is snapped to ``a_levels`` (16) log-spaced
   values in [1, a_max] (64). A = 1 is a stationary point of the loss (∂F_A/∂A = 0 there).
-- ``"exp"`` (ours, issue 8): the exponential compander of :mod:`.companding`, A = e^t > 0 (slope
+- ``"exp"`` (ours): the exponential compander of :mod:`.companding`, A = e^t > 0 (slope
   ratio centre/edge, as for the A-law), A < 1 a dead zone, A > 1 finer near zero. Snapped to
   ``a_levels`` (17, odd: the identity is a level) values exp(linspace(−ln a_max, ln a_max)),
   a_max 16, symmetric around the identity in log A.

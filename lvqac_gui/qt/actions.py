@@ -99,7 +99,7 @@ MENU: tuple[Row, ...] = (
     Separator("&Run"),
     Submenu("&Run", "CPU &threads", fill="_build_threads_menu"),
 
-    Submenu("", "&Model", fill="_build_model_menu"),  # zoo, CompressAI models (issue 26)
+    Submenu("", "&Model", fill="_build_model_menu"),  # zoo, CompressAI models
 
     Action("&Help", "&Shortcuts", "show_shortcuts", "F1"),
     Action("&Help", "&Guide: λ, lattices, A, bits", "show_guide"),

@@ -92,7 +92,7 @@ class MainWindow(QMainWindow):
         self._build_panels()
         self._build_docks()
         self._build_status_bar()
-        self.session_io = SessionIO(self)  # sessions, clipboard, theme (issue 24 item 10)
+        self.session_io = SessionIO(self)  # sessions, clipboard, theme
         self._build_menus()
         if self.session_io.theme_choice() != "dark":  # the app starts dark
             self.session_io.apply_theme()

@@ -1,4 +1,4 @@
-"""Session files, the clipboard and the theme choice of the main window (issue 24, item 10):
+"""Session files, the clipboard and the theme choice of the main window:
 File ▸ Save session… / Open session…, Edit ▸ Paste (Ctrl+V) and View ▸ Theme. The file format is
 :mod:`lvqac_gui.model.session_file` (Qt-free); this module only connects it to the window."""
 from __future__ import annotations

@@ -7,21 +7,13 @@ import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from lvqac_gui.model.backend import Backend, demo_codec_factory
 from lvqac_gui.qt.pyside_fix import keep_bools_alive
+from lvqac_testing import write_image
 
 keep_bools_alive()  # PySide6 6.12 on Python 3.11 leaks references to True per signal emit
-
-
-def make_image(h: int = 96, w: int = 128, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:h, 0:w]
-    base = np.stack([xx * 255 / w, yy * 255 / h, (xx + yy) * 127 / (w + h)], axis=2)
-    return np.clip(base + rng.normal(0, 8, base.shape), 0, 255).astype(np.uint8)
 
 
 @pytest.fixture(scope="session")
@@ -68,9 +60,7 @@ def slow_backend(factory):
 
 @pytest.fixture
 def image_file(tmp_path):
-    p = tmp_path / "test image.png"
-    Image.fromarray(make_image()).save(p)
-    return p
+    return write_image(tmp_path / "test image.png", 96, 128)
 
 
 @pytest.fixture(autouse=True)
@@ -127,7 +117,6 @@ def open_with_rd_dock(qtbot, win, image_file, size):
 
 
 class _Helpers:
-    make_image = staticmethod(make_image)
     wait_idle = staticmethod(wait_idle)
     open_with_rd_dock = staticmethod(open_with_rd_dock)
 

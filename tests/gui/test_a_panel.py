@@ -1,5 +1,6 @@
 """The A panel shows the map's true range on both sides of the identity, and says plainly when
-the companding is inactive; the Numbers table shows the core's selection share and A figures."""
+the companding is inactive; the Numbers table shows the core's selection share and A figures
+(shares never rounded to 100 %) and its Model row names the coded λ."""
 from __future__ import annotations
 
 import numpy as np
@@ -53,3 +54,28 @@ def test_a_panel_inactive_caption(qtbot, helpers, make_window, image_file):
     assert panel.placeholder.isVisible()
     assert panel.placeholder.text() == "companding inactive: A = 1 at every position (this model codes like LVQ)"
     assert win.stats.value("A ≠ 1") == "none (companding inactive)"
+
+
+def test_shares_never_round_to_100_percent():
+    from lvqac_gui.model.maps import a_law_layer, percent
+    assert percent(0.997) == "99.7 %" and percent(0.99996) == "> 99.9 %" and percent(1.0) == "100.0 %"
+    assert percent(0.00002) == "< 0.1 %" and percent(0.0) == "0.0 %"
+    a = np.full((4, 4), 2.0)
+    a[0, 0] = 1.0
+    layer = a_law_layer(a, 16, 64, 64, {"a_min": 1.0, "a_max": 2.0, "a_active_share": 15 / 16})
+    assert "93.8 % ≠ 1" in layer.center_text
+    layer = a_law_layer(a, 16, 64, 64, {"a_min": 1.0, "a_max": 2.0, "a_active_share": 0.997})
+    assert "99.7 %" in layer.center_text and "100" not in layer.center_text
+
+
+def test_model_row_names_the_coded_lambda(qtbot, helpers, make_window, image_file):
+    from dataclasses import replace
+    win = make_window()
+    win.session.open_paths([image_file])
+    helpers.wait_idle(qtbot, win)
+    st = win.session.display.stats
+    preset = replace(st, model_id="minnen2018-ckbd-lvqac-0.0075", lmbda=0.0075)
+    assert dict(preset.rows())["Model"] == "minnen2018-ckbd-lvqac-0.0075"
+    between = replace(st, model_id="minnen2018-ckbd-lvqac-0.0075", lmbda=0.005)
+    model = dict(between.rows())["Model"]
+    assert "λ = 0.005" in model and not model.startswith("minnen2018-ckbd-lvqac-0.0075")

@@ -1,4 +1,4 @@
-"""Issue 24, item 6 (remainder): resizing 1024×700 → 1920×1080 → 1400×900 leaves no empty gaps
+"""Layout: resizing 1024×700 → 1920×1080 → 1400×900 leaves no empty gaps
 (the central area and the docks fill the window; the six panel views keep one size), and at
 1920×1080 the docks are stacked (Model, Numbers, Rate–distortion) as docs/gui.md says."""
 from __future__ import annotations
@@ -109,3 +109,38 @@ def test_gap_detector_sees_a_gap(qtbot, helpers, make_window):
     win.centralWidget().setFixedWidth(600)
     _settle(qtbot)
     assert gaps(win) != []
+
+
+def test_layout_follows_every_resize(qtbot, helpers, make_window, image_file):
+    win = make_window()
+    win.session.open_paths([image_file])
+    helpers.wait_idle(qtbot, win)
+
+    def settle():
+        for _ in range(3):
+            QApplication.processEvents()
+            qtbot.wait(30)
+
+    def tabbed():
+        return bool(win.tabifiedDockWidgets(win.docks["numbers"]))
+    win.resize(1400, 900)
+    settle()
+    win.resize(1024, 700)  # a resize, not a launch
+    settle()
+    assert tabbed()
+    assert win.docks["controls"].width() <= 330  # the docks give the panels room
+    for p in win.panels.values():  # no panel title runs past its label, no legend past its panel
+        assert p.title.fontMetrics().horizontalAdvance(p.title.text()) <= p.title.width(), p.title.text()
+        if p.legend.isVisible():
+            assert p.legend.sizeHint().width() <= p.legend.width(), p.key
+    assert win.panels["residual"].full_title.startswith("Residual")
+    win.resize(1920, 1080)
+    settle()
+    assert win.height() >= 1000
+    assert not tabbed()
+    win.resize(1400, 900)
+    settle()
+    assert tabbed()
+    win.resize(1920, 1200)
+    settle()
+    assert win.panels["residual"].title.text() == win.panels["residual"].full_title

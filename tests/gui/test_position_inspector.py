@@ -1,4 +1,4 @@
-"""The per-position inspector (issue 24, item 9): a click on a position in any panel shows its
+"""The per-position inspector: a click on a position in any panel shows its
 channel vector, both codebooks, the choice and its probability, A and its bits; the what-if
 buttons show ΔR and ΔD from lvqac_core.position_probe, computed on the job thread."""
 from __future__ import annotations

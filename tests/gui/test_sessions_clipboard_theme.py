@@ -1,4 +1,4 @@
-"""Issue 24, item 10: sessions (save / open, a missing image, never overwritten silently), the
+"""Sessions (save / open, a missing image, never overwritten silently), the
 clipboard (Edit ▸ Paste) and the theme (Dark / Light / Follow system, remembered)."""
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import json
 import shutil
 
 import numpy as np
-from PIL import Image
 from PySide6.QtCore import QMimeData, QUrl
 from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtWidgets import QApplication
 
 from lvqac_gui.model import session_file
 from lvqac_gui.qt import dialogs, theme
+from lvqac_testing import smooth_image, write_image
 
 
 def _coded_window_with_comparison_and_split(qtbot, helpers, make_window, image_file):
@@ -79,12 +79,8 @@ def test_session_never_overwritten_without_asking(qtbot, helpers, make_window, i
 
 
 def test_session_with_a_missing_image_says_so_and_loses_nothing(qtbot, helpers, make_window, tmp_path):
-    from conftest import make_image
-    first = tmp_path / "first.png"
-    Image.fromarray(make_image(64, 80, 1)).save(first)
-    gone = tmp_path / "photos" / "gone.png"
-    gone.parent.mkdir()
-    Image.fromarray(make_image(64, 80, 2)).save(gone)
+    first = write_image(tmp_path / "first.png", 64, 80, seed=1)
+    gone = write_image(tmp_path / "photos" / "gone.png", 64, 80, seed=2)
     win = make_window()
     win.session.open_paths([gone])
     helpers.wait_idle(qtbot, win)
@@ -133,10 +129,9 @@ def test_session_moved_with_its_image_and_damaged_files(qtbot, make_window, imag
 
 
 def test_paste_an_image_a_file_url_or_a_path(qtbot, helpers, make_window, image_file):
-    from conftest import make_image
     win = make_window()
     assert any(a.shortcut().toString() == "Ctrl+V" for a in win.actions())
-    rgb = make_image(40, 56, 3)
+    rgb = smooth_image(40, 56, seed=3)
     img = QImage(rgb.tobytes(), 56, 40, 56 * 3, QImage.Format.Format_RGB888).copy()
     QApplication.clipboard().setImage(img)
     assert win.act_paste.isEnabled()

@@ -1,4 +1,4 @@
-"""Issue 25's GUI structure: the menu table (every slot exists, a shortcut is declared once, the
+"""The GUI's structure: the menu table (every slot exists, a shortcut is declared once, the
 shortcut help is the table's), typed jobs (a kind names its class; the backend and the session
 dispatch on it) and a .lvq opened once (its bytes travel with the decode job)."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 24: every stage longer than a second or two says how long is left (the bar used to sit at
+"""Time left: every stage longer than a second or two says how long is left (the bar used to sit at
 '3 % analysing' for most of a 4 MP photo's wait, saying nothing)."""
 from __future__ import annotations
 

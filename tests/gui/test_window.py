@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from lvqac_gui.model import backend as bk
 from lvqac_gui.qt import dialogs
+from lvqac_testing import write_image
 
 
 
@@ -49,9 +50,7 @@ def test_drop_event_compresses(qtbot, helpers, make_window, image_file):
 def test_batch_of_dropped_files(qtbot, helpers, make_window, tmp_path):
     paths = []
     for k in range(2):
-        p = tmp_path / f"b{k}.png"
-        Image.fromarray(helpers.make_image(64, 64, seed=k)).save(p)
-        paths.append(p)
+        paths.append(write_image(tmp_path / f"b{k}.png", 64, 64, seed=k))
     win = make_window()
     assert win.handle_drop(_mime(*paths))
     helpers.wait_idle(qtbot, win)
