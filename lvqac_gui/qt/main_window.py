@@ -31,7 +31,7 @@ from .rdplot import RDPlot
 from .settings import AppSettings, data_dir
 from ..model.jobs import ClassicalJob, SideJob
 from ..model.records import Display, write_history_csv
-from ..model.state import QUANTIZERS, Session
+from ..model.state import Session
 from lvqac_core.bitstream import is_lvq_path
 from lvqac_core.image_files import IMAGE_SUFFIXES
 from .theme import install_tooltip_wrapper

@@ -8,19 +8,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication
 
 from lvqac_core import bitstream
 from lvqac_gui.qt import dialogs
 from lvqac_testing import smooth_image, write_image
-
-
-def _mime(*paths) -> QMimeData:
-    m = QMimeData()
-    m.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    return m
+from gui_testing import file_mime, settle
 
 
 _KEEP = []  # mime data outlives its event (a freed QMimeData under an event crashes)
@@ -33,11 +27,6 @@ def _drag_enter(win, mime):
     ev.setAccepted(False)
     win.dragEnterEvent(ev)
     return ev
-
-
-def _settle(qtbot, ms=80):
-    QApplication.processEvents()
-    qtbot.wait(ms)
 
 
 def _panel_widths(win):
@@ -53,7 +42,7 @@ def _fits_whole_image(win, key):
 def test_real_drop_event_and_drag_enter(qtbot, helpers, make_window, tmp_path):
     win = make_window()
     a = write_image(tmp_path / "a.png", 64, 80)
-    mime = _mime(a)
+    mime = file_mime(a)
     enter = QDragEnterEvent(QPoint(40, 40), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                             Qt.KeyboardModifier.NoModifier)
     win.dragEnterEvent(enter)
@@ -76,13 +65,13 @@ def test_drag_refuses_non_images_and_highlights_images(qtbot, make_window, tmp_p
     win = make_window()
     text = tmp_path / "notes.txt"
     text.write_text("hello")
-    refused = _drag_enter(win, _mime(text))
+    refused = _drag_enter(win, file_mime(text))
     assert not refused.isAccepted() and not win.drop_overlay.isVisible()
     folder = tmp_path / "folder"
     folder.mkdir()
-    assert not _drag_enter(win, _mime(folder)).isAccepted()
+    assert not _drag_enter(win, file_mime(folder)).isAccepted()
     a, b = write_image(tmp_path / "a.png", 64, 80), write_image(tmp_path / "b.png", 64, 80, seed=1)
-    ok = _drag_enter(win, _mime(a, b, text))
+    ok = _drag_enter(win, file_mime(a, b, text))
     assert ok.isAccepted() and win.drop_overlay.isVisible() and "2 files" in win.drop_overlay.text()
     assert win.drop_overlay.geometry() == win.centralWidget().rect()
     from PySide6.QtGui import QDragLeaveEvent
@@ -168,14 +157,14 @@ def test_lvq_then_image_relayout_and_controls(qtbot, helpers, make_window, tmp_p
     img = write_image(tmp_path / "wide.png", 64, 128, seed=5)
     win.session.open_paths([img])
     helpers.wait_idle(qtbot, win)
-    _settle(qtbot)
+    settle(qtbot)
     widths = _panel_widths(win)
     assert max(widths) - min(widths) <= 2, widths  # equal columns
     assert win.linker.fitted and all(_fits_whole_image(win, k) for k in ("original", "bits"))
     assert box.lmbda_box.isEnabled() and win.split.left_box.currentText() == "Original"
     # resize: still fitted
     win.resize(1100, 760)
-    _settle(qtbot)
+    settle(qtbot)
     assert all(_fits_whole_image(win, k) for k in ("original", "reconstruction"))
 
 
@@ -194,7 +183,7 @@ def test_a_failed_decode_leaves_no_panel_saying_decoding(qtbot, helpers, make_wi
         behind_dialog.append((win.panels["reconstruction"].placeholder.text(), win.controls.cancel_btn.isEnabled())))
     win.session.open_paths([foreign])
     helpers.wait_idle(qtbot, win)
-    _settle(qtbot)
+    settle(qtbot)
     assert behind_dialog and behind_dialog[-1][0].startswith("failed") and not behind_dialog[-1][1], behind_dialog
     assert win.session.display is None and win.shown_errors
     assert "other weights" in win.shown_errors[-1][1]

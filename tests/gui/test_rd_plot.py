@@ -3,25 +3,21 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtWidgets import QApplication
-
-
-def _settle(qtbot, ms=80):
-    QApplication.processEvents()
-    qtbot.wait(ms)
+from gui_testing import settle
 
 
 @pytest.mark.parametrize("size", [(1024, 700), (1280, 800), (1920, 1080)])
 def test_rd_dock_readable(qtbot, helpers, make_window, image_file, size):
     win = make_window()
     helpers.open_with_rd_dock(qtbot, win, image_file, size)
-    _settle(qtbot, 150)
+    settle(qtbot, 150)
     assert win.rd.isVisible() and win.rd.height() >= 200 and win.rd.width() >= 250, win.rd.size()
     from lvqac_gui.qt.rdplot import LEGEND_PT
     assert LEGEND_PT >= 9
     plot_h = win.rd.getPlotItem().vb.height()
     assert plot_h >= 90, plot_h
     win.legend_box.setChecked(False)
-    _settle(qtbot)
+    settle(qtbot)
     assert win.rd.getPlotItem().vb.height() > plot_h  # hiding the legend gives the curves room
 
 

@@ -5,16 +5,9 @@ from __future__ import annotations
 import csv
 import re
 
-from PySide6.QtCore import QMimeData, QUrl
-
 from lvqac_gui.qt import dialogs
 from lvqac_testing import write_image
-
-
-def _mime(*paths) -> QMimeData:
-    m = QMimeData()
-    m.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    return m
+from gui_testing import file_mime
 
 
 def test_batch_with_a_bad_file_table_csv_and_reopen(qtbot, helpers, make_window, tmp_path, monkeypatch):
@@ -25,7 +18,7 @@ def test_batch_with_a_bad_file_table_csv_and_reopen(qtbot, helpers, make_window,
     a, c = write_image(tmp_path / "a.png", 64, 80, seed=3), write_image(tmp_path / "c.png", 64, 80, seed=4)
     bad = tmp_path / "b-bad.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n garbage")
-    assert win.handle_drop(_mime(a, bad, c))
+    assert win.handle_drop(file_mime(a, bad, c))
     helpers.wait_idle(qtbot, win)
     assert modal == []  # nothing blocks a batch
     t = win.history.table

@@ -5,14 +5,9 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
 
 from lvqac_testing import write_image
-
-
-def _settle(qtbot, ms=80):
-    QApplication.processEvents()
-    qtbot.wait(ms)
+from gui_testing import settle
 
 
 def _split_webp_vs_result(qtbot, helpers, make_window, image_file):
@@ -43,7 +38,7 @@ def test_split_sides_webp_at_same_size_flicker_and_error_maps(qtbot, helpers, ma
     s.choose(left="webp")  # not computed yet: the side asks, the worker encodes
     assert win.session.busy and "encoding" in s.caption_left.text()
     helpers.wait_idle(qtbot, win)
-    _settle(qtbot)
+    settle(qtbot)
     target = win.session.display.stats.num_bytes
     webp = win.session.classical["webp"]
     assert webp.target_bytes == target and s.sides["webp"]["image"] is not None

@@ -5,25 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
+from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMessageBox
 
 from lvqac_gui.model import backend as bk
 from lvqac_gui.qt import dialogs
 from lvqac_testing import write_image
+from gui_testing import file_mime
 
-
-
-def _mime(*paths) -> QMimeData:
-    m = QMimeData()
-    m.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    return m
 
 
 def test_drop_event_compresses(qtbot, helpers, make_window, image_file):
     win = make_window()
-    mime = _mime(image_file)
+    mime = file_mime(image_file)
     ev = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                     Qt.KeyboardModifier.NoModifier)
     win.dropEvent(ev)
@@ -52,7 +47,7 @@ def test_batch_of_dropped_files(qtbot, helpers, make_window, tmp_path):
     for k in range(2):
         paths.append(write_image(tmp_path / f"b{k}.png", 64, 64, seed=k))
     win = make_window()
-    assert win.handle_drop(_mime(*paths))
+    assert win.handle_drop(file_mime(*paths))
     helpers.wait_idle(qtbot, win)
     assert [name for name, _ in win.session.batch_log] == ["b0.png", "b1.png"]
     assert win.session.display.source.name == "b1.png"
