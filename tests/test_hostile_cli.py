@@ -326,8 +326,15 @@ def _interrupt(tmp_path, argv: list[str], after: float):
     from hostile_common import ROOT
 
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+
+    def as_from_a_terminal() -> None:
+        # a suite started in the background (``cmd &`` in a script, nohup) runs with SIGINT ignored,
+        # and a child inherits that: it would finish its work, as it should, and the test fail
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
     proc = subprocess.Popen([sys.executable, "-m", "lvqac_core.cli", *argv], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=as_from_a_terminal)
     time.sleep(after)
     proc.send_signal(signal.SIGINT)
     sent = time.monotonic()
