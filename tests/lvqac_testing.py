@@ -49,3 +49,13 @@ def write_image(path, h: int, w: int, seed: int = 0, mode: str = "RGB", noise: b
     Image.fromarray(pixels).convert(mode).save(path)
     return path
 
+
+
+def load_repo_file(relative: str, name: str):
+    """A Python file of the checkout outside the packages (``scripts/…``, ``fuzz/…``) as a module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parent.parent / relative)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

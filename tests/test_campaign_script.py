@@ -1,18 +1,13 @@
 """scripts/campaign.py: a run's coded curve compared with the shipped curves on the same images."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
+
+from lvqac_testing import load_repo_file
 
 
 def _campaign():
-    path = Path(__file__).resolve().parent.parent / "scripts" / "campaign.py"
-    spec = importlib.util.spec_from_file_location("campaign_script", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_repo_file("scripts/campaign.py", "campaign_script")
 
 
 def _point(per_image: dict[str, tuple[float, float]]) -> dict:

@@ -2,7 +2,6 @@
 as ``fuzz/fuzz_checkpoint.py`` (without coverage guidance), and a short crafted-``.lvq`` run."""
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -11,14 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lvqac_testing import load_repo_file
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"_fuzz_{name}", ROOT / "fuzz" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_repo_file(f"fuzz/{name}.py", f"_fuzz_{name}")
 
 
 def test_checkpoint_fuzz_target_on_random_mutations() -> None:

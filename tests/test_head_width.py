@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from lvqac_testing import smooth_image, tiny_model
+from lvqac_testing import load_repo_file, smooth_image, tiny_model
 from lvqac_core.api import Codec
 from lvqac_core.checkpoint import config_problem, load_checkpoint, save_checkpoint
 from lvqac_core.models.latent_codecs import HEAD_HIDDEN
@@ -51,14 +51,7 @@ def test_scalar_has_no_heads_to_size() -> None:
 
 
 def _head_width_script():
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parent.parent / "scripts" / "head_width.py"
-    spec = importlib.util.spec_from_file_location("head_width_script", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_repo_file("scripts/head_width.py", "head_width_script")
 
 
 def test_head_width_writes_narrow_heads_with_their_provenance_and_the_training_record(tmp_path) -> None:
