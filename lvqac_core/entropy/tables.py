@@ -145,16 +145,8 @@ def _tables(dom: CellDomain, scales: np.ndarray, a: torch.Tensor | None, k: int)
 
 
 def _near_rounding_edges(p: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """:func:`_near_rounding_edge` of each of the tables held one after another in ``p``."""
-    scale = np.float32(1 << PRECISION)
-    lo = np.floor(np.maximum(p - _ABS_DRIFT, 0.0).astype(np.float32) * scale + np.float32(0.5))
-    hi = np.floor((p + _ABS_DRIFT).astype(np.float32) * scale + np.float32(0.5))
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    return np.logical_or.reduceat(lo != hi, starts)
-
-
-def _near_rounding_edge(p: np.ndarray) -> bool:
-    """True when a drift of ``_ABS_DRIFT`` in some p could change round(float32(p) · 2^16).
+    """For each of the tables held one after another in ``p``: True when a drift of ``_ABS_DRIFT``
+    in one of its p could change round(float32(p) · 2^16).
 
     That integer is monotone in p, so it suffices to compare both ends of the drift interval.
     """
@@ -163,7 +155,13 @@ def _near_rounding_edge(p: np.ndarray) -> bool:
     def freq(v: np.ndarray) -> np.ndarray:
         return np.floor(v.astype(np.float32) * scale + np.float32(0.5))  # std::round for v >= 0
 
-    return bool((freq(np.maximum(p - _ABS_DRIFT, 0.0)) != freq(p + _ABS_DRIFT)).any())
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    return np.logical_or.reduceat(freq(np.maximum(p - _ABS_DRIFT, 0.0)) != freq(p + _ABS_DRIFT), starts)
+
+
+def _near_rounding_edge(p: np.ndarray) -> bool:
+    """:func:`_near_rounding_edges` of one table."""
+    return bool(_near_rounding_edges(p, np.array([len(p)]))[0])
 
 
 def _table(dom: CellDomain, sigma: float, a: torch.Tensor | None, k: int) -> tuple[list[int], int]:
