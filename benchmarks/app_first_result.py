@@ -38,21 +38,32 @@ def _hooked(self, *a, **k):
             print("FIRST_RESULT", repr(st._first_result), flush=True)
     self.display_changed.connect(shown)
 st.Session.__init__ = _hooked
+import lvqac_gui.qt.main_window as mw
+_paint = getattr(mw.MainWindow, "paintEvent", None)
+def _painted(self, event):
+    if not getattr(mw, "_painted", None):
+        mw._painted = time.time()
+        print("WINDOW_PAINTED", repr(mw._painted), flush=True)
+    return _paint(self, event) if _paint else mw.QMainWindow.paintEvent(self, event)
+mw.MainWindow.paintEvent = _painted
 from lvqac_gui.app import main
 sys.exit(main(sys.argv[1:]))
 """
 
 
-def first_result_seconds(tree: Path, image: str, threads: int, shot: str) -> tuple[float, float]:
-    """(launch → first result, launch → process exit) in seconds for one fresh app."""
+def first_result_seconds(tree: Path, image: str, threads: int, shot: str) -> tuple[float, float, float]:
+    """(launch → first result, launch → process exit, launch → the window's first paint) in
+    seconds for one fresh app."""
     env = dict(thread_env(threads), PYTHONPATH=str(tree), QT_QPA_PLATFORM="offscreen")
     t0 = time.time()
     out = subprocess.run([sys.executable, "-c", WRAPPER, "--screenshot", shot, "--device", "cpu", image],
                          cwd=tree, env=env, capture_output=True, text=True)
     t_exit = time.time() - t0
-    for line in out.stdout.splitlines():
-        if line.startswith("FIRST_RESULT "):
-            return float(line.split()[1]) - t0, t_exit
+    marks = dict(line.split()[:2] for line in out.stdout.splitlines()
+                 if line.startswith(("FIRST_RESULT ", "WINDOW_PAINTED ")))
+    if "FIRST_RESULT" in marks:
+        painted = float(marks["WINDOW_PAINTED"]) - t0 if "WINDOW_PAINTED" in marks else float("nan")
+        return float(marks["FIRST_RESULT"]) - t0, t_exit, painted
     raise SystemExit(f"no result from {tree} (exit {out.returncode}): {out.stderr.strip()[-500:]}")
 
 
@@ -66,19 +77,22 @@ def main() -> None:
     cases = [(k, load) for load in loads for k in trees]
     first: dict[tuple, list[float]] = {c: [] for c in cases}
     total: dict[tuple, list[float]] = {c: [] for c in cases}
+    painted: dict[tuple, list[float]] = {c: [] for c in cases}
     with tempfile.TemporaryDirectory() as tmp:
         shot = str(Path(tmp) / "shot.png")
         for _ in range(args.repeats):
             for k, load in cases:
                 with busy_core(load == "busy"):
-                    f, t = first_result_seconds(trees[k], image, args.threads, shot)
+                    f, t, p = first_result_seconds(trees[k], image, args.threads, shot)
                 first[(k, load)].append(f)
+                painted[(k, load)].append(p)
                 total[(k, load)].append(t)
     threads = args.threads or "unset (the app's policy)"
     print(f"lvqac-gui --screenshot {Path(image).name} (offscreen, CPU), fresh process each run, "
           f"OMP_NUM_THREADS={threads}, median of {args.repeats} interleaved runs")
     names = [f"{k} {load}" if len(loads) > 1 else k for k, load in cases]
     print(f"{'':<36}" + "".join(f"{n:>18}" for n in names))
+    print(f"{'launch → window painted (s)':<36}" + "".join(f"{statistics.median(painted[c]):>18.2f}" for c in cases))
     print(f"{'launch → first result (s)':<36}" + "".join(f"{statistics.median(first[c]):>18.2f}" for c in cases))
     print(f"{'launch → exit (s, + screenshot)':<36}" + "".join(f"{statistics.median(total[c]):>18.2f}" for c in cases))
     for c, n in zip(cases, names):

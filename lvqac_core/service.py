@@ -169,15 +169,25 @@ def encode(codec, image, *, decode_check: bool = False, ms_ssim: bool = True,
     gives on the same device) and ``decode_seconds`` is None. ``lmbda``: the rate point to code at
     (a :class:`ModelChoice`'s ``code_lambda``; None: the codec's own).
     """
-    from .metrics import psnr as _psnr
-
     if lmbda is None:  # keeps codecs without the keyword (test doubles, older callers) working
         res = codec.compress(image, progress=progress, ms_ssim=ms_ssim and not decode_check)
     else:
         res = codec.compress(image, progress=progress, ms_ssim=ms_ssim and not decode_check, lmbda=lmbda)
+    encoded = Encoded(res, None, CodingReport.from_compression(res, notes=notes))
     if not decode_check:
-        return Encoded(res, None, CodingReport.from_compression(res, notes=notes))
-    dec = codec.decompress(res.data, progress=decode_progress)
+        return encoded
+    return verify_decode(codec, encoded, ms_ssim=ms_ssim, progress=decode_progress, notes=notes)
+
+
+def verify_decode(codec, encoded: Encoded, *, ms_ssim: bool = True, progress: ProgressCallback = None,
+                  notes: tuple[str, ...] = ()) -> Encoded:
+    """Decode ``encoded``'s file once with ``codec`` (``encode(..., decode_check=True)`` in two
+    steps, so that a caller can show the encoder's result first): the report gets
+    ``decode_seconds``, ``decode_matches`` and PSNR / MS-SSIM of the decoded image."""
+    from .metrics import psnr as _psnr
+
+    res = encoded.result
+    dec = codec.decompress(res.data, progress=progress)
     expected = restore_mode(res.reconstruction, dec.header.mode)
     matches = expected.shape == dec.image.shape and bool(np.array_equal(expected, dec.image))
     decoded_rgb = gray_to_rgb(dec.image)

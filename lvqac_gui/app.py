@@ -158,6 +158,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.demo_models:
         win.set_demo_mode(True)
 
+    # the model loads off the UI thread from here on: its load overlaps the window's first layout
+    # and paint (a job started meanwhile waits for it instead of loading again)
+    win.preload_model()
     if shot:
         failures: list[str] = []
         win.error_handler = lambda title, msg: failures.append(f"{title}: {msg}")
@@ -166,7 +169,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         win.arrange_docks(h)
         win.show()
         app.processEvents()
-        win.preload_model()
         if args.files:
             session.open_paths(args.files)
         else:
@@ -207,7 +209,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     win.show()
     app.processEvents()
-    win.preload_model()  # the default model loads off the UI thread while the window is up
     if args.files:
         session.open_paths(args.files)
     else:

@@ -88,6 +88,20 @@ def test_encode_decode_check_gives_decode_time_without_a_second_decode(monkeypat
     assert js["bytes"] == len(enc.result.data) and js["bpp_estimated"] == rep.bpp_estimated
 
 
+def test_verify_decode_is_the_encoders_check_in_two_steps():
+    """The app shows the encoder's result, then checks its file (``verify_decode``): the same
+    figures as ``encode(..., decode_check=True)``; a file that decodes to other pixels says so."""
+    codec = FACTORY("lvqac", 0.0075, "cpu")
+    whole = service.encode(codec, _image(), decode_check=True).report
+    first = service.encode(codec, _image(), ms_ssim=False)
+    assert first.report.decode_matches is None and first.report.ms_ssim is None
+    checked = service.verify_decode(codec, first).report
+    assert checked.decode_matches is True and checked.decode_seconds > 0
+    assert (checked.psnr, checked.ms_ssim, checked.num_bytes) == (whole.psnr, whole.ms_ssim, whole.num_bytes)
+    first.result.reconstruction[0, 0, 0] ^= 1  # the encoder's pixels no longer what the file gives
+    assert service.verify_decode(codec, first, ms_ssim=False).report.decode_matches is False
+
+
 def _entry(q, lam, arch="minnen2018-ckbd"):
     return zoo.ZooEntry(id=f"{arch}-{q}-{lam:g}", file=f"{q}-{lam:g}.pt", sha256="cd" * 32, architecture=arch,
                         quantizer=q, lmbda=lam, N=16, M=16)

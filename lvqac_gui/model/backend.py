@@ -12,7 +12,7 @@ the demo models) stays inside the functions: the app imports torch on a backgrou
 from __future__ import annotations
 
 import threading
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -253,18 +253,19 @@ class Backend:
         return load_model(select_model(quantizer, lmbda).spec, device)
 
     # ------------------------------------------------------------------ jobs
-    def run(self, job: Job, progress: Progress = None):
-        """Run ``job`` (its own :meth:`~lvqac_gui.model.jobs.Job.run`) on this thread."""
+    def run(self, job: Job, progress: Progress = None, interim: Optional[Callable[[Any], None]] = None):
+        """Run ``job`` (its own :meth:`~lvqac_gui.model.jobs.Job.run`) on this thread; ``interim``
+        receives a first result the job shows before it ends."""
         threads.apply(self.threads)  # in the worker thread: torch's thread count is per thread
         try:
-            return self._run(job, progress)
+            return self._run(job, progress, interim)
         finally:  # the app idles between jobs: give the heap's free pages back (lvqac_core.allocator)
             allocator.release()
 
-    def _run(self, job: Job, progress: Progress = None):
+    def _run(self, job: Job, progress: Progress = None, interim: Optional[Callable[[Any], None]] = None):
         if not isinstance(job, Job):
             raise ValueError(f"unknown job kind {getattr(job, 'kind', job)!r}")
-        return job.run(self, progress or (lambda f, stage="": None))
+        return job.run(self, progress or (lambda f, stage="": None), interim or (lambda payload: None))
 
     @staticmethod
     def device_for(requested: str) -> DeviceChoice:

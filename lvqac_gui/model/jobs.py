@@ -3,7 +3,8 @@
 * :meth:`Job.run` (on the worker thread): what it asks of ``lvqac_core`` through the backend (the
   model the backend keeps, ``lvqac_core.service.encode`` / ``decode``), returning its payload;
   ``report(fraction, stage)`` raises :class:`lvqac_core.errors.Cancelled` when the job was
-  cancelled or superseded;
+  cancelled or superseded; ``interim(payload)`` shows a first result before the job ends (a
+  compression's, before its file is decoded to check it and time the decoder);
 * :meth:`Job.apply` (on the UI thread): what its payload changes in the
   :class:`~lvqac_gui.model.state.Session` (the shown result, the comparison, a split side, a
   Results row), and :meth:`Job.text`, what the progress line says while it runs.
@@ -24,16 +25,21 @@ from lvqac_core.errors import Cancelled, LvqacError
 from lvqac_core.files import read_file_bytes
 from lvqac_core.image_files import gray_to_rgb
 from lvqac_core.progress import stage_of
-from lvqac_core.service import decode, encode
+from lvqac_core.service import decode, encode, verify_decode
 
 from . import classical
 from .maps import render_layers
 from .records import CompareRow, Display, HistoryEntry, Source, Stats
 
 Report = Callable[..., None]  # report(fraction, stage="")
+Interim = Callable[[Any], None]  # interim(payload): a first result, shown before the job ends
 
 
 def _quiet(fraction: float, stage: str = "") -> None:
+    pass
+
+
+def _drop(payload: Any) -> None:
     pass
 
 
@@ -91,7 +97,9 @@ class Job:
         object.__setattr__(self, "kind", self.KIND)
 
     # ---------------------------------------------------------------- worker thread
-    def run(self, backend, report: Report = _quiet) -> Any:
+    def run(self, backend, report: Report = _quiet, interim: Interim = _drop) -> Any:
+        """The payload; a job whose result comes in two steps hands the first to ``interim``
+        (the session shows it at once and :meth:`apply` the last one when the job ends)."""
         raise NotImplementedError
 
     # ---------------------------------------------------------------- UI thread
@@ -132,22 +140,32 @@ class CompressJob(_ResultJob):
     def verb(self) -> str:
         return "Compressing"
 
-    def run(self, backend, report: Report = _quiet) -> Display:
+    def run(self, backend, report: Report = _quiet, interim: Interim = _drop) -> Display:
+        """Encode, hand the encoder's result to ``interim`` (shown at once), then (with
+        ``measure_decode``) decode the file once and return the result with the decode's figures
+        (its time, whether it gave the encoder's pixels, and PSNR / MS-SSIM of what it gave)."""
         dev = backend.device_for(self.device)
         codec = backend.codec(self.quantizer, self.lmbda, dev.device, self.model_spec, progress=report)
         split = 0.75 if self.measure_decode else 1.0
-        coded = encode(codec, image_of(self.source), decode_check=self.measure_decode,
+        notes = (dev.note,) if dev.note else ()
+        coded = encode(codec, image_of(self.source), ms_ssim=not self.measure_decode,  # else the check's
                        progress=lambda f: report(0.02 + (split - 0.02) * f, stage_of(f)),
-                       decode_progress=lambda f: report(split + (0.97 - split) * f, stage_of(f)),
-                       notes=(dev.note,) if dev.note else (), lmbda=backend.code_lambda(codec, self.lmbda))
+                       notes=notes, lmbda=backend.code_lambda(codec, self.lmbda))
         res = coded.result
-        report(0.98, "drawing maps")
-        stats = Stats(**vars(coded.report))
+        report(split, "drawing maps")
         layers = render_layers(res.original, res.reconstruction, res.residual, res.maps)
+        shown = Display(source=self.source, kind="compressed", reconstruction=res.reconstruction,
+                        original=res.original, residual=res.residual, maps=res.maps, data=res.data,
+                        stats=Stats(**vars(coded.report), decode_pending=self.measure_decode),
+                        layers=layers, device_note=dev.note)
+        if not self.measure_decode:
+            report(1.0)
+            return shown
+        interim(shown)
+        checked = verify_decode(codec, coded, notes=notes,
+                                progress=lambda f: report(split + (0.99 - split) * f, f"checking the file: {stage_of(f)}"))
         report(1.0)
-        return Display(source=self.source, kind="compressed", reconstruction=res.reconstruction,
-                       original=res.original, residual=res.residual, maps=res.maps, data=res.data,
-                       stats=stats, layers=layers, device_note=dev.note)
+        return replace(shown, stats=Stats(**vars(checked.report)))
 
 
 @dataclass(frozen=True)
@@ -164,7 +182,7 @@ class DecompressJob(_ResultJob):
     def pixels_source(self, session) -> Optional[np.ndarray]:
         return Job.pixels_source(self, session)
 
-    def run(self, backend, report: Report = _quiet) -> Display:
+    def run(self, backend, report: Report = _quiet, interim: Interim = _drop) -> Display:
         dev = backend.device_for(self.device)
         report(0.0, "reading file")
         data = self.lvq.data if self.lvq is not None else read_file_bytes(self.source.path)
@@ -196,7 +214,7 @@ class CompareJob(Job):
     def pixels_source(self, session) -> Optional[np.ndarray]:
         return session.preview
 
-    def run(self, backend, report: Report = _quiet) -> list[CompareRow]:
+    def run(self, backend, report: Report = _quiet, interim: Interim = _drop) -> list[CompareRow]:
         dev = backend.device_for(self.device)
         rows = []
         n = len(QUANTIZERS)
@@ -235,7 +253,7 @@ class SideJob(Job):
     def verb(self) -> str:
         return f"{self.quantizer.upper()} at λ={self.lmbda:g} (split side) of"
 
-    def run(self, backend, report: Report = _quiet) -> CompareRow:
+    def run(self, backend, report: Report = _quiet, interim: Interim = _drop) -> CompareRow:
         dev = backend.device_for(self.device)
         codec = backend.codec(self.quantizer, self.lmbda, dev.device, progress=report)
         coded = encode(codec, image_of(self.source), lmbda=backend.code_lambda(codec, self.lmbda),
@@ -274,7 +292,7 @@ class ClassicalJob(Job):
         shown = Job.pixels_source(self, session)
         return shown if shown is not None else self.reference
 
-    def run(self, backend, report: Report = _quiet) -> "classical.Classical":
+    def run(self, backend, report: Report = _quiet, interim: Interim = _drop) -> "classical.Classical":
         if not classical.available(self.codec):
             raise LvqacError(f"this Pillow build cannot write {self.codec.upper()}")
         if self.quality > 0:  # the quality the user chose for this side

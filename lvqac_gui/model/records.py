@@ -46,7 +46,10 @@ class Source:
 class Stats(CodingReport):
     """The numbers shown in the side panel: the core's :class:`~lvqac_core.report.CodingReport`
     (built by ``lvqac_core.service`` for encoded images and decoded files alike), plus its rows.
-    None = not applicable / unknown."""
+    None = not applicable / unknown. ``decode_pending``: the file is being decoded to check it
+    and to measure MS-SSIM on what it gives (the encoder's result is shown meanwhile)."""
+
+    decode_pending: bool = False
 
     def model_text(self) -> str:
         """The model id; when the id names a preset λ but the network coded another λ (a
@@ -66,12 +69,18 @@ class Stats(CodingReport):
             ("Rate (actual)", f(self.bpp, ".4f", " bpp")),
             ("Rate (estimated)", f(self.bpp_estimated, ".4f", " bpp")),
             ("PSNR", f(self.psnr, ".2f", " dB")),
-            ("MS-SSIM", "—" if self.ms_ssim is None
+            ("MS-SSIM", ("measuring…" if self.decode_pending else "—") if self.ms_ssim is None
              else f"{self.ms_ssim:.4f} ({self.ms_ssim_db:.2f} dB)"),
             ("Encode time", f(None if self.encode_seconds is None else self.encode_seconds * 1e3,
                               ".0f", " ms")),
-            ("Decode time", f(None if self.decode_seconds is None else self.decode_seconds * 1e3,
-                              ".0f", " ms")),
+            ("Decode time", "measuring…" if self.decode_pending
+             else f(None if self.decode_seconds is None else self.decode_seconds * 1e3, ".0f", " ms")),
+        ]
+        if self.decode_pending or self.decode_matches is not None:
+            rows.append(("Decode check", "decoding the file…" if self.decode_pending
+                         else "identical to the encoder's output" if self.decode_matches
+                         else "DIFFERS from the encoder's output"))
+        rows += [
             ("Device", self.device),
             ("Model", self.model_text()),
             ("Quantizer", self.quantizer),

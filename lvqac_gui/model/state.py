@@ -2,7 +2,10 @@
 
 Widgets subscribe to the :class:`Session` signals and call its methods; the worker layer
 listens to :attr:`Session.job_requested` / :attr:`Session.job_cancel_requested` and reports back
-through :meth:`Session.job_progress`, :meth:`Session.job_finished`, :meth:`Session.job_failed`.
+through :meth:`Session.job_progress`, :meth:`Session.job_interim`, :meth:`Session.job_finished`,
+:meth:`Session.job_failed`. A compression shows its encoder's result as soon as it has it
+(``job_interim``) and completes the same result's numbers when its decode check ends
+(``display_updated``).
 What a job runs and how its result is shown is the job's own (:mod:`lvqac_gui.model.jobs`).
 Job ids make stale results harmless: a new request supersedes the running one, and whatever the
 old job still reports is ignored.
@@ -56,6 +59,7 @@ class Session:
     choices_changed = signal()
     source_changed = signal(Optional[Source])
     display_changed = signal(Optional[Display])
+    display_updated = signal(Display)  # the shown result's numbers changed (same images and maps)
     compare_changed = signal(list)  # list[CompareRow]
     busy_changed = signal(bool)
     progress_changed = signal(float, str)  # (fraction, text); fraction < 0: no measurable progress
@@ -98,6 +102,7 @@ class Session:
         self.batch_log: list[tuple[str, str]] = []  # (name, "ok"/error message)
         # work
         self.active: Optional[Job] = None
+        self.interim: Optional[Job] = None  # the job whose first result is shown, its last one to come
         self.progress: float = 0.0
         self._next_id = 1
 
@@ -216,6 +221,7 @@ class Session:
             if error is not None:
                 self.error.emit(*error)
             return False
+        self._settle_interim()
         self.source = source
         self.lvq = preview if isinstance(preview, LvqFile) else None
         self.preview = None if self.lvq is not None else preview
@@ -427,6 +433,7 @@ class Session:
         job = self.active
         self.active = None
         self.queue.clear()
+        self._settle_interim()
         self.job_cancel_requested.emit(job.id)
         self.busy_changed.emit(False)
         self.progress = 0.0
@@ -436,6 +443,8 @@ class Session:
     def _request(self, job_class: type[Job], **extra) -> Job:
         assert self.source is not None
         if self.active is not None:  # supersede
+            if not job_class.BESIDE:
+                self._settle_interim()
             self.job_cancel_requested.emit(self.active.id)
         fields = dict(lmbda=self.lmbda, quantizer=self.quantizer, device=self.device,
                       model_spec=self.model_spec, measure_decode=self.measure_decode)
@@ -463,6 +472,26 @@ class Session:
         text = self.active.text(self)
         self.progress_changed.emit(self.progress, f"{text}: {stage}" if stage else text)
 
+    def job_interim(self, job_id: int, payload: Display) -> None:
+        """A job's first result (a compression's, before its decode check): shown at once; the
+        job's last payload completes it (:meth:`show_result`)."""
+        if not self._is_current(job_id) or self.active.BESIDE:
+            return
+        self.interim = self.active
+        self._present(payload)
+
+    def _settle_interim(self) -> None:
+        """The job whose first result is shown ends without its last one (cancelled or
+        superseded): the result stays as it is, without the decode's figures, and gets its
+        Results row."""
+        job, self.interim = self.interim, None
+        d = self.display
+        if job is None or d is None or not d.stats.decode_pending:
+            return
+        d.stats = replace(d.stats, decode_pending=False)
+        self.display_updated.emit(d)
+        self._record(job, d)
+
     def job_finished(self, job_id: int, payload: Any) -> None:
         """The job's payload, shown by the job itself (:meth:`Job.apply`)."""
         if not self._is_current(job_id):
@@ -479,7 +508,18 @@ class Session:
         self._after_job()
 
     def show_result(self, job: Job, payload: Display) -> None:
-        """A compress or decode job's result becomes the shown result (and a Results row)."""
+        """A compress or decode job's result becomes the shown result (and a Results row). When
+        the job's first result is shown, this one completes its numbers (same images)."""
+        if self.interim is job and self.display is not None:
+            self.interim = None
+            self.display.stats = payload.stats
+            self.display_updated.emit(self.display)
+            self._record(job, self.display)
+            return
+        self._present(payload)
+        self._record(job, payload)
+
+    def _present(self, payload: Display) -> None:
         self.display = payload
         self.classical = {}  # JPEG / WebP / AVIF matched the previous result's size
         if self.compare_rows and not self._compare_fits(payload):
@@ -493,9 +533,13 @@ class Session:
         self.display_changed.emit(payload)
         if payload.device_note:
             self.message.emit(payload.device_note)
+
+    def _record(self, job: Job, payload: Display) -> None:
+        """A shown result's Results row (and its place in the batch log and Open Recent)."""
         self.batch_log.append((job.source.name, "ok"))
         if job.source.path:
             self.add_recent(job.source.path)
+        st = payload.stats
         seconds = (st.encode_seconds or 0.0) + (st.decode_seconds or 0.0)
         self.add_history_row(HistoryEntry(
             index=len(self.history), source=job.source, quantizer=st.quantizer,
@@ -508,6 +552,10 @@ class Session:
             return
         job = self.active
         self.active = None
+        if self.interim is job:  # its file did not pass the decode check: the result is not shown
+            self.interim = None
+            self.display = None
+            self.display_changed.emit(None)
         self.progress_changed.emit(0.0, "Failed")
         if job.BESIDE:
             self.error.emit(title, message)
@@ -539,6 +587,7 @@ class Session:
         if self._is_current(job_id):  # cancelled from inside (not through cancel())
             self.active = None
             self.queue.clear()
+            self._settle_interim()
             self.busy_changed.emit(False)
             self.message.emit("Cancelled")
 

@@ -226,6 +226,7 @@ class MainWindow(QMainWindow):
         """Session signals -> widgets."""
         s = self.session
         s.display_changed.connect(self.show_display)
+        s.display_updated.connect(self.show_numbers)
         s.compare_changed.connect(self._compare_changed)
         s.error.connect(self._error)
         s.message.connect(lambda text: self.statusBar().showMessage(text, 6000))
@@ -691,6 +692,14 @@ class MainWindow(QMainWindow):
         self._fit_on_result = False
         self.setWindowTitle(f"LVQAC Studio — {d.source.name}")
 
+    def show_numbers(self, d: Display) -> None:
+        """The shown result's numbers changed (its decode check ended): the same images stay."""
+        self.stats.show_display(d)
+        self._show_banner(d)
+        self._update_actions()
+        self._update_split()
+        self.rd.set_current(d.stats.bpp, d.stats.psnr, "this image")
+
     def _show_size(self, size: tuple[int, int], force: bool = False) -> None:
         """A new image: every panel fitted to it (now and once the layout has settled)."""
         self.linker.size = size
@@ -1085,8 +1094,9 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ model preload
     def preload_model(self) -> str:
-        """Start loading the model the controls select, in the background (call once the
-        window shows); a job started meanwhile waits for this load instead of loading again."""
+        """Start loading the model the controls select, in the background (the app calls it
+        once the window is built, before it shows); a job started meanwhile waits for this load
+        instead of loading again."""
         name = self.preloader.start(self.session)
         self.model_state = "loading"
         text = f"loading model {name} in the background…"

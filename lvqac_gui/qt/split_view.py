@@ -11,7 +11,6 @@ from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel,
                                QPushButton, QSizePolicy, QSlider, QVBoxLayout, QWidget)
 
-from ..model.maps import percent
 from .views import ColorBar, _emit_click, _make_view
 
 

@@ -19,6 +19,7 @@ from ..model.state import Session
 
 class _Signals(QObject):
     progress = Signal(int, float, str)
+    interim = Signal(int, object)
     finished = Signal(int, object)
     failed = Signal(int, str, str)
     cancelled = Signal(int)
@@ -44,10 +45,14 @@ class _Task(QRunnable):
                 last[0], last_stage[0] = fraction, stage
                 sig.progress.emit(job.id, float(fraction), stage)
 
+        def interim(payload) -> None:
+            if not token.is_set():
+                sig.interim.emit(job.id, payload)
+
         try:
             if token.is_set():
                 raise Cancelled("cancelled")
-            payload = self.backend.run(job, progress)
+            payload = self.backend.run(job, progress, interim)
         except Cancelled:
             sig.cancelled.emit(job.id)
             return
@@ -81,6 +86,7 @@ class JobRunner(QObject):
         token = threading.Event()
         sig = _Signals()
         sig.progress.connect(self.session.job_progress)
+        sig.interim.connect(self.session.job_interim)
         sig.finished.connect(self._finished)
         sig.failed.connect(self._failed)
         sig.cancelled.connect(self._cancelled)

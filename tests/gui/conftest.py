@@ -43,14 +43,14 @@ class SlowBackend(Backend):
         self.started = threading.Event()
         self.runs = 0
 
-    def run(self, job, progress=None):
+    def run(self, job, progress=None, interim=None):
         self.runs += 1
         self.started.set()
         steps = 30
         for k in range(steps):
             progress(0.5 * k / steps)
             time.sleep(self.seconds / steps)
-        return super().run(job, lambda f, stage="": progress(0.5 + 0.5 * max(f, 0.0), stage))
+        return super().run(job, lambda f, stage="": progress(0.5 + 0.5 * max(f, 0.0), stage), interim)
 
 
 @pytest.fixture
