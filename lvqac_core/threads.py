@@ -13,6 +13,9 @@ must run on exactly one thread so that a file does not depend on the thread coun
 - :func:`configure_openmp` chooses OpenMP's wait policy; it must run before torch is imported
   (the command line and the app call it first thing).
 - :func:`apply` sets torch's intra-op pool once, at start-up.
+- :func:`small_work` runs the entropy coding's networks and maps (latent-sized work cut into many
+  short parallel regions) on one thread when OpenMP's waiting threads sleep: waking them for
+  each region costs more than the second thread gains there (docs/speed.md).
 """
 from __future__ import annotations
 
@@ -21,8 +24,8 @@ import sys
 from contextlib import contextmanager
 from typing import Iterator, Optional
 
-__all__ = ["ENV", "WAIT_ENV", "WAIT_POLICIES", "DEFAULT_WAIT", "MAX_THREADS", "one_thread", "usable_cores",
-           "default_threads", "resolve", "apply", "configure_openmp"]
+__all__ = ["ENV", "WAIT_ENV", "WAIT_POLICIES", "DEFAULT_WAIT", "MAX_THREADS", "one_thread", "small_work",
+           "usable_cores", "default_threads", "resolve", "apply", "configure_openmp"]
 
 ENV = "LVQAC_THREADS"
 """Environment variable that sets the thread count (as ``--threads``)."""
@@ -51,6 +54,25 @@ def one_thread() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(n)
+
+
+def passive_wait() -> bool:
+    """True when OpenMP's waiting threads sleep at once (``OMP_WAIT_POLICY=PASSIVE``, which
+    :func:`configure_openmp` sets by default)."""
+    return os.environ.get("OMP_WAIT_POLICY", "").strip().upper() == "PASSIVE"
+
+
+@contextmanager
+def small_work() -> Iterator[None]:
+    """Run the block on one intra-op thread when OpenMP's wait is passive (:func:`passive_wait`),
+    else as it is. For work made of many short parallel regions (the exact coding networks' matrix
+    products per kernel tap, the likelihood maps): a sleeping thread's wake-up at each region
+    costs more than it gains. The numbers do not depend on it (the coding networks are exact)."""
+    if not passive_wait():
+        yield
+        return
+    with one_thread():
+        yield
 
 
 def usable_cores() -> int:

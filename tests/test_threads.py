@@ -53,6 +53,28 @@ def test_the_analysis_runs_on_one_thread(monkeypatch):
     assert seen == [1] and torch.get_num_threads() == 2
 
 
+@pytest.mark.parametrize("policy, coding_threads", [("PASSIVE", 1), ("", 2), ("ACTIVE", 2)])
+def test_coding_runs_on_one_thread_when_waiting_threads_sleep(monkeypatch, policy, coding_threads):
+    """With OpenMP's passive wait the entropy coding's networks and maps run on one thread (many
+    short parallel regions), the synthesis on all; with a spinning wait everything on all. The
+    file and the pixels are the same either way."""
+    from lvqac_testing import smooth_image, tiny_model
+    from lvqac_core.image_tensors import to_tensor
+
+    monkeypatch.setenv("OMP_WAIT_POLICY", policy)
+    model = tiny_model("minnen2018-ckbd", "lvqac", N=8, M=16)
+    model.update()
+    seen = {"h_s": [], "g_s": []}
+    monkeypatch.setattr(model, "hyper_synthesis", lambda *a, _f=model.hyper_synthesis, **k:
+                        (seen["h_s"].append(torch.get_num_threads()), _f(*a, **k))[1])
+    monkeypatch.setattr(model, "synthesis", lambda *a, _f=model.synthesis, **k:
+                        (seen["g_s"].append(torch.get_num_threads()), _f(*a, **k))[1])
+    threads.apply(2)
+    code = model.compress_tensor(to_tensor(smooth_image(64, 64), as_float=False)[0])
+    model.decompress_tensor(code.sections, code.latent_hw, code.hyper_hw, code.symbols_crc32)
+    assert seen == {"h_s": [coding_threads] * 2, "g_s": [2, 2]} and torch.get_num_threads() == 2
+
+
 def _child(code: str, **env) -> str:
     e = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", threads.WAIT_ENV)}
     e.update(env)

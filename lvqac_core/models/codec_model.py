@@ -255,13 +255,14 @@ class LatticeCodecModel(nn.Module):
                     y.mul_(gains[0].to(y.device))
                 z = self.h_a(y)
             z_hw = tuple(z.shape[-2:])
-            z_string = encode_bottleneck(self.entropy_bottleneck, z)  # eb.compress(z)[0], range-checked
-            # In eval mode the bottleneck's forward rounds z around its medians exactly as
-            # compress/decompress do, so ẑ comes from it without decoding the z string back.
-            z_hat, z_lik = self.entropy_bottleneck(z, training=False)
-            lat = self.latent_codec.compress(y, self.hyper_synthesis(z_hat, exact), progress=staged(progress, CODING),
-                                             bits_map=bits_map, exact=exact)
-            maps = self._maps(lat, z_lik if bits_map else None)
+            with threads.small_work():
+                z_string = encode_bottleneck(self.entropy_bottleneck, z)  # eb.compress(z)[0], range-checked
+                # In eval mode the bottleneck's forward rounds z around its medians exactly as
+                # compress/decompress do, so ẑ comes from it without decoding the z string back.
+                z_hat, z_lik = self.entropy_bottleneck(z, training=False)
+                lat = self.latent_codec.compress(y, self.hyper_synthesis(z_hat, exact),
+                                                 progress=staged(progress, CODING), bits_map=bits_map, exact=exact)
+                maps = self._maps(lat, z_lik if bits_map else None)
             y_hat = lat.y_hat if gains is None else lat.y_hat * gains[1].to(lat.y_hat.device)
             x_hat = reconstruction = None
             if reconstruct:
@@ -313,16 +314,18 @@ class LatticeCodecModel(nn.Module):
                               f"times the hyper-latent grid {hyper_hw[0]}x{hyper_hw[1]} (padded size not a "
                               f"multiple of {HYPER_STRIDE})")
         report(progress, 0.0, DECODING_HYPERPRIOR)
-        z_hat = self._decode_z(sections.get("z", b""), hyper_hw).to(dev)
-        lat = self.latent_codec.decompress(sections, self.hyper_synthesis(z_hat, exact),
-                                           progress=staged(progress, DECODING_LATENTS), bits_map=bits_map, exact=exact)
-        if lat.checksum != symbols_crc32:
-            raise DesyncError(
-                "decoded symbols do not match the encoder's checksum: the file was written on another "
-                "device or with other weights, and decoding it here would give a wrong image"
-            )
-        z_lik = self.entropy_bottleneck(z_hat)[1] if bits_map else None  # eval mode: ẑ is already on its grid
-        maps = self._maps(lat, z_lik)
+        with threads.small_work():
+            z_hat = self._decode_z(sections.get("z", b""), hyper_hw).to(dev)
+            lat = self.latent_codec.decompress(sections, self.hyper_synthesis(z_hat, exact),
+                                               progress=staged(progress, DECODING_LATENTS), bits_map=bits_map,
+                                               exact=exact)
+            if lat.checksum != symbols_crc32:
+                raise DesyncError(
+                    "decoded symbols do not match the encoder's checksum: the file was written on another "
+                    "device or with other weights, and decoding it here would give a wrong image"
+                )
+            z_lik = self.entropy_bottleneck(z_hat)[1] if bits_map else None  # eval mode: ẑ is already on its grid
+            maps = self._maps(lat, z_lik)
         y_hat = lat.y_hat if gains is None else lat.y_hat * gains[1].to(dev)
         report(progress, 1.0, SYNTHESIS)
         return self.synthesis(y_hat, out_hw), maps
