@@ -15,7 +15,7 @@ def build_model_menu(menu: QMenu, window) -> QMenu:
     """Fill ``menu`` (on every opening) for ``window`` (its ``session``)."""
     scanned: list[str] = []
 
-    def refill() -> None:
+    def refill(discover: bool = True) -> None:
         menu.clear()
         session = window.session
         zoo = QAction("Zoo model (λ and quantizer controls)", menu, checkable=True)
@@ -23,8 +23,8 @@ def build_model_menu(menu: QMenu, window) -> QMenu:
         zoo.triggered.connect(lambda: use_model(session, None))
         menu.addAction(zoo)
         menu.addSection(COMPRESSAI_HEADING)
-        options = compressai_options(scanned)
-        if not options:
+        options = compressai_options(scanned) if discover else []
+        if discover and not options:
             none = menu.addAction("none found in torch hub's cache")
             none.setEnabled(False)
         for opt in options:
@@ -51,5 +51,7 @@ def build_model_menu(menu: QMenu, window) -> QMenu:
 
     menu.setToolTipsVisible(True)
     menu.aboutToShow.connect(refill)
-    refill()
+    # the files are looked for when the menu opens: reading them needs torch, which the window
+    # must not wait for at launch (the model loads it in the background)
+    refill(discover=False)
     return menu

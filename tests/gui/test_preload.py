@@ -1,7 +1,11 @@
-"""The launch-time background model load: it starts when the window shows, says so, and a job
-issued while it runs waits for it instead of loading the model a second time."""
+"""The launch-time background model load: it starts once the window is built, says so, and a job
+issued while it runs waits for it instead of loading the model a second time. The window itself
+never waits for torch."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -133,3 +137,24 @@ def test_cancel_while_a_job_loads_its_model_is_immediate(qtbot, helpers, make_wi
     helpers.wait_idle(qtbot, win)
     assert win.session.display is not None and win.session.display.kind == "compressed"
     assert sum(loader.calls.values()) == 1
+
+
+def test_the_window_is_built_and_shown_without_torch(tmp_path):
+    """torch takes seconds to import: the window (its Model menu included, which looks for
+    CompressAI files only when it opens) must be built and shown before anything imports it."""
+    code = (
+        "import sys\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from lvqac_gui.model.backend import Backend\n"
+        "from lvqac_gui.model.state import Session\n"
+        "from lvqac_gui.qt.main_window import MainWindow\n"
+        "from lvqac_gui.qt.settings import AppSettings\n"
+        f"win = MainWindow(Session(), Backend(), AppSettings({str(tmp_path / 's.ini')!r}), restore=False)\n"
+        "win.show(); app.processEvents()\n"
+        "print('torch' in sys.modules)\n"
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", LVQAC_GUI_DATA_DIR=str(tmp_path / "data"))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "False"
