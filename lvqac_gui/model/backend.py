@@ -186,6 +186,11 @@ class Backend:
             if held:
                 loading.release()
 
+    def loading(self) -> bool:
+        """Whether a model is being loaded now (the launch's preload, or a job's)."""
+        with self._lock:
+            return any(lock.locked() for lock in self._loading.values())
+
     def loaded_codec(self, model_id: str):
         """The codec this session loaded under ``model_id`` (the one that coded a shown result),
         else None; nothing is loaded (the position inspector probes with it)."""
@@ -256,6 +261,10 @@ class Backend:
     def run(self, job: Job, progress: Progress = None, interim: Optional[Callable[[Any], None]] = None):
         """Run ``job`` (its own :meth:`~lvqac_gui.model.jobs.Job.run`) on this thread; ``interim``
         receives a first result the job shows before it ends."""
+        if progress is not None and getattr(job, "USES_MODEL", True) and self.loading():
+            # at launch the preload is importing torch, which the job's first step (its device)
+            # waits for too: say so at once, not "0 %"
+            progress(-1.0, "waiting for the model loading in the background")
         threads.apply(self.threads)  # in the worker thread: torch's thread count is per thread
         try:
             return self._run(job, progress, interim)

@@ -78,6 +78,8 @@ class Job:
     BESIDE: ClassVar[bool] = False
     """Runs beside the shown result (a comparison, a split side): finishing or failing it neither
     replaces the result nor advances a batch."""
+    USES_MODEL: ClassVar[bool] = True
+    """Needs a learned model (waits for one that is loading)."""
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
@@ -279,6 +281,7 @@ class ClassicalJob(Job):
 
     KIND: ClassVar[str] = "classical"
     BESIDE: ClassVar[bool] = True
+    USES_MODEL: ClassVar[bool] = False
     codec: str = ""  # "jpeg" | "webp" | "avif"
     target_bytes: int = 0  # the file size to match
     quality: float = 0.0  # a fixed quality instead (> 0)

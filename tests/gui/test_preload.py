@@ -66,6 +66,9 @@ def test_job_during_preload_waits_instead_of_loading_again(qtbot, helpers, make_
     assert win.session.display is not None and win.session.display.kind == "compressed"
     assert sum(loader.calls.values()) == 1 and loader.max_concurrent == 1
     assert any("waiting for model" in s for s in stages), stages
+    # its first word, before anything that needs torch (which the preload may be importing)
+    first = next(s for s in stages if s.startswith("Compressing") and ":" in s)
+    assert first.endswith("waiting for the model loading in the background"), stages
     assert not any("(first use)" in s for s in stages), stages
     assert gate.is_set()
     qtbot.waitUntil(lambda: win.model_state == "ready", timeout=5000)
