@@ -10,8 +10,9 @@ quiet ones (the first result with one core busy).
 Each run is a fresh interpreter (subprocess, ``QT_QPA_PLATFORM=offscreen``) running
 ``lvqac-gui --screenshot`` on the image with PYTHONPATH set to the tree under test. A small
 wrapper hooks the session's ``display_changed`` and prints the wall-clock time at which the
-first result is handed to the window; the benchmark subtracts the time just before it started
-the process (so interpreter start and every import count). With ``--baseline`` (e.g.
+first result is handed to the window (and when the window first paints); the benchmark
+subtracts the time just before it started the process (so interpreter start and every import
+count). With ``--baseline`` (e.g.
 ``git archive <commit> | tar -x -C /tmp/base`` plus its resources/models) the trees run
 interleaved round-robin and the medians compare like with like on a noisy machine.
 """
