@@ -24,8 +24,8 @@ import sys
 from contextlib import contextmanager
 from typing import Iterator, Optional
 
-__all__ = ["ENV", "WAIT_ENV", "WAIT_POLICIES", "DEFAULT_WAIT", "MAX_THREADS", "one_thread", "passive_wait", "small_work",
-           "usable_cores", "default_threads", "resolve", "apply", "configure_openmp"]
+__all__ = ["ENV", "WAIT_ENV", "WAIT_POLICIES", "DEFAULT_WAIT", "MAX_THREADS", "one_thread", "passive_wait",
+           "small_work", "usable_cores", "default_threads", "resolve", "apply", "configure_openmp"]
 
 ENV = "LVQAC_THREADS"
 """Environment variable that sets the thread count (as ``--threads``)."""
