@@ -50,7 +50,21 @@ with atheris.instrument_imports(include=["lvqac_core"]):
     from lvqac_core.models import build_model
 
 _BASE = None
-_WORK = Path(tempfile.mkdtemp(prefix="lvqac-fuzz-ckpt-work-"))
+_WORK_ENV = "LVQAC_FUZZ_WORK"
+_WORK: Path | None = None  # the folder of the case file, made on first use (a test sets its own)
+
+
+def _work() -> Path:
+    global _WORK
+    if _WORK is None:  # the parent (main) names it for the fuzzing child and removes it after
+        given = os.environ.get(_WORK_ENV)
+        _WORK = Path(given) if given else Path(tempfile.mkdtemp(prefix="lvqac-fuzz-ckpt-work-"))
+    return _WORK
+
+
+def _tidy() -> None:
+    if _WORK is not None:
+        shutil.rmtree(_WORK, ignore_errors=True)
 
 
 def _base() -> tuple[bytes, dict]:
@@ -203,7 +217,7 @@ def _check(e: BaseException) -> None:
 def test_one_input(data: bytes) -> None:
     if not data:
         return
-    path = _WORK / "case.pt"
+    path = _work() / "case.pt"
     if data[0] % 2:
         fdp = atheris.FuzzedDataProvider(data[1:])
         try:
@@ -247,16 +261,17 @@ def main(argv: list[str]) -> None:
     if not has_corpus:  # libFuzzer exits without running cleanup: fuzz in a child, then tidy up
         folder = _seed_corpus()
         try:
-            code = subprocess.call([sys.executable, os.path.abspath(argv[0]), *argv[1:], folder])
+            code = subprocess.call([sys.executable, os.path.abspath(argv[0]), *argv[1:], folder],
+                                   env=dict(os.environ, **{_WORK_ENV: str(_work())}))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
-            shutil.rmtree(_WORK, ignore_errors=True)
+            _tidy()
         sys.exit(code)
     atheris.Setup(argv, test_one_input)
     try:
         atheris.Fuzz()
     finally:
-        shutil.rmtree(_WORK, ignore_errors=True)
+        _tidy()
 
 
 if __name__ == "__main__":

@@ -19,9 +19,10 @@ def _load(name: str):
     return load_repo_file(f"fuzz/{name}.py", f"_fuzz_{name}")
 
 
-def test_checkpoint_fuzz_target_on_random_mutations() -> None:
+def test_checkpoint_fuzz_target_on_random_mutations(tmp_path) -> None:
     pytest.importorskip("atheris")
     target = _load("fuzz_checkpoint")
+    target._WORK = tmp_path  # its case file goes here, not into a folder of its own left behind
     rng = np.random.default_rng(23)
     for _ in range(12):
         target.test_one_input(bytes([1]) + rng.integers(0, 256, int(rng.integers(8, 200)), dtype=np.uint8).tobytes())
