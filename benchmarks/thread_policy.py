@@ -1,7 +1,7 @@
 """Encode and decode time under thread policies, on a quiet machine and with a core held busy.
 
     .venv/bin/python -m benchmarks.thread_policy [--image kodim23.png] [--rounds 3] [--repeats 5]
-        [--configs default 1 2 2-passive] [--model MODEL_ID]
+        [--configs default 1 2 2-passive] [--model MODEL_ID] [--late SECONDS]
 
 Each configuration runs in a fresh interpreter (thread settings and OpenMP's wait policy are
 fixed at start-up), which loads the model once and times ``--repeats`` encodes and decodes as the
@@ -17,6 +17,10 @@ loop, so one core is held whatever the machine's speed). Configurations:
 - ``N-spinK``: N threads with ``GOMP_SPINCOUNT=K`` (libgomp spins K times, then sleeps; its own
   default is 300 000 spins, ``PASSIVE`` is 0).
 
+``--late S`` starts the busy runs' competing process S seconds after each child has loaded the
+model, warmed up and chosen its thread count, instead of before it starts: a load that arrives
+while the work runs (what :func:`lvqac_core.threads.recheck` is for).
+
 Printed: one table of median seconds per configuration, quiet and busy, and the busy/best ratio
 the issue asks about (busy time over the best of the 1- and 2-thread busy times).
 """
@@ -28,7 +32,9 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Optional
 
 from benchmarks.bench_common import busy_core
 
@@ -50,6 +56,9 @@ img = np.asarray(Image.open(sys.argv[1]).convert("RGB"))
 enc, dec = [], []
 data = codec.compress(img).data  # warm-up
 codec.decompress(data)
+print("READY", flush=True)
+if len(sys.argv) > 5:
+    time.sleep(float(sys.argv[5]))  # the parent starts its competing load meanwhile (--late)
 for _ in range(int(sys.argv[4])):
     t0 = time.perf_counter(); data = codec.compress(img).data; enc.append(time.perf_counter() - t0)
     t0 = time.perf_counter(); codec.decompress(data); dec.append(time.perf_counter() - t0)
@@ -58,7 +67,9 @@ print(json.dumps({"encode": statistics.median(enc), "decode": statistics.median(
 """
 
 
-def run_config(config: str, image: str, model: str, repeats: int) -> dict:
+def run_config(config: str, image: str, model: str, repeats: int, late: Optional[float] = None) -> dict:
+    """One fresh process's medians. With ``late``, a competing process starts ``late`` seconds
+    after the child is ready (model loaded, warm-up done, thread count chosen) and ends with it."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     for var in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "LVQAC_THREADS", "LVQAC_OMP_WAIT"):
         env.pop(var, None)
@@ -68,11 +79,25 @@ def run_config(config: str, image: str, model: str, repeats: int) -> dict:
         env["LVQAC_OMP_WAIT"] = "passive" if wait == "passive" else "openmp"
         if wait.startswith("spin"):
             env["GOMP_SPINCOUNT"] = wait[4:]
-    out = subprocess.run([sys.executable, "-c", CHILD, image, model, threads, str(repeats)],
-                         env=env, capture_output=True, text=True, cwd=ROOT)
-    if out.returncode != 0:
-        raise SystemExit(f"{config}: {out.stderr.strip()[-800:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    argv = [sys.executable, "-c", CHILD, image, model, threads, str(repeats)]
+    if late is None:
+        out = subprocess.run(argv, env=env, capture_output=True, text=True, cwd=ROOT)
+        stdout, stderr, code = out.stdout, out.stderr, out.returncode
+    else:
+        child = subprocess.Popen(argv + ["0.2"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True, cwd=ROOT)
+        lines = []
+        for line in child.stdout:  # until the child is ready
+            lines.append(line)
+            if line.startswith("READY"):
+                break
+        time.sleep(late)
+        with busy_core(True):
+            rest, stderr = child.communicate()
+        stdout, code = "".join(lines) + rest, child.returncode
+    if code != 0:
+        raise SystemExit(f"{config}: {stderr.strip()[-800:]}")
+    return json.loads(stdout.strip().splitlines()[-1])
 
 
 def main() -> int:
@@ -82,14 +107,17 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--configs", nargs="+", default=["default", "1", "2", "2-passive"])
+    ap.add_argument("--late", type=float, default=None, metavar="SECONDS",
+                    help="busy runs: start the competing process this long after the child has chosen its "
+                         "thread count and warmed up (a load that arrives mid-job), not before it starts")
     a = ap.parse_args()
     results: dict[tuple[str, bool], dict[str, list[float]]] = {}
     used_threads: dict[str, int] = {}
     for _ in range(a.rounds):
         for busy in (False, True):
-            with busy_core(busy):
+            with busy_core(busy and a.late is None):
                 for config in a.configs:
-                    r = run_config(config, a.image, a.model, a.repeats)
+                    r = run_config(config, a.image, a.model, a.repeats, a.late if busy else None)
                     slot = results.setdefault((config, busy), {"encode": [], "decode": []})
                     slot["encode"].append(r["encode"])
                     slot["decode"].append(r["decode"])

@@ -17,7 +17,7 @@ from typing import Optional, Union
 import numpy as np
 import torch
 
-from . import allocator, bitstream, zoo
+from . import allocator, bitstream, threads, zoo
 from .checkpoint import NotAnLvqacCheckpoint, load_checkpoint
 from .errors import CorruptFile, InputError, ModelMismatchError, ModelNotFoundError
 from .geometry import DEFAULT_MAX_PIXELS, LATENT_STRIDE, check_coding_size, latent_grid, pad_amounts
@@ -180,6 +180,7 @@ class Codec:
         recon = code.reconstruction if reconstruction else None
         encode_seconds = _now(self.device) - t0
         report(progress, 0.95, MEASURING)
+        threads.recheck()  # the automatic thread count follows the load (lvqac_core.threads)
         pixels = width * height
         estimated = estimated_bits(code.maps)
         result = CompressionResult(

@@ -84,11 +84,139 @@ def _child(code: str, **env) -> str:
 def test_openmp_wait_policy_is_set_before_torch_only():
     code = ("import os; from lvqac_core import threads; r = threads.configure_openmp(); "
             "print(r, os.environ.get('OMP_WAIT_POLICY'))")
-    assert _child(code) == "True PASSIVE"
-    assert _child(code, OMP_WAIT_POLICY="ACTIVE") == "False ACTIVE"  # the user's choice wins
+    assert _child(code) == "False None"  # auto, where the load can be read: OpenMP's own wait
+    blind = code.replace("import threads;", "import threads, cpu_load; cpu_load._LOADAVG = '/nonexistent';")
+    assert _child(blind) == "True PASSIVE"  # auto where it cannot: threads sleep at once
+    assert _child(code, LVQAC_OMP_WAIT="passive") == "True PASSIVE"
+    assert _child(code, OMP_WAIT_POLICY="ACTIVE", LVQAC_OMP_WAIT="passive") == "False ACTIVE"  # the user's choice wins
     assert _child(code, LVQAC_OMP_WAIT="openmp") == "False None"
-    late = "import torch, os; from lvqac_core import threads; print(threads.configure_openmp(), os.environ.get('OMP_WAIT_POLICY'))"
-    assert _child(late) == "False None"
+    late = ("import torch, os; from lvqac_core import threads; "
+            "print(threads.configure_openmp(), os.environ.get('OMP_WAIT_POLICY'))")
+    assert _child(late, LVQAC_OMP_WAIT="passive") == "False None"
+
+
+@pytest.fixture
+def two_cores(monkeypatch):
+    """Two usable cores, LVQAC_THREADS unset, and a load the test sets (others[0] threads of other
+    work), read at every recheck."""
+    from lvqac_core import cpu_load
+
+    others = [0]
+    monkeypatch.delenv(threads.ENV, raising=False)
+    monkeypatch.setattr(threads, "usable_cores", lambda: 2)
+    monkeypatch.setattr(cpu_load, "others_running_sampled", lambda *a, **k: others[0])  # recheck confirms with it
+    monkeypatch.setattr(cpu_load, "others_running", lambda: others[0])
+    monkeypatch.setattr(threads, "RECHECK_SECONDS", 0.0)
+    yield others
+    threads.apply(1)  # leave this thread with a fixed count
+
+
+def test_the_automatic_count_leaves_the_cores_other_work_wants(two_cores, monkeypatch):
+    assert threads.apply(None) == 2 and threads.is_automatic() and torch.get_num_threads() == 2
+    two_cores[0] = 1
+    assert threads.apply(None) == 1 and torch.get_num_threads() == 1
+    two_cores[0] = 5
+    assert threads.apply(0) == 1
+    two_cores[0] = None  # unknown load: all usable cores
+    assert threads.apply(None) == 2
+    two_cores[0] = 1
+    assert threads.apply(2) == 2 and not threads.is_automatic()  # a count asked for is kept
+    monkeypatch.setenv(threads.ENV, "2")
+    assert threads.apply(None) == 2 and not threads.is_automatic()
+
+
+def test_recheck_follows_the_load_and_one_thread_restores_what_it_chose(two_cores):
+    assert threads.apply(None) == 2
+    two_cores[0] = 1  # another program starts mid-job
+    threads.recheck()
+    assert torch.get_num_threads() == 1
+    two_cores[0] = 0  # and ends
+    threads.recheck()
+    assert torch.get_num_threads() == 2
+    with threads.one_thread():
+        two_cores[0] = 1
+        threads.recheck()
+        assert torch.get_num_threads() == 1  # the block stays on one thread
+        two_cores[0] = 0
+        threads.recheck()
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == 2  # the count the last reading chose
+    threads.apply(2)
+    two_cores[0] = 1
+    threads.recheck()  # a fixed count ignores the load
+    assert torch.get_num_threads() == 2
+
+
+@pytest.mark.parametrize("architecture", ["minnen2018-ckbd", "minnen2018-mean"])
+def test_the_codec_rechecks_the_load_at_its_stages(two_cores, architecture):
+    """A load that arrives mid-job takes a thread away at the next stage of the codec."""
+    from lvqac_testing import smooth_image, tiny_model
+    from lvqac_core.image_tensors import to_tensor
+
+    model = tiny_model(architecture, "scalar", N=8, M=16)
+    model.update()
+    threads.apply(None)
+    two_cores[0] = 1
+    code = model.compress_tensor(to_tensor(smooth_image(64, 64), as_float=False)[0], reconstruct=False)
+    assert torch.get_num_threads() == 1
+    two_cores[0] = 0
+    model.decompress_tensor(code.sections, code.latent_hw, code.hyper_hw, code.symbols_crc32)
+    assert torch.get_num_threads() == 2
+
+
+def test_recheck_is_rate_limited(two_cores, monkeypatch):
+    monkeypatch.setattr(threads, "RECHECK_SECONDS", 3600.0)
+    threads.apply(None)
+    two_cores[0] = 1
+    threads.recheck()
+    assert torch.get_num_threads() == 2
+
+
+def test_others_running_counts_other_work_not_this_work(tmp_path, monkeypatch):
+    """procs_running less this process's threads in state R, except its other Python threads
+    (the app's window, a background load: they compete for the cores too)."""
+    import threading
+
+    from lvqac_core import cpu_load
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        tasks = tmp_path / "task"
+        me, omp, py = threading.get_native_id(), 987654, other.native_id
+        for tid, state in ((me, "R"), (omp, "R"), (py, "R"), (123456, "S")):
+            (tasks / str(tid)).mkdir(parents=True)
+            (tasks / str(tid) / "stat").write_text(f"{tid} (py thon) {state} 1 2 3\n")
+        (tmp_path / "loadavg").write_text("0.50 0.40 0.30 5/120 4242\n")
+        monkeypatch.setattr(cpu_load, "_LOADAVG", str(tmp_path / "loadavg"))
+        monkeypatch.setattr(cpu_load, "_TASKS", str(tasks))
+        assert cpu_load.available()
+        assert cpu_load.others_running() == 3  # 5 less this thread and the pool thread
+        (tmp_path / "loadavg").write_text("0.50 0.40\n")
+        assert not cpu_load.available() and cpu_load.others_running() is None
+        assert threads.automatic_count(None) == threads.usable_cores()
+    finally:
+        stop.set()
+        other.join()
+
+
+def test_sampled_load_ignores_one_passing_thread(monkeypatch):
+    from lvqac_core import cpu_load
+
+    for readings, expected in (([0, 0, 3, 0, 0], 0), ([1, 1, 0, 1, 1], 1), ([2, 0, 2, 0, 0], 2)):
+        it = iter(readings)
+        monkeypatch.setattr(cpu_load, "others_running", lambda: next(it))
+        assert cpu_load.others_running_sampled(5, 0.0) == expected
+
+
+def test_others_running_reads_this_machine():
+    from lvqac_core import cpu_load
+
+    if not cpu_load.available():
+        pytest.skip("no /proc/loadavg here")
+    n = cpu_load.others_running()
+    assert isinstance(n, int) and n >= 0
 
 
 @pytest.mark.parametrize("value", ["0", "x", "999"])

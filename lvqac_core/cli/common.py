@@ -54,8 +54,9 @@ def read_input_bytes(path: str) -> bytes:
 def add_threads_argument(p) -> None:
     """``--threads N``: the intra-op CPU threads of this command (lvqac_core.threads)."""
     p.add_argument("--threads", dest="coding_threads", type=thread_count, default=None, metavar="N",
-                   help="CPU threads (default: $LVQAC_THREADS, else the cores this process may use); "
-                        "files and pixels do not depend on it")
+                   help="CPU threads (default: $LVQAC_THREADS, else automatic: the cores this process may "
+                        "use less those other programs are using, followed while it runs); files and pixels "
+                        "do not depend on it")
 
 
 def thread_count(text: str) -> int:

@@ -213,6 +213,7 @@ class LatticeCodecModel(nn.Module):
             return
         m, S = MARGIN[self.config.spec.backbone], LATENT_STRIDE
         for a, b in bands:
+            threads.recheck()  # a long synthesis follows the load band by band (automatic count)
             a0, b0 = max(0, a - m), min(lh, b + m)
             band = run_transform(self.g_s, y_hat[:, :, a0:b0], channels_last=True)
             yield S * a, band[:, :, S * (a - a0):S * (b - a0)].clamp_(0, 1)
@@ -245,6 +246,7 @@ class LatticeCodecModel(nn.Module):
         """
         large = allocator.needs_bounds(x.shape[-2] * x.shape[-1])
         report(progress, 0.0, ANALYSING)
+        threads.recheck()  # at each stage the automatic thread count follows the load (lvqac_core.threads)
         with torch.inference_mode():  # not a decorator: its wrapper would keep x alive
             gains = self.gains(lmbda)
             # one thread: oneDNN rounds differently on several, and y decides the file's symbols
@@ -267,6 +269,7 @@ class LatticeCodecModel(nn.Module):
             x_hat = reconstruction = None
             if reconstruct:
                 report(progress, 1.0, SYNTHESIS)
+                threads.recheck()
                 with allocator.bounded(large):  # as the decoder runs it (allocator.bounded)
                     if out_hw is None:
                         x_hat = self.synthesis(y_hat)
@@ -314,6 +317,7 @@ class LatticeCodecModel(nn.Module):
                               f"times the hyper-latent grid {hyper_hw[0]}x{hyper_hw[1]} (padded size not a "
                               f"multiple of {HYPER_STRIDE})")
         report(progress, 0.0, DECODING_HYPERPRIOR)
+        threads.recheck()
         with threads.small_work():
             z_hat = self._decode_z(sections.get("z", b""), hyper_hw).to(dev)
             lat = self.latent_codec.decompress(sections, self.hyper_synthesis(z_hat, exact),
@@ -328,6 +332,7 @@ class LatticeCodecModel(nn.Module):
             maps = self._maps(lat, z_lik)
         y_hat = lat.y_hat if gains is None else lat.y_hat * gains[1].to(dev)
         report(progress, 1.0, SYNTHESIS)
+        threads.recheck()
         return self.synthesis(y_hat, out_hw), maps
 
     def _decode_z(self, string: bytes, hyper_hw: tuple[int, int]) -> Tensor:

@@ -315,11 +315,14 @@ class MainWindow(QMainWindow):
         self.session.set_choices(quantizer=quantizer)
 
     def _build_threads_menu(self, menu) -> None:
-        """Run ▸ CPU threads: automatic (lvqac_core.threads.default_threads) or a fixed count;
+        """Run ▸ CPU threads: automatic (lvqac_core.threads.apply: the cores other programs leave,
+        checked through each job) or a fixed count;
         remembered. Files and pixels do not depend on it, only the speed."""
         group = QActionGroup(self)
         group.setExclusive(True)
-        choices = [(None, f"Automatic ({threads.default_threads()})")]
+        auto = (f"Automatic ({threads.default_threads()}, from {threads.ENV})" if os.environ.get(threads.ENV)
+                else f"Automatic (up to {threads.default_threads()}, fewer while other programs use the CPU)")
+        choices = [(None, auto)]
         choices += [(n, f"{n}") for n in range(1, min(threads.usable_cores(), 16) + 1)]
         self.thread_actions: dict[Optional[int], QAction] = {}
         for n, text in choices:

@@ -13,6 +13,7 @@ from torch import Tensor, nn
 from ...compressai_parts import CheckerboardMaskedConv2d
 from ...registry import DECODING_ORDER_REGISTRY
 from ..context import anchor_mask, entropy_parameters_net
+from ... import threads
 from ...progress import ProgressCallback, report
 from .base import CodingState, CodingStep, LatentCodec, gather, positions
 
@@ -56,6 +57,7 @@ class CheckerboardLatentCodec(LatentCodec):
             hyp = gather(hyper, ii, jj)
             step(nets.entropy_parameters(torch.cat([hyp, torch.zeros_like(hyp)], 1)), ii, jj, gathered=True)
             report(progress, 0.5)
+            threads.recheck()  # the automatic thread count follows the load
             ii, jj = positions(~anchors)
             ctx = nets.context_at(st.y_hat, ii, jj)
             step(nets.entropy_parameters(torch.cat([gather(hyper, ii, jj), ctx], 1)), ii, jj, gathered=True)
@@ -63,5 +65,6 @@ class CheckerboardLatentCodec(LatentCodec):
         zeros = torch.zeros_like(hyper)
         step(nets.entropy_parameters(torch.cat([hyper, zeros], 1)), *positions(anchors))
         report(progress, 0.5)
+        threads.recheck()
         ctx = nets.context(st.y_hat)  # non-anchors are still zero
         step(nets.entropy_parameters(torch.cat([hyper, ctx], 1)), *positions(~anchors))

@@ -13,6 +13,7 @@ from torch import Tensor, nn
 from ...compressai_parts import MaskedConv2d
 from ...registry import DECODING_ORDER_REGISTRY
 from ..context import entropy_parameters_net
+from ... import threads
 from ...progress import ProgressCallback, report
 from .base import CodingState, CodingStep, LatentCodec
 
@@ -50,3 +51,4 @@ class RasterScanLatentCodec(LatentCodec):
                 params = nets.entropy_parameters(torch.cat([hyper[:, :, i:i + 1, j:j + 1], ctx], 1))
                 step(params, origin, origin, at=(i, j))
             report(progress, (i + 1) / h)
+            threads.recheck()  # the automatic thread count follows the load
