@@ -1,13 +1,16 @@
-"""Start-up cost of the command line: one `lvqac compress` end to end, and its phases.
+"""Start-up cost of the command line: one `lvqac compress` and one `lvqac decompress` end to end,
+and the compress's phases.
 
     python -m benchmarks.startup [--image resources/samples/astronaut.png] [--repeats 5]
         [--baseline /path/to/another/checkout] [--threads 1]
+
+``--threads 0`` leaves the thread count to the program's own policy (no OMP_NUM_THREADS).
 
 Each run is a fresh interpreter (subprocess) with PYTHONPATH set to the tree under test, so the
 import time is real. With ``--baseline`` (e.g. ``git archive <commit> | tar -x -C /tmp/base``)
 the two trees run interleaved round-robin and the medians compare like with like on a noisy
 machine. Phases (import lvqac_core.api, load the default model, compress) are timed inside a
-separate run of each tree.
+separate run of each tree. The decompress reads the file its tree's compress wrote.
 """
 from __future__ import annotations
 
@@ -19,14 +22,15 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks.bench_common import tree_comparison_parser, trees_of  # noqa: E402
+from benchmarks.bench_common import thread_env, tree_comparison_parser, trees_of  # noqa: E402
 
 PHASES = r"""
 import time, json, warnings
 warnings.filterwarnings("ignore")
 t0 = time.perf_counter()
 import torch
-torch.set_num_threads({threads})
+if {threads}:
+    torch.set_num_threads({threads})
 t1 = time.perf_counter()
 import lvqac_core.api as api
 t2 = time.perf_counter()
@@ -40,15 +44,27 @@ print(json.dumps({{"import torch": t1 - t0, "import lvqac_core.api (after torch)
 
 
 def _env(tree: Path, threads: int) -> dict[str, str]:
-    env = dict(os.environ, PYTHONPATH=str(tree), OMP_NUM_THREADS=str(threads))
-    return env
+    return dict(thread_env(threads), PYTHONPATH=str(tree))
+
+
+def _scratch(tree: Path, suffix: str) -> str:
+    return f"/tmp/startup-bench-{os.getpid()}-{abs(hash(str(tree)))}{suffix}"
 
 
 def cli_seconds(tree: Path, image: str, threads: int) -> float:
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "lvqac_core.cli", "compress", image, "-o", f"/tmp/startup-bench-{os.getpid()}.lvq",
+    subprocess.run([sys.executable, "-m", "lvqac_core.cli", "compress", image, "-o", _scratch(tree, ".lvq"),
                     "--force", "--json", "--device", "cpu"], cwd=tree, env=_env(tree, threads), check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def cli_decompress_seconds(tree: Path, threads: int) -> float:
+    """``lvqac decompress`` of the file :func:`cli_seconds` wrote for this tree."""
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "lvqac_core.cli", "decompress", _scratch(tree, ".lvq"), "-o",
+                    _scratch(tree, ".png"), "--force", "--json", "--device", "cpu"], cwd=tree,
+                   env=_env(tree, threads), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - t0
 
 
@@ -63,18 +79,26 @@ def main() -> None:
     image = str(Path(args.image).resolve())
     trees = trees_of(args)
     walls: dict[str, list[float]] = {k: [] for k in trees}
+    dwalls: dict[str, list[float]] = {k: [] for k in trees}
     ph: dict[str, list[dict[str, float]]] = {k: [] for k in trees}
     for _ in range(args.repeats):
         for k, tree in trees.items():
             walls[k].append(cli_seconds(tree, image, args.threads))
+            dwalls[k].append(cli_decompress_seconds(tree, args.threads))
             ph[k].append(phases(tree, image, args.threads))
-    print(f"`lvqac compress {Path(image).name} --json`, fresh interpreter each run, {args.threads} thread(s), "
-          f"median of {args.repeats} interleaved runs")
+    how = f"{args.threads} thread(s)" if args.threads else "the program's own thread policy"
+    print(f"`lvqac compress {Path(image).name} --json`, then `lvqac decompress` of its file, fresh interpreter "
+          f"each run, {how}, median of {args.repeats} interleaved runs")
     names = list(ph["this tree"][0])
     print(f"{'':<44}" + "".join(f"{k:>12}" for k in trees))
-    print(f"{'CLI end to end (wall s)':<44}" + "".join(f"{statistics.median(walls[k]):>12.2f}" for k in trees))
+    print(f"{'CLI compress end to end (wall s)':<44}" + "".join(f"{statistics.median(walls[k]):>12.2f}" for k in trees))
+    print(f"{'CLI decompress end to end (wall s)':<44}" + "".join(f"{statistics.median(dwalls[k]):>12.2f}"
+                                                                 for k in trees))
     for n in names:
         print(f"{'  ' + n:<44}" + "".join(f"{statistics.median([d[n] for d in ph[k]]):>12.2f}" for k in trees))
+    for tree in trees.values():
+        for suffix in (".lvq", ".png"):
+            Path(_scratch(tree, suffix)).unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -19,8 +19,8 @@ def encode_symbols(symbols: np.ndarray, indexes: np.ndarray, bank: CellTableBank
     Symbols the coder cannot represent raise :class:`~lvqac_core.errors.SymbolRangeError`."""
     if symbols.size == 0:
         return b""
-    if indexes.size and (int(indexes.min()) < 0 or int(indexes.max()) >= len(bank.cdfs)):
-        raise IndexError(f"table index outside the {len(bank.cdfs)} tables")
+    if indexes.size and (int(indexes.min()) < 0 or int(indexes.max()) >= bank.n_tables):
+        raise IndexError(f"table index outside the {bank.n_tables} tables")
     local, cdfs, lengths, offsets = bank.subset(indexes.ravel())
     return encode_checked(symbols, np.asarray(local, dtype=np.int32), cdfs, lengths, offsets, "latents (y)")
 
@@ -33,8 +33,11 @@ class SymbolStreamDecoder:
     """
 
     def __init__(self, data: bytes, bank: CellTableBank, what: str = "latent (y) section"):
-        self._tables = bank.decode_tables()
+        self._bank = bank
         self._dec = SafeRansDecoder(bytes(data), what, overrun=DesyncError)
 
     def decode(self, indexes: np.ndarray) -> np.ndarray:
-        return self._dec.decode_array(self._tables, indexes)
+        idx = np.asarray(indexes)
+        if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= self._bank.n_tables):
+            raise IndexError(f"table index outside the {self._bank.n_tables} tables")
+        return self._dec.decode_array(self._bank.decode_tables_for(idx), indexes)

@@ -13,7 +13,8 @@ outside a table's range are escape-coded by CompressAI's rANS.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+import threading
+from typing import Optional
 
 import numpy as np
 import torch
@@ -33,44 +34,122 @@ def scale_table(lo: float = SCALE_MIN, hi: float = SCALE_MAX, levels: int = SCAL
     return np.exp(np.linspace(math.log(lo), math.log(hi), levels))
 
 
-@dataclass
+_BUILD_LOCK = threading.Lock()  # a bank is shared by the app's threads: one builds a group at a time
+
+
 class CellTableBank:
-    """rANS tables indexed by (A level, codebook, scale level)."""
+    """rANS tables indexed by (A level, codebook, scale level).
 
-    cdfs: list[list[int]]
-    lengths: list[int]
-    offsets: list[int]
-    scales: np.ndarray
-    n_codebooks: int
-    n_a_levels: int
-    _decode: object = field(default=None, init=False, repr=False, compare=False)
+    The tables of one *group* (an A level and a codebook: all scale levels, one vectorised pass)
+    are built when first used: an image uses a few A levels (11 of the default model's 34 groups
+    for the Kodak images tried), and the whole bank took about 0.2 s to build and 0.07 s to turn
+    into decoding tables, a noticeable part of a one-image ``lvqac compress`` or ``decompress``.
+    Each group's integers are the same whenever it is built (:func:`_tables` from the quantizer's
+    parameters as they were at :meth:`build`). ``cdfs``, ``lengths``, ``offsets`` and
+    :meth:`decode_tables` give the whole bank (building every group); the coder uses
+    :meth:`subset` and :meth:`decode_tables_for`, which build the groups their indexes need.
+    """
 
-    def decode_tables(self):
-        """All tables in the form the bounds-checked decoder reads (checked and built once)."""
-        if self._decode is None:
-            from .safe_rans import DecodeTables
-            self._decode = DecodeTables(self.cdfs, self.lengths, self.offsets)
-        return self._decode
+    def __init__(self, domain: CellDomain, scales: np.ndarray, n_codebooks: int):
+        self.scales = scales
+        self.n_codebooks = n_codebooks
+        self.n_a_levels = len(domain.a_levels)
+        self._domain = domain
+        self.n_tables = self.n_a_levels * n_codebooks * len(scales)
+        self._cdfs: list[Optional[list[int]]] = [None] * self.n_tables
+        self._lengths = [0] * self.n_tables
+        self._offsets = [0] * self.n_tables
+        self._built: set[int] = set()
+        self._decode = None  # DecodeTables over the groups in _decode_groups (others: placeholders)
+        self._decode_groups: frozenset[int] = frozenset()
 
     @classmethod
     def build(cls, quantizer: Quantizer) -> "CellTableBank":
-        scales = scale_table()
-        n_cb = 2 if quantizer.uses_selection else 1
-        cdfs: list[list[int]] = []
-        lengths: list[int] = []
-        offsets: list[int] = []
+        """The bank of ``quantizer`` as its parameters are now (its tables are built on use)."""
         with torch.no_grad():
             dom = quantizer.cell_domain()
-            a_values = dom.a_levels
-            for a in a_values:
-                a_t = None if a is None else torch.tensor(a, dtype=torch.float64)
-                for k in range(n_cb):
-                    for cdf, offset in _tables(dom, scales, a_t, k):
-                        cdfs.append(cdf)
-                        lengths.append(len(cdf))
-                        offsets.append(offset)
-        return cls(cdfs, lengths, offsets, scales, n_cb, len(a_values))
+        return cls(dom, scale_table(), 2 if quantizer.uses_selection else 1)
 
+    # ------------------------------------------------------------------ groups
+    @property
+    def group_size(self) -> int:
+        return len(self.scales)
+
+    def groups_of(self, indexes: np.ndarray) -> list[int]:
+        """The groups (A level · codebooks + codebook) that table ``indexes`` fall in."""
+        idx = np.asarray(indexes, dtype=np.int64).ravel()
+        if idx.size == 0:
+            return []
+        seen = np.bincount(idx // self.group_size, minlength=self.n_tables // self.group_size)
+        return np.flatnonzero(seen).tolist()
+
+    def ensure(self, groups) -> None:
+        """Build the tables of ``groups`` that are not built yet."""
+        missing = [g for g in groups if g not in self._built]
+        if not missing:
+            return
+        with _BUILD_LOCK:
+            for g in missing:
+                if g in self._built:
+                    continue
+                if not 0 <= g < self.n_tables // self.group_size:
+                    raise IndexError(f"table group {g} outside the bank's {self.n_tables // self.group_size}")
+                a_idx, k = divmod(g, self.n_codebooks)
+                a = self._domain.a_levels[a_idx]
+                a_t = None if a is None else torch.tensor(a, dtype=torch.float64)
+                with torch.no_grad():
+                    built = _tables(self._domain, self.scales, a_t, k)
+                base = g * self.group_size
+                for i, (cdf, offset) in enumerate(built):
+                    self._cdfs[base + i] = cdf
+                    self._lengths[base + i] = len(cdf)
+                    self._offsets[base + i] = offset
+                self._built.add(g)
+
+    def ensure_all(self) -> None:
+        self.ensure(range(self.n_tables // self.group_size))
+
+    @property
+    def cdfs(self) -> list[list[int]]:
+        """Every table's CDF (builds the whole bank)."""
+        self.ensure_all()
+        return self._cdfs  # type: ignore[return-value]
+
+    @property
+    def lengths(self) -> list[int]:
+        self.ensure_all()
+        return self._lengths
+
+    @property
+    def offsets(self) -> list[int]:
+        self.ensure_all()
+        return self._offsets
+
+    # ------------------------------------------------------------------ decoding tables
+    def decode_tables(self):
+        """All tables in the form the bounds-checked decoder reads (builds the whole bank)."""
+        return self.decode_tables_for(np.arange(self.n_tables))
+
+    def decode_tables_for(self, indexes: np.ndarray):
+        """Decoding tables valid for table ``indexes`` (and every group built before): checked and
+        made once, again only when a group joins. Tables of groups not built are placeholders
+        that no index given here points to."""
+        groups = self.groups_of(indexes)
+        if self._decode is not None and self._decode_groups.issuperset(groups):
+            return self._decode
+        from .safe_rans import DecodeTables
+
+        self.ensure(groups)
+        with _BUILD_LOCK:
+            built = frozenset(self._built)
+            if self._decode is None or not self._decode_groups.issuperset(built):
+                cdfs = [c if c is not None else _PLACEHOLDER for c in self._cdfs]
+                lengths = [n if n else len(_PLACEHOLDER) for n in self._lengths]
+                self._decode = DecodeTables(cdfs, lengths, self._offsets)
+                self._decode_groups = built
+            return self._decode
+
+    # ------------------------------------------------------------------ indexing
     def scale_index(self, sigma: torch.Tensor) -> torch.Tensor:
         """Smallest level ≥ σ (σ rounded up, as CompressAI does), int64."""
         levels = torch.as_tensor(self.scales, dtype=sigma.dtype, device=sigma.device)
@@ -86,19 +165,24 @@ class CellTableBank:
         return idx
 
     def subset(self, indexes: np.ndarray) -> tuple[list[int], list[list[int]], list[int], list[int]]:
-        """Local indexes and the few tables they use (keeps the rANS calls small)."""
+        """Local indexes and the few tables they use (keeps the rANS calls small; builds the
+        groups they need)."""
         # as np.unique(indexes, return_inverse=True), without sorting (linear in the symbols)
         idx = np.asarray(indexes, dtype=np.int64).ravel()
-        used = np.flatnonzero(np.bincount(idx, minlength=len(self.cdfs)))
-        lookup = np.zeros(len(self.cdfs), dtype=np.int32)
+        used = np.flatnonzero(np.bincount(idx, minlength=self.n_tables))
+        self.ensure(np.unique(used // self.group_size).tolist())
+        lookup = np.zeros(self.n_tables, dtype=np.int32)
         lookup[used] = np.arange(len(used), dtype=np.int32)
         local = lookup[idx]
         return (
             local.astype(np.int32).tolist(),
-            [self.cdfs[u] for u in used],
-            [self.lengths[u] for u in used],
-            [self.offsets[u] for u in used],
+            [self._cdfs[u] for u in used],  # type: ignore[misc]
+            [self._lengths[u] for u in used],
+            [self._offsets[u] for u in used],
         )
+
+
+_PLACEHOLDER = [0, 1 << PRECISION]  # a valid CDF (one symbol: the escape) for a table not built
 
 
 # Guards of the vectorised build (see _tables): how far float64 results may drift from the
