@@ -150,6 +150,7 @@ class Codec:
         allocator.tune()  # freed feature maps are reused, not unmapped and faulted in again
         report(progress, 0.02, ANALYSING)
         t0 = _now(self.device)
+        threads.mark()  # the thread counts this call runs with (its result's cpu_threads)
         pad_bottom, pad_right = pad_amounts(height, width)
         # the padded uint8 image is passed without a reference here, so the model frees it right
         # after the analysis transform, which converts it to float band by band
@@ -202,6 +203,7 @@ class Codec:
             maps=_inspection_maps(code.maps, height, width),
             section_bytes={name: len(code.sections.get(name, b"")) for name in bitstream.SECTION_NAMES},
             notes=list(loaded.notes),
+            cpu_threads=threads.used_text() if self.device == "cpu" else None,
         )
         report(progress, 1.0, MEASURING)
         return result
@@ -233,6 +235,7 @@ class Codec:
         allocator.tune()
         report(progress, 0.02, DECODING_HYPERPRIOR)
         t0 = _now(self.device)
+        threads.mark()  # the thread counts this call runs with (its result's cpu_threads)
         x_hat, maps = self.model.decompress_tensor(
             sections,
             (header.latent_height, header.latent_width),
@@ -255,6 +258,7 @@ class Codec:
             maps=_inspection_maps(maps, header.height, header.width),
             file_bytes=int(file_bytes),
             bits_estimated=estimated_bits(maps),
+            cpu_threads=threads.used_text() if self.device == "cpu" else None,
         )
 
     def _check_matches(self, header: bitstream.LvqHeader) -> None:

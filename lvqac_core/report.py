@@ -16,7 +16,16 @@ from typing import Any, Optional
 
 from . import metrics
 
-__all__ = ["CodingReport"]
+__all__ = ["CodingReport", "device_text"]
+
+
+def device_text(device: str, cpu_threads: Optional[str]) -> str:
+    """``cpu, 2 threads (automatic)`` / ``cuda:0``: where a result was computed, for one line."""
+    if cpu_threads is None:
+        return device
+    one = cpu_threads.split(" ", 1)[0] == "1"
+    head, _, tail = cpu_threads.partition(" ")
+    return f"{device}, {head} thread{'' if one else 's'}" + (f" {tail}" if tail else "")
 
 
 @dataclass
@@ -51,6 +60,7 @@ class CodingReport:
     a_min: Optional[float] = None
     a_max: Optional[float] = None
     decode_matches: Optional[bool] = None
+    cpu_threads: Optional[str] = None
 
     # -------------------------------------------------------------- derived figures
     @property
@@ -81,7 +91,8 @@ class CodingReport:
             "bpp_estimated": self.bpp_estimated, "section_bpp": self.section_bpp(),
             "psnr": self.psnr, "ms_ssim": self.ms_ssim, "ms_ssim_db": self.ms_ssim_db,
             "encode_seconds": self.encode_seconds, "decode_seconds": self.decode_seconds,
-            "decode_matches": self.decode_matches, "device": self.device, **self.map_summary(),
+            "decode_matches": self.decode_matches, "device": self.device, "cpu_threads": self.cpu_threads,
+            **self.map_summary(),
             "notes": list(self.notes),
         }
 
@@ -99,7 +110,7 @@ class CodingReport:
             encode_seconds=res.encode_seconds, decode_seconds=decode_seconds, device=res.device,
             model_id=res.model_id, quantizer=res.quantizer, lmbda=res.lmbda,
             section_bytes=dict(res.section_bytes), notes=list(res.notes) + list(notes),
-            decode_matches=decode_matches, **res.maps.summary())
+            decode_matches=decode_matches, cpu_threads=getattr(res, "cpu_threads", None), **res.maps.summary())
 
     @classmethod
     def from_decompression(cls, dec, *, notes: tuple[str, ...] = ()):
@@ -111,4 +122,4 @@ class CodingReport:
             bpp_estimated=dec.bpp_estimated, psnr=None, ms_ssim=None, encode_seconds=None,
             decode_seconds=dec.decode_seconds, device=dec.device, model_id=h.model_id,
             quantizer=h.quantizer, lmbda=h.lmbda, section_bytes=dict(h.section_sizes),
-            notes=list(notes), **dec.maps.summary())
+            notes=list(notes), cpu_threads=getattr(dec, "cpu_threads", None), **dec.maps.summary())

@@ -105,6 +105,7 @@ class CompressionResult:
     maps: InspectionMaps
     section_bytes: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # e.g. "alpha channel dropped"
+    cpu_threads: Optional[str] = None  # the CPU thread counts it ran with (lvqac_core.threads.used_text); None on a GPU
 
     @property
     def num_bytes(self) -> int:
@@ -129,6 +130,7 @@ class DecompressionResult:
     maps: InspectionMaps
     file_bytes: int = 0  # size of the decoded .lvq file
     bits_estimated: Optional[float] = None  # the entropy model's estimate, as the encoder computed it
+    cpu_threads: Optional[str] = None  # as CompressionResult.cpu_threads
 
     @property
     def bpp(self) -> float:

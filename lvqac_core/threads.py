@@ -34,7 +34,7 @@ from . import cpu_load
 
 __all__ = ["ENV", "WAIT_ENV", "WAIT_POLICIES", "DEFAULT_WAIT", "MAX_THREADS", "RECHECK_SECONDS", "one_thread",
            "passive_wait", "small_work", "usable_cores", "default_threads", "resolve", "automatic_count", "apply",
-           "recheck", "is_automatic", "configure_openmp"]
+           "recheck", "is_automatic", "mark", "used_text", "configure_openmp"]
 
 ENV = "LVQAC_THREADS"
 """Environment variable that sets the thread count (as ``--threads``)."""
@@ -58,6 +58,7 @@ class _State(threading.local):
     count = 0  # the count this thread's work runs with outside one_thread blocks
     pinned = 0  # depth of one_thread blocks
     checked = 0.0  # time.monotonic() of the last reading
+    used: frozenset = frozenset()  # the counts this thread's work ran with since mark() / apply()
 
 
 _state = _State()
@@ -156,6 +157,7 @@ def apply(threads: Optional[int] = None) -> int:
     _state.automatic = fixed is None
     n = fixed if fixed is not None else automatic_count(cpu_load.others_running_sampled())
     _state.count = n
+    _state.used = frozenset({n})
     _state.checked = time.monotonic()
     if _state.pinned == 0 and torch.get_num_threads() != n:
         torch.set_num_threads(n)
@@ -181,10 +183,31 @@ def recheck() -> None:
     if n == _state.count:
         return
     _state.count = n
+    _state.used = _state.used | {n}
     if _state.pinned == 0:
         import torch
 
         torch.set_num_threads(n)
+
+
+def mark() -> None:
+    """Start counting the thread counts the calling thread's work runs with (:func:`used_text`)."""
+    if _state.automatic and _state.count:
+        _state.used = frozenset({_state.count})
+    else:
+        import torch
+
+        _state.used = frozenset({torch.get_num_threads()})
+
+
+def used_text() -> str:
+    """The thread counts used since :func:`mark` (outside one-thread blocks): ``"2"``, ``"1–2"``;
+    ``" (automatic)"`` when the count follows the load."""
+    if not _state.used:
+        mark()
+    lo, hi = min(_state.used), max(_state.used)
+    text = f"{lo}" if lo == hi else f"{lo}–{hi}"
+    return text + (" (automatic)" if _state.automatic else "")
 
 
 def configure_openmp() -> bool:

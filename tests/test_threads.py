@@ -236,3 +236,42 @@ def test_cli_threads_sets_the_pool(tmp_path, monkeypatch):
     monkeypatch.setattr(threads, "apply", lambda n=None, _f=threads.apply: seen.append(_f(n)) or seen[-1])
     assert main(["compress", str(src), "-o", str(tmp_path / "a.lvq"), "--threads", "1"]) == 0
     assert seen == [1]
+
+
+def test_results_say_which_thread_counts_they_ran_with(two_cores):
+    from lvqac_core.report import device_text
+
+    threads.apply(None)
+    assert threads.used_text() == "2 (automatic)"
+    two_cores[0] = 1
+    threads.recheck()
+    assert threads.used_text() == "1–2 (automatic)"
+    threads.mark()  # a new call counts from here
+    assert threads.used_text() == "1 (automatic)"
+    threads.apply(2)
+    assert threads.used_text() == "2"
+    assert device_text("cpu", "2 (automatic)") == "cpu, 2 threads (automatic)"
+    assert device_text("cpu", "1") == "cpu, 1 thread"
+    assert device_text("cpu", "1–2 (automatic)") == "cpu, 1–2 threads (automatic)"
+    assert device_text("cuda:0", None) == "cuda:0"
+
+
+def test_a_compress_and_its_report_carry_the_thread_counts(two_cores):
+    import numpy as np
+
+    from lvqac_core.api import Codec
+    from lvqac_core.report import CodingReport
+    from lvqac_testing import smooth_image, tiny_model
+
+    model = tiny_model("minnen2018-ckbd", "scalar", N=8, M=16)
+    model.update()
+    codec = Codec(model, "tiny", "cpu")
+    threads.apply(None)
+    res = codec.compress(smooth_image(64, 64), ms_ssim=False)
+    assert res.cpu_threads == "2 (automatic)"
+    rep = CodingReport.from_compression(res)
+    assert rep.cpu_threads == "2 (automatic)" and rep.to_json()["cpu_threads"] == "2 (automatic)"
+    threads.apply(1)
+    dec = codec.decompress(res.data)
+    assert dec.cpu_threads == "1" and CodingReport.from_decompression(dec).cpu_threads == "1"
+    np.testing.assert_array_equal(dec.image, res.reconstruction)

@@ -8,6 +8,7 @@ from ..api import load_model
 from ..bitstream import LVQ_SUFFIX, QUANTIZERS
 from ..errors import InputError
 from ..files import atomic_write_bytes
+from ..report import device_text
 from ..service import ModelChoice, check_code_lambda, encode, select_model
 from .common import (add_device_argument, add_threads_argument, check_input, emit_json, failure_line, make_parent,
                      map_summary_line, output_paths, plan_outputs, positive_float)
@@ -97,7 +98,7 @@ def run(args) -> int:
         if not args.json:
             print(f"{image} -> {out}: {rep.num_bytes} B, {rep.bpp:.4f} bpp (estimated {rep.bpp_estimated:.4f}), "
                   f"PSNR {rep.psnr:.2f} dB, MS-SSIM {rep.ms_ssim:.4f} ({rep.ms_ssim_db:.2f} dB), "
-                  f"{rep.encode_seconds:.2f} s on {rep.device} [{rep.model_id}, λ = {rep.lmbda:g}]")
+                  f"{rep.encode_seconds:.2f} s on {device_text(rep.device, rep.cpu_threads)} [{rep.model_id}, λ = {rep.lmbda:g}]")
             if rep.selection_share is not None:
                 print(f"  {map_summary_line(row)}")
             for note in rep.notes:

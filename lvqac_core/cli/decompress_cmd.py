@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..api import load_model
 from ..image_files import save_png
+from ..report import device_text
 from ..service import decode
 from .common import (add_device_argument, add_threads_argument, emit_json, make_parent, map_summary_line,
                      output_paths, plan_outputs, read_input_bytes)
@@ -34,7 +35,7 @@ def run(args) -> int:
         emit_json(row)
     else:
         print(f"{args.file} -> {out}: {res.header.width}x{res.header.height}, "
-              f"{res.decode_seconds:.2f} s on {res.device} [{res.header.model_id}]")
+              f"{res.decode_seconds:.2f} s on {device_text(res.device, res.cpu_threads)} [{res.header.model_id}]")
         if row["selection_share"] is not None:
             print(f"  {map_summary_line(row)}")
     return 0

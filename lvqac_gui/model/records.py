@@ -80,6 +80,8 @@ class Stats(CodingReport):
             rows.append(("Decode check", "decoding the file…" if self.decode_pending
                          else "identical to the encoder's output" if self.decode_matches
                          else "DIFFERS from the encoder's output"))
+        if self.cpu_threads is not None:
+            rows.append(("CPU threads", self.cpu_threads))
         rows += [
             ("Device", self.device),
             ("Model", self.model_text()),

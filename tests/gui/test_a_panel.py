@@ -79,3 +79,17 @@ def test_model_row_names_the_coded_lambda(qtbot, helpers, make_window, image_fil
     between = replace(st, model_id="minnen2018-ckbd-lvqac-0.0075", lmbda=0.005)
     model = dict(between.rows())["Model"]
     assert "λ = 0.005" in model and not model.startswith("minnen2018-ckbd-lvqac-0.0075")
+
+
+def test_numbers_say_how_many_cpu_threads_ran(qtbot, helpers, make_window, image_file):
+    """The encode and decode times come with the thread counts they ran with (the automatic count
+    follows the machine's load, so the same image can take different times)."""
+    from dataclasses import replace
+    win = make_window()
+    win.session.open_paths([image_file])
+    helpers.wait_idle(qtbot, win)
+    st = win.session.display.stats
+    if st.device == "cpu":
+        assert "CPU threads" in dict(st.rows())
+    assert dict(replace(st, cpu_threads="1–2 (automatic)").rows())["CPU threads"] == "1–2 (automatic)"
+    assert "CPU threads" not in dict(replace(st, cpu_threads=None).rows())
