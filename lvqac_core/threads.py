@@ -78,7 +78,8 @@ def one_thread() -> Iterator[None]:
         yield
     finally:
         _state.pinned -= 1
-        back = _state.count if _state.automatic and _state.count else n
+        # inside an outer one_thread block stay on one; else the count recheck chose meanwhile
+        back = 1 if _state.pinned else _state.count if _state.automatic and _state.count else n
         if torch.get_num_threads() != back:
             torch.set_num_threads(back)
 

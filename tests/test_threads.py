@@ -141,6 +141,11 @@ def test_recheck_follows_the_load_and_one_thread_restores_what_it_chose(two_core
         threads.recheck()
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == 2  # the count the last reading chose
+    with threads.one_thread():
+        with threads.one_thread():  # nested (small_work inside one_thread): the outer block stays on one
+            pass
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == 2
     threads.apply(2)
     two_cores[0] = 1
     threads.recheck()  # a fixed count ignores the load
