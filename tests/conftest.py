@@ -20,7 +20,20 @@ try:
 except ImportError:  # pragma: no cover - hypothesis is a test dependency
     pass
 warnings.filterwarnings("ignore", category=FutureWarning)
-torch.set_num_threads(min(2, torch.get_num_threads()))
+TEST_THREADS = min(2, torch.get_num_threads())
+torch.set_num_threads(TEST_THREADS)
+
+
+@pytest.fixture(autouse=True)
+def _fixed_thread_count():
+    """Every test starts on TEST_THREADS fixed threads: a test that ran the command line (whose
+    automatic count follows the machine's load, lvqac_core.threads) or set a count leaves it
+    behind otherwise, and the next test's thread count would depend on the load."""
+    yield
+    from lvqac_core import threads
+
+    if threads.is_automatic() or torch.get_num_threads() != TEST_THREADS:
+        threads.apply(TEST_THREADS)
 
 
 def pytest_collection_modifyitems(config, items):
