@@ -23,9 +23,8 @@ def device_text(device: str, cpu_threads: Optional[str]) -> str:
     """``cpu, 2 threads (automatic)`` / ``cuda:0``: where a result was computed, for one line."""
     if cpu_threads is None:
         return device
-    one = cpu_threads.split(" ", 1)[0] == "1"
     head, _, tail = cpu_threads.partition(" ")
-    return f"{device}, {head} thread{'' if one else 's'}" + (f" {tail}" if tail else "")
+    return f"{device}, {head} thread{'' if head == '1' else 's'}" + (f" {tail}" if tail else "")
 
 
 @dataclass
