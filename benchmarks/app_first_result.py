@@ -1,11 +1,12 @@
 """The desktop app's time from launch to its first result, on the bundled sample.
 
     python -m benchmarks.app_first_result [--image resources/samples/astronaut.png] [--repeats 5]
-        [--baseline /path/to/another/checkout] [--threads 1] [--busy]
+        [--baseline /path/to/another/checkout] [--threads 1] [--busy [--busy-cores 2]]
 
 ``--threads 0`` leaves OMP_NUM_THREADS unset (the app's own thread policy, as a user runs it);
 ``--busy`` adds the same runs with one core held busy by another process, printed beside the
-quiet ones (the first result with one core busy).
+quiet ones (the first result with one core busy); ``--busy-cores 2`` holds both of this machine's
+cores, as a two-thread training job beside the app does.
 
 Each run is a fresh interpreter (subprocess, ``QT_QPA_PLATFORM=offscreen``) running
 ``lvqac-gui --screenshot`` on the image with PYTHONPATH set to the tree under test. A small
@@ -71,6 +72,9 @@ def first_result_seconds(tree: Path, image: str, threads: int, shot: str) -> tup
 def main() -> None:
     parser = tree_comparison_parser(__doc__)
     parser.add_argument("--busy", action="store_true", help="also run every case with one core held busy")
+    parser.add_argument("--busy-cores", type=int, default=1, metavar="N",
+                        help="with --busy, hold N cores busy (2 on this machine: every core, as a "
+                             "two-thread training job beside the app does)")
     args = parser.parse_args()
     image = str(Path(args.image).resolve())
     trees = trees_of(args)
@@ -83,14 +87,15 @@ def main() -> None:
         shot = str(Path(tmp) / "shot.png")
         for _ in range(args.repeats):
             for k, load in cases:
-                with busy_core(load == "busy"):
+                with busy_core(load == "busy", args.busy_cores):
                     f, t, p = first_result_seconds(trees[k], image, args.threads, shot)
                 first[(k, load)].append(f)
                 painted[(k, load)].append(p)
                 total[(k, load)].append(t)
     threads = args.threads or "unset (the app's policy)"
+    held = f", busy = {args.busy_cores} core(s) held" if args.busy else ""
     print(f"lvqac-gui --screenshot {Path(image).name} (offscreen, CPU), fresh process each run, "
-          f"OMP_NUM_THREADS={threads}, median of {args.repeats} interleaved runs")
+          f"OMP_NUM_THREADS={threads}, median of {args.repeats} interleaved runs{held}")
     names = [f"{k} {load}" if len(loads) > 1 else k for k, load in cases]
     print(f"{'':<36}" + "".join(f"{n:>18}" for n in names))
     print(f"{'launch → window painted (s)':<36}" + "".join(f"{statistics.median(painted[c]):>18.2f}" for c in cases))

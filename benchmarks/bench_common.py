@@ -33,20 +33,21 @@ def sample_image(width: int, height: int) -> np.ndarray:
 
 
 @contextmanager
-def busy_core(on: bool = True) -> Iterator[None]:
-    """While the block runs (when ``on``), a process spins on one core at normal priority: the
-    calibrated competing load of the benchmarks' busy mode (a pure Python loop holds one core
-    whatever the machine's speed)."""
+def busy_core(on: bool = True, cores: int = 1) -> Iterator[None]:
+    """While the block runs (when ``on``), ``cores`` processes each spin on a core at normal
+    priority: the calibrated competing load of the benchmarks' busy mode (a pure Python loop holds
+    one core whatever the machine's speed)."""
     if not on:
         yield
         return
-    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(cores)]
     try:
-        time.sleep(0.2)  # let it start spinning
+        time.sleep(0.2)  # let them start spinning
         yield
     finally:
-        spinner.kill()
-        spinner.wait()
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
 
 
 def interleaved(fns: dict[str, Callable[[], float | None]], repeats: int) -> dict[str, float]:

@@ -13,6 +13,9 @@ must run on exactly one thread so that a file does not depend on the thread coun
   (:mod:`lvqac_core.cpu_load`), at least one. :func:`recheck` (called at each progress report
   and between bands) follows the load while the work runs, so a program that starts on another
   core mid-job takes a thread away within one stage. docs/speed.md says what was measured.
+  A thread that called ``apply(None)`` keeps following the load until ``apply(n)`` fixes a count;
+  a bare ``torch.set_num_threads`` does not stop it (the next recheck sets the count again).
+  Library code that never calls ``apply(None)`` keeps whatever count its caller set.
 - :func:`configure_openmp` chooses OpenMP's wait policy; it must run before torch is imported
   (the command line and the app call it first thing). With the automatic count the threads may
   spin (libgomp's default): they only run beside each other on cores nothing else wants. Where

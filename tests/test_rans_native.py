@@ -224,3 +224,18 @@ def test_no_out_of_bounds_read_under_address_sanitizer(tmp_path) -> None:
                           capture_output=True, text=True, env=env, timeout=600)
     assert proc.returncode == 0 and "AddressSanitizer" not in proc.stderr, proc.stderr[-3000:]
     assert proc.stdout.split()[-1].isdigit() and int(proc.stdout.split()[-1]) > 8000
+
+
+@pytest.mark.parametrize("bad", [-1, "n_tables"])
+def test_table_indexes_outside_the_bank_are_refused_before_coding(bad):
+    """Encoder and decoder both ask the bank to check the indexes (one check, one message)."""
+    bad = BANK.n_tables if bad == "n_tables" else bad
+    indexes = np.array([0, bad, 0], dtype=np.int32)
+    with pytest.raises(IndexError, match=f"outside the {BANK.n_tables} tables"):
+        BANK.check_indexes(indexes)
+    with pytest.raises(IndexError, match=f"outside the {BANK.n_tables} tables"):
+        encode_symbols(np.zeros(3, dtype=np.int32), indexes, BANK)
+    data = encode_symbols(np.zeros(3, dtype=np.int32), np.zeros(3, dtype=np.int32), BANK)
+    with pytest.raises(IndexError, match=f"outside the {BANK.n_tables} tables"):
+        SymbolStreamDecoder(data, BANK).decode(indexes)
+    BANK.check_indexes(np.zeros(0, dtype=np.int32))  # nothing to check

@@ -19,8 +19,7 @@ def encode_symbols(symbols: np.ndarray, indexes: np.ndarray, bank: CellTableBank
     Symbols the coder cannot represent raise :class:`~lvqac_core.errors.SymbolRangeError`."""
     if symbols.size == 0:
         return b""
-    if indexes.size and (int(indexes.min()) < 0 or int(indexes.max()) >= bank.n_tables):
-        raise IndexError(f"table index outside the {bank.n_tables} tables")
+    bank.check_indexes(indexes)
     local, cdfs, lengths, offsets = bank.subset(indexes.ravel())
     return encode_checked(symbols, np.asarray(local, dtype=np.int32), cdfs, lengths, offsets, "latents (y)")
 
@@ -38,6 +37,5 @@ class SymbolStreamDecoder:
 
     def decode(self, indexes: np.ndarray) -> np.ndarray:
         idx = np.asarray(indexes)
-        if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= self._bank.n_tables):
-            raise IndexError(f"table index outside the {self._bank.n_tables} tables")
+        self._bank.check_indexes(idx)
         return self._dec.decode_array(self._bank.decode_tables_for(idx), indexes)

@@ -75,6 +75,13 @@ class CellTableBank:
     def group_size(self) -> int:
         return len(self.scales)
 
+    def check_indexes(self, indexes: np.ndarray) -> None:
+        """Raise ``IndexError`` unless every table index in ``indexes`` names a table of this bank
+        (before the coder reads any table: the indexes come from the networks, or from a file)."""
+        idx = np.asarray(indexes)
+        if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= self.n_tables):
+            raise IndexError(f"table index outside the {self.n_tables} tables")
+
     def groups_of(self, indexes: np.ndarray) -> list[int]:
         """The groups (A level · codebooks + codebook) that table ``indexes`` fall in."""
         idx = np.asarray(indexes, dtype=np.int64).ravel()

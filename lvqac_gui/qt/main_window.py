@@ -679,27 +679,26 @@ class MainWindow(QMainWindow):
         self.drop_hint.setVisible(d is None and self.session.source is None)
         for key, panel in self.panels.items():
             panel.set_layer(None if d is None else d.layers.get(key))
-        self.stats.show_display(d)
         self.controls.show_device(d)
+        self.show_numbers(d)
+        if d is None:
+            return
+        if self._probe_at is not None:  # the readout describes the new result at once
+            (self.show_split_probe if self._probe_split else self.show_probe)(*self._probe_at)
+        self._show_size((d.width, d.height), force=self._fit_on_result)
+        self._fit_on_result = False
+        self.setWindowTitle(f"LVQAC Studio — {d.source.name}")
+
+    def show_numbers(self, d: Optional[Display]) -> None:
+        """The shown result's numbers, notes, actions, split sides and RD point (alone when its
+        numbers changed, after its decode check: the same images stay)."""
+        self.stats.show_display(d)
         self._show_banner(d)
         self._update_actions()
         if d is None:
             self.split.set_sides({}, None)
             self.rd.set_current(None, None)
             return
-        self._update_split()
-        if self._probe_at is not None:  # the readout describes the new result at once
-            (self.show_split_probe if self._probe_split else self.show_probe)(*self._probe_at)
-        self.rd.set_current(d.stats.bpp, d.stats.psnr, "this image")
-        self._show_size((d.width, d.height), force=self._fit_on_result)
-        self._fit_on_result = False
-        self.setWindowTitle(f"LVQAC Studio — {d.source.name}")
-
-    def show_numbers(self, d: Display) -> None:
-        """The shown result's numbers changed (its decode check ended): the same images stay."""
-        self.stats.show_display(d)
-        self._show_banner(d)
-        self._update_actions()
         self._update_split()
         self.rd.set_current(d.stats.bpp, d.stats.psnr, "this image")
 
