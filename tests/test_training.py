@@ -179,3 +179,21 @@ def test_cli_train_and_errors(tmp_path, capsys):
         assert main(["train", "--out", str(out), *argv]) == 2, argv
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and words in err and err.startswith("lvqac: error:"), err
+
+
+@pytest.mark.parametrize("signum", ["SIGTERM", "SIGINT"])
+def test_a_signal_stops_training_cleanly_after_the_step(tmp_path, signum):
+    """`kill` (or Ctrl-C) on a campaign run saves the resume state and the checkpoints, as
+    --max-minutes does; the run resumes from there. The handlers are put back afterwards."""
+    import signal
+    torch.set_num_threads(1)
+    sig = getattr(signal, signum)
+    before = signal.getsignal(sig)
+    t = Trainer(_cfg(tmp_path, "s", steps=50))
+    info = t.run(on_step=lambda step, m: os.kill(os.getpid(), sig) if step == 3 else None)
+    assert t.step == 3 and info["stopped_early"] and info["step"] == 3
+    assert (tmp_path / "s" / "resume.pt").is_file() and Path(info["checkpoint"]).is_file()
+    assert signal.getsignal(sig) is before
+    again = Trainer(_cfg(tmp_path, "s", steps=5))
+    again.run(resume=True)
+    assert again.step == 5

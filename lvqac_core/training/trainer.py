@@ -15,7 +15,9 @@ import math
 import os
 import platform
 import random
+import signal
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -333,6 +335,7 @@ class Trainer:
         self.step = 0
         self.elapsed = 0.0  # training seconds over all sessions
         self.cpu_seconds = 0.0  # CPU time of this process while training, over all sessions
+        self.stop_signal: Optional[int] = None  # SIGTERM / SIGINT received during run(): stop after this step
         self.cpu_estimated = False  # True when part of it is estimated (resumed from an older state)
         self.files = list_images(cfg.data)
         if self.distributed:
@@ -532,6 +535,8 @@ class Trainer:
         acc: dict[str, float] = {}
         n_acc = 0
         stopped_early = False
+        self.stop_signal = None
+        handlers = self._catch_stop_signals()
         try:
             for x in loader:
                 m = self.train_step(x)
@@ -553,7 +558,7 @@ class Trainer:
                     log_file.flush()
                     acc, n_acc = {}, 0
                 now = time.monotonic()
-                stop = c.max_minutes > 0 and (now - t_session) >= c.max_minutes * 60
+                stop = (c.max_minutes > 0 and (now - t_session) >= c.max_minutes * 60) or self.stop_signal is not None
                 if self.distributed:
                     flag = torch.tensor([1.0 if stop else 0.0])
                     dist.broadcast(flag, src=0)
@@ -565,14 +570,37 @@ class Trainer:
                     stopped_early = self.step < c.steps
                     break
         finally:
+            for signum, handler in handlers.items():
+                signal.signal(signum, handler)
             if bar is not None:
                 bar.close()
             if log_file is not None:
                 log_file.close()
+        if self.stop_signal is not None and self.is_main:
+            print(f"training: {signal.Signals(self.stop_signal).name} at step {self.step}: saving and stopping",
+                  file=sys.stderr)
         self.save_resume()
         if until is not None and self.step < c.steps:
             return {"step": self.step, "steps": c.steps, "stopped_early": True, "out": str(self.out)}
         return self.finish(stopped_early)
+
+    def _catch_stop_signals(self) -> dict:
+        """SIGTERM and SIGINT stop the run cleanly after the current step (resume state and the
+        checkpoints written, as at ``max_minutes``); a second one stops at once. Returns the
+        handlers to put back (none off the main thread, where signals cannot be caught)."""
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+        old: dict = {}
+
+        def request_stop(signum, frame):
+            if self.stop_signal is not None:  # asked twice: stop now, without saving
+                signal.signal(signum, old.get(signum, signal.SIG_DFL))
+                raise KeyboardInterrupt
+            self.stop_signal = signum
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            old[signum] = signal.signal(signum, request_stop)
+        return old
 
     def settle_quantiles(self, max_steps: int = 4000, lr: float = 1e-2, tol: float = 0.5) -> float:
         """Fit the hyper-latent quantiles to the final density before the coding tables are built.
