@@ -62,11 +62,14 @@ PILLOW = ("JPEG q75", "WebP q75", "AVIF q75")
 
 
 # ------------------------------------------------------------------ codecs ---------------------
+MODELS: dict[str, str] = {}  # --scalar-model / --lvqac-model: checkpoints instead of the zoo's
+
+
 def zoo_ids() -> dict[str, str]:
     default = zoo.get_entry(zoo.default_model_id())
     scalar = zoo.find_model("scalar", default.lmbda, default.architecture)
     lvqac = zoo.find_model("lvqac", default.lmbda, default.architecture)
-    return {"ours scalar": scalar.id, "ours lvqac": lvqac.id}
+    return {"ours scalar": scalar.id, "ours lvqac": lvqac.id, **MODELS}
 
 
 def peer_checkerboard(ours: Codec) -> nn.Module:
@@ -241,6 +244,7 @@ RSS_CHILD = r"""
 import sys, json, resource, torch
 torch.set_num_threads({threads})
 import benchmarks.speed_vs_peer as S
+S.MODELS.update({models!r})
 codecs = S.build_codecs([{name!r}] if {name!r} != "none" else [])
 if {name!r} != "none":
     r = S.Runner({name!r}, codecs, S.sample_image({w}, {h}))
@@ -260,7 +264,7 @@ def vm_hwm_kb() -> int:
 
 
 def peak_rss_mb(name: str, w: int, h: int, threads: int) -> float:
-    code = RSS_CHILD.format(bench=str(ROOT / "benchmarks"), threads=threads, name=name, w=w, h=h)
+    code = RSS_CHILD.format(bench=str(ROOT / "benchmarks"), threads=threads, name=name, w=w, h=h, models=MODELS)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True)
     if out.returncode:
@@ -281,15 +285,26 @@ def main() -> None:
     p.add_argument("--bits-map", action="store_true",
                    help=f"add {' and '.join(repr(n) for n in WITH_MAP)}: decoding with the estimated-bits map, "
                         f"as the app and 'lvqac decompress' do")
+    p.add_argument("--scalar-model", metavar="CKPT",
+                   help="time this scalar checkpoint (and the peers with its weights and N/M) instead of "
+                        "the zoo's, e.g. a campaign run's model_latest.pt; 'ours lvqac' is left out "
+                        "unless --lvqac-model names one of the same size")
+    p.add_argument("--lvqac-model", metavar="CKPT", help="with --scalar-model: the LVQAC checkpoint to time")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
+    if args.scalar_model:
+        MODELS["ours scalar"] = args.scalar_model
+    if args.lvqac_model:
+        MODELS["ours lvqac"] = args.lvqac_model
+    skip = {"ours lvqac", OLD, "ours lvqac +map"} if args.scalar_model and not args.lvqac_model else set()
     names = list(OURS[:2]) + ([OLD] if args.before else []) + (list(WITH_MAP) if args.bits_map else []) + list(PEERS)
     names += [] if args.no_pillow else list(PILLOW)
+    names = [n for n in names if n not in skip]
     codecs = build_codecs(names)
     cfg = codecs["ours scalar"].model.config
     base_rss = float("nan") if args.no_rss else peak_rss_mb("none", 64, 64, args.threads)
     print(f"torch {torch.__version__}, {args.threads} thread(s), CPU ({os.cpu_count()} cores visible), "
-          f"median of {args.repeats} interleaved runs; N/M {cfg.N}/{cfg.M}; models {', '.join(zoo_ids().values())}")
+          f"median of {args.repeats} interleaved runs; N/M {cfg.N}/{cfg.M}; models {', '.join(v for k, v in zoo_ids().items() if k in names)}")
     print("ratios are against 'peer ckbd' (CompressAI's checkerboard codec with our scalar weights); "
           f"RSS of a process that only imports torch, lvqac_core and Pillow: {base_rss:.0f} MB")
     hdr = (f"{'size':<10} {'codec':<16} {'enc s':>7} {'dec s':>7} {'enc net':>8} {'dec net':>8} {'enc x':>6} "

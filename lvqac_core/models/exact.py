@@ -112,9 +112,12 @@ class _ExactConv:
         self.output_padding = getattr(layer, "output_padding", (0, 0))
         k = layer.kernel_size
         self.kernel = k
-        # column-buffer elements per output position (im2col for convolutions; for transposed
-        # ones, per input position, which is fewer outputs)
-        self.columns = (layer.in_channels if not self.transposed else layer.out_channels) * k[0] * k[1]
+        # float64 elements held per output position while the layer runs, which size the bands:
+        # one image runs tap by tap (stride 1, transposed by phases): a shifted copy of the input,
+        # the sums and the result; a strided convolution runs torch's im2col (C·k² per position)
+        by_taps = self.transposed or tuple(layer.stride) == (1, 1)
+        self.columns = (layer.in_channels + 2 * layer.out_channels if by_taps
+                        else layer.in_channels * k[0] * k[1])
         self.scale = layer.stride[0] if self.transposed else 1.0 / layer.stride[0]  # output rows per input row
         self.reach = (k[0] // 2 + 1)  # input rows on either side an output may depend on (conservative)
         # the kernel taps whose weights are not all zero (a masked convolution's others are)
