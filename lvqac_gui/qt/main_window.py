@@ -28,7 +28,7 @@ from . import dialogs
 from ..model.maps import Layer
 from .panels import GUIDE_TIPS, CompareTable, ControlPanel, HistoryTable, StatsPanel
 from .rdplot import RDPlot
-from .settings import AppSettings, data_dir
+from .settings import AppSettings
 from ..model.jobs import ClassicalJob, SideJob
 from ..model.records import Display, write_history_csv
 from ..model.state import Session
@@ -76,8 +76,8 @@ class MainWindow(QMainWindow):
         self.ask_on_quit = (QApplication.platformName() not in ("offscreen", "minimal")
                             and not os.environ.get("LVQAC_GUI_NO_QUIT_QUESTION"))
         # the Results history across restarts (a session file in the user's data folder)
-        self.history_path: Optional[Path] = (Path(data_dir()) / history_store.FILE_NAME
-                                             if restore and data_dir() else None)
+        history_file = self.settings.history_file() if restore else None
+        self.history_path: Optional[Path] = Path(history_file) if history_file else None
         self.exporter = BatchExporter(self)
         self.exporter.progress.connect(self._batch_progress)
         self.exporter.finished.connect(self._batch_finished)

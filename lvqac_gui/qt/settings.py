@@ -13,12 +13,14 @@ from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
 from lvqac_core.lambdas import PAPER_LAMBDAS, same_lambda
 
+from ..model import history_store
 from ..model.state import DEVICES, QUANTIZERS, Session
 
 
 class AppSettings:
     def __init__(self, path: Optional[str] = None) -> None:
         path = path or os.environ.get("LVQAC_GUI_SETTINGS")
+        self.own_file = bool(path)  # a settings file of its own (--settings): a profile apart
         if path:
             self.qs = QSettings(str(path), QSettings.Format.IniFormat)
         else:
@@ -28,6 +30,17 @@ class AppSettings:
     @property
     def path(self) -> str:
         return self.qs.fileName()
+
+    def history_file(self) -> Optional[str]:
+        """Where the Results history is kept: in ``$LVQAC_GUI_DATA_DIR`` when set; beside a settings
+        file of its own (``--settings NAME.ini`` → ``NAME-results-history.json``), so that a profile
+        started with its own settings does not show another profile's results; else in the user's
+        data folder (None when there is none)."""
+        if os.environ.get("LVQAC_GUI_DATA_DIR") or not self.own_file:
+            folder = data_dir()
+            return os.path.join(folder, history_store.FILE_NAME) if folder else None
+        stem, _ = os.path.splitext(self.path)
+        return f"{stem}-{history_store.FILE_NAME}"
 
     # ------------------------------------------------------------------ session choices
     def load_into(self, session: Session) -> None:

@@ -95,3 +95,15 @@ def test_results_history_kept_across_restarts_and_cleared(qtbot, helpers, make_w
     assert again.session.history == [] and again.history.table.rowCount() == 0
     third = make_window()
     assert third.session.history == []
+
+
+def test_a_settings_file_of_its_own_keeps_its_own_results_history(tmp_path, monkeypatch):
+    """`lvqac-gui --settings NAME.ini` is a profile apart: its Results history lies beside it, not
+    in the user's data folder (where another profile's results would show up)."""
+    from lvqac_gui.qt.settings import AppSettings
+    monkeypatch.delenv("LVQAC_GUI_DATA_DIR", raising=False)
+    monkeypatch.delenv("LVQAC_GUI_SETTINGS", raising=False)
+    own = AppSettings(str(tmp_path / "profile.ini"))
+    assert own.history_file() == str(tmp_path / "profile-results-history.json")
+    monkeypatch.setenv("LVQAC_GUI_DATA_DIR", str(tmp_path / "data"))  # the environment still wins
+    assert own.history_file() == str(tmp_path / "data" / "results-history.json")
