@@ -60,11 +60,10 @@ NEW_Z_DENSITY_SCALE = 0.1  # width of a new hyper-latent channel's initial densi
 
 @dataclass(frozen=True)
 class Space:
-    """One channel axis: ``old`` channels kept at ``keep`` (indices into ``new``); ``zero_out``: the
+    """One channel axis of ``new`` channels, the old ones kept at ``keep``; ``zero_out``: the
     new channels' producer outputs exactly 0; ``cut_in``: consumers' old units must not read the new
     channels (they are non-zero somewhere: active units, or z with training noise)."""
 
-    old: int
     new: int
     keep: tuple[int, ...]
     zero_out: bool
@@ -78,7 +77,7 @@ class Space:
 
 def _space(old: int, new: int, kind: str, keep: Optional[Sequence[int]] = None) -> Space:
     keep = tuple(range(old)) if keep is None else tuple(keep)
-    return Space(old, new, keep, zero_out=kind in ("y", "z", "params"), cut_in=kind in ("hidden", "z"))
+    return Space(new, keep, zero_out=kind in ("y", "z", "params"), cut_in=kind in ("hidden", "z"))
 
 
 def _place(fresh: Tensor, old: Tensor, out: Space, inp: Optional[Space], transposed: bool = False) -> Tensor:
