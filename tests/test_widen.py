@@ -77,6 +77,27 @@ def test_every_new_weight_gets_a_gradient_in_training():
     assert new_part("entropy_parameters.4.weight", rows=slice(12, 18)) > 0  # σ of the new channels
 
 
+def test_live_latents_start_non_zero_at_the_spread_asked_and_leave_the_reconstruction_alone():
+    narrow = _trained_like().eval()
+    calib = torch.rand(1, 3, 128, 128, generator=torch.Generator().manual_seed(5))
+    live = widen.LiveLatents(spread=0.4, sigma=0.3, calibration=calib)
+    wide = widen_model(narrow, 12, 18, WIDE_LAMBDAS, live=live).eval()
+    with torch.no_grad():
+        y = wide.g_a(calib) * wide.gains(WIDE_LAMBDAS[-1])[0]
+        assert float(y[:, 12:].std()) == pytest.approx(0.4, rel=1e-4)
+        assert torch.allclose(y[:, :12], narrow.g_a(calib) * wide.gains(WIDE_LAMBDAS[-1])[0][:, :12], atol=1e-6)
+        x = torch.rand(1, 3, 128, 128, generator=torch.Generator().manual_seed(2))
+        for lam in (0.0016, 0.0075, 0.045):
+            a, b = narrow(x, lam), wide(x, lam)
+            assert float((a.x_hat - b.x_hat).abs().max()) < 1e-6  # only new units read the new channels
+        # the new channels quantize to non-zero values somewhere, and cost bits
+        assert float(b.bits["y"]) > float(a.bits["y"]) + 1.0
+    sigma = wide.entropy_parameters[len(wide.entropy_parameters) - 1].bias.detach()
+    assert torch.allclose(sigma[12:18], torch.tensor(0.3))
+    with pytest.raises(InputError, match="spread"):
+        widen_model(narrow, 12, 18, WIDE_LAMBDAS, live=widen.LiveLatents(0.0, 0.3, calib))
+
+
 def test_refusals_say_why():
     with pytest.raises(InputError, match="scalar networks only"):
         widen_model(_trained_like(quantizer="lvq"), 12, 18)

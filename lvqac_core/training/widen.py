@@ -32,6 +32,15 @@ beyond it the nearest end extended by the high-rate rule ln g ∝ ½ ln λ (inve
 :mod:`lvqac_core.models.gain` initialises with; new channels take each preset's mean gain over the
 old channels.
 
+**Live latents** (``--live-spread S --live-sigma s``; the seventh session's pilot showed why): new
+latent channels that start at exactly 0 with σ at its bound stay unused, because the rate proxy
+charges any move off 0 steeply and the distortion's first gradients are small. With live latents
+the new channels start non-zero instead: g_a's new rows keep their initial weights, scaled so that
+the new channels' gained values have standard deviation S at the top preset on a calibration image
+(the bundled sample by default), with σ = s. Nothing old reads them (g_s, h_a and the context read
+them through new units only, whose outgoing weights are zero), so the reconstruction is still the
+narrow network's; only their rate is new, and the trainer's gradients open the zero links first.
+
 Only the Minnen backbones (``minnen2018*``) with the scalar quantizer are handled (the campaign's
 trunk); other networks get a one-line refusal.
 """
@@ -75,8 +84,20 @@ class Space:
         return [i for i in range(self.new) if i not in kept]
 
 
+@dataclass(frozen=True)
+class LiveLatents:
+    """New latent channels that start non-zero (module docstring): ``spread`` is their gained
+    standard deviation at the top preset on ``calibration`` (1×3×H×W in [0, 1]), ``sigma`` their σ."""
+
+    spread: float
+    sigma: float
+    calibration: Tensor
+
+
 def _space(old: int, new: int, kind: str, keep: Optional[Sequence[int]] = None) -> Space:
     keep = tuple(range(old)) if keep is None else tuple(keep)
+    if kind == "live-y":  # non-zero new latents: only new units read them
+        return Space(new, keep, zero_out=False, cut_in=True)
     return Space(new, keep, zero_out=kind in ("y", "z", "params"), cut_in=kind in ("hidden", "z"))
 
 
@@ -132,9 +153,10 @@ def _gain_rows(model: LatticeCodecModel, lambdas: Sequence[float], M: int, inver
 
 
 def widen_model(model: LatticeCodecModel, N: int, M: int, lambdas: Optional[Sequence[float]] = None,
-                seed: int = 0) -> LatticeCodecModel:
+                seed: int = 0, live: Optional[LiveLatents] = None) -> LatticeCodecModel:
     """A network with N / M channels that computes what ``model`` computes (module docstring).
-    ``lambdas``: the wide network's gain presets (default: the old ones)."""
+    ``lambdas``: the wide network's gain presets (default: the old ones); ``live``: new latent
+    channels that start non-zero (the reconstruction is still the narrow network's)."""
     _check_source(model, N, M)
     cfg = model.config
     n, m = cfg.N, cfg.M
@@ -143,6 +165,10 @@ def widen_model(model: LatticeCodecModel, N: int, M: int, lambdas: Optional[Sequ
         raise InputError("a variable-rate network widens to a variable-rate one (and a single-rate to a single-rate)")
     provenance = dict(cfg.provenance or {})
     provenance["widened_from"] = {"N": n, "M": m, "lambdas": list(cfg.lambdas), "seed": seed}
+    if live is not None:
+        if not (live.spread > 0 and live.sigma >= SCALE_BOUND):
+            raise InputError(f"live latents need a spread > 0 and σ ≥ {SCALE_BOUND} (got {live.spread}, {live.sigma})")
+        provenance["widened_from"]["live"] = {"spread": live.spread, "sigma": live.sigma}
     wide_cfg = replace(cfg, N=N, M=M, lambdas=lambdas, provenance=provenance,
                        quantizer_options=dict(cfg.quantizer_options))
     torch.manual_seed(seed)
@@ -152,7 +178,7 @@ def widen_model(model: LatticeCodecModel, N: int, M: int, lambdas: Optional[Sequ
     new: dict[str, Tensor] = {}
 
     hidden = _space(n, N, "hidden")
-    y = _space(m, M, "y")
+    y = _space(m, M, "live-y" if live is not None else "y")
     z = _space(n, N, "z")
     rgb = _space(3, 3, "hidden")
     hs1 = _space(m, M, "hidden")
@@ -185,7 +211,7 @@ def widen_model(model: LatticeCodecModel, N: int, M: int, lambdas: Optional[Sequ
     for name, (out, inp, transposed) in layers.items():
         new[f"{name}.weight"] = _place(fresh[f"{name}.weight"], old[f"{name}.weight"], out, inp, transposed)
         new[f"{name}.bias"] = _place(fresh[f"{name}.bias"], old[f"{name}.bias"], out, None)
-    new[f"{last}.bias"][params.added[:M - m]] = SCALE_BOUND  # σ of the new channels; μ stays 0
+    new[f"{last}.bias"][params.added[:M - m]] = SCALE_BOUND if live is None else live.sigma  # σ; μ stays 0
 
     for name in ("g_a.1", "g_a.3", "g_a.5", "g_s.1", "g_s.3", "g_s.5"):
         # stored (reparametrised) values: the fresh γ is diagonal, so its cross terms already read 0
@@ -217,7 +243,29 @@ def widen_model(model: LatticeCodecModel, N: int, M: int, lambdas: Optional[Sequ
     if missing:
         raise InputError(f"widening does not know how to place {missing[:4]}")
     wide.load_state_dict(new, strict=False)
+    if live is not None:
+        _scale_live_latents(wide, m, live)
     return wide
+
+
+@torch.no_grad()
+def _scale_live_latents(wide: LatticeCodecModel, m: int, live: LiveLatents) -> None:
+    """Scale g_a's new output rows so that the new channels' gained values have standard deviation
+    ``live.spread`` at the top preset on the calibration image."""
+    was_training = wide.training
+    wide.eval()
+    y = wide.g_a(live.calibration.to(torch.float32))
+    gains = wide.gains(wide.lambda_range[1]) if wide.gain is not None else None
+    if gains is not None:
+        y = y * gains[0]
+    spread = float(y[:, m:].std())
+    if not math.isfinite(spread) or spread <= 0:
+        raise InputError("the calibration image gives the new latent channels no spread; use another image")
+    factor = live.spread / spread
+    last = wide.g_a[len(wide.g_a) - 1]
+    last.weight[m:].mul_(factor)
+    last.bias[m:].mul_(factor)
+    wide.train(was_training)
 
 
 def _lambdas(text: str) -> list[float]:
@@ -225,6 +273,15 @@ def _lambdas(text: str) -> list[float]:
         return [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a comma-separated list of numbers: {text!r}") from None
+
+
+def _calibration_image(path: Optional[str]) -> Tensor:
+    from ..image_files import load_rgb
+    from ..image_tensors import to_tensor
+    from ..resources import resources_dir
+
+    x, _ = to_tensor(load_rgb(path or resources_dir() / "samples" / "astronaut.png"))
+    return x
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -237,6 +294,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("-M", type=int, required=True, help="latent channels of the wide network")
     p.add_argument("--lambdas", type=_lambdas, default=None, help="gain presets (default: the source's)")
     p.add_argument("--seed", type=int, default=0, help="seed of the new channels' initial weights")
+    p.add_argument("--live-spread", type=float, default=None, metavar="S",
+                   help="start the new latent channels non-zero, with this gained standard deviation at the top preset")
+    p.add_argument("--live-sigma", type=float, default=0.5, metavar="s", help="σ of live new latent channels (default 0.5)")
+    p.add_argument("--calibration", default=None, metavar="IMAGE",
+                   help="image that sets the live latents' scale (default: the bundled sample)")
     args = p.parse_args(argv)
     out = Path(args.out)
     if out.exists():
@@ -244,7 +306,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     try:
         src = load_checkpoint(args.source)
-        wide = widen_model(src, args.N, args.M, args.lambdas, seed=args.seed)
+        live = None
+        if args.live_spread is not None:
+            live = LiveLatents(args.live_spread, args.live_sigma, _calibration_image(args.calibration))
+        wide = widen_model(src, args.N, args.M, args.lambdas, seed=args.seed, live=live)
     except InputError as e:
         print(f"widen: {e}", file=sys.stderr)
         return 2
