@@ -120,3 +120,17 @@ def test_the_command_writes_an_init_file_for_training_and_never_overwrites(tmp_p
                          lambdas=WIDE_LAMBDAS, quantizer_options={"rate_proxy": "noise"})
     info = load_init_weights(target, out)  # what `lvqac train --init` does
     assert info["new"] == []
+
+
+def test_channel_use_sees_live_latents_cost_bits_before_they_add_anything():
+    from scripts.channel_use import channel_use
+    narrow = _trained_like().eval()
+    calib = torch.rand(1, 3, 128, 128, generator=torch.Generator().manual_seed(5))
+    wide = widen_model(narrow, 12, 18, WIDE_LAMBDAS, live=widen.LiveLatents(0.6, 0.3, calib)).eval()
+    row = channel_use(wide, calib, 0.1, old_m=12)
+    assert 0 < row["new_bits_share"] < 1 and row["bpp_new"] > 0
+    assert row["psnr"] == pytest.approx(row["psnr_without"], abs=1e-6)  # nothing old reads them yet
+    with torch.no_grad():  # once g_s reads them, taking them away changes the picture
+        wide.g_s[0].weight[12:].normal_(0, 0.5)
+    row = channel_use(wide, calib, 0.1, old_m=12)
+    assert abs(row["psnr"] - row["psnr_without"]) > 0.01
