@@ -197,3 +197,33 @@ def test_a_signal_stops_training_cleanly_after_the_step(tmp_path, signum):
     again = Trainer(_cfg(tmp_path, "s", steps=5))
     again.run(resume=True)
     assert again.step == 5
+
+
+def test_the_gained_channels_rate_warm_up_weights_their_bits_then_ramps_to_one(tmp_path):
+    cfg = _cfg(tmp_path, "free", free_channels_from=10, free_rate_steps=2, free_ramp_steps=4)
+    assert [cfg.rate_weight_at(s) for s in (0, 1, 2, 3, 5, 6, 50)] == [0.0, 0.0, 0.0, 0.25, 0.75, 1.0, 1.0]
+    assert _cfg(tmp_path, "plain").rate_weight_at(0) == 1.0
+    with pytest.raises(InputError, match="inside the latent"):
+        _cfg(tmp_path, "bad", free_channels_from=16).validate()
+    torch.manual_seed(0)
+    model = build_model(architecture="minnen2018-ckbd", quantizer="scalar", N=16, M=16).train()
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        torch.manual_seed(1)
+        full = float(model(x).bits["y"])
+        model.rate_channel_weights = torch.cat([torch.ones(10), torch.zeros(6)])
+        torch.manual_seed(1)
+        kept = float(model(x).bits["y"])
+    assert 0 < kept < full
+    t = Trainer(cfg)
+    seen = []
+    original = t.model.forward
+
+    def spy(*a, **kw):
+        w = t.model.rate_channel_weights
+        seen.append(None if w is None else float(w[-1]))
+        return original(*a, **kw)
+
+    t.model.forward = spy
+    t.run(until=4)
+    assert seen == [0.0, 0.0, 0.0, 0.25] and t.model.rate_channel_weights is None

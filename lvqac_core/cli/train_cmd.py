@@ -28,6 +28,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr", type=float, default=1e-4)
     p.add_argument("--aux-lr", type=float, default=1e-3)
     p.add_argument("--decay-step", type=int, default=0, help="multiply lr by 0.1 from this step (0: never)")
+    p.add_argument("--free-channels-from", type=int, default=0, metavar="K",
+                   help="rate warm-up for a widened network (lvqac_core.training.widen): latent channels ≥ K "
+                        "cost no rate for --free-rate-steps, then their rate's weight ramps to 1 (0: off)")
+    p.add_argument("--free-rate-steps", type=int, default=0, metavar="STEPS")
+    p.add_argument("--free-ramp-steps", type=int, default=0, metavar="STEPS")
     p.add_argument("--tau-start", type=float, default=0.5)
     p.add_argument("--tau-end", type=float, default=0.05)
     p.add_argument("--init", default=None, metavar="CKPT",
@@ -96,6 +101,8 @@ def config_from_args(args: argparse.Namespace):
         amp=args.amp, precision=args.precision, channels_last=args.channels_last, train_mode=args.train_mode,
         rate_proxy=args.rate_proxy, compander=args.compander, selection_coding=args.selection_coding,
         progress=not args.no_progress, lambdas=list(args.lambdas),
+        free_channels_from=args.free_channels_from, free_rate_steps=args.free_rate_steps,
+        free_ramp_steps=args.free_ramp_steps,
         quantizer_options={k: v for k, v in (("a_grad_alpha", args.a_grad_alpha), ("a_grad_scale", args.a_grad_scale),
                                                     ("ste_domain", args.ste_domain))
                            if v is not None},

@@ -112,6 +112,9 @@ class LatticeCodecModel(nn.Module):
         self.latent_codec: LatentCodec = order(self.quantizer, self.a_head, self.context, self.entropy_parameters,
                                                self.lower_bound_scale, selection_head=self.selection_head)
         self._exact_h_s: Optional[ExactNet] = None
+        # training only (set and cleared by the trainer around one step): per-channel weights of
+        # y's estimated bits, for the rate warm-up of channels a widened network gained
+        self.rate_channel_weights: Optional[Tensor] = None
 
     # ---------------------------------------------------------------- training --------
     def forward(self, x: Tensor, lmbda: Optional[float] = None) -> ForwardOutput:
@@ -129,8 +132,11 @@ class LatticeCodecModel(nn.Module):
         hyper = self.h_s(z_hat)
         with _fp32(x):
             latent = self.latent_codec.forward(y.float(), hyper.float())
+            y_bits = -torch.log2(latent.likelihoods)
+            if self.rate_channel_weights is not None:
+                y_bits = y_bits * self.rate_channel_weights.view(1, -1, 1, 1)
             bits = {
-                "y": -torch.log2(latent.likelihoods).sum(),
+                "y": y_bits.sum(),
                 "z": -torch.log2(z_lik).sum(),
             }
             if latent.selection_bits is not None:

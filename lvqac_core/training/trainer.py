@@ -88,6 +88,12 @@ class TrainConfig:
     progress: bool = True
     quantizer_options: dict[str, Any] = field(default_factory=dict)
     lambdas: list[float] = field(default_factory=list)  # non-empty: a variable-rate network (gain units)
+    # a rate warm-up for latent channels a widened network gained (issue 27; lvqac_core.training.widen):
+    # channels ≥ free_channels_from cost no rate for free_rate_steps, then their weight ramps to 1 over
+    # free_ramp_steps. 0: off
+    free_channels_from: int = 0
+    free_rate_steps: int = 0
+    free_ramp_steps: int = 0
 
     def validate(self) -> None:
         """Refuse settings a user can get wrong with one ``InputError`` line (option names as in this
@@ -125,6 +131,11 @@ class TrainConfig:
         if self.selection_coding != "raw" and family != "lattice":
             raise InputError(f"selection coding {self.selection_coding!r} needs a lattice quantizer (lvq, lvqac): "
                              f"{self.quantizer} has no selection bits")
+        if self.free_channels_from and not (0 < self.free_channels_from < self.M):
+            raise InputError(f"the free channels must start inside the latent (1 … {self.M - 1}), "
+                             f"got {self.free_channels_from}")
+        if self.free_rate_steps < 0 or self.free_ramp_steps < 0:
+            raise InputError("the free-rate and ramp steps must be ≥ 0")
         if self.precision not in PRECISIONS or self.channels_last not in ("auto", "on", "off"):
             raise InputError(f"precision must be one of {', '.join(PRECISIONS)} and channels-last auto, on or off")
         try:  # the model's own checks (known architecture, group size dividing M)
@@ -148,6 +159,16 @@ class TrainConfig:
         return ModelConfig(architecture=self.architecture, quantizer=self.quantizer, N=self.N, M=self.M,
                            lmbda=self.lmbda, group_size=self.group_size,
                            quantizer_options=self.quantizer_settings(), lambdas=list(self.lambdas))
+
+    def rate_weight_at(self, step: int) -> float:
+        """The weight of the free channels' rate at ``step`` (1 when there are none): 0 for
+        ``free_rate_steps``, then a linear ramp to 1 over ``free_ramp_steps``."""
+        if not self.free_channels_from:
+            return 1.0
+        t = step - self.free_rate_steps
+        if t < 0:
+            return 0.0
+        return 1.0 if self.free_ramp_steps <= 0 else min(1.0, t / self.free_ramp_steps)
 
     def lambda_at(self, step: int) -> float:
         """The λ of a step: the single λ, or (variable rate) a preset drawn uniformly from (seed, step),
@@ -406,6 +427,8 @@ class Trainer:
             "lambdas": list(c.lambdas),
             "lr": c.lr,
             "decay_step": c.decay_step,
+            **({"free_channels_from": c.free_channels_from, "free_rate_steps": c.free_rate_steps,
+                "free_ramp_steps": c.free_ramp_steps} if c.free_channels_from else {}),
             "tau_start": c.tau_start,
             "tau_end": c.tau_end,
             "seed": c.seed,
@@ -463,8 +486,16 @@ class Trainer:
         self.opt.zero_grad(set_to_none=True)
         self.aux_opt.zero_grad(set_to_none=True)
         lmbda = c.lambda_at(self.step)
-        with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.amp):
-            out = self.model(x, lmbda=lmbda if c.lambdas else None)
+        weight = c.rate_weight_at(self.step)
+        if weight < 1.0:  # the gained channels' rate warm-up: their bits count at this weight
+            w = torch.ones(self.model.config.M, device=self.device)
+            w[c.free_channels_from:] = weight
+            self.model.rate_channel_weights = w
+        try:
+            with torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.amp):
+                out = self.model(x, lmbda=lmbda if c.lambdas else None)
+        finally:
+            self.model.rate_channel_weights = None
         terms = rd_loss(out, x, lmbda)
         terms["loss"].backward()
         self._average_grads(self.main_params)
