@@ -134,3 +134,20 @@ def test_channel_use_sees_live_latents_cost_bits_before_they_add_anything():
         wide.g_s[0].weight[12:].normal_(0, 0.5)
     row = channel_use(wide, calib, 0.1, old_m=12)
     assert abs(row["psnr"] - row["psnr_without"]) > 0.01
+
+
+def test_direct_live_latents_reach_the_distortion_at_once():
+    narrow = _trained_like().eval()
+    calib = torch.rand(1, 3, 128, 128, generator=torch.Generator().manual_seed(5))
+    plain = widen_model(narrow, 12, 18, WIDE_LAMBDAS, live=widen.LiveLatents(0.6, 0.3, calib)).train()
+    direct = widen_model(narrow, 12, 18, WIDE_LAMBDAS, live=widen.LiveLatents(0.6, 0.3, calib, direct=True)).train()
+    assert float(plain.g_s[0].weight[12:, :8].abs().sum()) == 0  # old g_s units ignore the new channels
+    assert float(direct.g_s[0].weight[12:, :8].abs().sum()) > 0  # ... or read them with their initial weights
+
+    def distortion_grad(model):
+        torch.manual_seed(3)
+        out = model(calib, 0.1)
+        torch.mean((out.x_hat - calib) ** 2).backward()
+        return float(model.g_a[6].weight.grad[12:].abs().sum())
+
+    assert distortion_grad(plain) == 0 and distortion_grad(direct) > 0

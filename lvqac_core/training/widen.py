@@ -35,7 +35,9 @@ old channels.
 **Live latents** (``--live-spread S --live-sigma s``; the seventh session's pilot showed why): new
 latent channels that start at exactly 0 with σ at its bound stay unused, because the rate proxy
 charges any move off 0 steeply and the distortion's first gradients are small. With live latents
-the new channels start non-zero instead: g_a's new rows keep their initial weights, scaled so that
+the new channels start non-zero instead (``--live-direct``: g_s's old units read them too, with
+their initial weights, so that the distortion reaches them at once and the reconstruction changes
+a little): g_a's new rows keep their initial weights, scaled so that
 the new channels' gained values have standard deviation S at the top preset on a calibration image
 (the bundled sample by default), with σ = s. Nothing old reads them (g_s, h_a and the context read
 them through new units only, whose outgoing weights are zero), so the reconstruction is still the
@@ -92,6 +94,7 @@ class LiveLatents:
     spread: float
     sigma: float
     calibration: Tensor
+    direct: bool = False  # g_s's old units read them too (initial weights): the reconstruction changes a little
 
 
 def _space(old: int, new: int, kind: str, keep: Optional[Sequence[int]] = None) -> Space:
@@ -168,7 +171,7 @@ def widen_model(model: LatticeCodecModel, N: int, M: int, lambdas: Optional[Sequ
     if live is not None:
         if not (live.spread > 0 and live.sigma >= SCALE_BOUND):
             raise InputError(f"live latents need a spread > 0 and σ ≥ {SCALE_BOUND} (got {live.spread}, {live.sigma})")
-        provenance["widened_from"]["live"] = {"spread": live.spread, "sigma": live.sigma}
+        provenance["widened_from"]["live"] = {"spread": live.spread, "sigma": live.sigma, "direct": live.direct}
     wide_cfg = replace(cfg, N=N, M=M, lambdas=lambdas, provenance=provenance,
                        quantizer_options=dict(cfg.quantizer_options))
     torch.manual_seed(seed)
@@ -179,6 +182,7 @@ def widen_model(model: LatticeCodecModel, N: int, M: int, lambdas: Optional[Sequ
 
     hidden = _space(n, N, "hidden")
     y = _space(m, M, "live-y" if live is not None else "y")
+    y_to_g_s = _space(m, M, "y") if live is not None and live.direct else y  # initial weights from the new channels
     z = _space(n, N, "z")
     rgb = _space(3, 3, "hidden")
     hs1 = _space(m, M, "hidden")
@@ -193,7 +197,7 @@ def widen_model(model: LatticeCodecModel, N: int, M: int, lambdas: Optional[Sequ
     layers = {  # name: (out, in, transposed)
         "g_a.0": (hidden, rgb, False), "g_a.2": (hidden, hidden, False), "g_a.4": (hidden, hidden, False),
         "g_a.6": (y, hidden, False),
-        "g_s.0": (hidden, y, True), "g_s.2": (hidden, hidden, True), "g_s.4": (hidden, hidden, True),
+        "g_s.0": (hidden, y_to_g_s, True), "g_s.2": (hidden, hidden, True), "g_s.4": (hidden, hidden, True),
         "g_s.6": (rgb, hidden, True),
         "h_a.0": (hidden, y, False), "h_a.2": (hidden, hidden, False), "h_a.4": (z, hidden, False),
         "h_s.0": (hs1, z, True), "h_s.2": (hs2, hs1, True),
@@ -297,6 +301,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--live-spread", type=float, default=None, metavar="S",
                    help="start the new latent channels non-zero, with this gained standard deviation at the top preset")
     p.add_argument("--live-sigma", type=float, default=0.5, metavar="s", help="σ of live new latent channels (default 0.5)")
+    p.add_argument("--live-direct", action="store_true",
+                   help="g_s's old units read live latents with their initial weights from the start (a direct "
+                        "distortion path; the reconstruction is no longer exactly the narrow network's)")
     p.add_argument("--calibration", default=None, metavar="IMAGE",
                    help="image that sets the live latents' scale (default: the bundled sample)")
     args = p.parse_args(argv)
@@ -308,7 +315,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         src = load_checkpoint(args.source)
         live = None
         if args.live_spread is not None:
-            live = LiveLatents(args.live_spread, args.live_sigma, _calibration_image(args.calibration))
+            live = LiveLatents(args.live_spread, args.live_sigma, _calibration_image(args.calibration),
+                               direct=args.live_direct)
         wide = widen_model(src, args.N, args.M, args.lambdas, seed=args.seed, live=live)
     except InputError as e:
         print(f"widen: {e}", file=sys.stderr)
