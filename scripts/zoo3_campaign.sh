@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Zoo v3's wide scalar network (issue 27), resumed in the background in one command: what every
+# session runs in its first minutes, and what restarts the campaign from the shipped weights when
+# ../runs is gone (it was lost twice).
+#
+#   scripts/zoo3_campaign.sh [MAX_MINUTES]        (default 120)
+#
+# - makes ../runs/data-train12 (symlinks to ../shared/data/train + train2: the trainer reads one folder);
+# - resumes RUN (default ../runs/zoo3/wide-scalar) from its resume.pt; where there is none, widens
+#   the shipped zoo v2 scalar network to N 128 / M 192 with live latents
+#   (python -m lvqac_core.training.widen … --live-spread 0.5 --live-sigma 0.3) and starts it with
+#   the gained channels' rate warm-up (free for 600 steps, then a 1 200-step ramp);
+# - runs one thread at nice 19, detached (nohup setsid), a resume.pt every 5 minutes; stop it
+#   early with `kill <pid>` (it stops cleanly after the step) or let MAX_MINUTES end it.
+#
+# Environment: RUN, PYTHON (.venv/bin/python), LR (2e-4). docs/training.md has the runs so far.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MAX_MINUTES=${1:-120}
+RUN=${RUN:-../runs/zoo3/wide-scalar}
+PYTHON=${PYTHON:-.venv/bin/python}
+LR=${LR:-2e-4}
+LAMBDAS=0.0016,0.0032,0.0075,0.015,0.03,0.045,0.07,0.1,0.13
+DATA=../runs/data-train12
+
+if [ ! -d "$DATA" ]; then
+  mkdir -p "$DATA"
+  for f in ../shared/data/train/*.jpg; do ln -sf "../../shared/data/train/$(basename "$f")" "$DATA/t1_$(basename "$f")"; done
+  for f in ../shared/data/train2/*.webp; do ln -sf "../../shared/data/train2/$(basename "$f")" "$DATA/t2_$(basename "$f")"; done
+fi
+mkdir -p "$RUN"
+args=(--data "$DATA" --out "$RUN" --architecture minnen2018-ckbd --quantizer scalar --lambda 0.0075
+      --lambdas "$LAMBDAS" -N 128 -M 192 --steps 400000 --lr "$LR" --crop 128 --batch-size 8 --threads 1
+      --checkpoint-minutes 5 --max-minutes "$MAX_MINUTES" --seed 0 --log-every 50 --precision fp32
+      --no-progress --json --free-channels-from 64 --free-rate-steps 600 --free-ramp-steps 1200)
+if [ -f "$RUN/resume.pt" ]; then
+  args+=(--resume)
+  for f in stdout stderr; do [ -s "$RUN/$f.txt" ] && mv "$RUN/$f.txt" "$RUN/$f.$(date +%Y%m%d-%H%M).txt"; done
+  echo "resuming $RUN"
+else
+  init="$RUN/../$(basename "$RUN")-init.pt"
+  if [ ! -f "$init" ]; then
+    "$PYTHON" -m lvqac_core.training.widen resources/models/minnen2018-ckbd-scalar-vr.pt "$init" \
+      -N 128 -M 192 --lambdas "$LAMBDAS" --live-spread 0.5 --live-sigma 0.3
+  fi
+  args+=(--init "$init")
+  echo "starting $RUN from $init (no resume.pt there)"
+fi
+OMP_NUM_THREADS=1 nohup setsid nice -n 19 "$PYTHON" -m lvqac_core.training "${args[@]}" \
+  > "$RUN/stdout.txt" 2> "$RUN/stderr.txt" < /dev/null &
+echo "pid $!; log $RUN/log.csv; status: $PYTHON -m scripts.campaign status"
