@@ -42,6 +42,10 @@ the new channels' gained values have standard deviation S at the top preset on a
 (the bundled sample by default), with σ = s. Nothing old reads them (g_s, h_a and the context read
 them through new units only, whose outgoing weights are zero), so the reconstruction is still the
 narrow network's; only their rate is new, and the trainer's gradients open the zero links first.
+Live latents alone still fall back to zero bits within a few hundred steps (the rate's gradient
+acts at once, the distortion's only once those links have opened): train them with the trainer's
+rate warm-up for the gained channels (``--free-channels-from m --free-rate-steps 600
+--free-ramp-steps 1200``; ``scripts/zoo3_campaign.sh``, docs/training.md).
 
 Only the Minnen backbones (``minnen2018*``) with the scalar quantizer are handled (the campaign's
 trunk); other networks get a one-line refusal.
