@@ -227,3 +227,12 @@ def test_the_gained_channels_rate_warm_up_weights_their_bits_then_ramps_to_one(t
     t.model.forward = spy
     t.run(until=4)
     assert seen == [0.0, 0.0, 0.0, 0.25] and t.model.rate_channel_weights is None
+
+
+def test_a_resumed_run_keeps_the_record_of_its_init(tmp_path):
+    first = Trainer(_cfg(tmp_path, "a", steps=1))
+    first.run()
+    Trainer(_cfg(tmp_path, "b", steps=1, init=str(tmp_path / "a" / "model.pt"))).run()
+    resumed = Trainer(_cfg(tmp_path, "b", steps=2))  # resumed without --init
+    resumed.run(resume=True)
+    assert resumed.provenance(final=True)["init"] == str(tmp_path / "a" / "model.pt")

@@ -392,6 +392,8 @@ class Trainer:
         self.aux_opt.load_state_dict(st["aux_opt"])
         self.sched.load_state_dict(st["sched"])
         self.step = int(st["step"])
+        if not self.cfg.init and isinstance(st.get("config"), dict) and st["config"].get("init"):
+            self.cfg.init = str(st["config"]["init"])  # a resumed run keeps the record of where it started
         self.elapsed = float(st.get("elapsed", 0.0))
         # a state from before the trainer measured CPU time: wall time × threads, marked estimated
         self.cpu_estimated = bool(st.get("cpu_estimated", "cpu_seconds" not in st))
