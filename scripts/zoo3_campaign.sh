@@ -13,14 +13,18 @@
 # - runs one thread at nice 19, detached (nohup setsid), a resume.pt every 5 minutes; stop it
 #   early with `kill <pid>` (it stops cleanly after the step) or let MAX_MINUTES end it.
 #
-# Environment: RUN, PYTHON (.venv/bin/python), LR (2e-4). docs/training.md has the runs so far.
+# QUANTIZER=lvq (or lvqac) runs that family's arm, ../runs/zoo3/wide-lvq, forked at step 0 from the same
+# widened scalar init with the same warm-up, so the families get equal steps after the fork.
+# Environment: QUANTIZER (scalar), RUN, PYTHON (.venv/bin/python), LR (2e-4), PRECISION (auto). docs/training.md has the runs so far.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 MAX_MINUTES=${1:-120}
-RUN=${RUN:-../runs/zoo3/wide-scalar}
+QUANTIZER=${QUANTIZER:-scalar}
+RUN=${RUN:-../runs/zoo3/wide-$QUANTIZER}
 PYTHON=${PYTHON:-.venv/bin/python}
 LR=${LR:-2e-4}
+PRECISION=${PRECISION:-auto}  # auto: bf16 + channels_last where the CPU has AVX512-BF16, else fp32
 LAMBDAS=0.0016,0.0032,0.0075,0.015,0.03,0.045,0.07,0.1,0.13
 DATA=../runs/data-train12
 
@@ -30,16 +34,20 @@ if [ ! -d "$DATA" ]; then
   for f in ../shared/data/train2/*.webp; do ln -sf "../../shared/data/train2/$(basename "$f")" "$DATA/t2_$(basename "$f")"; done
 fi
 mkdir -p "$RUN"
-args=(--data "$DATA" --out "$RUN" --architecture minnen2018-ckbd --quantizer scalar --lambda 0.0075
+args=(--data "$DATA" --out "$RUN" --architecture minnen2018-ckbd --quantizer "$QUANTIZER" --lambda 0.0075
       --lambdas "$LAMBDAS" -N 128 -M 192 --steps 400000 --lr "$LR" --crop 128 --batch-size 8 --threads 1
-      --checkpoint-minutes 5 --max-minutes "$MAX_MINUTES" --seed 0 --log-every 50 --precision fp32
+      --checkpoint-minutes 5 --max-minutes "$MAX_MINUTES" --seed 0 --log-every 50 --precision "$PRECISION"
       --no-progress --json --free-channels-from 64 --free-rate-steps 600 --free-ramp-steps 1200)
+if [ "$QUANTIZER" != scalar ]; then
+  args+=(--selection-coding rans)  # as zoo v2's lattice networks
+fi
 if [ -f "$RUN/resume.pt" ]; then
   args+=(--resume)
   for f in stdout stderr; do [ -s "$RUN/$f.txt" ] && mv "$RUN/$f.txt" "$RUN/$f.$(date +%Y%m%d-%H%M).txt"; done
   echo "resuming $RUN"
 else
-  init="$RUN/../$(basename "$RUN")-init.pt"
+  # every family starts from the same widened zoo v2 scalar network (a fork at step 0: equal steps after it)
+  init="$(dirname "$RUN")/wide-scalar-init.pt"
   if [ ! -f "$init" ]; then
     "$PYTHON" -m lvqac_core.training.widen resources/models/minnen2018-ckbd-scalar-vr.pt "$init" \
       -N 128 -M 192 --lambdas "$LAMBDAS" --live-spread 0.5 --live-sigma 0.3
