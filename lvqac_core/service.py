@@ -57,7 +57,8 @@ class ModelChoice:
 
 
 def select_model(quantizer: Optional[str] = None, lmbda: Optional[float] = None,
-                 model: Optional[Union[str, Path]] = None, architecture: Optional[str] = None) -> ModelChoice:
+                 model: Optional[Union[str, Path]] = None, architecture: Optional[str] = None,
+                 tier: Optional[str] = None) -> ModelChoice:
     """The one model-selection rule.
 
     - ``model`` (a zoo id or a checkpoint path) is taken as is and excludes ``quantizer``; with a
@@ -67,7 +68,10 @@ def select_model(quantizer: Optional[str] = None, lmbda: Optional[float] = None,
     - otherwise the zoo model with that quantizer and λ, the missing one taken from the default
       model, of ``architecture`` (default: the default model's architecture when it has such a
       model, else any): an exact preset row wins; else the row of a variable-rate network whose
-      range holds λ (the preset nearest in log λ), with ``code_lambda`` = λ.
+      range holds λ (the preset nearest in log λ), with ``code_lambda`` = λ;
+    - ``tier`` (``"fast"``, ``"wide"``: which of a family's networks) picks among them; without it,
+      the default model's tier when it has such a model, else any tier (so a λ above the fast
+      networks' range reaches the wide one).
 
     Raises:
         InputError: ``model`` combined with ``quantizer``, or a zoo id of a single-rate model (or a
@@ -77,6 +81,8 @@ def select_model(quantizer: Optional[str] = None, lmbda: Optional[float] = None,
     if model is not None:
         if quantizer is not None:
             raise InputError("a model id or checkpoint cannot be combined with a quantizer choice")
+        if tier is not None:
+            raise InputError("a model id or checkpoint cannot be combined with a tier choice")
         spec = str(model)
         entry = zoo.get_entry(spec) if zoo.names_zoo_model(model) else None
         if lmbda is None:
@@ -88,7 +94,7 @@ def select_model(quantizer: Optional[str] = None, lmbda: Optional[float] = None,
         return ModelChoice(spec, None, float(lmbda))
     default_id = zoo.default_model_id()
     base = zoo.get_entry(default_id) if default_id else None
-    if quantizer is None and lmbda is None and architecture is None:
+    if quantizer is None and lmbda is None and architecture is None and tier is None:
         if base is None:
             raise ModelNotFoundError("no model is installed (the zoo's manifest lists none)")
         return ModelChoice(base.id, base)
@@ -98,25 +104,30 @@ def select_model(quantizer: Optional[str] = None, lmbda: Optional[float] = None,
     if architecture is None and arch is not None and not any(
             e.quantizer == q and e.covers(lam) and e.architecture == arch for e in zoo.list_models()):
         arch = None  # the default's architecture has no such model: any architecture will do
+    t = tier or (base.tier if base else None)
+    if tier is None and t is not None and not any(
+            e.quantizer == q and e.covers(lam) and e.tier == t and (arch is None or e.architecture == arch)
+            for e in zoo.list_models()):
+        t = None  # the default's tier has no such model: any tier will do
     try:
-        entry = zoo.find_model(q, lam, arch)
+        entry = zoo.find_model(q, lam, arch, t)
     except ModelNotFoundError:
-        entry = zoo.find_covering(q, lam, arch)
+        entry = zoo.find_covering(q, lam, arch, t)
         if entry is None:
             raise ModelNotFoundError(
                 f"no zoo model for quantizer={q}, λ={lam:g}" + (f", {arch}" if arch else "")
-                + f"; available: {zoo.available_lambdas(q, arch)}") from None
+                + (f", tier {t}" if t else "") + f"; available: {zoo.available_lambdas(q, arch, t)}") from None
         return ModelChoice(entry.id, entry, None if same_lambda(entry.lmbda, lam) else lam)
     return ModelChoice(entry.id, entry)
 
 
-def rate_range(quantizer: Optional[str] = None, model: Optional[Union[str, Path]] = None
-               ) -> Optional[tuple[float, float, str]]:
+def rate_range(quantizer: Optional[str] = None, model: Optional[Union[str, Path]] = None,
+               tier: Optional[str] = None) -> Optional[tuple[float, float, str]]:
     """(λ min, λ max, network name) when the model :func:`select_model` picks for ``quantizer``
     (or the zoo id ``model``) is a variable-rate network, else None (a single-rate model, a
     checkpoint path, or nothing installed). Reads the manifest only; loads nothing."""
     try:
-        entry = select_model(quantizer=quantizer, model=model).entry
+        entry = select_model(quantizer=quantizer, model=model, tier=tier).entry
     except (InputError, ModelNotFoundError):
         return None
     if entry is None or entry.lambda_range is None:

@@ -9,12 +9,18 @@ Variable-rate networks (docs/training.md): a row may name a ``network`` (shared 
 same variable-rate weights ``file``) and its ``lambda_range`` ``[lo, hi]``; the row's ``lambda`` is
 then one preset of that network (the rate point its Kodak figures were measured at), and any λ in
 the range can be coded with it. Rows without them are single-rate models.
+
+Tiers (issue 27 §4): a row may name its ``tier``, e.g. ``"fast"`` (zoo v2's N 48 / M 64 networks)
+or ``"wide"`` (N 128 / M 192): one family (quantizer) may then have a network in each tier, and
+the (architecture, tier, quantizer, λ) of a preset row is unique. The lookups take a ``tier``
+(None: any tier).
 """
 from __future__ import annotations
 
 import json
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -33,13 +39,16 @@ __all__ = [
     "find_model",
     "find_covering",
     "available_lambdas",
+    "tiers",
     "default_model_id",
     "write_manifest",
     "reload",
     "MANIFEST_FORMAT",
+    "LEGACY_TIER",
 ]
 
 MANIFEST_FORMAT = "lvqac-zoo/1"
+LEGACY_TIER = "fast"  # zoo v2's tier: its model ids and curve names carry no tier name (files coded since keep decoding)
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,7 @@ class ZooEntry:
     file_bytes: Optional[int] = None  # size of the weights file, "bytes" in JSON (None: not recorded)
     network: Optional[str] = None  # the variable-rate network this row uses (None: a single-rate model)
     lambda_range: Optional[tuple[float, float]] = None  # (lo, hi) the network codes at (None: single-rate)
+    tier: Optional[str] = None  # "fast", "wide", ...: which of a family's networks (None: not recorded)
 
     @property
     def variable_rate(self) -> bool:
@@ -80,7 +90,8 @@ class ZooEntry:
     def label(self) -> str:
         k = self.kodak
         perf = f" — Kodak {k['bpp']:.3f} bpp, {k['psnr']:.2f} dB" if k else ""
-        return f"λ={self.lmbda:g} {self.quantizer}{perf}"
+        tier = f" ({self.tier})" if self.tier else ""
+        return f"λ={self.lmbda:g} {self.quantizer}{tier}{perf}"
 
     def to_json(self) -> dict[str, Any]:
         """The manifest's entry (keys in file order; ``group_size`` / ``bytes`` only when known)."""
@@ -97,6 +108,8 @@ class ZooEntry:
             d["network"] = self.network
         if self.lambda_range is not None:
             d["lambda_range"] = [float(v) for v in self.lambda_range]
+        if self.tier is not None:
+            d["tier"] = self.tier
         d["kodak"] = self.kodak
         d["training"] = self.training
         return d
@@ -113,6 +126,7 @@ class ZooEntry:
             network=None if d.get("network") is None else str(d["network"]),
             lambda_range=None if d.get("lambda_range") is None else (float(d["lambda_range"][0]),
                                                                      float(d["lambda_range"][1])),
+            tier=None if d.get("tier") is None else str(d["tier"]),
         )
 
 
@@ -230,7 +244,13 @@ def _entry_problem(d: Any) -> Optional[str]:
     for key in ("group_size", "bytes"):
         if d.get(key) is not None and (not isinstance(d[key], int) or isinstance(d[key], bool)):
             return f"has a {type(d[key]).__name__} for {key!r}"
+    tier = d.get("tier")
+    if tier is not None and (not isinstance(tier, str) or not _TIER.fullmatch(tier)):
+        return f"has a 'tier' {tier!r} that is not a short lower-case name"
     return _network_problem(d)
+
+
+_TIER = re.compile(r"[a-z][a-z0-9-]{0,23}")
 
 
 def _network_problem(d: dict[str, Any]) -> Optional[str]:
@@ -257,15 +277,23 @@ def _network_problem(d: dict[str, Any]) -> Optional[str]:
 
 def _rows_problem(models: list[dict[str, Any]]) -> Optional[str]:
     """Why rows that share weights disagree, or None: the rows of one ``network`` name one file,
-    sha256 and range; rows naming one file either all name a network (the same) or none does."""
-    by_net: dict[str, tuple[str, str, list]] = {}
+    sha256, range and tier; rows naming one file either all name a network (the same) or none
+    does; no two rows of a tier share (architecture, tier, quantizer, λ)."""
+    by_net: dict[str, tuple[str, str, list, Optional[str]]] = {}
     by_file: dict[str, Optional[str]] = {}
+    presets: set[tuple[str, Optional[str], str, float]] = set()
     for d in models:
+        key = (d["architecture"], d.get("tier"), d["quantizer"], round(float(d["lambda"]), 9))
+        if key[1] is not None and key in presets:  # (rows without a tier: as before tiers, the first wins)
+            tier = f" {d['tier']}" if d.get("tier") else ""
+            return f"two rows are {d['architecture']}{tier} {d['quantizer']} at λ {float(d['lambda']):g}"
+        presets.add(key)
         net = d.get("network")
         if net is not None:
-            seen = by_net.setdefault(net, (d["file"], d["sha256"], list(d["lambda_range"])))
-            if seen != (d["file"], d["sha256"], list(d["lambda_range"])):
-                return f"the rows of network {net!r} disagree on its file, sha256 or lambda_range"
+            shared = (d["file"], d["sha256"], list(d["lambda_range"]), d.get("tier"))
+            seen = by_net.setdefault(net, shared)
+            if seen != shared:
+                return f"the rows of network {net!r} disagree on its file, sha256, lambda_range or tier"
         if d["file"] in by_file and by_file[d["file"]] != net:
             return f"rows naming the file {d['file']!r} disagree on its network"
         by_file.setdefault(d["file"], net)
@@ -303,29 +331,42 @@ def get_entry(model_id: str) -> ZooEntry:
     raise ModelNotFoundError(f"model {model_id!r} is not in the zoo ({known})")
 
 
-def find_model(quantizer: str, lmbda: float, architecture: Optional[str] = None) -> ZooEntry:
+def _matches(e: ZooEntry, quantizer: str, architecture: Optional[str], tier: Optional[str]) -> bool:
+    return (e.quantizer == quantizer and (architecture is None or e.architecture == architecture)
+            and (tier is None or e.tier == tier))
+
+
+def _which(quantizer: str, lmbda: Optional[float], architecture: Optional[str], tier: Optional[str]) -> str:
+    return (f"quantizer={quantizer}" + (f", λ={lmbda:g}" if lmbda is not None else "")
+            + (f", {architecture}" if architecture else "") + (f", tier {tier}" if tier else ""))
+
+
+def find_model(quantizer: str, lmbda: float, architecture: Optional[str] = None,
+               tier: Optional[str] = None) -> ZooEntry:
+    """The preset row of ``quantizer`` at ``lmbda`` (of ``architecture`` / ``tier`` when given)."""
     for e in list_models():
-        if e.quantizer == quantizer and same_lambda(e.lmbda, lmbda) and (
-            architecture is None or e.architecture == architecture
-        ):
+        if _matches(e, quantizer, architecture, tier) and same_lambda(e.lmbda, lmbda):
             return e
-    raise ModelNotFoundError(f"no zoo model for quantizer={quantizer}, λ={lmbda:g}" + (f", {architecture}" if architecture else ""))
+    raise ModelNotFoundError(f"no zoo model for {_which(quantizer, lmbda, architecture, tier)}")
 
 
-def find_covering(quantizer: str, lmbda: float, architecture: Optional[str] = None) -> Optional[ZooEntry]:
-    """The row of a variable-rate network of ``quantizer`` (and ``architecture``) whose range holds
-    ``lmbda``, the preset nearest to it in log λ (None when no network covers it)."""
-    rows = [e for e in list_models() if e.quantizer == quantizer and e.lambda_range is not None
-            and e.covers(lmbda) and (architecture is None or e.architecture == architecture)]
+def find_covering(quantizer: str, lmbda: float, architecture: Optional[str] = None,
+                  tier: Optional[str] = None) -> Optional[ZooEntry]:
+    """The row of a variable-rate network of ``quantizer`` (and ``architecture`` / ``tier``) whose
+    range holds ``lmbda``, the preset nearest to it in log λ (None when no network covers it; of
+    several networks, the first listed that does)."""
+    rows = [e for e in list_models() if _matches(e, quantizer, architecture, tier) and e.lambda_range is not None
+            and e.covers(lmbda)]
+    nets = list(dict.fromkeys(e.network for e in rows))
+    rows = [e for e in rows if e.network == (nets[0] if nets else None)]
     if not rows:
         return None
     return rows[nearest_index(lmbda, [e.lmbda for e in rows])]
 
 
-def available_lambdas(quantizer: str, architecture: Optional[str] = None) -> str:
+def available_lambdas(quantizer: str, architecture: Optional[str] = None, tier: Optional[str] = None) -> str:
     """The λ the zoo codes at for ``quantizer``, in words: its presets and its networks' ranges."""
-    rows = [e for e in list_models() if e.quantizer == quantizer
-            and (architecture is None or e.architecture == architecture)]
+    rows = [e for e in list_models() if _matches(e, quantizer, architecture, tier)]
     if not rows:
         return "none installed"
     presets = ", ".join(f"{v:g}" for v in sorted({e.lmbda for e in rows}))
@@ -334,6 +375,16 @@ def available_lambdas(quantizer: str, architecture: Optional[str] = None) -> str
     if ranges:
         text += "; any λ in " + ", ".join(f"{lo:g} … {hi:g} ({net})" for net, (lo, hi) in ranges)
     return text
+
+
+def tiers() -> list[tuple[str, int, int]]:
+    """The tiers the zoo's rows name, as (tier, N, M) in manifest order (the widths of the tier's
+    first row); rows without a tier are left out."""
+    seen: dict[str, tuple[str, int, int]] = {}
+    for e in list_models():
+        if e.tier is not None and e.tier not in seen:
+            seen[e.tier] = (e.tier, e.N, e.M)
+    return list(seen.values())
 
 
 def default_model_id() -> Optional[str]:

@@ -7,7 +7,11 @@
         variable-rate network (trained with --lambdas) is copied once, to <arch>-<quantizer>-vr.pt,
         and gets one row per λ preset (ids as single-rate models of that λ would have), all naming
         it (``network``, ``lambda_range``). --only installs just those run folders; --prune deletes
-        the zoo folder's weights files the new manifest no longer names.
+        the zoo folder's weights files the new manifest no longer names. --tier NAME records the
+        networks' tier (ids and files then name it: <arch>-<tier>-<quantizer>-<λ>, except zoo v2's
+        "fast"); --add keeps the manifest's other rows (those of the same network are replaced).
+    .venv/bin/python -m scripts.build_zoo tier fast NETWORK ...
+        records the tier of rows already installed (their ids, files and figures unchanged).
     .venv/bin/lvqac eval ../shared/data/kodak --model <every zoo id> ... -o results/kodak_zoo.json
     .venv/bin/python -m scripts.build_zoo record results/kodak_zoo.json
         fills each model's "kodak" entry (mean bpp, PSNR, MS-SSIM over the images) from that file,
@@ -24,11 +28,16 @@ ROOT = Path(__file__).resolve().parent.parent
 
 from lvqac_core.checkpoint import file_sha256, read_checkpoint  # noqa: E402
 from lvqac_core.files import atomic_write_bytes  # noqa: E402
-from lvqac_core.zoo import ZooEntry, load_manifest, write_manifest, zoo_dir  # noqa: E402
+from lvqac_core.zoo import LEGACY_TIER, ZooEntry, load_manifest, write_manifest, zoo_dir  # noqa: E402
 
 
-def model_id(architecture: str, quantizer: str, lmbda: float) -> str:
-    return f"{architecture}-{quantizer}-{lmbda:g}"
+def model_id(architecture: str, quantizer: str, lmbda: float, tier: str | None = None) -> str:
+    return f"{_family(architecture, quantizer, tier)}-{lmbda:g}"
+
+
+def _family(architecture: str, quantizer: str, tier: str | None) -> str:
+    """"<arch>-<quantizer>", or "<arch>-<tier>-<quantizer>" for a tier other than zoo v2's."""
+    return f"{architecture}-{tier}-{quantizer}" if tier and tier != LEGACY_TIER else f"{architecture}-{quantizer}"
 
 
 def install(args) -> None:
@@ -45,27 +54,37 @@ def install(args) -> None:
         cfg = read_checkpoint(ckpt).config
         lambdas = [float(v) for v in (cfg.get("lambdas") or [])]
         if lambdas:
-            name = f"{cfg['architecture']}-{cfg['quantizer']}-vr"
+            name = f"{_family(cfg['architecture'], cfg['quantizer'], args.tier)}-vr"
         else:
-            name = model_id(cfg["architecture"], cfg["quantizer"], float(cfg["lmbda"]))
+            name = model_id(cfg["architecture"], cfg["quantizer"], float(cfg["lmbda"]), args.tier)
         target = out_dir / f"{name}.pt"
         atomic_write_bytes(target, ckpt.read_bytes(), overwrite=True)
         payload = read_checkpoint(target)
         common = dict(file=target.name, sha256=file_sha256(target), architecture=cfg["architecture"],
                       quantizer=cfg["quantizer"], N=int(cfg["N"]), M=int(cfg["M"]),
                       group_size=int(cfg.get("group_size") or cfg["M"]), precision=payload.precision,
-                      file_bytes=target.stat().st_size, kodak=None, training=payload.extra)
+                      file_bytes=target.stat().st_size, kodak=None, training=payload.extra, tier=args.tier)
         if lambdas:
-            entries += [ZooEntry(id=model_id(cfg["architecture"], cfg["quantizer"], lam), lmbda=lam, network=name,
+            entries += [ZooEntry(id=model_id(cfg["architecture"], cfg["quantizer"], lam, args.tier), lmbda=lam,
+                                 network=name,
                                  lambda_range=(lambdas[0], lambdas[-1]), **common) for lam in lambdas]
         else:
             entries.append(ZooEntry(id=name, lmbda=float(cfg["lmbda"]), **common))
+    old = load_manifest(out_dir)
+    if args.add:
+        new_files = {e.file for e in entries}
+        entries = [ZooEntry.from_json(d) for d in old["models"] if d["file"] not in new_files] + entries
     order = {"scalar": 0, "lvq": 1, "lvqac": 2}
-    entries.sort(key=lambda e: (order.get(e.quantizer, 9), e.lmbda))
-    default = model_id(entries[0].architecture, args.default_quantizer, args.default_lambda) if entries else None
+    tiers = list(dict.fromkeys(e.tier for e in entries))  # tiers in manifest order, the first (v2's) first
+    entries.sort(key=lambda e: (tiers.index(e.tier), order.get(e.quantizer, 9), e.lmbda))
+    if args.add and old["default"] in {e.id for e in entries}:
+        default = old["default"]
+    else:
+        default = model_id(entries[0].architecture, args.default_quantizer, args.default_lambda) if entries else None
     if default not in {e.id for e in entries}:
         default = entries[0].id if entries else None
-    write_manifest(entries, default, out_dir)
+    extra = {k: v for k, v in old.items() if k not in ("format", "default", "models")} if args.add else {}
+    write_manifest(entries, default, out_dir, **extra)
     files = {e.file for e in entries}
     total = sum(out_dir.joinpath(f).stat().st_size for f in files)
     print(f"installed {len(entries)} rows from {len(files)} weights files, {total / 2**20:.1f} MiB, default {default}")
@@ -74,6 +93,18 @@ def install(args) -> None:
         if args.prune:
             p.unlink()
         print(f"{'deleted' if args.prune else 'no longer in the manifest (--prune deletes it)'}: {p.name}")
+
+
+def set_tier(args) -> None:
+    manifest = load_manifest()
+    entries = [ZooEntry.from_json(d) for d in manifest["models"]]
+    unknown = set(args.networks) - {e.network for e in entries}
+    if unknown:
+        raise SystemExit(f"no such network in the manifest: {', '.join(sorted(unknown))}")
+    entries = [replace(e, tier=args.tier) if e.network in args.networks else e for e in entries]
+    write_manifest(entries, manifest["default"], **{k: v for k, v in manifest.items()
+                                                    if k not in ("format", "default", "models")})
+    print(f"tier {args.tier}: {sum(e.network in args.networks for e in entries)} rows")
 
 
 def record(args) -> None:
@@ -87,13 +118,16 @@ def record(args) -> None:
                     "bpp": p["bpp"], "bpp_estimated": p["bpp_estimated"], "psnr": p["psnr"],
                     "ms_ssim": p["ms_ssim"], "encode_seconds": p["encode_seconds"],
                     "decode_seconds": p["decode_seconds"], "device": p.get("device"),
-                    "images": report.get("num_images"), "source": str(args.results),
+                    "images": report.get("num_images"), "source": str(args.results), "command": args.command,
                 }
     manifest = load_manifest()
     entries = [ZooEntry.from_json(d) for d in manifest["models"]]
     missing = [e.id for e in entries if e.id not in measured]
     entries = [replace(e, kodak=measured[e.id]) if e.id in measured else e for e in entries]
-    write_manifest(entries, manifest["default"], kodak_command=args.command)
+    extra = {k: v for k, v in manifest.items() if k not in ("format", "default", "models")}
+    if not missing:
+        extra["kodak_command"] = args.command  # every row's figures come from this one command
+    write_manifest(entries, manifest["default"], **extra)
     export_baselines(report, args)
     print(f"recorded Kodak results for {len(entries) - len(missing)} models" + (f"; missing: {missing}" if missing else ""))
 
@@ -125,7 +159,13 @@ def main() -> None:
     a.add_argument("--prune", action="store_true", help="delete weights files the new manifest does not name")
     a.add_argument("--default-quantizer", default="lvqac")
     a.add_argument("--default-lambda", type=float, default=0.0075)
+    a.add_argument("--tier", help="the networks' tier (e.g. wide); ids and files name it")
+    a.add_argument("--add", action="store_true", help="keep the manifest's other rows (and its default)")
     a.set_defaults(func=install)
+    t = sub.add_parser("tier")
+    t.add_argument("tier")
+    t.add_argument("networks", nargs="+", metavar="NETWORK")
+    t.set_defaults(func=set_tier)
     r = sub.add_parser("record")
     r.add_argument("results")
     r.add_argument("--command", default="scripts/eval_kodak.sh", help="the command that produced RESULTS")

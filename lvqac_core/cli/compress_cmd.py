@@ -21,6 +21,8 @@ def register(sub) -> None:
                                           "in /); default: IMAGE with .lvq")
     p.add_argument("--model", help="zoo id or checkpoint path (default: the zoo's default)")
     p.add_argument("--quantizer", choices=QUANTIZERS, help="pick the zoo model with this quantizer")
+    p.add_argument("--tier", help="which of the family's networks: e.g. fast (N 48 / M 64) or wide (N 128 / M 192); "
+                                  "lvqac models lists them (default: the default model's, where it covers the λ)")
     p.add_argument("--lambda", dest="lmbda", type=positive_float,
                    help="the rate point: a zoo preset, or any λ in the range of a variable-rate network "
                         "(lvqac models lists both); with --model, a λ in that network's range")
@@ -31,21 +33,25 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def resolve_model_spec(model: str | None, quantizer: str | None, lmbda: float | None) -> str | None:
+def resolve_model_spec(model: str | None, quantizer: str | None, lmbda: float | None,
+                       tier: str | None = None) -> str | None:
     """What ``load_model`` loads for these options: ``service.select_model``'s rule (None: the
     zoo's default, which ``load_model`` resolves)."""
-    choice = resolve_model(model, quantizer, lmbda)
+    choice = resolve_model(model, quantizer, lmbda, tier)
     return None if choice is None else choice.spec
 
 
-def resolve_model(model: str | None, quantizer: str | None, lmbda: float | None) -> ModelChoice | None:
+def resolve_model(model: str | None, quantizer: str | None, lmbda: float | None,
+                  tier: str | None = None) -> ModelChoice | None:
     """``service.select_model`` for these options (None: the zoo's default, which ``load_model``
     resolves); ``--model`` with ``--lambda`` asks for a variable-rate network."""
     if model and quantizer:
         raise InputError("--model cannot be combined with --quantizer")
-    if not model and quantizer is None and lmbda is None:
+    if model and tier:
+        raise InputError("--model cannot be combined with --tier")
+    if not model and quantizer is None and lmbda is None and tier is None:
         return None
-    return select_model(quantizer, lmbda, model or None)
+    return select_model(quantizer, lmbda, model or None, tier=tier)
 
 
 def _input_problem(image: str) -> InputError | None:
@@ -74,7 +80,7 @@ def run(args) -> int:
         outputs[i] = out
     codec = code_lambda = None
     if good:
-        choice = resolve_model(args.model, args.quantizer, args.lmbda)
+        choice = resolve_model(args.model, args.quantizer, args.lmbda, args.tier)
         codec = load_model(None if choice is None else choice.spec, args.device)
         code_lambda = None if choice is None else choice.code_lambda
         check_code_lambda(codec, code_lambda)  # a checkpoint given with a λ it cannot code at: one line

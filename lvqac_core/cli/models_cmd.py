@@ -24,7 +24,7 @@ def run(args) -> int:
         emit_json([
             {"id": e.id, "architecture": e.architecture, "quantizer": e.quantizer, "lambda": e.lmbda,
              "N": e.N, "M": e.M, "precision": e.precision, "kodak": e.kodak, "network": e.network,
-             "lambda_range": None if e.lambda_range is None else list(e.lambda_range)}
+             "lambda_range": None if e.lambda_range is None else list(e.lambda_range), "tier": e.tier}
             for e in entries
         ] + [_compressai_row(f) for f in found])
         return 0
@@ -40,18 +40,20 @@ def _print_zoo(entries) -> None:
     default = zoo.default_model_id()
     width = max([34] + [len(e.id) for e in entries])
     net_width = max([7] + [len(e.network or "-") for e in entries])
-    print(f"{'id':<{width}} {'quantizer':<9} {'lambda':>6} {'N/M':>7} {'Kodak bpp':>9} {'PSNR dB':>8} {'MS-SSIM':>8}"
-          f"  {'network':<{net_width}}")
+    print(f"{'id':<{width}} {'quantizer':<9} {'lambda':>6} {'N/M':>7} {'tier':<5} {'Kodak bpp':>9} {'PSNR dB':>8} "
+          f"{'MS-SSIM':>8}  {'network':<{net_width}}")
     for e in entries:
         k = e.kodak or {}
         mark = " *" if e.id == default else ""
-        print(f"{e.id:<{width}} {e.quantizer:<8} {e.lmbda:>7g} {e.N:>3}/{e.M:<3} "
+        print(f"{e.id:<{width}} {e.quantizer:<8} {e.lmbda:>7g} {e.N:>3}/{e.M:<3} {e.tier or '-':<5} "
               f"{_fig(k, 'bpp', 9, 4)} {_fig(k, 'psnr', 8, 2)} {_fig(k, 'ms_ssim', 8, 4)}"
               f"  {e.network or '-':<{net_width}}{mark}")
     print("* default model")
     networks = sorted({(e.network, e.lambda_range) for e in entries if e.network is not None})
     for name, (lo, hi) in networks:
         print(f"network {name}: one variable-rate network, any λ in {lo:g} … {hi:g} (lvqac compress --lambda)")
+    for tier, n, m in zoo.tiers():
+        print(f"tier {tier}: the N {n} / M {m} networks (lvqac compress --tier {tier})")
     if networks and any(e.network is None for e in entries):
         print("network -: a single-rate model (codes at its own λ only)")
     if any(not e.kodak for e in entries):

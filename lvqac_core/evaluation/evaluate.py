@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence
 
 from ..service import encode, select_model
+from ..zoo import LEGACY_TIER
 from .bdrate import BDError, bd_psnr, bd_rate
 from ..reference_curves import published_anchor
 from ..image_files import list_images
@@ -58,14 +59,16 @@ def rate_points(codec, spec: str) -> list:
     return [Codec(codec.model, codec.model_id, codec.device, lmbda=lam) for lam in codec.model.config.lambdas]
 
 
-def curve_name(codec) -> str:
+def curve_name(codec, tier: Optional[str] = None) -> str:
     """"<architecture> <quantizer>", plus " (noise-trained)" for a model trained with additive
     uniform noise (the classic baseline), which is another curve than the same quantizer trained
-    through its hard (inference) values."""
+    through its hard (inference) values; a zoo model of a tier other than zoo v2's
+    (:data:`lvqac_core.zoo.LEGACY_TIER`) is "<architecture> <tier> <quantizer>"."""
     prov = codec.model.config.provenance or {}
     if prov.get("source") == "compressai":  # a CompressAI file: its own curve, beside ours
         return f"CompressAI {prov.get('compressai_architecture')} {codec.quantizer}"
-    name = f"{codec.architecture} {codec.quantizer}"
+    shown = f"{tier} " if tier and tier != LEGACY_TIER else ""
+    name = f"{codec.architecture} {shown}{codec.quantizer}"
     if codec.model.config.quantizer_options.get("train_mode") == "noise":
         name += " (noise-trained)"
     return name
@@ -79,12 +82,14 @@ def evaluate_models(specs: Iterable[str], images, device: str = "auto",
 
     curves: dict[str, RDCurve] = {}
     for spec in specs:
-        loaded = load_model(select_model(model=str(spec)).spec, device=device)
+        choice = select_model(model=str(spec))
+        loaded = load_model(choice.spec, device=device)
         points = rate_points(loaded, str(spec))
+        tier = None if choice.entry is None else choice.entry.tier
         for codec in points:
             label = _model_label(spec, codec) + (f" λ={codec.lmbda:g}" if len(points) > 1 else "")
             pt = evaluate_codec(codec, images, label=label, progress=progress)
-            name = curve_name(codec)
+            name = curve_name(codec, tier)
             curves.setdefault(name, RDCurve(name)).points.append(pt)
     return [c.sorted() for c in curves.values()]
 
