@@ -1,12 +1,16 @@
-"""Markdown tables for the README from an `lvqac eval` results file: per-model Kodak results and
+"""Markdown tables for the README from `lvqac eval` results files: per-model Kodak results and
 BD-rates of every family against scalar, JPEG, WebP, AVIF and CompressAI's published mbt2018-mean.
 
-    .venv/bin/python -m scripts.zoo_report results/kodak_zoo.json
+    .venv/bin/python -m scripts.zoo_report results/kodak_zoo.json [results/kodak_wide.json ...] [--plot OUT.png]
+
+Several files (measured on the same images) are read as one: their curves side by side, e.g. zoo
+v2's tier from scripts/eval_kodak.sh and the wide tier from scripts/eval_kodak_tier.sh. ``--plot``
+draws every curve (and the published mbt2018-mean) into one RD plot.
 """
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,8 +31,28 @@ def curves(report: dict) -> dict[str, tuple[list[float], list[float]]]:
     return out
 
 
+def merged(paths: list[Path]) -> dict:
+    """One report of the curves of ``paths`` (the first file's other keys); the files must have
+    measured the same images."""
+    reports = [json.loads(Path(p).read_text()) for p in paths]
+    images = [sorted({r["image"] for c in rep["curves"] for p in c["points"] for r in p.get("per_image", [])})
+              for rep in reports]
+    for path, imgs in zip(paths[1:], images[1:]):
+        if imgs and images[0] and imgs != images[0]:
+            raise SystemExit(f"{path} measured other images than {paths[0]}")
+    names = [c["name"] for rep in reports for c in rep["curves"]]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise SystemExit(f"curves measured twice: {', '.join(dup)}")
+    return {**reports[0], "curves": [c for rep in reports for c in rep["curves"]]}
+
+
 def main() -> None:
-    report = json.loads(Path(sys.argv[1]).read_text())
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("reports", nargs="+", type=Path)
+    ap.add_argument("--plot", type=Path, help="also draw every curve into this RD plot")
+    args = ap.parse_args()
+    report = merged(args.reports)
     zoo_ids = {e.id for e in zoo.list_models()}
     print("| model | λ | bpp (file) | bpp (estimated) | PSNR dB | MS-SSIM | enc s | dec s |")
     print("|---|---|---|---|---|---|---|---|")
@@ -57,6 +81,11 @@ def main() -> None:
             except BDError as e:
                 cells.append(f"n/a ({e})")
         print(f"| {f} | " + " | ".join(cells) + " |")
+    if args.plot:
+        from lvqac_core.evaluation.rdplot import plot_rd
+
+        plot_rd([(n, b, q) for n, (b, q) in cs.items() if not n.startswith("CompressAI mbt2018-mean")], args.plot,
+                title="RD on kodak")
 
 
 if __name__ == "__main__":
