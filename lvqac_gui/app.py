@@ -20,6 +20,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", metavar="ID", help="zoo model id or checkpoint path")
     p.add_argument("--quantizer", choices=QUANTIZERS)
     p.add_argument("--lambda", dest="lmbda", type=float, metavar="L", help="a zoo preset, or any λ in the range of a variable-rate network")
+    p.add_argument("--tier", metavar="NAME", help="which of each family's zoo networks: a tier the zoo "
+                   "names, e.g. fast (N 48 / M 64) or wide (N 128 / M 192); default: the default model's")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"))
     p.add_argument("--screenshot", metavar="OUT.png",
                    help="open FILE (or the sample), compress, save a screenshot of the window, exit")
@@ -55,12 +57,34 @@ def _parse_size(text: str) -> tuple[int, int]:
         raise SystemExit(f"lvqac-gui: --size must look like 1280x800, got {text!r}") from None
 
 
+def tier_problem(args, catalog) -> Optional[str]:
+    """Why ``--tier`` cannot be used (None: it can, or it was not given); ``catalog``: the zoo's
+    tiers (:class:`lvqac_gui.model.tiers.ZooTiers`)."""
+    tier = getattr(args, "tier", None)
+    if tier is None:
+        return None
+    if args.model is not None:
+        return "--tier cannot be combined with --model (a model id or checkpoint names its own network)"
+    if getattr(args, "demo_models", False):
+        return "--tier chooses among the zoo's networks; --demo-models has none"
+    if not catalog.has(tier):
+        have = ", ".join(catalog.names()) or "none (its models name no tier)"
+        return f"unknown tier {tier!r}; the zoo's tiers: {have}"
+    if args.quantizer and args.quantizer not in catalog.families(tier):
+        return (f"the {tier} tier has no {args.quantizer} network (it has: "
+                f"{', '.join(catalog.families(tier)) or 'none'})")
+    return None
+
+
 def apply_model_choice(session, args) -> None:
-    """--model / --quantizer / --lambda by the CLI's rule (``lvqac_core.service.select_model``);
-    none of them: the zoo's default model."""
+    """--model / --quantizer / --lambda / --tier by the CLI's rule
+    (``lvqac_core.service.select_model``); none of them: the zoo's default model."""
     from lvqac_core.service import select_model
+    tier = getattr(args, "tier", None)
+    if tier is not None:
+        session.restore_tier(tier)  # its ranges and families first (checked by tier_problem)
     try:
-        choice = select_model(args.quantizer, args.lmbda, args.model)
+        choice = select_model(args.quantizer, args.lmbda, args.model, tier=tier)
     except Exception:  # noqa: BLE001 - an unknown id or missing model is reported when compressing
         choice = None
     if args.model is not None:
@@ -72,6 +96,8 @@ def apply_model_choice(session, args) -> None:
             session.quantizer = args.quantizer
         if args.lmbda is not None:
             session.lmbda = args.lmbda
+    if tier is not None and session.quantizer not in session.families():
+        session.restore_tier(tier)  # e.g. --tier wide alone: a family that tier has
     if args.device:
         session.device = args.device
 
@@ -151,8 +177,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     settings = AppSettings(args.settings)
     backend.threads = args.threads or settings.thread_count()
     shot = args.screenshot is not None
+    problem = tier_problem(args, backend.zoo_tiers())
+    if problem:
+        print(f"lvqac-gui: {problem}", file=sys.stderr)
+        return 2
     win = MainWindow(session, backend, settings, restore=not shot)
-    if shot or args.model or args.quantizer or args.lmbda is not None or args.device:
+    if shot or args.model or args.quantizer or args.lmbda is not None or args.device or args.tier:
         apply_model_choice(session, args)  # otherwise the remembered choices stay
     win.controls.sync_from_session()
     if args.demo_models:

@@ -20,10 +20,10 @@ from lvqac_core import allocator, threads, zoo
 from lvqac_core.device import DeviceChoice, choose_device
 from lvqac_core.image_files import IMAGE_SUFFIXES
 from lvqac_core.resources import resources_dir
-from lvqac_core.service import rate_range, select_model
+from lvqac_core.service import select_model
 
 from .jobs import Job
-from .state import QUANTIZERS
+from .tiers import ZooTiers
 
 Progress = Optional[Callable[[float], None]]
 RESOURCES = resources_dir()
@@ -37,44 +37,22 @@ def device_choice(requested: str) -> DeviceChoice:
     return choose_device(requested, fallback=True)
 
 
-def model_labels() -> dict[tuple[str, float], str]:
-    """(quantizer, λ) -> "Kodak 0.123 bpp / 29.81 dB" for the installed zoo models."""
-    out: dict[tuple[str, float], str] = {}
+def zoo_curves() -> dict[tuple[str, Optional[str]], list[tuple[float, float, float, str]]]:
+    """(quantizer, tier) -> sorted [(bpp, psnr, lmbda, model id)] of the zoo's Kodak measurements,
+    one curve per family and tier: the default model's tier (and rows without a tier) under the
+    tier None, first; each other tier's after them under its name."""
+    curves: dict[tuple[str, Optional[str]], list[tuple[float, float, float, str]]] = {}
     try:
-        for e in zoo.list_models():
-            k = e.kodak
-            text = f"Kodak {k['bpp']:.3f} bpp / {k['psnr']:.2f} dB" if k else "installed"
-            out[(e.quantizer, float(e.lmbda))] = text
-    except Exception:  # noqa: BLE001 - a broken manifest must not break the window
-        pass
-    return out
-
-
-def rate_ranges() -> dict[str, tuple[float, float, str]]:
-    """quantizer -> (λ min, λ max, network) for each family whose zoo model is a variable-rate
-    network (``lvqac_core.service.rate_range``; the manifest only, nothing is loaded)."""
-    out: dict[str, tuple[float, float, str]] = {}
-    try:
-        for q in QUANTIZERS:
-            found = rate_range(q)
-            if found is not None:
-                out[q] = found
-    except Exception:  # noqa: BLE001 - a broken manifest must not break the window
-        pass
-    return out
-
-
-def zoo_curves() -> dict[str, list[tuple[float, float, float, str]]]:
-    """quantizer -> sorted [(bpp, psnr, lmbda, model id)] of the zoo's Kodak measurements."""
-    curves: dict[str, list[tuple[float, float, float, str]]] = {}
-    try:
-        for e in zoo.list_models():
+        default_id = zoo.default_model_id()
+        default_tier = zoo.get_entry(default_id).tier if default_id else None
+        for e in sorted(zoo.list_models(), key=lambda e: e.tier not in (None, default_tier)):  # stable
             if e.kodak and "bpp" in e.kodak and "psnr" in e.kodak:
-                curves.setdefault(e.quantizer, []).append(
+                tier = None if e.tier in (None, default_tier) else e.tier
+                curves.setdefault((e.quantizer, tier), []).append(
                     (float(e.kodak["bpp"]), float(e.kodak["psnr"]), float(e.lmbda), e.id))
     except Exception:  # noqa: BLE001
         pass
-    return {q: sorted(v) for q, v in curves.items()}
+    return {key: sorted(v) for key, v in curves.items()}
 
 
 SAMPLE_MISSING = ("no sample image: resources/samples has none and scikit-image is not installed "
@@ -122,9 +100,13 @@ class Backend:
         self._loading: dict[tuple, threading.Lock] = {}
 
     # ------------------------------------------------------------------ models
-    def rate_ranges(self) -> dict[str, tuple[float, float, str]]:
-        """The families whose model codes at any λ in a range (none for the demo models)."""
-        return {} if self.codec_factory is not None else rate_ranges()
+    def zoo_tiers(self) -> ZooTiers:
+        """What the zoo offers per tier: networks, presets, λ ranges (none for the demo models)."""
+        return ZooTiers() if self.codec_factory is not None else ZooTiers.from_zoo()
+
+    def rate_ranges(self, tier: Optional[str] = None) -> dict[str, tuple[float, float, str]]:
+        """The families whose model (in ``tier``) codes at any λ in a range (none for the demo models)."""
+        return self.zoo_tiers().rate_ranges(tier)
 
     @staticmethod
     def code_lambda(codec, lmbda: float) -> Optional[float]:
@@ -132,39 +114,44 @@ class Backend:
         refuses one outside its range), None (its own) for a single-rate model."""
         return float(lmbda) if getattr(codec, "variable_rate", False) else None
 
-    def _key(self, quantizer: str, lmbda: float, device: str, spec: Optional[str]) -> tuple:
+    def _key(self, quantizer: str, lmbda: float, device: str, spec: Optional[str],
+             tier: Optional[str] = None) -> tuple:
         """The cache key of the codec these choices use: the zoo row ``select_model`` picks (so
-        that every λ a variable-rate row codes at shares it), else the choices themselves."""
+        that every λ a variable-rate row codes at shares it, and two tiers never share one), else
+        the choices themselves."""
         if spec is None and self.codec_factory is None:
-            row = self._zoo_id(quantizer, lmbda)
+            row = self._zoo_id(quantizer, lmbda, tier)
             if row is not None:
                 return ("zoo", row, device)
-        return (spec, quantizer, round(lmbda, 6), device)
+        return (spec, quantizer, round(lmbda, 6), device, tier)
 
-    def model_name(self, quantizer: str, lmbda: float, spec: Optional[str] = None) -> str:
+    def model_name(self, quantizer: str, lmbda: float, spec: Optional[str] = None,
+                   tier: Optional[str] = None) -> str:
         """The id of the model these choices load (the zoo's id; reads the manifest only)."""
         if spec is not None:
             return str(spec)
         if self.codec_factory is not None:
             return f"demo-untrained-{quantizer}-{lmbda:g}"
         try:
-            return select_model(quantizer, lmbda).spec
+            return select_model(quantizer, lmbda, tier=tier).spec
         except Exception:  # noqa: BLE001 - not installed: loading says so
-            return f"{quantizer} λ={lmbda:g}"
+            return f"{quantizer} λ={lmbda:g}" + (f" ({tier})" if tier else "")
 
     def preload(self, quantizer: str, lmbda: float, device: str = "auto",
-                spec: Optional[str] = None):
+                spec: Optional[str] = None, tier: Optional[str] = None):
         """Load (and keep) the model for these choices; called on a worker thread at launch."""
-        return self.codec(quantizer, lmbda, device_choice(device).device, spec)
+        return self.codec(quantizer, lmbda, device_choice(device).device, spec, tier=tier)
 
     def codec(self, quantizer: str, lmbda: float, device: str, spec: Optional[str] = None,
-              progress: Progress = None):
-        key = self._key(quantizer, lmbda, device, spec)
+              progress: Progress = None, tier: Optional[str] = None):
+        """The codec of these choices (``tier``: which of the family's zoo networks; None: the
+        core's default rule), loaded once and kept."""
+        key = self._key(quantizer, lmbda, device, spec, tier)
         with self._lock:
             if key in self._codecs:
                 return self._codecs[key]
             loading = self._loading.setdefault(key, threading.Lock())
-        name = spec or f"{quantizer} λ={lmbda:g}"
+        name = spec or f"{quantizer} λ={lmbda:g}" + (f" ({tier})" if tier else "")
         if not loading.acquire(blocking=False):  # being loaded by another thread: wait for it
             if progress is not None:
                 progress(-1.0, f"waiting for model {name} (loading in the background)")
@@ -178,10 +165,10 @@ class Backend:
                 if key in self._codecs:  # the other thread's load succeeded
                     return self._codecs[key]
             if progress is None:
-                return self._load_and_keep(key, quantizer, lmbda, device, spec)
+                return self._load_and_keep(key, quantizer, lmbda, device, spec, tier)
             progress(-1.0, f"loading model {name} (first use)")  # no measurable progress: fraction < 0
             held = False
-            return self._load_cancellable(key, loading, name, progress, quantizer, lmbda, device, spec)
+            return self._load_cancellable(key, loading, name, progress, quantizer, lmbda, device, spec, tier)
         finally:
             if held:
                 loading.release()
@@ -205,15 +192,17 @@ class Backend:
         path = zoo.get_entry(spec).path if zoo.names_zoo_model(spec) else spec
         return swap_codec(path, quantizer, device)
 
-    def _load_and_keep(self, key: tuple, quantizer: str, lmbda: float, device: str, spec: Optional[str]):
-        codec = self._load(quantizer, lmbda, device, spec)
+    def _load_and_keep(self, key: tuple, quantizer: str, lmbda: float, device: str, spec: Optional[str],
+                       tier: Optional[str] = None):
+        codec = self._load(quantizer, lmbda, device, spec, tier)
         with self._lock:
             self._codecs[key] = codec
             self._by_id[codec.model_id] = codec
         return codec
 
     def _load_cancellable(self, key: tuple, loading: threading.Lock, name: str, progress: Progress,
-                          quantizer: str, lmbda: float, device: str, spec: Optional[str]):
+                          quantizer: str, lmbda: float, device: str, spec: Optional[str],
+                          tier: Optional[str] = None):
         """Load on a helper thread (which releases ``loading`` when done) while this job polls
         ``progress``: Cancel ends the job at once (``progress`` raises ``Cancelled``) even though a
         checkpoint's load cannot be interrupted; the load finishes in the background and is kept
@@ -223,7 +212,7 @@ class Backend:
 
         def load() -> None:
             try:
-                box["codec"] = self._load_and_keep(key, quantizer, lmbda, device, spec)
+                box["codec"] = self._load_and_keep(key, quantizer, lmbda, device, spec, tier)
             except BaseException as exc:  # noqa: BLE001 - re-raised on the job's thread
                 box["error"] = exc
             finally:
@@ -242,20 +231,21 @@ class Backend:
         return box["codec"]
 
     @staticmethod
-    def _zoo_id(quantizer: str, lmbda: float) -> Optional[str]:
+    def _zoo_id(quantizer: str, lmbda: float, tier: Optional[str] = None) -> Optional[str]:
         try:
-            return select_model(quantizer, lmbda).spec
+            return select_model(quantizer, lmbda, tier=tier).spec
         except Exception:  # noqa: BLE001 - not in the zoo
             return None
 
-    def _load(self, quantizer: str, lmbda: float, device: str, spec: Optional[str]):
+    def _load(self, quantizer: str, lmbda: float, device: str, spec: Optional[str],
+              tier: Optional[str] = None):
         if spec is not None:
             from lvqac_core.api import load_model
             return load_model(spec, device)
         if self.codec_factory is not None:
             return self.codec_factory(quantizer, lmbda, device)
         from lvqac_core.api import load_model
-        return load_model(select_model(quantizer, lmbda).spec, device)
+        return load_model(select_model(quantizer, lmbda, tier=tier).spec, device)
 
     # ------------------------------------------------------------------ jobs
     def run(self, job: Job, progress: Progress = None, interim: Optional[Callable[[Any], None]] = None):
@@ -288,11 +278,20 @@ class Backend:
             codec = self._by_id.get(header.model_id)
         if codec is not None and getattr(codec, "device", dev.device) == dev.device:
             return codec
+        tier = self._tier_of(header.model_id) if self.codec_factory is None else None
         if ((self.codec_factory is not None and header.model_id.startswith("demo-untrained-"))
                 or (self.codec_factory is None
-                    and self._zoo_id(header.quantizer, header.lmbda) == header.model_id)):
-            # the model the λ / quantizer controls load (maybe being preloaded): load it once
-            return self.codec(header.quantizer, header.lmbda, dev.device, progress=report)
+                    and self._zoo_id(header.quantizer, header.lmbda, tier) == header.model_id)):
+            # the model the λ / quantizer / tier controls load (maybe being preloaded): load it once
+            return self.codec(header.quantizer, header.lmbda, dev.device, progress=report, tier=tier)
         from lvqac_core.api import zoo_codec_for
         report(-1.0, f"loading model {header.model_id}")
         return zoo_codec_for(header, dev.device)
+
+    @staticmethod
+    def _tier_of(model_id: str) -> Optional[str]:
+        """The tier of the zoo row ``model_id`` (None: not in the zoo or no tier recorded)."""
+        try:
+            return zoo.get_entry(model_id).tier if zoo.has_model(model_id) else None
+        except Exception:  # noqa: BLE001 - a broken manifest: the decode says so
+            return None

@@ -71,6 +71,7 @@ class Job:
     device: str
     model_spec: Optional[str] = None  # explicit zoo id / checkpoint path overriding λ+quantizer
     measure_decode: bool = True
+    tier: Optional[str] = None  # which of the family's zoo networks ("fast", "wide"; None: the default rule)
     kind: str = field(default="", kw_only=True)  # the class's KIND (set by the class)
 
     KIND: ClassVar[str] = ""
@@ -147,7 +148,8 @@ class CompressJob(_ResultJob):
         ``measure_decode``) decode the file once and return the result with the decode's figures
         (its time, whether it gave the encoder's pixels, and PSNR / MS-SSIM of what it gave)."""
         dev = backend.device_for(self.device)
-        codec = backend.codec(self.quantizer, self.lmbda, dev.device, self.model_spec, progress=report)
+        codec = backend.codec(self.quantizer, self.lmbda, dev.device, self.model_spec, progress=report,
+                              tier=self.tier)
         split = 0.75 if self.measure_decode else 1.0
         notes = (dev.note,) if dev.note else ()
         coded = encode(codec, image_of(self.source), ms_ssim=not self.measure_decode,  # else the check's
@@ -226,7 +228,7 @@ class CompareJob(Job):
                 # an explicit (scalar) model: the same networks with each quantizer swapped in at
                 # inference (LVQAC at A = 1), the experiment of docs/interop.md in one click
                 codec = (backend.swap_codec(q, self.model_spec, dev.device) if self.model_spec
-                         else backend.codec(q, self.lmbda, dev.device, progress=report))
+                         else backend.codec(q, self.lmbda, dev.device, progress=report, tier=self.tier))
                 coded = encode(codec, image_of(self.source), lmbda=backend.code_lambda(codec, self.lmbda),
                                progress=lambda f, k=k, q=q: report((k + f) / n, f"{q}: {stage_of(f)}"))
                 rows.append(CompareRow.from_report(q, coded.report, coded.result.reconstruction))
@@ -257,7 +259,7 @@ class SideJob(Job):
 
     def run(self, backend, report: Report = _quiet, interim: Interim = _drop) -> CompareRow:
         dev = backend.device_for(self.device)
-        codec = backend.codec(self.quantizer, self.lmbda, dev.device, progress=report)
+        codec = backend.codec(self.quantizer, self.lmbda, dev.device, progress=report, tier=self.tier)
         coded = encode(codec, image_of(self.source), lmbda=backend.code_lambda(codec, self.lmbda),
                        progress=lambda f: report(0.02 + 0.96 * f, stage_of(f)))
         report(1.0)

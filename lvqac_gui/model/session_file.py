@@ -1,6 +1,6 @@
 """A saved session (Qt-free): File ▸ Save session… / Open session… write and read a small JSON
 file that names the image (its path, absolute and relative to the session file), the choices
-(quantizer, λ, device), the Results rows, the comparison rows and the A/B split's choices
+(quantizer, λ, tier, device), the Results rows, the comparison rows and the A/B split's choices
 (which side shows what, a classical side's own quality, the error map, the slider).
 
 Numbers only, never pixels: opening a session opens its image again and codes it again. A session
@@ -46,6 +46,7 @@ class SessionDoc:
     quantizer: str = "lvqac"
     lmbda: float = 0.0075
     device: str = "auto"
+    tier: Optional[str] = None  # which of the zoo's networks (None: the default model's tier)
     rows: list[HistoryEntry] = field(default_factory=list)
     comparison: list[CompareRow] = field(default_factory=list)
     split: dict[str, Any] = field(default_factory=dict)  # left, right, error_map, position, quality
@@ -91,7 +92,7 @@ def capture(session: Session, split: Optional[dict[str, Any]] = None) -> Session
         image_path=str(Path(path).resolve()) if path else None,
         image_name=src.name if src is not None else "",
         quantizer=d.stats.quantizer if d is not None and d.kind == "decoded" else session.quantizer,
-        lmbda=float(session.lmbda), device=session.device,
+        lmbda=float(session.lmbda), device=session.device, tier=session.tier,
         rows=list(session.history), comparison=comparison, split=dict(split or {}))
 
 
@@ -115,7 +116,7 @@ def to_json(doc: SessionDoc, session_path: Optional[str | os.PathLike] = None) -
             rel = None
     return {"format": FORMAT, "version": VERSION,
             "image": {"path": doc.image_path, "relative": rel, "name": doc.image_name},
-            "choices": {"quantizer": doc.quantizer, "lambda": doc.lmbda, "device": doc.device},
+            "choices": {"quantizer": doc.quantizer, "lambda": doc.lmbda, "device": doc.device, "tier": doc.tier},
             "rows": [_absolute(history_row(e)) for e in doc.rows],
             "comparison": [_compare_row(r) for r in doc.comparison],
             "split": doc.split}
@@ -159,6 +160,7 @@ def load(path: str | os.PathLike) -> SessionDoc:
         out.quantizer = str(choices.get("quantizer", out.quantizer))
         out.lmbda = float(choices.get("lambda", out.lmbda))
         out.device = str(choices.get("device", out.device))
+        out.tier = str(choices["tier"]) if choices.get("tier") else None
     except (TypeError, ValueError):
         pass
     out.rows = history_rows(doc.get("rows") or [])

@@ -29,6 +29,7 @@ from .events import signal
 from . import rate
 from .jobs import ClassicalJob, CompareJob, CompressJob, DecompressJob, Job, LvqFile, SideJob
 from .records import CompareRow, Display, HistoryEntry, Source
+from .tiers import ZooTiers
 
 QUANTIZER_LABELS = {"scalar": "Scalar (uniform)", "lvq": "LVQ", "lvqac": "LVQAC (LVQ + companding)"}
 DEVICES: tuple[str, ...] = ("auto", "cpu", "cuda")
@@ -79,8 +80,12 @@ class Session:
         self.quantizer: str = "lvqac"
         self.device: str = "auto"
         self.model_spec: Optional[str] = None
-        # quantizer -> (λ min, λ max, network) of the families whose zoo model is a variable-rate
-        # network (``lvqac_core.service.rate_range``; set by the window from its backend)
+        # which of a family's zoo networks: "fast", "wide", ... (None: the default model's tier,
+        # the core's rule); the tiers the zoo has come from the window's backend (use_catalog)
+        self.tier: Optional[str] = None
+        self.catalog: ZooTiers = ZooTiers()
+        # quantizer -> (λ min, λ max, network) of the families whose zoo model (in the tier) is a
+        # variable-rate network (``lvqac_core.service.rate_range``; set from the catalogue)
         self.rate_ranges: dict[str, tuple[float, float, str]] = {}
         self.auto_recompress: bool = True
         self.measure_decode: bool = True
@@ -111,11 +116,17 @@ class Session:
     def busy(self) -> bool:
         return self.active is not None
 
+    def presets(self, quantizer: Optional[str] = None) -> list[float]:
+        """The preset λ of ``quantizer`` (default: the chosen family) in the chosen tier: its
+        manifest rows' λ; the paper's six when the zoo has none (demo models, no zoo)."""
+        return self.catalog.presets(quantizer or self.quantizer, self.tier) or [float(v) for v in rate.PAPER_LAMBDAS]
+
     def rate_control(self) -> rate.RateControl:
         """The continuous rate control for the current choices: enabled only when the chosen
         family's zoo model is a variable-rate network (and no .lvq file or explicit model fixes
         the model)."""
-        lo, hi = float(rate.PAPER_LAMBDAS[0]), float(rate.PAPER_LAMBDAS[-1])
+        presets = self.presets()
+        lo, hi = presets[0], presets[-1]
         if self.source is not None and self.source.is_lvq:
             return rate.RateControl(False, lo, hi, reason="The model that wrote this .lvq file fixes λ "
                                     "(open an image to choose)")
@@ -135,13 +146,17 @@ class Session:
         found = self.rate_ranges.get(quantizer)
         if found is not None and lambda_in_range(lmbda, found[0], found[1]):
             return float(lmbda)
-        return float(lmbda) if rate.is_preset(lmbda) else rate.nearest_preset(lmbda)
+        presets = self.presets(quantizer)
+        return float(lmbda) if rate.is_preset(lmbda, presets) else rate.nearest_preset(lmbda, presets)
 
     def set_choices(self, *, lmbda: Optional[float] = None, quantizer: Optional[str] = None,
                     device: Optional[str] = None, recompress: Optional[bool] = None) -> None:
         changed = False
         if quantizer is not None and quantizer not in QUANTIZERS:
             raise ValueError(f"unknown quantizer {quantizer!r}")
+        if quantizer is not None and quantizer not in self.families():
+            self.message.emit(self.lacks(quantizer))
+            quantizer = None
         new_q = quantizer if quantizer is not None else self.quantizer
         if lmbda is not None or quantizer is not None:
             lmbda = self.codable(float(self.lmbda if lmbda is None else lmbda), new_q)
@@ -159,10 +174,73 @@ class Session:
         if not changed:
             return
         self.model_spec = None  # an explicit choice overrides --model
+        self._after_choice(recompress)
+
+    def _after_choice(self, recompress: Optional[bool]) -> None:
+        """Say the choices changed, and compress the open image again (unless told not to)."""
         self.choices_changed.emit()
         do = self.auto_recompress if recompress is None else recompress
         if do and self.source is not None and not self.source.is_lvq:
             self.compress()
+
+    # ------------------------------------------------------------------ tiers
+    def use_catalog(self, catalog: ZooTiers) -> None:
+        """What the zoo offers per tier (from the window's backend); a chosen tier it lacks is
+        dropped."""
+        self.catalog = catalog
+        self.restore_tier(self.tier if catalog.has(self.tier) else None)
+
+    def families(self) -> list[str]:
+        """The families the chosen tier has a network for (every family with no tier chosen)."""
+        return self.catalog.families(self.tier)
+
+    def lacks(self, quantizer: str) -> str:
+        """Why the chosen tier does not offer ``quantizer``, in words."""
+        return self.catalog.lacks(quantizer, self.tier, QUANTIZER_LABELS.get(quantizer, quantizer))
+
+    def restore_tier(self, tier: Optional[str]) -> bool:
+        """Take ``tier`` without signals (remembered settings, the command line): its rate
+        ranges, a family it has and a λ it codes. False (nothing changed): a tier the zoo lacks."""
+        if tier is not None and not self.catalog.has(tier):
+            return False
+        self.tier = tier
+        self.rate_ranges = self.catalog.rate_ranges(tier)
+        families = self.families()
+        if families and self.quantizer not in families:
+            self.quantizer = families[0]
+        self.lmbda = self.codable(self.lmbda, self.quantizer)
+        return True
+
+    def set_tier(self, tier: Optional[str], recompress: Optional[bool] = None) -> None:
+        """Code with the zoo's ``tier`` networks (None: the default model's tier): the rate control
+        takes the tier's ranges, the λ stays codable (the nearest preset when outside), a family
+        the tier lacks gives way to one it has, an explicit model gives way to the zoo's, and the
+        open image is compressed again (as :meth:`set_choices`)."""
+        if tier is not None and not self.catalog.has(tier):
+            raise ValueError(f"unknown tier {tier!r} (the zoo has: {', '.join(self.catalog.names()) or 'none'})")
+        if tier == self.tier and self.model_spec is None:
+            return
+        before = self.quantizer
+        self.restore_tier(tier)
+        self.model_spec = None
+        self.compare_rows, self.side_rows = [], {}  # coded with the other tier's networks
+        self.compare_changed.emit(self.compare_rows)
+        self.side_rows_changed.emit(self.side_rows)
+        if self.quantizer != before:
+            chosen = self.catalog.current(tier)
+            self.message.emit(f"{chosen.label if chosen else tier}: no {QUANTIZER_LABELS.get(before, before)} "
+                              f"network there, so {QUANTIZER_LABELS.get(self.quantizer, self.quantizer)}")
+        self._after_choice(recompress)
+
+    def _follow_file_tier(self, model_id: str) -> None:
+        """A decoded file's zoo model sets the tier (the controls follow the file's model); a
+        family the chosen tier lacks returns to the default rule."""
+        lmbda, file_tier = self.lmbda, self.catalog.tier_of(model_id)
+        if file_tier is not None and file_tier != (self.tier or self.catalog.default_tier):
+            self.restore_tier(file_tier)
+        elif self.quantizer not in self.families():
+            self.restore_tier(None)
+        self.lmbda = lmbda  # the file's, as it shows
 
     # ------------------------------------------------------------------ opening
     def open_paths(self, paths: list[str | os.PathLike]) -> list[str]:
@@ -325,6 +403,7 @@ class Session:
             d = entry.display
             self.source, self.preview, self.display = d.source, d.original, d
             self.lmbda, self.quantizer, self.model_spec = d.stats.lmbda, d.stats.quantizer, None
+            self._follow_file_tier(d.stats.model_id)
             self.classical, self.compare_rows, self.side_rows = {}, [], {}
             self.choices_changed.emit()
             self.source_changed.emit(d.source)
@@ -334,6 +413,8 @@ class Session:
             return
         if not entry.source.is_lvq:
             self.lmbda, self.quantizer, self.model_spec = entry.lmbda, entry.quantizer, None
+            if self.quantizer not in self.families():
+                self.restore_tier(None)
             self.choices_changed.emit()
         if entry.source.path:
             self.open_paths([entry.source.path])
@@ -447,7 +528,8 @@ class Session:
                 self._settle_interim()
             self.job_cancel_requested.emit(self.active.id)
         fields = dict(lmbda=self.lmbda, quantizer=self.quantizer, device=self.device,
-                      model_spec=self.model_spec, measure_decode=self.measure_decode)
+                      model_spec=self.model_spec, measure_decode=self.measure_decode,
+                      tier=None if self.model_spec else self.tier)
         fields.update(extra)  # a split side's own λ and quantizer
         job = job_class(id=self._next_id, source=self.source, **fields)
         self._next_id += 1
@@ -529,6 +611,7 @@ class Session:
         st = payload.stats
         if payload.kind == "decoded":  # the controls follow the file's model
             self.lmbda, self.quantizer, self.model_spec = float(st.lmbda), st.quantizer, None
+            self._follow_file_tier(st.model_id)
             self.choices_changed.emit()
         self.display_changed.emit(payload)
         if payload.device_note:

@@ -32,6 +32,7 @@ from .settings import AppSettings
 from ..model.jobs import ClassicalJob, SideJob
 from ..model.records import Display, write_history_csv
 from ..model.state import Session
+from ..model.tiers import ZooTiers
 from lvqac_core.bitstream import is_lvq_path
 from lvqac_core.image_files import IMAGE_SUFFIXES
 from .theme import install_tooltip_wrapper
@@ -56,9 +57,9 @@ class MainWindow(QMainWindow):
         self.session = session or Session()
         self.backend = backend or bk.Backend()
         self.settings = settings or AppSettings()
-        rr = getattr(self.backend, "rate_ranges", None)  # which families are variable-rate networks
-        self.session.rate_ranges = rr() if callable(rr) else {}
-        if restore:  # after the rate ranges: a saved λ between presets is kept where still codable
+        tiers = getattr(self.backend, "zoo_tiers", None)  # the zoo's tiers, presets, variable-rate networks
+        self.session.use_catalog(tiers() if callable(tiers) else ZooTiers())
+        if restore:  # after the catalogue: a saved tier, family and λ are kept where still codable
             self.settings.load_into(self.session)
         self.runner = JobRunner(self.session, self.backend, self)
         self.preloader = ModelPreloader(self.backend, self)
@@ -177,7 +178,7 @@ class MainWindow(QMainWindow):
 
     def _build_docks(self) -> None:
         """The Model, Numbers, Rate–distortion and Position docks."""
-        self.controls = ControlPanel(self.session, bk.model_labels())
+        self.controls = ControlPanel(self.session)
         self.stats = StatsPanel()
         self.time_left = TimeLeftLine(self.session, self.controls.stage, self)  # "about 6 s left"
         self.rd = RDPlot()
@@ -342,7 +343,7 @@ class MainWindow(QMainWindow):
         self.settings.set_value("cpu/threads", n or 0)
 
     def _step_lambda(self, step: int) -> None:
-        self.session.set_choices(lmbda=rate.step_preset(self.session.lmbda, step))
+        self.session.set_choices(lmbda=rate.step_preset(self.session.lmbda, step, self.session.presets()))
 
     def shortcut_rows(self) -> list[tuple[str, str]]:
         """(keys, action) of every shortcut, from the menu table (qt/actions.py)."""

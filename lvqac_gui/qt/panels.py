@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFormLayout, QHBoxL
                                QHeaderView, QLabel, QProgressBar, QPushButton, QSlider, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from lvqac_core.lambdas import PAPER_LAMBDAS, same_lambda
+from lvqac_core.lambdas import PAPER_LAMBDAS
 
 from ..model import rate
 from ..model.records import CompareRow, Display
@@ -21,12 +21,12 @@ COMPARE_TIP = "Scalar vs LVQ vs LVQAC on this image at this λ (Ctrl+K)"
 
 
 class ControlPanel(QWidget):
-    """λ / quantizer / device, Compress, Cancel, Compare quantizers, progress."""
+    """λ / quantizer / device, Compress, Cancel, Compare quantizers, progress. The λ presets, the
+    families offered and the rate control's range are the chosen tier's (``session.catalog``)."""
 
-    def __init__(self, session: Session, labels: dict[tuple[str, float], str], parent=None) -> None:
+    def __init__(self, session: Session, parent=None) -> None:
         super().__init__(parent)
         self.session = session
-        self.labels = labels
         self.lmbda_box = QComboBox()
         # the continuous rate control: log λ, enabled for a variable-rate network only
         self.rate_slider = QSlider(Qt.Orientation.Horizontal)
@@ -43,6 +43,10 @@ class ControlPanel(QWidget):
         self.quantizer_box = QComboBox()
         for q in QUANTIZERS:
             self.quantizer_box.addItem(QUANTIZER_LABELS[q], q)
+        # the tier of the zoo networks in use ("wide network N 128 / M 192"), small, under the quantizer
+        self.tier_label = QLabel("")
+        self.tier_label.setObjectName("Placeholder")
+        self.tier_label.setToolTip(TIER_TIP)
         self.device_box = QComboBox()
         for d in DEVICES:
             self.device_box.addItem(DEVICE_LABELS[d], d)
@@ -80,6 +84,7 @@ class ControlPanel(QWidget):
         form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Quantizer", self.quantizer_box)
+        form.addRow("Network", self.tier_label)
         form.addRow("λ preset", self.lmbda_box)
         rate_row = QHBoxLayout()
         rate_row.setContentsMargins(0, 0, 0, 0)
@@ -89,6 +94,7 @@ class ControlPanel(QWidget):
         form.addRow(self.rate_label, rate_row)
         form.addRow("Device", self.device_box)
         form.addRow("Used", self.device_used)
+        self.form = form
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addLayout(form)
@@ -118,19 +124,21 @@ class ControlPanel(QWidget):
         session.progress_changed.connect(self._progress)
 
     def _fill_lambdas(self, explicit: Optional[float] = None) -> None:
-        """The presets (with the zoo's figures), then the session's λ when it lies between them,
-        or ``explicit``: the λ an explicit model coded at (always its own item)."""
+        """The chosen tier's presets of the chosen family (with the zoo's figures), then the
+        session's λ when it lies between them, or ``explicit``: the λ an explicit model coded at
+        (always its own item)."""
         self.lmbda_box.blockSignals(True)
         self.lmbda_box.clear()
-        q = self.session.quantizer
-        for l in PAPER_LAMBDAS:
-            extra = next((t for (mq, ml), t in self.labels.items() if mq == q and same_lambda(ml, l)), None)
-            text = f"λ = {l:g}" + (f"  ({extra})" if extra else "  (not installed)" if self.labels else "")
+        s = self.session
+        presets = s.presets()
+        for l in presets:
+            extra = s.catalog.label(s.quantizer, l, s.tier)
+            text = f"λ = {l:g}" + (f"  ({extra})" if extra else "  (not installed)" if s.catalog.rows else "")
             self.lmbda_box.addItem(text, l)
         if explicit is not None:
             self.lmbda_box.addItem(f"λ = {explicit:g}  (explicit model)", float(explicit))
-        elif not rate.is_preset(self.session.lmbda):  # a λ between presets (the rate control's)
-            self.lmbda_box.addItem(f"λ = {self.session.lmbda:g}  (between presets)", float(self.session.lmbda))
+        elif not rate.is_preset(s.lmbda, presets):  # a λ between presets (the rate control's)
+            self.lmbda_box.addItem(f"λ = {s.lmbda:g}  (between presets)", float(s.lmbda))
         self.lmbda_box.blockSignals(False)
 
     def sync_from_session(self) -> None:
@@ -148,15 +156,31 @@ class ControlPanel(QWidget):
             self.quantizer_box.setCurrentIndex(max(0, self.quantizer_box.findData(stats.quantizer)))
             self.quantizer_box.blockSignals(False)
         self.lmbda_box.blockSignals(True)
-        if stats is None and rate.is_preset(s.lmbda):
-            idx = rate.preset_index(s.lmbda)
+        presets = s.presets()
+        if stats is None and rate.is_preset(s.lmbda, presets):
+            idx = rate.preset_index(s.lmbda, presets)
         else:
-            idx = len(PAPER_LAMBDAS)  # the "between presets" or "explicit model" item
+            idx = len(presets)  # the "between presets" or "explicit model" item
         self.lmbda_box.setCurrentIndex(idx)
         self.lmbda_box.blockSignals(False)
         self.model_label.setText(f"explicit model: {s.model_spec}" if s.model_spec else "")
         self.model_label.setVisible(bool(s.model_spec))
+        self._sync_tier()
         self.set_file_model(s.source is not None and s.source.is_lvq)
+
+    def _sync_tier(self) -> None:
+        """The tier line (only for a zoo with tiers and no explicit model) and the families the
+        chosen tier has: the others are greyed out in the quantizer box, their tooltip says why."""
+        s = self.session
+        tier = s.catalog.effective(s.quantizer, s.tier)
+        self.tier_label.setText(tier.short if tier is not None else "")
+        self.form.setRowVisible(self.tier_label, tier is not None and not s.model_spec)
+        have = s.families()
+        items = self.quantizer_box.model()
+        for i in range(self.quantizer_box.count()):
+            q = self.quantizer_box.itemData(i)
+            items.item(i).setEnabled(q in have)
+            self.quantizer_box.setItemData(i, None if q in have else s.lacks(q), Qt.ItemDataRole.ToolTipRole)
 
     def _sync_rate(self) -> None:
         """The rate control follows the session: its range, its λ, enabled or why not."""
@@ -183,21 +207,23 @@ class ControlPanel(QWidget):
 
     def _rate_moving(self, pos: int) -> None:
         ctl = self.rate_control
-        self._show_rate(rate.lambda_at(pos, ctl.lo, ctl.hi))
+        self._show_rate(rate.lambda_at(pos, ctl.lo, ctl.hi, self.session.presets()))
 
     def _rate_chosen(self, pos: int) -> None:
         ctl = self.rate_control
         if not ctl.enabled:
             return
-        lmbda = rate.lambda_at(pos, ctl.lo, ctl.hi)
+        lmbda = rate.lambda_at(pos, ctl.lo, ctl.hi, self.session.presets())
         self._show_rate(lmbda)
         self.session.set_choices(lmbda=lmbda)
         self._sync_rate()  # a snapped λ moves the handle onto its preset
 
     def set_file_model(self, fixed: bool) -> None:
         """A decoded .lvq fixes the model: λ and quantizer show the file's and cannot change."""
+        missing = [q for q in QUANTIZERS if q not in self.session.families()]
+        families_tip = GUIDE_TIPS["quantizer"] + "".join(f"\n\n{self.session.lacks(q)}." for q in missing)
         for box, tip in ((self.lmbda_box, GUIDE_TIPS["lambda"]),
-                         (self.quantizer_box, GUIDE_TIPS["quantizer"])):
+                         (self.quantizer_box, families_tip)):
             box.setEnabled(not fixed)
             box.setToolTip("The model that wrote this .lvq file (open an image to choose)" if fixed
                            else "What the explicit model codes with; choosing here returns to the zoo's models"
@@ -244,6 +270,10 @@ class ControlPanel(QWidget):
         self.device_note.setText(display.device_note or "")
         self.device_note.setVisible(bool(display.device_note))
 
+
+TIER_TIP = ("The zoo's networks in use: a tier is one of each family's networks, of one width (N channels "
+            "in the transforms, M latent channels); a wider tier codes more slowly. The Model menu chooses "
+            "the tier.")
 
 GUIDE_TIPS = {
     "lambda": "λ weighs distortion against rate when a model is trained (loss = rate + λ·255²·MSE):\n"

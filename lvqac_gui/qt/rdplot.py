@@ -2,11 +2,11 @@
 resources/rd/, the current result and the quantizer comparison points."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Union
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QColor, QFont
 
 from ..model.records import CompareRow
 
@@ -14,6 +14,7 @@ QUANTIZER_COLORS = {"scalar": "#9e9e9e", "lvq": "#4c8ed9", "lvqac": "#f0a030"}
 REFERENCE_COLORS = ["#7fbf7f", "#c77fd6", "#d6c27f", "#7fd6d0", "#d67f7f"]
 CLASSICAL_COLORS = {"jpeg": "#e0e070", "webp": "#70e0a0", "avif": "#e070c0"}
 QUANTIZER_SYMBOLS = {"scalar": "s", "lvq": "t", "lvqac": "o"}
+TIER_SHADE = 135  # another tier's curve: its family's colour this much lighter (QColor.lighter)
 LEGEND_PT = 9
 AXIS_PT = 9
 
@@ -37,7 +38,8 @@ class RDPlot(pg.PlotWidget):
         item.layout.addItem(self.legend, 4, 0, 1, 2)  # under the axis too: the dock may be narrow
         item.legend = self.legend  # plot(..., name=...) entries land in it
         self.setMinimumHeight(200)
-        self.setToolTip("PSNR over bpp. Curves: Kodak means (zoo models per quantizer; dashed: reference "
+        self.setToolTip("PSNR over bpp. Curves: Kodak means (zoo models per quantizer, a tier other than the "
+                        "default's dash-dotted with hollow markers; dashed: reference "
                         "codecs; mbt2018-mean: CompressAI's published results). Star and markers (quantizer λ, classical "
                         "codecs from the A/B split): this image.")
         font = QFont()
@@ -58,17 +60,28 @@ class RDPlot(pg.PlotWidget):
             self.getAxis(ax).enableAutoSIPrefix(False)
         self.setLimits(xMin=0.0)
 
-    def set_curves(self, zoo: dict[str, list[tuple[float, float, float, str]]],
+    def set_curves(self, zoo: dict[Union[str, tuple[str, Optional[str]]], list[tuple[float, float, float, str]]],
                    references: dict[str, list[tuple[float, float]]]) -> None:
+        """The zoo's Kodak curves, keyed by quantizer or (quantizer, tier): the default tier's
+        (tier None) solid, each other tier's in a lighter shade of its family's colour, dash-dotted,
+        with hollow markers and named after it ("zoo scalar (wide)"); then the reference curves."""
         self.curve_count = 0
         self.zoo_points = [(p[0], p[1]) for pts in zoo.values() for p in pts]
-        for q, pts in zoo.items():
+        for key, pts in zoo.items():
+            q, tier = (key, None) if isinstance(key, str) else key
             if not pts:
                 continue
             color = QUANTIZER_COLORS.get(q, "#cccccc")
-            self.plot([p[0] for p in pts], [p[1] for p in pts], pen=pg.mkPen(color, width=2),
-                      symbol=QUANTIZER_SYMBOLS.get(q, "o"), symbolSize=6, symbolBrush=color,
-                      name=f"zoo {q}")
+            symbol = QUANTIZER_SYMBOLS.get(q, "o")
+            if tier is None:
+                self.plot([p[0] for p in pts], [p[1] for p in pts], pen=pg.mkPen(color, width=2),
+                          symbol=symbol, symbolSize=6, symbolBrush=color, name=f"zoo {q}")
+            else:
+                shade = QColor(color).lighter(TIER_SHADE).name()
+                self.plot([p[0] for p in pts], [p[1] for p in pts],
+                          pen=pg.mkPen(shade, width=2, style=Qt.PenStyle.DashDotLine), symbol=symbol,
+                          symbolSize=7, symbolBrush=pg.mkBrush(None), symbolPen=pg.mkPen(shade, width=1.5),
+                          name=f"zoo {q} ({tier})")
             self.curve_count += 1
         for k, (name, pts) in enumerate(references.items()):
             color = REFERENCE_COLORS[k % len(REFERENCE_COLORS)]
@@ -103,6 +116,7 @@ class RDPlot(pg.PlotWidget):
             return
         self.current = pg.ScatterPlotItem([bpp], [psnr], symbol="star", size=18,
                                           brush=pg.mkBrush("#ff4060"), pen=pg.mkPen("w"), name=label)
+        self.current.setZValue(10)  # over every curve
         self.addItem(self.current)
         self._autorange()
 

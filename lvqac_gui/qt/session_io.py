@@ -166,6 +166,8 @@ class SessionIO:
         if not doc.has_image_file:
             w._error("Session image missing", doc.missing_image_message(added))
             return doc
+        if doc.tier is None or s.catalog.has(doc.tier):  # (a tier the zoo no longer has: the one in use)
+            s.set_tier(doc.tier, recompress=False)
         s.set_choices(lmbda=doc.lmbda, quantizer=doc.quantizer if doc.quantizer in ("scalar", "lvq", "lvqac")
                       else None, device=doc.device if doc.device in ("auto", "cpu", "cuda") else None,
                       recompress=False)

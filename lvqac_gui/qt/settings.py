@@ -11,7 +11,7 @@ from typing import Optional
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
-from lvqac_core.lambdas import PAPER_LAMBDAS, same_lambda
+from lvqac_core.lambdas import same_lambda
 
 from ..model import history_store
 from ..model.state import DEVICES, QUANTIZERS, Session
@@ -44,21 +44,26 @@ class AppSettings:
 
     # ------------------------------------------------------------------ session choices
     def load_into(self, session: Session) -> None:
-        """The saved choices, where they still apply: a λ between the presets only when the saved
-        family is still a variable-rate network covering it (``session.rate_ranges``, set first)."""
+        """The saved choices, where they still apply: a tier the zoo still has
+        (``session.catalog``, set first), a family that tier has, a λ between the presets only
+        when the saved family is still a variable-rate network covering it."""
+        tier = str(self.qs.value("model/tier", "") or "")
+        if tier:
+            session.restore_tier(tier)  # (a tier the zoo no longer has is ignored)
         q = str(self.qs.value("model/quantizer", session.quantizer))
-        if q in QUANTIZERS:
+        if q in QUANTIZERS and q in session.families():
             session.quantizer = q
         try:
             lmbda = float(self.qs.value("model/lambda", session.lmbda))
         except (TypeError, ValueError):
             lmbda = session.lmbda
         if math.isfinite(lmbda) and lmbda > 0:
-            preset = next((l for l in PAPER_LAMBDAS if same_lambda(lmbda, l)), None)
+            preset = next((l for l in session.presets() if same_lambda(lmbda, l)), None)
             if preset is not None:
                 session.lmbda = preset
             elif same_lambda(session.codable(lmbda, session.quantizer), lmbda):
                 session.lmbda = lmbda
+        session.lmbda = session.codable(session.lmbda, session.quantizer)  # one the family has
         d = str(self.qs.value("model/device", session.device))
         if d in DEVICES:
             session.device = d
@@ -70,6 +75,7 @@ class AppSettings:
     def save_from(self, session: Session) -> None:
         self.qs.setValue("model/lambda", session.lmbda)
         self.qs.setValue("model/quantizer", session.quantizer)
+        self.qs.setValue("model/tier", session.tier or "")
         self.qs.setValue("model/device", session.device)
         self.qs.setValue("files/recent", list(session.recent))
         self.qs.sync()

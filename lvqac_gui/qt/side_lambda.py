@@ -3,7 +3,7 @@
 re-encodes that side once the value rests (debounced, like a classical side's quality box)."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Sequence
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QWidget
@@ -49,6 +49,7 @@ def add_own_sides(session, sides: dict, own: dict, info, running, short_names: d
             continue
         found = session.rate_ranges.get(q)
         side["span"] = (float(found[0]), float(found[1])) if found else None
+        side["presets"] = session.presets(q)  # the chosen tier's (a single-rate family snaps to them)
 
 
 class SideLambda(QWidget):
@@ -61,6 +62,7 @@ class SideLambda(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.lo, self.hi = float(min(PAPER_LAMBDAS)), float(max(PAPER_LAMBDAS))
+        self.presets: Sequence[float] = PAPER_LAMBDAS
         self.presets_only = True
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, rate.STEPS)
@@ -86,16 +88,19 @@ class SideLambda(QWidget):
     def lambda_at(self, pos: int) -> float:
         """The λ at slider position ``pos``: any λ of a variable-rate network (snapped near a
         preset), the nearest preset for a single-rate family."""
-        value = rate.lambda_at(pos, self.lo, self.hi)
-        return rate.nearest_preset(value) if self.presets_only else value
+        value = rate.lambda_at(pos, self.lo, self.hi, self.presets)
+        return rate.nearest_preset(value, self.presets) if self.presets_only else value
 
-    def set_state(self, lmbda: float, span: Optional[tuple[float, float]], own: bool) -> None:
+    def set_state(self, lmbda: float, span: Optional[tuple[float, float]], own: bool,
+                  presets: Optional[Sequence[float]] = None) -> None:
         """Show ``lmbda``; ``span``: the variable-rate network's range (None: presets only);
-        ``own``: the side is at a λ of its own (then *Result's λ* applies)."""
+        ``own``: the side is at a λ of its own (then *Result's λ* applies); ``presets``: the
+        family's in the chosen tier (default: the paper's)."""
         if self.timer.isActive() or self.slider.isSliderDown():
             return  # the user is choosing: the shown value is theirs until it rests
+        self.presets = list(presets) if presets else PAPER_LAMBDAS
         self.presets_only = span is None
-        self.lo, self.hi = span if span is not None else (float(min(PAPER_LAMBDAS)), float(max(PAPER_LAMBDAS)))
+        self.lo, self.hi = span if span is not None else (float(min(self.presets)), float(max(self.presets)))
         self.lmbda = float(lmbda)
         self.slider.blockSignals(True)
         self.slider.setValue(rate.position(lmbda, self.lo, self.hi))

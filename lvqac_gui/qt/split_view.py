@@ -336,7 +336,8 @@ class SplitView(QWidget):
             learned = bool(side and side.get("learned") and side.get("lmbda"))
             lam.setVisible(learned)
             if learned:
-                lam.set_state(float(side["lmbda"]), side.get("span"), bool(side.get("own_lambda")))
+                lam.set_state(float(side["lmbda"]), side.get("span"), bool(side.get("own_lambda")),
+                              side.get("presets"))
 
     def _redraw(self) -> None:
         self.caption_left.setText(self._caption(self.left_key()))

@@ -132,12 +132,12 @@ class _PreloadSignals(QObject):
 
 
 class _Preload(QRunnable):
-    def __init__(self, backend, quantizer: str, lmbda: float, device: str, spec, name: str,
+    def __init__(self, backend, quantizer: str, lmbda: float, device: str, spec, tier, name: str,
                  signals: _PreloadSignals) -> None:
         super().__init__()
         self.setAutoDelete(True)
         self.backend, self.signals, self.name = backend, signals, name
-        self.args = (quantizer, lmbda, device, spec)
+        self.args = (quantizer, lmbda, device, spec, tier)
 
     def run(self) -> None:  # worker thread
         try:
@@ -166,10 +166,11 @@ class ModelPreloader(QObject):
         self.name: str = ""
 
     def start(self, session: Session) -> str:
-        self.name = self.backend.model_name(session.quantizer, session.lmbda, session.model_spec)
+        tier = None if session.model_spec else session.tier
+        self.name = self.backend.model_name(session.quantizer, session.lmbda, session.model_spec, tier)
         self.started.emit(self.name)
         self.pool.start(_Preload(self.backend, session.quantizer, session.lmbda, session.device,
-                                 session.model_spec, self.name, self._signals))
+                                 session.model_spec, tier, self.name, self._signals))
         return self.name
 
 
