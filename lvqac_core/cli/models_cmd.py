@@ -57,7 +57,7 @@ def _print_zoo(entries) -> None:
     if networks and any(e.network is None for e in entries):
         print("network -: a single-rate model (codes at its own λ only)")
     if any(not e.kodak for e in entries):
-        print("-: not measured on Kodak yet (scripts/eval_kodak.sh)")
+        print("-: not measured on Kodak yet (scripts/eval_kodak.sh; a tier's rows: scripts/eval_kodak_tier.sh TIER)")
 
 
 def _fig(kodak: dict, key: str, width: int, digits: int) -> str:

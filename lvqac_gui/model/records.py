@@ -51,11 +51,22 @@ class Stats(CodingReport):
 
     decode_pending: bool = False
 
+    def _id_lambda(self) -> Optional[float]:
+        """The preset λ a zoo id ends with ("…-scalar-0.0075"), None for other names."""
+        m = re.search(r"-(\d+(?:\.\d+)?(?:e-?\d+)?)$", self.model_id or "")
+        return None if m is None else float(m.group(1))
+
+    def between_presets(self) -> bool:
+        """Whether a variable-rate network coded between its presets: the λ is not the one its
+        zoo id names (the paper's presets decide for a model whose id names none)."""
+        own = self._id_lambda()
+        return not rate.is_preset(self.lmbda) if own is None else not same_lambda(own, float(self.lmbda))
+
     def model_text(self) -> str:
         """The model id; when the id names a preset λ but the network coded another λ (a
         variable-rate network between presets) it says so, instead of a λ that was not coded."""
         m = re.search(r"-(\d+(?:\.\d+)?(?:e-?\d+)?)$", self.model_id or "")
-        if m is None or same_lambda(float(m.group(1)), float(self.lmbda)):
+        if m is None or not self.between_presets():
             return self.model_id
         return f"{self.model_id[:m.start()]} at λ = {self.lmbda:g} (variable-rate network; zoo id {self.model_id})"
 
@@ -86,7 +97,7 @@ class Stats(CodingReport):
             ("Device", self.device),
             ("Model", self.model_text()),
             ("Quantizer", self.quantizer),
-            ("λ", f"{self.lmbda:g}" + ("" if rate.is_preset(self.lmbda) else " (between presets)")),
+            ("λ", f"{self.lmbda:g}" + (" (between presets)" if self.between_presets() else "")),
         ]
         if self.selection_share is not None:
             rows.append(("Codebook Zⁿ+½", f"{percent(self.selection_share)} of position-groups"))

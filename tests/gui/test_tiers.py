@@ -55,6 +55,12 @@ def test_the_wide_tier_codes_with_the_wide_network(qtbot, helpers, make_window, 
     assert d.stats.model_id == row_id("scalar", 0.0075, "wide")
     assert bitstream.read_header(d.data).model_id == row_id("scalar", 0.0075, "wide")
     assert win.controls.tier_label.text() == f"wide network N 8 / M {WIDE_M}" and win.controls.tier_label.isVisible()
+    s.set_choices(lmbda=0.13)  # the wide network's own preset, not one of the paper's: no "between presets"
+    helpers.wait_idle(qtbot, win)
+    assert s.display.stats.model_id == row_id("scalar", 0.13, "wide") and win.stats.value("λ") == "0.13"
+    s.set_choices(lmbda=0.1)
+    helpers.wait_idle(qtbot, win)
+    assert win.stats.value("λ") == "0.1 (between presets)"
     # the fast and the wide network are two codecs (the cache is keyed by the zoo row)
     rows = {key[1] for key in win.backend._codecs if key[0] == "zoo"}
     assert {row_id("scalar", 0.0075), row_id("scalar", 0.0075, "wide")} <= rows
