@@ -129,7 +129,8 @@ def record(args) -> None:
         extra["kodak_command"] = args.command  # every row's figures come from this one command
     write_manifest(entries, manifest["default"], **extra)
     export_baselines(report, args)
-    print(f"recorded Kodak results for {len(entries) - len(missing)} models" + (f"; missing: {missing}" if missing else ""))
+    print(f"recorded Kodak results for {len(entries) - len(missing)} models"
+          + (f"; {len(missing)} rows not in this report keep their figures" if missing else ""))
 
 
 BASELINE_NAMES = {"jpeg": "JPEG", "webp": "WebP", "avif": "AVIF", "jpeg2000": "JPEG 2000"}

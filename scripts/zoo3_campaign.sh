@@ -6,8 +6,10 @@
 #   scripts/zoo3_campaign.sh [MAX_MINUTES]        (default 120)
 #
 # - makes ../runs/data-train12 (symlinks to ../shared/data/train + train2: the trainer reads one folder);
-# - resumes RUN (default ../runs/zoo3/wide-scalar) from its resume.pt; where there is none, widens
-#   the shipped zoo v2 scalar network to N 128 / M 192 with live latents
+# - resumes RUN (default ../runs/zoo3/wide-scalar) from its resume.pt; where there is none, starts
+#   it from the shipped wide network of its family (resources/models/minnen2018-ckbd-wide-Q-vr.pt,
+#   the zoo's "wide" tier, shipped since 2026-12-07); where none is shipped, widens the shipped
+#   zoo v2 scalar network to N 128 / M 192 with live latents
 #   (python -m lvqac_core.training.widen … --live-spread 0.5 --live-sigma 0.3) and starts it with
 #   the gained channels' rate warm-up (free for 600 steps, then a 1 200-step ramp);
 # - runs one thread at nice 19, detached (nohup setsid), a resume.pt every 5 minutes; stop it
@@ -37,16 +39,26 @@ mkdir -p "$RUN"
 args=(--data "$DATA" --out "$RUN" --architecture minnen2018-ckbd --quantizer "$QUANTIZER" --lambda 0.0075
       --lambdas "$LAMBDAS" -N 128 -M 192 --steps 400000 --lr "$LR" --crop 128 --batch-size 8 --threads 1
       --checkpoint-minutes 5 --max-minutes "$MAX_MINUTES" --seed 0 --log-every 50 --precision "$PRECISION"
-      --no-progress --json --free-channels-from 64 --free-rate-steps 600 --free-ramp-steps 1200)
+      --no-progress --json)
+warmup=(--free-channels-from 64 --free-rate-steps 600 --free-ramp-steps 1200)  # for a widened init only
+shipped=resources/models/minnen2018-ckbd-wide-$QUANTIZER-vr.pt
 if [ "$QUANTIZER" != scalar ]; then
   args+=(--selection-coding rans)  # as zoo v2's lattice networks
 fi
 if [ -f "$RUN/resume.pt" ]; then
+  # a run started from a widened init keeps its warm-up settings (its steps count from its start)
+  if "$PYTHON" -c "import sys, torch; st = torch.load(sys.argv[1], map_location='cpu', weights_only=True); sys.exit(0 if st['config'].get('free_rate_steps') else 1)" "$RUN/resume.pt"; then
+    args+=("${warmup[@]}")
+  fi
   args+=(--resume)
   for f in stdout stderr; do [ -s "$RUN/$f.txt" ] && mv "$RUN/$f.txt" "$RUN/$f.$(date +%Y%m%d-%H%M).txt"; done
   echo "resuming $RUN"
+elif [ -f "$shipped" ]; then
+  args+=(--init "$shipped")
+  echo "starting $RUN from the shipped $shipped (no resume.pt there)"
 else
   # every family starts from the same widened zoo v2 scalar network (a fork at step 0: equal steps after it)
+  args+=("${warmup[@]}")
   init="$(dirname "$RUN")/wide-scalar-init.pt"
   if [ ! -f "$init" ]; then
     "$PYTHON" -m lvqac_core.training.widen resources/models/minnen2018-ckbd-scalar-vr.pt "$init" \

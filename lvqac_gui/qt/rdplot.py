@@ -64,7 +64,7 @@ class RDPlot(pg.PlotWidget):
                    references: dict[str, list[tuple[float, float]]]) -> None:
         """The zoo's Kodak curves, keyed by quantizer or (quantizer, tier): the default tier's
         (tier None) solid, each other tier's in a lighter shade of its family's colour, dash-dotted,
-        with hollow markers and named after it ("zoo scalar (wide)"); then the reference curves."""
+        with hollow markers and named after it ("wide scalar"); then the reference curves."""
         self.curve_count = 0
         self.zoo_points = [(p[0], p[1]) for pts in zoo.values() for p in pts]
         for key, pts in zoo.items():
@@ -81,7 +81,7 @@ class RDPlot(pg.PlotWidget):
                 self.plot([p[0] for p in pts], [p[1] for p in pts],
                           pen=pg.mkPen(shade, width=2, style=Qt.PenStyle.DashDotLine), symbol=symbol,
                           symbolSize=7, symbolBrush=pg.mkBrush(None), symbolPen=pg.mkPen(shade, width=1.5),
-                          name=f"zoo {q} ({tier})")
+                          name=f"{tier} {q}")  # short: the legend keeps two columns in a narrow dock
             self.curve_count += 1
         for k, (name, pts) in enumerate(references.items()):
             color = REFERENCE_COLORS[k % len(REFERENCE_COLORS)]

@@ -158,9 +158,9 @@ def test_the_rd_plot_draws_each_tier(qtbot, helpers, make_window, image_file, ti
     use_zoo(monkeypatch, measured)
     win = make_window(backend_=Backend())
     names = [label.text for _sample, label in win.rd.legend.items]
-    assert {"zoo scalar", "zoo lvqac", "zoo scalar (wide)"} <= set(names)
+    assert {"zoo scalar", "zoo lvqac", "wide scalar"} <= set(names)
     curves = {item.name(): item for item in win.rd.getPlotItem().listDataItems()}
-    assert curves["zoo scalar (wide)"].opts["pen"].style() == Qt.PenStyle.DashDotLine
+    assert curves["wide scalar"].opts["pen"].style() == Qt.PenStyle.DashDotLine
     assert curves["zoo scalar"].opts["pen"].style() == Qt.PenStyle.SolidLine
     box = win.controls.lmbda_box
     assert box.itemText(0) == "λ = 0.0016  (Kodak 0.400 bpp / 31.00 dB)"  # fast LVQAC's first row (the 4th)
