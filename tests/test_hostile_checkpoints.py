@@ -258,7 +258,7 @@ def test_the_zoos_files_pass_unchanged() -> None:
     from lvqac_core import zoo
 
     files = {entry.path: entry.sha256 for entry in zoo.list_models()}
-    assert len(files) == 3
+    assert len(files) >= 3  # zoo v2's three networks, and the wide tier's
     for path, sha256 in files.items():
         load_checkpoint(path, expected_sha256=sha256)
 
