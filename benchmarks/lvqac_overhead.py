@@ -45,7 +45,7 @@ import numpy as np
 import torch
 
 from benchmarks.bench_common import busy_core, parse_size, sample_image
-from benchmarks.speed_vs_peer import zoo_ids
+from benchmarks.speed_vs_peer import TIER, zoo_ids
 from lvqac_core import bitstream, service
 from lvqac_core.image_files import save_png
 from lvqac_core.api import Codec, load_model
@@ -166,8 +166,11 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--stages-only", action="store_true", help="skip the paired encode/decode runs")
     p.add_argument("--busy", action="store_true", help="also run the pairs with one core held busy")
+    p.add_argument("--tier", default=None, help="the zoo tier to time (fast, wide; default: the default model's)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
+    if args.tier:
+        TIER.append(args.tier)
     ids = zoo_ids()
     codecs = {k.removeprefix("ours "): load_model(v, "cpu") for k, v in ids.items()}
     cfg = codecs["lvqac"].model.config

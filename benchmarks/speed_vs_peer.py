@@ -42,6 +42,7 @@ import statistics
 import subprocess
 import sys
 import time
+from typing import Optional
 
 import torch
 from torch import nn
@@ -63,12 +64,16 @@ PILLOW = ("JPEG q75", "WebP q75", "AVIF q75")
 
 # ------------------------------------------------------------------ codecs ---------------------
 MODELS: dict[str, str] = {}  # --scalar-model / --lvqac-model: checkpoints instead of the zoo's
+TIER: list[str] = []  # --tier: the zoo tier whose networks are timed (default: the default model's)
 
 
-def zoo_ids() -> dict[str, str]:
+def zoo_ids(tier: Optional[str] = None) -> dict[str, str]:
+    """The zoo's scalar and LVQAC rows at the default model's λ, of ``tier`` (default: --tier,
+    else the default model's tier), with --scalar-model / --lvqac-model in their place."""
     default = zoo.get_entry(zoo.default_model_id())
-    scalar = zoo.find_model("scalar", default.lmbda, default.architecture)
-    lvqac = zoo.find_model("lvqac", default.lmbda, default.architecture)
+    tier = tier or (TIER[0] if TIER else default.tier)
+    scalar = zoo.find_model("scalar", default.lmbda, default.architecture, tier)
+    lvqac = zoo.find_model("lvqac", default.lmbda, default.architecture, tier)
     return {"ours scalar": scalar.id, "ours lvqac": lvqac.id, **MODELS}
 
 
@@ -245,6 +250,7 @@ import sys, json, resource, torch
 torch.set_num_threads({threads})
 import benchmarks.speed_vs_peer as S
 S.MODELS.update({models!r})
+S.TIER[:] = {tier!r}
 codecs = S.build_codecs([{name!r}] if {name!r} != "none" else [])
 if {name!r} != "none":
     r = S.Runner({name!r}, codecs, S.sample_image({w}, {h}))
@@ -264,7 +270,8 @@ def vm_hwm_kb() -> int:
 
 
 def peak_rss_mb(name: str, w: int, h: int, threads: int) -> float:
-    code = RSS_CHILD.format(bench=str(ROOT / "benchmarks"), threads=threads, name=name, w=w, h=h, models=MODELS)
+    code = RSS_CHILD.format(bench=str(ROOT / "benchmarks"), threads=threads, name=name, w=w, h=h, models=MODELS,
+                            tier=TIER)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True)
     if out.returncode:
@@ -290,8 +297,11 @@ def main() -> None:
                         "the zoo's, e.g. a campaign run's model_latest.pt; 'ours lvqac' is left out "
                         "unless --lvqac-model names one of the same size")
     p.add_argument("--lvqac-model", metavar="CKPT", help="with --scalar-model: the LVQAC checkpoint to time")
+    p.add_argument("--tier", default=None, help="the zoo tier to time (fast, wide; default: the default model's)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
+    if args.tier:
+        TIER.append(args.tier)
     if args.scalar_model:
         MODELS["ours scalar"] = args.scalar_model
     if args.lvqac_model:

@@ -40,6 +40,7 @@ __all__ = [
     "find_covering",
     "available_lambdas",
     "tiers",
+    "is_tier_name",
     "default_model_id",
     "write_manifest",
     "reload",
@@ -251,6 +252,11 @@ def _entry_problem(d: Any) -> Optional[str]:
 
 
 _TIER = re.compile(r"[a-z][a-z0-9-]{0,23}")
+
+
+def is_tier_name(name: str) -> bool:
+    """Whether ``name`` is a valid tier name (a short lower-case word, as the manifest's)."""
+    return isinstance(name, str) and _TIER.fullmatch(name) is not None
 
 
 def _network_problem(d: dict[str, Any]) -> Optional[str]:

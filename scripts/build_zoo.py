@@ -12,6 +12,8 @@
         "fast"); --add keeps the manifest's other rows (those of the same network are replaced).
     .venv/bin/python -m scripts.build_zoo tier fast NETWORK ...
         records the tier of rows already installed (their ids, files and figures unchanged).
+    .venv/bin/python -m scripts.build_zoo default MODEL_ID
+        makes that row the zoo's default (the app's first model; `lvqac compress` without --model).
     .venv/bin/lvqac eval ../shared/data/kodak --model <every zoo id> ... -o results/kodak_zoo.json
     .venv/bin/python -m scripts.build_zoo record results/kodak_zoo.json
         fills each model's "kodak" entry (mean bpp, PSNR, MS-SSIM over the images) from that file,
@@ -107,6 +109,17 @@ def set_tier(args) -> None:
     print(f"tier {args.tier}: {sum(e.network in args.networks for e in entries)} rows")
 
 
+def set_default(args) -> None:
+    """Make one row the zoo's default (the app's first model, `lvqac compress` without --model)."""
+    manifest = load_manifest()
+    entries = [ZooEntry.from_json(d) for d in manifest["models"]]
+    if args.model_id not in {e.id for e in entries}:
+        raise SystemExit(f"no such row in the manifest: {args.model_id}")
+    write_manifest(entries, args.model_id, **{k: v for k, v in manifest.items()
+                                              if k not in ("format", "default", "models")})
+    print(f"default {args.model_id} (was {manifest['default']})")
+
+
 def record(args) -> None:
     report = json.loads(Path(args.results).read_text())
     measured = {}
@@ -167,6 +180,9 @@ def main() -> None:
     t.add_argument("tier")
     t.add_argument("networks", nargs="+", metavar="NETWORK")
     t.set_defaults(func=set_tier)
+    d = sub.add_parser("default")
+    d.add_argument("model_id")
+    d.set_defaults(func=set_default)
     r = sub.add_parser("record")
     r.add_argument("results")
     r.add_argument("--command", default="scripts/eval_kodak.sh", help="the command that produced RESULTS")

@@ -6,6 +6,8 @@
 # Writes results/kodak_TIER.json, records each row's figures (with this command), then redraws
 # docs/rd_kodak.png and results/kodak_tables.md from results/kodak_zoo.json and every
 # results/kodak_<tier>.json (scripts/zoo_report.py).
+# EXTRA_MODELS: checkpoints measured beside the tier but not recorded in its manifest rows (the
+# tier's noise-trained scalar baseline: its curve is "<arch> TIER scalar (noise-trained)").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TIER=${1:?usage: scripts/eval_kodak_tier.sh TIER [KODAK_DIR]}
@@ -17,7 +19,7 @@ if [ -z "$ids" ]; then
   exit 2
 fi
 mkdir -p results
-"$PY" -m lvqac_core.cli eval "$KODAK" --model $ids -o "results/kodak_$TIER.json" --device cpu --force
+"$PY" -m lvqac_core.cli eval "$KODAK" --model $ids ${EXTRA_MODELS:-} --checkpoint-tier "$TIER" -o "results/kodak_$TIER.json" --device cpu --force
 "$PY" -m scripts.build_zoo record "results/kodak_$TIER.json" --command "scripts/eval_kodak_tier.sh $TIER $KODAK"
 reports=(results/kodak_zoo.json)
 for r in results/kodak_*.json; do

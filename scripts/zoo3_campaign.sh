@@ -15,17 +15,29 @@
 # - runs one thread at nice 19, detached (nohup setsid), a resume.pt every 5 minutes; stop it
 #   early with `kill <pid>` (it stops cleanly after the step) or let MAX_MINUTES end it.
 #
-# QUANTIZER=lvq (or lvqac) runs that family's arm, ../runs/zoo3/wide-lvq, forked at step 0 from the same
+# QUANTIZER=lvq runs that family's arm, ../runs/zoo3/wide-lvq, forked at step 0 from the same
 # widened scalar init with the same warm-up, so the families get equal steps after the fork.
-# Environment: QUANTIZER (scalar), RUN, PYTHON (.venv/bin/python), LR (2e-4), PRECISION (auto). docs/training.md has the runs so far.
+# QUANTIZER=lvqac forks the trained LVQ network (issue 27 §3: "fork LVQAC from the trained LVQ
+# network"): it starts from the shipped wide LVQ weights (where no wide LVQAC is shipped yet) with
+# zoo v2's LVQAC options (exponential compander, whose A head starts at exactly A = 1, so the fork
+# starts as the LVQ network; r's gradient straight through on r; the A surrogate ×2).
+# A session's schedule: STEPS (400000) with DECAY_STEP (0: never) the step from which lr is ×0.1,
+# e.g. STEPS=4000 DECAY_STEP=2500 LR=1e-4 trains and settles a run in one go (docs/training.md).
+# Environment: QUANTIZER (scalar), RUN, PYTHON (.venv/bin/python), LR (2e-4), PRECISION (auto),
+# STEPS, DECAY_STEP, SEED (0), TRAIN_MODE (noise: the classic additive-noise baseline, forked
+# from the shipped wide scalar network; its run is ../runs/zoo3/wide-scalar-noise). docs/training.md has the runs so far.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 MAX_MINUTES=${1:-120}
 QUANTIZER=${QUANTIZER:-scalar}
-RUN=${RUN:-../runs/zoo3/wide-$QUANTIZER}
+TRAIN_MODE=${TRAIN_MODE:-}
+RUN=${RUN:-../runs/zoo3/wide-$QUANTIZER${TRAIN_MODE:+-$TRAIN_MODE}}
 PYTHON=${PYTHON:-.venv/bin/python}
 LR=${LR:-2e-4}
+STEPS=${STEPS:-400000}
+DECAY_STEP=${DECAY_STEP:-0}
+SEED=${SEED:-0}
 PRECISION=${PRECISION:-auto}  # auto: bf16 + channels_last where the CPU has AVX512-BF16, else fp32
 LAMBDAS=0.0016,0.0032,0.0075,0.015,0.03,0.045,0.07,0.1,0.13
 DATA=../runs/data-train12
@@ -37,13 +49,20 @@ if [ ! -d "$DATA" ]; then
 fi
 mkdir -p "$RUN"
 args=(--data "$DATA" --out "$RUN" --architecture minnen2018-ckbd --quantizer "$QUANTIZER" --lambda 0.0075
-      --lambdas "$LAMBDAS" -N 128 -M 192 --steps 400000 --lr "$LR" --crop 128 --batch-size 8 --threads 1
-      --checkpoint-minutes 5 --max-minutes "$MAX_MINUTES" --seed 0 --log-every 50 --precision "$PRECISION"
+      --lambdas "$LAMBDAS" -N 128 -M 192 --steps "$STEPS" --decay-step "$DECAY_STEP" --lr "$LR" --crop 128 --batch-size 8 --threads 1
+      --checkpoint-minutes 5 --max-minutes "$MAX_MINUTES" --seed "$SEED" --log-every 50 --precision "$PRECISION"
       --no-progress --json)
 warmup=(--free-channels-from 64 --free-rate-steps 600 --free-ramp-steps 1200)  # for a widened init only
 shipped=resources/models/minnen2018-ckbd-wide-$QUANTIZER-vr.pt
 if [ "$QUANTIZER" != scalar ]; then
   args+=(--selection-coding rans)  # as zoo v2's lattice networks
+fi
+if [ -n "$TRAIN_MODE" ]; then
+  args+=(--train-mode "$TRAIN_MODE")
+fi
+if [ "$QUANTIZER" = lvqac ]; then
+  args+=(--compander exp --ste-domain r --a-grad-scale 2)  # zoo v2's LVQAC network (lvqac-r)
+  [ -f "$shipped" ] || shipped=resources/models/minnen2018-ckbd-wide-lvq-vr.pt  # the fork from trained LVQ
 fi
 if [ -f "$RUN/resume.pt" ]; then
   # a run started from a widened init keeps its warm-up settings (its steps count from its start)

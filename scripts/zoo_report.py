@@ -21,13 +21,16 @@ from lvqac_core.evaluation.bdrate import BDError, bd_psnr, bd_rate  # noqa: E402
 
 
 
-def curves(report: dict) -> dict[str, tuple[list[float], list[float]]]:
+def curves(report: dict, published: bool = True) -> dict[str, tuple[list[float], list[float]]]:
+    """Each curve's (bpp, PSNR) points, plus CompressAI's published mbt2018-mean (Kodak figures:
+    ``published=False`` for other images)."""
     out = {}
     for c in report["curves"]:
         pts = sorted((p["bpp"], p["psnr"]) for p in c["points"])
         out[c["name"]] = ([b for b, _ in pts], [q for _, q in pts])
-    ref = published_anchor()
-    out["CompressAI mbt2018-mean (published)"] = (list(ref.bpp), list(ref.psnr))
+    if published:
+        ref = published_anchor()
+        out["CompressAI mbt2018-mean (published)"] = (list(ref.bpp), list(ref.psnr))
     return out
 
 
@@ -51,6 +54,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("reports", nargs="+", type=Path)
     ap.add_argument("--plot", type=Path, help="also draw every curve into this RD plot")
+    ap.add_argument("--images", default="kodak",
+                    help="what the reports measured (default kodak); other images get no published "
+                         "mbt2018-mean column (its figures are Kodak's) and this name in the plot's title")
     args = ap.parse_args()
     report = merged(args.reports)
     zoo_ids = {e.id for e in zoo.list_models()}
@@ -63,7 +69,7 @@ def main() -> None:
             name = p["model_id"] if p["model_id"] in zoo_ids else f"{c['name']} ({p['label']})"  # a checkpoint beside the zoo
             print(f"| {name} | {p['lambda']:g} | {p['bpp']:.4f} | {p['bpp_estimated']:.4f} | {p['psnr']:.2f} | "
                   f"{p['ms_ssim']:.4f} | {p['encode_seconds']:.2f} | {p['decode_seconds']:.2f} |")
-    cs = curves(report)
+    cs = curves(report, published=args.images == "kodak")
     noise = " (noise-trained)"  # the classic baseline: a row and an anchor column of its own
     families = [n for n in cs if n.removesuffix(noise).split()[-1] in ("scalar", "lvq", "lvqac")]
     anchors = [n for n in cs if n not in families or n.endswith(" scalar") or n.endswith(noise)]
@@ -85,7 +91,7 @@ def main() -> None:
         from lvqac_core.evaluation.rdplot import plot_rd
 
         plot_rd([(n, b, q) for n, (b, q) in cs.items() if not n.startswith("CompressAI mbt2018-mean")], args.plot,
-                title="RD on kodak")
+                title=f"RD on {args.images}")
 
 
 if __name__ == "__main__":

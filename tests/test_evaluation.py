@@ -159,3 +159,23 @@ def test_noise_trained_checkpoint_is_its_own_curve(tmp_path):
         save_checkpoint(m, paths[-1], half=False)
     curves = evaluate_models([str(p) for p in paths], folder, device="cpu")
     assert [c.name for c in curves] == ["minnen2018-ckbd scalar", "minnen2018-ckbd scalar (noise-trained)"]
+
+
+def test_checkpoint_tier_names_a_runs_curve_beside_a_tiers(tmp_path, capsys):
+    """A run of the wide tier's shape, measured beside the wide networks, needs its own curve name
+    ('… wide scalar (noise-trained)'), else its report clashes with zoo v2's noise-trained curve."""
+    from lvqac_core.checkpoint import save_checkpoint
+    from lvqac_core.cli import main
+    from lvqac_core.evaluation.evaluate import evaluate_models
+    from lvqac_core.models import ModelConfig, build_model
+
+    torch.manual_seed(0)
+    folder = _images(tmp_path / "imgs")
+    m = build_model(ModelConfig("minnen2018-ckbd", "scalar", N=8, M=8, lmbda=0.0075,
+                                quantizer_options={"train_mode": "noise"}))
+    p = tmp_path / "noise" / "model.pt"
+    save_checkpoint(m, p, half=False)
+    (curve,) = evaluate_models([str(p)], folder, device="cpu", checkpoint_tier="wide")
+    assert curve.name == "minnen2018-ckbd wide scalar (noise-trained)"
+    assert main(["eval", str(folder), "--model", str(p), "--checkpoint-tier", "Wide tier", "--quiet"]) == 2
+    assert "not a tier name" in capsys.readouterr().err

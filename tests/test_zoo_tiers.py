@@ -157,3 +157,10 @@ def test_build_zoo_adds_a_wide_network_beside_the_installed_ones(tmp_path):
     assert (out / "minnen2018-ckbd-wide-scalar-vr.pt").is_file() and (out / "minnen2018-ckbd-scalar-vr.pt").is_file()
     done = _build_zoo("tier", "fast", "no-such-network", env=env)
     assert done.returncode != 0 and "no such network" in done.stderr
+    done = _build_zoo("default", "minnen2018-ckbd-wide-scalar-0.045", env=env)
+    assert done.returncode == 0, done.stderr
+    moved = json.loads((out / "manifest.json").read_text())
+    assert moved["default"] == "minnen2018-ckbd-wide-scalar-0.045" and moved["models"] == after["models"]
+    done = _build_zoo("default", "minnen2018-ckbd-wide-lvqac-0.045", env=env)  # no such row: refused, unchanged
+    assert done.returncode != 0 and "no such row" in done.stderr
+    assert json.loads((out / "manifest.json").read_text())["default"] == "minnen2018-ckbd-wide-scalar-0.045"

@@ -11,6 +11,7 @@ import math
 import sys
 from pathlib import Path
 
+from .. import zoo
 from ..errors import InputError
 from ..files import atomic_write_bytes
 from .common import STDIO_REFUSAL, add_threads_argument, is_dir_spec, plan_outputs
@@ -24,6 +25,9 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("images", metavar="DIR", help="folder of images (or one image)")
     p.add_argument("--model", "-m", action="append", default=[], metavar="ID|PATH", nargs="+",
                    help="zoo model id or checkpoint path (repeatable; models of one quantizer form a curve)")
+    p.add_argument("--checkpoint-tier", default=None, metavar="TIER",
+                   help="name the curves of checkpoint files (not zoo ids) as this zoo tier's, e.g. wide: "
+                        "'minnen2018-ckbd wide scalar (noise-trained)' beside the wide tier's networks")
     p.add_argument("--baselines", default="", help="comma list of jpeg,webp,avif,jpeg2000")
     p.add_argument("--bdrate", action="store_true", help="BD-rate table against the first curve (or --anchor)")
     p.add_argument("--anchor", default=None, help="curve name to use as BD anchor")
@@ -67,13 +71,16 @@ def run(args: argparse.Namespace) -> int:
     bad = [b for b in names if b not in BASELINES]
     if bad:
         raise InputError(f"unknown baseline(s) {', '.join(bad)}; known: {', '.join(BASELINES)}")
+    if args.checkpoint_tier is not None and not zoo.is_tier_name(args.checkpoint_tier):
+        raise InputError(f"--checkpoint-tier {args.checkpoint_tier!r}: not a tier name (short, lower case)")
     if not models and not names:
         raise InputError("nothing to evaluate: give --model and/or --baselines")
     say = (lambda m: None) if (args.quiet or args.json) else (lambda m: print(m, file=sys.stderr))
 
     curves = []
     if models:
-        curves += evaluate_models(models, args.images, device=args.device, progress=say)
+        curves += evaluate_models(models, args.images, device=args.device, progress=say,
+                                  checkpoint_tier=args.checkpoint_tier)
     curves += run_baselines(names, args.images, progress=say)
     rows = []
     if args.bdrate or len([c for c in curves if len(c.points) >= 2]) >= 2:

@@ -75,9 +75,13 @@ def curve_name(codec, tier: Optional[str] = None) -> str:
 
 
 def evaluate_models(specs: Iterable[str], images, device: str = "auto",
-                    progress: Optional[Callable[[str], None]] = None) -> list[RDCurve]:
+                    progress: Optional[Callable[[str], None]] = None,
+                    checkpoint_tier: Optional[str] = None) -> list[RDCurve]:
     """One curve per (architecture, quantizer, training), named by :func:`curve_name`; points sorted
-    by rate. A variable-rate checkpoint gives one point per preset (:func:`rate_points`)."""
+    by rate. A variable-rate checkpoint gives one point per preset (:func:`rate_points`).
+    ``checkpoint_tier`` names the curves of checkpoints outside the zoo as that tier's (a run of
+    the wide tier's shape measured beside it: "<architecture> wide scalar (noise-trained)"); zoo
+    models keep their own tier."""
     from ..api import load_model
 
     curves: dict[str, RDCurve] = {}
@@ -85,7 +89,7 @@ def evaluate_models(specs: Iterable[str], images, device: str = "auto",
         choice = select_model(model=str(spec))
         loaded = load_model(choice.spec, device=device)
         points = rate_points(loaded, str(spec))
-        tier = None if choice.entry is None else choice.entry.tier
+        tier = checkpoint_tier if choice.entry is None else choice.entry.tier
         for codec in points:
             label = _model_label(spec, codec) + (f" λ={codec.lmbda:g}" if len(points) > 1 else "")
             pt = evaluate_codec(codec, images, label=label, progress=progress)

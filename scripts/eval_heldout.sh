@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Measure one tier of the zoo on photos no network was trained on (issue 27 §3: the LVQAC claim
+# holds on Kodak *and* on unseen photos): scikit-image's bundled colour photographs
+# (scripts/heldout_photos.py; needs the `sample` extra: pip install -e .[sample]), with JPEG, WebP
+# and AVIF beside them.
+#   scripts/eval_heldout.sh TIER [PHOTO_DIR]     (default /tmp/lvqac-heldout, made when missing)
+# Writes results/heldout_TIER.json and results/heldout_TIER.md (per-point figures and BD-rates,
+# scripts/zoo_report.py --images heldout). The manifest's figures stay Kodak's: nothing is recorded.
+# EXTRA_MODELS: checkpoints measured beside the tier (curves named as the tier's, e.g. its
+# noise-trained scalar).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TIER=${1:?usage: scripts/eval_heldout.sh TIER [PHOTO_DIR]}
+PHOTOS=${2:-/tmp/lvqac-heldout}
+PY=${PYTHON:-.venv/bin/python}
+"$PY" -m scripts.heldout_photos "$PHOTOS" > /dev/null
+ids=$("$PY" -c "import sys; from lvqac_core import zoo; print(' '.join(e.id for e in zoo.list_models() if e.tier == sys.argv[1]))" "$TIER")
+if [ -z "$ids" ]; then
+  echo "the zoo has no rows of tier $TIER" >&2
+  exit 2
+fi
+mkdir -p results
+"$PY" -m lvqac_core.cli eval "$PHOTOS" --model $ids ${EXTRA_MODELS:-} --checkpoint-tier "$TIER" \
+  --baselines jpeg,webp,avif -o "results/heldout_$TIER.json" --device cpu --force
+"$PY" -m scripts.zoo_report "results/heldout_$TIER.json" --images heldout > "results/heldout_$TIER.md"
+echo "tables: results/heldout_$TIER.md"
