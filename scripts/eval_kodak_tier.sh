@@ -8,19 +8,29 @@
 # results/kodak_<tier>.json (scripts/zoo_report.py).
 # EXTRA_MODELS: checkpoints measured beside the tier but not recorded in its manifest rows (the
 # tier's noise-trained scalar baseline: its curve is "<arch> TIER scalar (noise-trained)").
+# QUANTIZERS="lvq lvqac": re-measure only these families' rows (and EXTRA_MODELS) and keep the
+# other curves of results/kodak_TIER.json (scripts/merge_results.py): what changed, not the tier.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TIER=${1:?usage: scripts/eval_kodak_tier.sh TIER [KODAK_DIR]}
 KODAK=${2:-../shared/data/kodak}
 PY=${PYTHON:-.venv/bin/python}
-ids=$("$PY" -c "import sys; from lvqac_core import zoo; print(' '.join(e.id for e in zoo.list_models() if e.tier == sys.argv[1]))" "$TIER")
+ids=$("$PY" -c "import sys; from lvqac_core import zoo; q = sys.argv[2].split(); print(' '.join(e.id for e in zoo.list_models() if e.tier == sys.argv[1] and (not q or e.quantizer in q)))" "$TIER" "${QUANTIZERS:-}")
 if [ -z "$ids" ]; then
   echo "the zoo has no rows of tier $TIER" >&2
   exit 2
 fi
 mkdir -p results
-"$PY" -m lvqac_core.cli eval "$KODAK" --model $ids ${EXTRA_MODELS:-} --checkpoint-tier "$TIER" -o "results/kodak_$TIER.json" --device cpu --force
-"$PY" -m scripts.build_zoo record "results/kodak_$TIER.json" --command "scripts/eval_kodak_tier.sh $TIER $KODAK"
+out="results/kodak_$TIER.json"
+if [ -n "${QUANTIZERS:-}" ] && [ -f "$out" ]; then
+  out=$(mktemp /tmp/lvqac-eval-XXXXXX.json)
+fi
+"$PY" -m lvqac_core.cli eval "$KODAK" --model $ids ${EXTRA_MODELS:-} --checkpoint-tier "$TIER" -o "$out" --device cpu --force
+if [ "$out" != "results/kodak_$TIER.json" ]; then
+  "$PY" -m scripts.merge_results "results/kodak_$TIER.json" "$out" -o "results/kodak_$TIER.json"
+  rm -f "$out"
+fi
+"$PY" -m scripts.build_zoo record "results/kodak_$TIER.json" --command "${QUANTIZERS:+QUANTIZERS=\"$QUANTIZERS\" }scripts/eval_kodak_tier.sh $TIER $KODAK"
 reports=(results/kodak_zoo.json)
 for r in results/kodak_*.json; do
   [ "$r" != results/kodak_zoo.json ] && reports+=("$r")

@@ -49,3 +49,30 @@ def test_reports_that_do_not_belong_together_are_refused(tmp_path, images, name,
     b = _report(tmp_path / "wide.json", name, images=images)
     done = _run(a, b)
     assert done.returncode != 0 and message in done.stderr
+
+
+def _two_curves(path: Path, names, shifts, images=("a.png", "b.png")) -> Path:
+    curves = [json.loads(_report(path, n, images, s).read_text())["curves"][0] for n, s in zip(names, shifts)]
+    path.write_text(json.dumps({"num_images": len(images), "curves": curves,
+                                "bd": [{"anchor": names[0], "test": names[1]}]}))
+    return path
+
+
+def test_merge_results_replaces_only_the_remeasured_curves(tmp_path):
+    """eval_kodak_tier.sh with QUANTIZERS re-measures the families that changed and keeps the others'."""
+    old = _two_curves(tmp_path / "old.json", ["wide scalar", "wide lvq"], [0.0, 0.0])
+    new = _two_curves(tmp_path / "new.json", ["wide lvq", "wide lvqac"], [0.5, 1.0])
+    out = tmp_path / "out.json"
+    done = subprocess.run([sys.executable, "-m", "scripts.merge_results", old, new, "-o", out], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    merged = json.loads(out.read_text())
+    assert [c["name"] for c in merged["curves"]] == ["wide scalar", "wide lvq", "wide lvqac"]
+    assert merged["curves"][1]["points"][0]["psnr"] == 28.5  # the new LVQ curve, not the old one
+    bd = {row["test"]: row for row in merged["bd"]}
+    assert set(bd) == {"wide lvq", "wide lvqac"} and all(r["anchor"] == "wide scalar" for r in bd.values())
+    assert bd["wide lvqac"]["bd_rate_percent"] < bd["wide lvq"]["bd_rate_percent"] < 0
+    other = _two_curves(tmp_path / "other.json", ["wide lvq", "wide lvqac"], [0.5, 1.0], images=("c.png", "d.png"))
+    done = subprocess.run([sys.executable, "-m", "scripts.merge_results", old, other, "-o", tmp_path / "x.json"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode != 0 and "different images" in done.stderr and not (tmp_path / "x.json").exists()
