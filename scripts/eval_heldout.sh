@@ -7,20 +7,31 @@
 # Writes results/heldout_TIER.json and results/heldout_TIER.md (per-point figures and BD-rates,
 # scripts/zoo_report.py --images heldout). The manifest's figures stay Kodak's: nothing is recorded.
 # EXTRA_MODELS: checkpoints measured beside the tier (curves named as the tier's, e.g. its
-# noise-trained scalar).
+# noise-trained scalar). QUANTIZERS="lvq lvqac": re-measure only these families' rows (and
+# EXTRA_MODELS), keeping the other curves of results/heldout_TIER.json (scripts/merge_results.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TIER=${1:?usage: scripts/eval_heldout.sh TIER [PHOTO_DIR]}
 PHOTOS=${2:-/tmp/lvqac-heldout}
 PY=${PYTHON:-.venv/bin/python}
 "$PY" -m scripts.heldout_photos "$PHOTOS" > /dev/null
-ids=$("$PY" -c "import sys; from lvqac_core import zoo; print(' '.join(e.id for e in zoo.list_models() if e.tier == sys.argv[1]))" "$TIER")
+ids=$("$PY" -c "import sys; from lvqac_core import zoo; q = sys.argv[2].split(); print(' '.join(e.id for e in zoo.list_models() if e.tier == sys.argv[1] and (not q or e.quantizer in q)))" "$TIER" "${QUANTIZERS:-}")
 if [ -z "$ids" ]; then
   echo "the zoo has no rows of tier $TIER" >&2
   exit 2
 fi
 mkdir -p results
+out="results/heldout_$TIER.json"
+baselines=(--baselines jpeg,webp,avif)
+if [ -n "${QUANTIZERS:-}" ] && [ -f "$out" ]; then
+  out=$(mktemp /tmp/lvqac-heldout-XXXXXX.json)
+  baselines=()  # measured with the tier's first run, kept by the merge
+fi
 "$PY" -m lvqac_core.cli eval "$PHOTOS" --model $ids ${EXTRA_MODELS:-} --checkpoint-tier "$TIER" \
-  --baselines jpeg,webp,avif -o "results/heldout_$TIER.json" --device cpu --force
+  "${baselines[@]}" -o "$out" --device cpu --force
+if [ "$out" != "results/heldout_$TIER.json" ]; then
+  "$PY" -m scripts.merge_results "results/heldout_$TIER.json" "$out" -o "results/heldout_$TIER.json"
+  rm -f "$out"
+fi
 "$PY" -m scripts.zoo_report "results/heldout_$TIER.json" --images heldout > "results/heldout_$TIER.md"
 echo "tables: results/heldout_$TIER.md"

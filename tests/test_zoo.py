@@ -24,7 +24,9 @@ def test_zoo_holds_the_papers_six_lambdas_for_three_quantizers():
         assert len({(e.architecture, e.N, e.M) for e in rows}) == 1, tier  # one recipe per tier
         for q in {e.quantizer for e in rows}:  # each family of a tier has every paper preset
             assert set(PAPER_LAMBDAS) <= {e.lmbda for e in rows if e.quantizer == q}, (tier, q)
-    assert zoo.default_model_id() in {e.id for e in fast}
+    default = zoo.get_entry(zoo.default_model_id())  # the app's first model: an LVQAC row (its maps to show)
+    assert default.quantizer == "lvqac"
+    assert {e.quantizer for e in ENTRIES if e.tier == default.tier} == {"scalar", "lvq", "lvqac"}
 
 
 def test_the_wide_tier_reaches_above_the_fast_one():
