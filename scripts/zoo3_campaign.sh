@@ -25,7 +25,8 @@
 # e.g. STEPS=4000 DECAY_STEP=2500 LR=1e-4 trains and settles a run in one go (docs/training.md).
 # Environment: QUANTIZER (scalar), RUN, PYTHON (.venv/bin/python), LR (2e-4), PRECISION (auto),
 # STEPS, DECAY_STEP, SEED (0), TRAIN_MODE (noise: the classic additive-noise baseline, forked
-# from the shipped wide scalar network; its run is ../runs/zoo3/wide-scalar-noise). docs/training.md has the runs so far.
+# from the shipped wide scalar network; its run is ../runs/zoo3/wide-scalar-noise), RATE_PROXY
+# (noise, the default, or hard: the rate of the hard value's cell, as the file codes it). docs/training.md has the runs so far.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,6 +57,9 @@ warmup=(--free-channels-from 64 --free-rate-steps 600 --free-ramp-steps 1200)  #
 shipped=resources/models/minnen2018-ckbd-wide-$QUANTIZER-vr.pt
 if [ "$QUANTIZER" != scalar ]; then
   args+=(--selection-coding rans)  # as zoo v2's lattice networks
+fi
+if [ -n "${RATE_PROXY:-}" ]; then
+  args+=(--rate-proxy "$RATE_PROXY")
 fi
 if [ -n "$TRAIN_MODE" ]; then
   args+=(--train-mode "$TRAIN_MODE")
@@ -88,4 +92,11 @@ else
 fi
 OMP_NUM_THREADS=1 nohup setsid nice -n 19 "$PYTHON" -m lvqac_core.training "${args[@]}" \
   > "$RUN/stdout.txt" 2> "$RUN/stderr.txt" < /dev/null &
-echo "pid $!; log $RUN/log.csv; status: $PYTHON -m scripts.campaign status"
+# setsid gives the run its own autogroup, and the scheduler weighs autogroups before nice values:
+# nice 19 alone left it an equal share beside an interactive shell's work. Nice its group too.
+pid=$!
+sleep 2  # until setsid has made the run's own group (never nice this shell's)
+if [ -r "/proc/$pid/autogroup" ] && [ "$(cut -d' ' -f1 "/proc/$pid/autogroup")" != "$(cut -d' ' -f1 /proc/$$/autogroup)" ]; then
+  echo 19 > "/proc/$pid/autogroup" 2>/dev/null || true
+fi
+echo "pid $pid; log $RUN/log.csv; status: $PYTHON -m scripts.campaign status"

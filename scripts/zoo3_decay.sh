@@ -34,4 +34,11 @@ if [ "$quantizer" != scalar ]; then
 fi
 OMP_NUM_THREADS=1 nohup setsid nice -n 19 "$PYTHON" -m lvqac_core.training "${args[@]}" \
   > "$OUT/stdout.txt" 2> "$OUT/stderr.txt" < /dev/null &
-echo "pid $!; $quantizer fork of $RUN at lr $LR → $OUT; log $OUT/log.csv"
+# setsid gives the run its own autogroup, and the scheduler weighs autogroups before nice values:
+# nice 19 alone left it an equal share beside an interactive shell's work. Nice its group too.
+pid=$!
+sleep 2  # until setsid has made the run's own group (never nice this shell's)
+if [ -r "/proc/$pid/autogroup" ] && [ "$(cut -d' ' -f1 "/proc/$pid/autogroup")" != "$(cut -d' ' -f1 /proc/$$/autogroup)" ]; then
+  echo 19 > "/proc/$pid/autogroup" 2>/dev/null || true
+fi
+echo "pid $pid; $quantizer fork of $RUN at lr $LR → $OUT; log $OUT/log.csv"
