@@ -91,10 +91,22 @@ class ColorBar(QWidget):
         p.drawText(QPointF(4, y), left)
         p.drawText(QPointF(w - 4 - fm.horizontalAdvance(right), y), right)
         if c:
-            room = w - 16 - fm.horizontalAdvance(left) - fm.horizontalAdvance(right)
-            c = fm.elidedText(c, Qt.TextElideMode.ElideRight, max(int(room), 10))
-            p.drawText(QPointF(w / 2 - fm.horizontalAdvance(c) / 2, y), c)
+            x0, x1 = center_slot(w, fm.horizontalAdvance(left), fm.horizontalAdvance(right))
+            c = fm.elidedText(c, Qt.TextElideMode.ElideRight, max(int(x1 - x0), 10))
+            p.drawText(QPointF(center_x(w, x0, x1, fm.horizontalAdvance(c)), y), c)
         p.end()
+
+
+def center_slot(width: float, left_w: float, right_w: float, gap: float = 8.0) -> tuple[float, float]:
+    """The span a colour bar's middle text may use: between the left and the right label (each 4 px
+    in from its edge) with ``gap`` px to spare on either side."""
+    return 4.0 + left_w + gap, width - 4.0 - right_w - gap
+
+
+def center_x(width: float, x0: float, x1: float, text_w: float) -> float:
+    """Where the middle text starts: centred on the bar, pushed right or left as far as it must to
+    stay inside [x0, x1] (a long left label, "min 0.0884", must not run into it)."""
+    return min(max(width / 2.0 - text_w / 2.0, x0), max(x1 - text_w, x0))
 
 
 class ImagePanel(QFrame):
