@@ -2,8 +2,6 @@
 one codes the open image with it (scalar maps say so), and the zoo entry goes back."""
 from __future__ import annotations
 
-from lvqac_core.lambdas import PAPER_LAMBDAS
-
 import pytest
 import torch
 
@@ -48,7 +46,8 @@ def test_model_menu_lists_and_uses_compressai_models(qtbot, helpers, make_window
     # the controls show what the explicit model coded with, not the zoo choice it replaced
     c = win.controls
     assert c.quantizer_box.currentData() == "scalar" and "explicit model" in c.quantizer_box.toolTip()
-    assert c.lmbda_box.currentIndex() == len(PAPER_LAMBDAS) and c.lmbda_box.currentData() == d.stats.lmbda
+    # the explicit model's λ: an entry after the tier's presets (the wide default tier has nine)
+    assert c.lmbda_box.currentIndex() == c.lmbda_box.count() - 1 and c.lmbda_box.currentData() == d.stats.lmbda
     assert "explicit model" in c.lmbda_box.currentText()
     # Compare quantizers on an explicit scalar model: LVQ and LVQAC (A = 1) swapped onto its networks
     win.session.compare_quantizers()
