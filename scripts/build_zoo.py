@@ -14,6 +14,8 @@
         records the tier of rows already installed (their ids, files and figures unchanged).
     .venv/bin/python -m scripts.build_zoo default MODEL_ID
         makes that row the zoo's default (the app's first model; `lvqac compress` without --model).
+    .venv/bin/python -m scripts.build_zoo ids TIER [QUANTIZER ...]
+        prints the ids of a tier's rows (of those families): what eval_kodak_tier.sh and eval_heldout.sh measure.
     .venv/bin/lvqac eval ../shared/data/kodak --model <every zoo id> ... -o results/kodak_zoo.json
     .venv/bin/python -m scripts.build_zoo record results/kodak_zoo.json
         fills each model's "kodak" entry (mean bpp, PSNR, MS-SSIM over the images) from that file,
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 from lvqac_core.checkpoint import file_sha256, read_checkpoint  # noqa: E402
 from lvqac_core.files import atomic_write_bytes  # noqa: E402
-from lvqac_core.zoo import LEGACY_TIER, ZooEntry, load_manifest, write_manifest, zoo_dir  # noqa: E402
+from lvqac_core.zoo import LEGACY_TIER, ZooEntry, list_models, load_manifest, write_manifest, zoo_dir  # noqa: E402
 
 
 def model_id(architecture: str, quantizer: str, lmbda: float, tier: str | None = None) -> str:
@@ -120,6 +123,17 @@ def set_default(args) -> None:
     print(f"default {args.model_id} (was {manifest['default']})")
 
 
+def print_ids(args) -> None:
+    """The ids of one tier's rows (of these quantizers, when named), space-separated: what the
+    tier's evaluation scripts measure. Exits 2 when there are none."""
+    ids = [e.id for e in list_models() if e.tier == args.tier and (not args.quantizers or e.quantizer in args.quantizers)]
+    if not ids:
+        print(f"the zoo has no rows of tier {args.tier}" + (f" for {' '.join(args.quantizers)}" if args.quantizers else ""),
+              file=sys.stderr)
+        raise SystemExit(2)
+    print(" ".join(ids))
+
+
 def record(args) -> None:
     report = json.loads(Path(args.results).read_text())
     measured = {}
@@ -183,6 +197,10 @@ def main() -> None:
     d = sub.add_parser("default")
     d.add_argument("model_id")
     d.set_defaults(func=set_default)
+    i = sub.add_parser("ids")
+    i.add_argument("tier")
+    i.add_argument("quantizers", nargs="*", metavar="QUANTIZER")
+    i.set_defaults(func=print_ids)
     r = sub.add_parser("record")
     r.add_argument("results")
     r.add_argument("--command", default="scripts/eval_kodak.sh", help="the command that produced RESULTS")

@@ -15,11 +15,7 @@ TIER=${1:?usage: scripts/eval_heldout.sh TIER [PHOTO_DIR]}
 PHOTOS=${2:-/tmp/lvqac-heldout}
 PY=${PYTHON:-.venv/bin/python}
 "$PY" -m scripts.heldout_photos "$PHOTOS" > /dev/null
-ids=$("$PY" -c "import sys; from lvqac_core import zoo; q = sys.argv[2].split(); print(' '.join(e.id for e in zoo.list_models() if e.tier == sys.argv[1] and (not q or e.quantizer in q)))" "$TIER" "${QUANTIZERS:-}")
-if [ -z "$ids" ]; then
-  echo "the zoo has no rows of tier $TIER" >&2
-  exit 2
-fi
+ids=$("$PY" -m scripts.build_zoo ids "$TIER" ${QUANTIZERS:-})  # exits 2, saying so, when there are none
 mkdir -p results
 out="results/heldout_$TIER.json"
 baselines=(--baselines jpeg,webp,avif)

@@ -15,11 +15,7 @@ cd "$(dirname "$0")/.."
 TIER=${1:?usage: scripts/eval_kodak_tier.sh TIER [KODAK_DIR]}
 KODAK=${2:-../shared/data/kodak}
 PY=${PYTHON:-.venv/bin/python}
-ids=$("$PY" -c "import sys; from lvqac_core import zoo; q = sys.argv[2].split(); print(' '.join(e.id for e in zoo.list_models() if e.tier == sys.argv[1] and (not q or e.quantizer in q)))" "$TIER" "${QUANTIZERS:-}")
-if [ -z "$ids" ]; then
-  echo "the zoo has no rows of tier $TIER" >&2
-  exit 2
-fi
+ids=$("$PY" -m scripts.build_zoo ids "$TIER" ${QUANTIZERS:-})  # exits 2, saying so, when there are none
 mkdir -p results
 out="results/kodak_$TIER.json"
 if [ -n "${QUANTIZERS:-}" ] && [ -f "$out" ]; then

@@ -164,3 +164,7 @@ def test_build_zoo_adds_a_wide_network_beside_the_installed_ones(tmp_path):
     done = _build_zoo("default", "minnen2018-ckbd-wide-lvqac-0.045", env=env)  # no such row: refused, unchanged
     assert done.returncode != 0 and "no such row" in done.stderr
     assert json.loads((out / "manifest.json").read_text())["default"] == "minnen2018-ckbd-wide-scalar-0.045"
+    done = _build_zoo("ids", "wide", env=env)  # what eval_kodak_tier.sh / eval_heldout.sh measure
+    assert done.returncode == 0 and done.stdout.split() == [f"minnen2018-ckbd-wide-scalar-{lam:g}" for lam in (0.0016, 0.045, 0.13)]
+    done = _build_zoo("ids", "wide", "lvq", env=env)
+    assert done.returncode == 2 and "no rows of tier wide for lvq" in done.stderr
