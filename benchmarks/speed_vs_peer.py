@@ -42,7 +42,6 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Optional
 
 import torch
 from torch import nn
@@ -67,11 +66,11 @@ MODELS: dict[str, str] = {}  # --scalar-model / --lvqac-model: checkpoints inste
 TIER: list[str] = []  # --tier: the zoo tier whose networks are timed (default: the default model's)
 
 
-def zoo_ids(tier: Optional[str] = None) -> dict[str, str]:
-    """The zoo's scalar and LVQAC rows at the default model's λ, of ``tier`` (default: --tier,
-    else the default model's tier), with --scalar-model / --lvqac-model in their place."""
+def zoo_ids() -> dict[str, str]:
+    """The zoo's scalar and LVQAC rows at the default model's λ, of --tier's tier (else the
+    default model's), with --scalar-model / --lvqac-model in their place."""
     default = zoo.get_entry(zoo.default_model_id())
-    tier = tier or (TIER[0] if TIER else default.tier)
+    tier = TIER[0] if TIER else default.tier
     scalar = zoo.find_model("scalar", default.lmbda, default.architecture, tier)
     lvqac = zoo.find_model("lvqac", default.lmbda, default.architecture, tier)
     return {"ours scalar": scalar.id, "ours lvqac": lvqac.id, **MODELS}

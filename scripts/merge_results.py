@@ -17,6 +17,7 @@ from pathlib import Path
 
 from lvqac_core.evaluation.evaluate import bd_table
 from lvqac_core.files import atomic_write_bytes
+from scripts.zoo_report import measured_images
 
 
 class _Curve:
@@ -33,13 +34,9 @@ class _Curve:
         return [p["psnr"] for p in self.points]
 
 
-def _images(report: dict) -> list[str]:
-    return sorted({r["image"] for c in report["curves"] for p in c["points"] for r in p.get("per_image", [])})
-
-
 def merge(old: dict, new: dict, drop: tuple[str, ...] = ()) -> dict:
     """OLD with NEW's curves in place of its same-named ones (module docstring)."""
-    if old.get("num_images") != new.get("num_images") or _images(old) != _images(new):
+    if old.get("num_images") != new.get("num_images") or measured_images(old) != measured_images(new):
         raise ValueError("the two reports measured different images")
     replaced = {c["name"] for c in new["curves"]} | set(drop)
     curves = [c for c in old["curves"] if c["name"] not in replaced] + list(new["curves"])

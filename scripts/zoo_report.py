@@ -34,12 +34,16 @@ def curves(report: dict, published: bool = True) -> dict[str, tuple[list[float],
     return out
 
 
+def measured_images(report: dict) -> list[str]:
+    """The images a results file's curves were measured on (from their per-image rows), sorted."""
+    return sorted({r["image"] for c in report["curves"] for p in c["points"] for r in p.get("per_image", [])})
+
+
 def merged(paths: list[Path]) -> dict:
     """One report of the curves of ``paths`` (the first file's other keys); the files must have
     measured the same images."""
     reports = [json.loads(Path(p).read_text()) for p in paths]
-    images = [sorted({r["image"] for c in rep["curves"] for p in c["points"] for r in p.get("per_image", [])})
-              for rep in reports]
+    images = [measured_images(rep) for rep in reports]
     for path, imgs in zip(paths[1:], images[1:]):
         if imgs and images[0] and imgs != images[0]:
             raise SystemExit(f"{path} measured other images than {paths[0]}")
