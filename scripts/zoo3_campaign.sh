@@ -26,7 +26,11 @@
 # Environment: QUANTIZER (scalar), RUN, PYTHON (.venv/bin/python), LR (2e-4), PRECISION (auto),
 # STEPS, DECAY_STEP, SEED (0), TRAIN_MODE (noise: the classic additive-noise baseline, forked
 # from the shipped wide scalar network; its run is ../runs/zoo3/wide-scalar-noise), RATE_PROXY
-# (noise, the default, or hard: the rate of the hard value's cell, as the file codes it). docs/training.md has the runs so far.
+# (noise, the default, or hard: the rate of the hard value's cell, as the file codes it), INIT (a
+# checkpoint a new run starts from instead of its family's shipped network; QUANTIZER=lvqac
+# INIT=resources/models/minnen2018-ckbd-wide-lvq-vr.pt forks LVQAC from LVQ again once a wide
+# LVQAC network is shipped), LAMBDAS (the presets: the init's, e.g. one given more by
+# python -m lvqac_core.training.extend_presets). docs/training.md has the runs so far.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,7 +44,7 @@ STEPS=${STEPS:-400000}
 DECAY_STEP=${DECAY_STEP:-0}
 SEED=${SEED:-0}
 PRECISION=${PRECISION:-auto}  # auto: bf16 + channels_last where the CPU has AVX512-BF16, else fp32
-LAMBDAS=0.0016,0.0032,0.0075,0.015,0.03,0.045,0.07,0.1,0.13
+LAMBDAS=${LAMBDAS:-0.0016,0.0032,0.0075,0.015,0.03,0.045,0.07,0.1,0.13}  # INIT's own presets (extend_presets adds more)
 DATA=../runs/data-train12
 
 if [ ! -d "$DATA" ]; then
@@ -68,6 +72,7 @@ if [ "$QUANTIZER" = lvqac ]; then
   args+=(--compander exp --ste-domain r --a-grad-scale 2)  # zoo v2's LVQAC network (lvqac-r)
   [ -f "$shipped" ] || shipped=resources/models/minnen2018-ckbd-wide-lvq-vr.pt  # the fork from trained LVQ
 fi
+shipped=${INIT:-$shipped}  # INIT=checkpoint: start a new run from it instead (e.g. LVQAC from the shipped LVQ)
 if [ -f "$RUN/resume.pt" ]; then
   # a run started from a widened init keeps its warm-up settings (its steps count from its start)
   if "$PYTHON" -c "import sys, torch; st = torch.load(sys.argv[1], map_location='cpu', weights_only=True); sys.exit(0 if st['config'].get('free_rate_steps') else 1)" "$RUN/resume.pt"; then

@@ -68,6 +68,23 @@ class GainUnits(nn.Module):
     def lambda_range(self) -> tuple[float, float]:
         return self.lambdas[0], self.lambdas[-1]
 
+    @torch.no_grad()
+    def log_rows_at(self, lambdas: Sequence[float], inverse: bool = False) -> Tensor:
+        """(len(lambdas), M) fp32 log-gains (``inverse``: log-inverse-gains) for new presets: inside
+        the range what the network does at that λ (the interpolated row), beyond it the nearest end
+        moved by the high-rate rule ln g ∝ ½ ln λ (ln g' ∝ −½ ln λ) that the presets start from.
+        What a network widened or given more presets starts with (``lvqac_core.training``)."""
+        table = self.log_inv_gain if inverse else self.log_gain
+        lo, hi = self.lambda_range
+        sign = -1.0 if inverse else 1.0
+        rows = []
+        for lam in lambdas:
+            end = min(max(float(lam), lo), hi)
+            k0, k1, t = interpolation_weights(self.lambdas, end)
+            row = (1.0 - t) * table[k0].detach().float() + t * table[k1].detach().float()
+            rows.append(row + sign * 0.5 * math.log(float(lam) / end))  # + 0 inside the range
+        return torch.stack(rows)
+
     def forward(self, lmbda: float) -> tuple[Tensor, Tensor]:
         """(g, g') at ``lmbda``, each (1, M, 1, 1) fp32, differentiable w.r.t. both presets used."""
         k0, k1, t = interpolation_weights(self.lambdas, lmbda)

@@ -65,7 +65,6 @@ from torch import Tensor
 from ..compressai_parts import EntropyBottleneck
 from ..errors import InputError
 from ..models import LatticeCodecModel, build_model
-from ..models.gain import interpolation_weights
 
 __all__ = ["widen_model", "main"]
 
@@ -141,22 +140,10 @@ def _check_source(model: LatticeCodecModel, N: int, M: int) -> None:
 
 
 def _gain_rows(model: LatticeCodecModel, lambdas: Sequence[float], M: int, inverse: bool) -> Tensor:
-    """(K, M) log-gains of the wide network at ``lambdas`` (see the module's docstring)."""
-    gain = model.gain
-    m = model.config.M
-    table = gain.log_inv_gain if inverse else gain.log_gain
-    lo, hi = gain.lambda_range
-    sign = -1.0 if inverse else 1.0
-    rows = []
-    for lam in lambdas:
-        end = min(max(lam, lo), hi)
-        k0, k1, t = interpolation_weights(gain.lambdas, end)
-        row = (1.0 - t) * table[k0].detach().float() + t * table[k1].detach().float()
-        row = row + sign * 0.5 * math.log(lam / end)  # 0 inside the old range
-        wide = torch.full((M,), float(row.mean()))
-        wide[:m] = row
-        rows.append(wide)
-    return torch.stack(rows)
+    """(K, M) log-gains of the wide network at ``lambdas`` (see the module's docstring): the old
+    channels' rows from the gain units, each new channel the preset's mean over the old ones."""
+    rows = model.gain.log_rows_at(lambdas, inverse=inverse)
+    return torch.cat([rows, rows.mean(dim=1, keepdim=True).expand(-1, M - rows.shape[1])], dim=1)
 
 
 def widen_model(model: LatticeCodecModel, N: int, M: int, lambdas: Optional[Sequence[float]] = None,
