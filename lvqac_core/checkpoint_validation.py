@@ -31,7 +31,7 @@ from .lambdas import lambda_in_range
 from .quantizers.base import RATE_PROXIES
 from .quantizers.companding import COMPANDERS, TAILS
 from .quantizers.lvq import LATTICE_TRAIN_MODES
-from .quantizers.lvqac import STE_DOMAINS
+from .quantizers.lvqac import STE_DOMAINS, V_SCALES
 from .quantizers.scalar import TRAIN_MODES as SCALAR_TRAIN_MODES
 
 __all__ = ["describe", "zip_problem", "plain_data_problem", "config_problem", "tensor_problem",
@@ -72,7 +72,7 @@ QUANTIZER_OPTIONS = {
     "scalar": _COMMON_OPTIONS,
     "lvq": _COMMON_OPTIONS | {"tau", "selection_coding", "head_hidden"},
     "lvqac": _COMMON_OPTIONS | {"tau", "v_init", "tail", "a_max", "a_levels", "compander", "a_grad_alpha",
-                                "a_grad_scale", "ste_domain", "selection_coding", "head_hidden"},
+                                "a_grad_scale", "ste_domain", "selection_coding", "head_hidden", "v_scale"},
 }
 # the values each enumerated option may take, from the quantizers themselves
 _CHOICES = {
@@ -80,6 +80,7 @@ _CHOICES = {
     "rate_proxy": {q: RATE_PROXIES for q in QUANTIZER_OPTIONS},
     "compander": {"lvqac": COMPANDERS},
     "ste_domain": {"lvqac": STE_DOMAINS},
+    "v_scale": {"lvqac": V_SCALES},
     "tail": {"lvqac": TAILS},
     "selection_coding": {"lvq": SELECTION_CODINGS, "lvqac": SELECTION_CODINGS},
 }
@@ -340,12 +341,13 @@ def table_size_problem(model) -> Optional[str]:
     with torch.no_grad():
         dom = model.quantizer.cell_domain()
         codebooks = 2 if model.quantizer.uses_selection else 1
-        bounds = torch.from_numpy(scale_table()) * TAIL_SIGMAS  # float64, as CellTableBank.build
+        levels = torch.from_numpy(scale_table())
+        bounds = levels * TAIL_SIGMAS  # float64, as CellTableBank.build
         total = 0
         for a in dom.a_levels:
             if a is not None and not (isinstance(a, float) and math.isfinite(a) and a > 0):
                 return "the quantizer's A levels are not finite positive numbers"
-            u = dom.to_u(bounds, None if a is None else torch.tensor(a, dtype=torch.float64))
+            u = dom.to_u(bounds, None if a is None else torch.tensor(a, dtype=torch.float64), levels)
             if not bool(torch.isfinite(u).all()) or float(u.min()) < 0:
                 return "the quantizer's parameters give non-finite coding tables"
             # codebook k's table at each scale: 2 (⌈u⌉ + 1) + k + 1 symbols, + the tail, + the CDF's 0

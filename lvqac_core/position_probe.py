@@ -31,6 +31,7 @@ from torch import Tensor
 
 from . import bitstream, threads
 from .entropy.binary import level_logits
+from .entropy.tables import scale_levels
 from .errors import InputError
 from .geometry import LATENT_STRIDE
 from .image_tensors import to_tensor
@@ -81,7 +82,7 @@ class PositionReport:
     selection_coding: Optional[str]  # "raw" (one bit per group) or "rans" (selection head); None: scalar
     a: Optional[float]  # the snapped A (LVQAC), else None
     compander: Optional[str]  # "alaw" / "exp" (LVQAC), else None
-    zero_cell_width: Optional[float]  # width in y − μ of the cell around 0 at this A (A = 1: 1)
+    zero_cell_width: Optional[float]  # width in y − μ of the cell around 0 at this A (A = 1: 1; σ-scaled V: channels' median)
     cell_widths: np.ndarray  # (M,) width in y − μ of the cell each channel's ŷ sits in
     channel_bits: np.ndarray  # (M,) −log2 of each coordinate's cell likelihood
     latent_bits: float  # sum of channel_bits
@@ -150,14 +151,15 @@ class _Forcing:
     def __getattr__(self, name):
         return getattr(self._q, name)
 
-    def quantize(self, r: Tensor, a: Optional[Tensor] = None) -> QuantizedLatent:
+    def quantize(self, r: Tensor, a: Optional[Tensor] = None, sigma_level: Optional[Tensor] = None) -> QuantizedLatent:
         q = self._q
-        out = q.quantize(r, a)
+        out = q.quantize(r, a, sigma_level)
         k = self.flip_column
         if k is None or out.selection is None:
             return out
         a_k = None if a is None or a.dim() == 0 else a[:, :, k:k + 1]
-        u = q.to_u(r[:, :, k:k + 1], a_k)
+        level_k = None if sigma_level is None else sigma_level[:, :, k:k + 1]
+        u = q.to_u(r[:, :, k:k + 1], a_k, level_k)
         c0, c1 = codebook_points(u)
         sel = 1 - out.selection[:, :, k:k + 1]
         point = torch.where(expand_groups(sel.bool(), q.group_size), c1, c0)
@@ -299,19 +301,21 @@ class PositionProbe:
             a = None if base.a_val is None else base.a_val[:, :, row:row + 1, col:col + 1].double()
             domain = q.cell_domain()  # T, T⁻¹ in float64 as the cell tables use them
             r = y - mu
-            u = domain.to_u(r, a)
+            lv = scale_levels(sigma) if q.needs_sigma_level else None  # σ-scaled companding: V = κ·σ_level
+            u = domain.to_u(r, a, lv)
             # the coder's own arithmetic (float32) for the point and its likelihood, as in the bits map
             a32 = None if a is None else a.float()
-            qz = q.quantize(r.float(), a32)
-            lik = q.likelihood(q.lattice_values(qz), sigma.float(), a32)
+            lv32 = None if lv is None else lv.float()
+            qz = q.quantize(r.float(), a32, lv32)
+            lik = q.likelihood(q.lattice_values(qz), sigma.float(), a32, lv32)
             u_hat = q.lattice_values(qz).double()
             channel_bits = (-torch.log2(lik)).double()
-            widths = domain.from_u(u_hat + 0.5, a) - domain.from_u(u_hat - 0.5, a)
+            widths = domain.from_u(u_hat + 0.5, a, lv) - domain.from_u(u_hat - 0.5, a, lv)
             if q.uses_selection:
                 c0, c1 = codebook_points(u)
                 g = q.group_size
                 names = ("Zⁿ", "Zⁿ + ½")
-                books = tuple(CodebookPoint(n, _vec(c), _vec(domain.from_u(c, a)), float(((u - c) ** 2).sum()))
+                books = tuple(CodebookPoint(n, _vec(c), _vec(domain.from_u(c, a, lv)), float(((u - c) ** 2).sum()))
                               for n, c in zip(names, (c0, c1)))
                 chosen = tuple(int(v) for v in base.selection[0, :, row, col])
                 if self.levels is not None:
@@ -326,13 +330,16 @@ class PositionProbe:
                     coding = "raw"
             else:
                 c = torch.round(u)
-                books = (CodebookPoint("Z", _vec(c), _vec(domain.from_u(c, a)), float(((u - c) ** 2).sum())),)
+                books = (CodebookPoint("Z", _vec(c), _vec(domain.from_u(c, a, lv)), float(((u - c) ** 2).sum())),)
                 chosen = probs = coding = None
                 sel_bits, g = 0.0, 0
             zero_cell = None
             if a is not None:
                 half = torch.full((), 0.5, dtype=torch.float64)
-                zero_cell = float(2 * domain.from_u(half, a.reshape(())))
+                if lv is None:
+                    zero_cell = float(2 * domain.from_u(half, a.reshape(())))
+                else:  # σ-scaled: each channel's zero cell differs; the median of the channels'
+                    zero_cell = float((2 * domain.from_u(half.expand_as(lv), a, lv)).median())
             anchor = (row + col) % 2 == 0 if model.config.spec.decoding_order == "checkerboard" else None
             return PositionReport(
                 row=row, col=col, quantizer=self.quantizer_name, anchor=anchor,

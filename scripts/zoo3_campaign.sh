@@ -30,7 +30,8 @@
 # checkpoint a new run starts from instead of its family's shipped network; QUANTIZER=lvqac
 # INIT=resources/models/minnen2018-ckbd-wide-lvq-vr.pt forks LVQAC from LVQ again once a wide
 # LVQAC network is shipped), LAMBDAS (the presets: the init's, e.g. one given more by
-# python -m lvqac_core.training.extend_presets). docs/training.md has the runs so far.
+# python -m lvqac_core.training.extend_presets), V_SCALE (LVQAC: global, the default, or sigma: the
+# compander's span κ·σ per coefficient, issue 27 §3's σ-scaled dead zone). docs/training.md has the runs so far.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -70,6 +71,7 @@ if [ -n "$TRAIN_MODE" ]; then
 fi
 if [ "$QUANTIZER" = lvqac ]; then
   args+=(--compander exp --ste-domain r --a-grad-scale 2)  # zoo v2's LVQAC network (lvqac-r)
+  [ -n "${V_SCALE:-}" ] && args+=(--v-scale "$V_SCALE")  # sigma: V = κ·σ per coefficient
   [ -f "$shipped" ] || shipped=resources/models/minnen2018-ckbd-wide-lvq-vr.pt  # the fork from trained LVQ
 fi
 shipped=${INIT:-$shipped}  # INIT=checkpoint: start a new run from it instead (e.g. LVQAC from the shipped LVQ)

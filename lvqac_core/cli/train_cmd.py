@@ -62,6 +62,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ste-domain", default=None, choices=["u", "r"],
                    help="LVQAC hard training modes: pass r's gradient straight through in the companded "
                         "domain (u, default) or on r itself (r: dr̂/dr = 1)")
+    p.add_argument("--v-scale", default=None, choices=["global", "sigma"],
+                   help="LVQAC: the span V the compander reshapes: one learned V (global, default) or "
+                        "κ·σ per coefficient, κ learned (sigma: a dead zone in units of each σ)")
     p.add_argument("--selection-coding", default="raw", choices=["raw", "rans"],
                    help="lattice selection bits: raw (1 bit per group; default) or rans (coded with a probability "
                         "a small head predicts from the hyperprior, trained with the model)")
@@ -104,7 +107,7 @@ def config_from_args(args: argparse.Namespace):
         free_channels_from=args.free_channels_from, free_rate_steps=args.free_rate_steps,
         free_ramp_steps=args.free_ramp_steps,
         quantizer_options={k: v for k, v in (("a_grad_alpha", args.a_grad_alpha), ("a_grad_scale", args.a_grad_scale),
-                                                    ("ste_domain", args.ste_domain))
+                                                    ("ste_domain", args.ste_domain), ("v_scale", args.v_scale))
                            if v is not None},
     )
 

@@ -23,7 +23,7 @@ from .quantized_cdf import quantized_cdfs
 
 from ..quantizers.base import CellDomain, Quantizer, standard_normal_cdf
 
-__all__ = ["scale_table", "CellTableBank"]
+__all__ = ["scale_table", "scale_levels", "CellTableBank"]
 
 SCALE_MIN, SCALE_MAX, SCALE_LEVELS = 0.11, 256.0, 64
 TAIL_SIGMAS = 6.11  # Φ(−6.11) ≈ 5e-10 of mass left on each side
@@ -32,6 +32,17 @@ PRECISION = 16
 
 def scale_table(lo: float = SCALE_MIN, hi: float = SCALE_MAX, levels: int = SCALE_LEVELS) -> np.ndarray:
     return np.exp(np.linspace(math.log(lo), math.log(hi), levels))
+
+
+_SCALES = scale_table()
+
+
+def scale_levels(sigma: torch.Tensor) -> torch.Tensor:
+    """Each σ rounded up to its table's scale level (:meth:`CellTableBank.scale_index`'s level),
+    in σ's dtype and device, no gradient: what a σ-scaled compander reads as ``sigma_level``."""
+    levels = torch.as_tensor(_SCALES, dtype=sigma.dtype, device=sigma.device)
+    idx = torch.bucketize(sigma.detach().contiguous(), levels).clamp(0, len(_SCALES) - 1)
+    return levels[idx]
 
 
 _BUILD_LOCK = threading.Lock()  # a bank is shared by the app's threads: one builds a group at a time
@@ -206,7 +217,7 @@ def _tables(dom: CellDomain, scales: np.ndarray, a: torch.Tensor | None, k: int)
     flip it, that table is rebuilt by :func:`_table`, so the tables are the same integers.
     """
     sig = torch.from_numpy(np.ascontiguousarray(scales, dtype=np.float64))
-    u_bound = dom.to_u(sig * TAIL_SIGMAS, a).numpy()
+    u_bound = dom.to_u(sig * TAIL_SIGMAS, a, sig).numpy()
     s_max = np.ceil(u_bound).astype(np.int64) + 1
     risky = np.abs(u_bound - np.round(u_bound)) < 1e-9  # ceil could flip
     s_min = -s_max - k
@@ -216,8 +227,8 @@ def _tables(dom: CellDomain, scales: np.ndarray, a: torch.Tensor | None, k: int)
     s = (np.arange(int(lens.sum())) - np.repeat(starts, lens) + np.repeat(s_min, lens)).astype(np.float64)
     u_center = torch.from_numpy(s) + 0.5 * k
     sig_e = sig[torch.from_numpy(table_of)]
-    upper = standard_normal_cdf(dom.from_u(u_center + 0.5, a) / sig_e)
-    lower = standard_normal_cdf(dom.from_u(u_center - 0.5, a) / sig_e)
+    upper = standard_normal_cdf(dom.from_u(u_center + 0.5, a, sig_e) / sig_e)
+    lower = standard_normal_cdf(dom.from_u(u_center - 0.5, a, sig_e) / sig_e)
     pmf_t = (upper - lower).clamp_min(0.0)
     pmf = pmf_t.numpy()
     tails = np.maximum(1.0 - np.add.reduceat(pmf, starts), 1e-12)
@@ -258,13 +269,14 @@ def _near_rounding_edge(p: np.ndarray) -> bool:
 def _table(dom: CellDomain, sigma: float, a: torch.Tensor | None, k: int) -> tuple[list[int], int]:
     """One table, one scale level at a time (the reference the vectorised build must equal)."""
     r_bound = torch.tensor(sigma * TAIL_SIGMAS, dtype=torch.float64)
-    u_bound = float(dom.to_u(r_bound, a))
+    level = torch.tensor(sigma, dtype=torch.float64)
+    u_bound = float(dom.to_u(r_bound, a, level))
     s_max = int(math.ceil(u_bound)) + 1
     s_min = -s_max - k
     s = torch.arange(s_min, s_max + 1, dtype=torch.float64)
     u_center = s + 0.5 * k
-    upper = standard_normal_cdf(dom.from_u(u_center + 0.5, a) / sigma)
-    lower = standard_normal_cdf(dom.from_u(u_center - 0.5, a) / sigma)
+    upper = standard_normal_cdf(dom.from_u(u_center + 0.5, a, level) / sigma)
+    lower = standard_normal_cdf(dom.from_u(u_center - 0.5, a, level) / sigma)
     pmf = (upper - lower).clamp_min(0.0)
     tail = max(float(1.0 - pmf.sum()), 1e-12)
     cdf = pmf_to_quantized_cdf(pmf.tolist() + [tail], PRECISION)

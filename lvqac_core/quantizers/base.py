@@ -37,14 +37,16 @@ class CellDomain:
     """A quantizer's T and T⁻¹ on CPU float64 tensors, from its parameters as they are now (detached,
     cast to Python floats): what the entropy-coding tables are computed from, so that every device
     builds the same integers. ``a_levels``: the companding parameters A the tables are built for,
-    ``(None,)`` without companding. This base is the identity (scalar quantization, LVQ)."""
+    ``(None,)`` without companding. ``sigma_level``: each element's scale level (the σ of its
+    table), which a σ-scaled compander reads (see :class:`Quantizer`). This base is the identity
+    (scalar quantization, LVQ)."""
 
     a_levels: tuple[Optional[float], ...] = (None,)
 
-    def to_u(self, r: Tensor, a: Optional[Tensor] = None) -> Tensor:
+    def to_u(self, r: Tensor, a: Optional[Tensor] = None, sigma_level: Optional[Tensor] = None) -> Tensor:
         return r
 
-    def from_u(self, u: Tensor, a: Optional[Tensor] = None) -> Tensor:
+    def from_u(self, u: Tensor, a: Optional[Tensor] = None, sigma_level: Optional[Tensor] = None) -> Tensor:
         return u
 
 
@@ -55,7 +57,14 @@ class Quantizer(nn.Module):
     - ``rate_proxy``: what the rate term sees in training. ``"noise"``: the unit cell centred at
       u + U(−½, ½) (the additive-noise proxy); ``"hard"``: the cell of the hard quantized value
       (the inference cell mass), with straight-through gradients to u.
+
+    ``sigma_level`` (every method that maps r ↔ u): each element's σ rounded up to the coding
+    tables' scale level, as encoder and decoder both compute it
+    (:func:`lvqac_core.entropy.tables.scale_levels`). Only a σ-scaled compander reads it
+    (LVQAC with ``v_scale="sigma"``); the others ignore it.
     """
+
+    needs_sigma_level: bool = False  # True where to_u / from_u read sigma_level
 
     uses_selection: bool = False
     companded: bool = False
@@ -71,10 +80,10 @@ class Quantizer(nn.Module):
         self.rate_proxy = rate_proxy
 
     # ---- domain (identity unless companded) -------------------------------------------
-    def to_u(self, r: Tensor, a: Optional[Tensor] = None) -> Tensor:
+    def to_u(self, r: Tensor, a: Optional[Tensor] = None, sigma_level: Optional[Tensor] = None) -> Tensor:
         return r
 
-    def from_u(self, u: Tensor, a: Optional[Tensor] = None) -> Tensor:
+    def from_u(self, u: Tensor, a: Optional[Tensor] = None, sigma_level: Optional[Tensor] = None) -> Tensor:
         return u
 
     @classmethod
@@ -107,29 +116,33 @@ class Quantizer(nn.Module):
     def num_groups(self) -> int:
         return self.channels // self.group_size if self.uses_selection else 0
 
-    def train_forward(self, r: Tensor, a: Optional[Tensor]) -> tuple[Tensor, Tensor]:
+    def train_forward(self, r: Tensor, a: Optional[Tensor],
+                      sigma_level: Optional[Tensor] = None) -> tuple[Tensor, Tensor]:
         """(r̂ for the distortion path, the u whose unit cell the rate proxy charges)."""
-        u = self.to_u(r, a)
+        u = self.to_u(r, a, sigma_level)
         u_hat = self.relax(u)
-        r_hat = self.from_u(u_hat, a)
+        r_hat = self.from_u(u_hat, a, sigma_level)
         if self.train_mode == "noise":  # the classic baseline: one noisy value for both terms
             return r_hat, u_hat
         if self.rate_proxy == "hard":
             return r_hat, self.nearest(u.detach()) + (u - u.detach())
         return r_hat, u + torch.empty_like(u).uniform_(-0.5, 0.5)
 
-    def quantize(self, r: Tensor, a: Optional[Tensor] = None) -> QuantizedLatent:
-        return self.quantize_u(self.to_u(r, a))
+    def quantize(self, r: Tensor, a: Optional[Tensor] = None, sigma_level: Optional[Tensor] = None) -> QuantizedLatent:
+        return self.quantize_u(self.to_u(r, a, sigma_level))
 
-    def dequantize(self, q: QuantizedLatent, a: Optional[Tensor] = None) -> Tensor:
-        return self.from_u(self.lattice_values(q), a)
+    def dequantize(self, q: QuantizedLatent, a: Optional[Tensor] = None,
+                   sigma_level: Optional[Tensor] = None) -> Tensor:
+        return self.from_u(self.lattice_values(q), a, sigma_level)
 
-    def likelihood(self, u_center: Tensor, sigma: Tensor, a: Optional[Tensor] = None) -> Tensor:
-        """Probability of the unit cell centred at ``u_center`` (bounded below by 1e-9).
+    def likelihood(self, u_center: Tensor, sigma: Tensor, a: Optional[Tensor] = None,
+                   sigma_level: Optional[Tensor] = None) -> Tensor:
+        """Probability of the unit cell centred at ``u_center`` (bounded below by 1e-9) under
+        N(0, σ²); ``sigma_level`` is the table level T reads (σ-scaled companding), not this σ.
 
         Uses the odd symmetry of T to evaluate in the upper tail of Φ (no cancellation).
         """
         v = u_center.abs()
-        upper = standard_normal_cdf(-self.from_u(v - 0.5, a) / sigma)
-        lower = standard_normal_cdf(-self.from_u(v + 0.5, a) / sigma)
+        upper = standard_normal_cdf(-self.from_u(v - 0.5, a, sigma_level) / sigma)
+        lower = standard_normal_cdf(-self.from_u(v + 0.5, a, sigma_level) / sigma)
         return (upper - lower).clamp_min(LIKELIHOOD_BOUND)

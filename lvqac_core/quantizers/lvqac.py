@@ -3,9 +3,17 @@
     u = V·F_A((y − μ)/V),  û = Q_Λ(u),  ŷ = μ + V·F_A⁻¹(û/V)
 
 A is one value per latent position, predicted on the decoder side from the hyperprior by the
-model's A head (nothing is transmitted). V > 0 is one learned scale per model (ours: a single
-scalar, so the entropy-coding tables stay two-dimensional: scale level × A level; a per-channel V
-would multiply the tables by M).
+model's A head (nothing is transmitted). V > 0 sets the span the compander reshapes (|r| < V;
+beyond it the tails are the identity). Two ways (``v_scale`` option; checkpoints without it are
+``"global"``), both keeping the entropy-coding tables two-dimensional (scale level × A level; a
+per-channel V would multiply them by M):
+- ``"global"``: one learned V per model.
+- ``"sigma"`` (issue 27 §3: a dead zone scaled by each coefficient's σ): V = κ·σ_level per
+  element, κ learned (stored as ``log_v``), σ_level the element's σ rounded up to its table's
+  scale level, which encoder and decoder compute alike. The compander then acts on r/σ, the
+  same shape for every channel and position whatever its spread: a dead zone of A < 1 zeroes
+  the same share of each coefficient's distribution, not a fixed width that swallows small-σ
+  channels whole and leaves large-σ ones alone.
 
 Two companders (``compander`` option; checkpoints without it are ``"alaw"``):
 - ``"alaw"`` (the paper): F_A is the A-law, A ≥ 1. A is snapped to ``a_levels`` (16) log-spaced
@@ -33,20 +41,28 @@ from .lvq import LatticeQuantizer
 __all__ = ["CompandedLatticeQuantizer", "CompandedDomain", "STE_DOMAINS"]
 
 STE_DOMAINS = ("u", "r")  # where the hard training modes pass r's gradient straight through
+V_SCALES = ("global", "sigma")  # V one learned value, or κ·σ_level per element (module docstring)
 
 
 class CompandedDomain(CellDomain):
-    """u = V·F_A(r/V) and its inverse with V a Python float (float64 arithmetic on CPU tensors)."""
+    """u = V·F_A(r/V) and its inverse with V (``v_scale="global"``) or κ (``"sigma"``: V = κ·σ_level)
+    a Python float (float64 arithmetic on CPU tensors)."""
 
-    def __init__(self, v: float, compander: str, tail: str, a_levels: tuple[float, ...]):
+    def __init__(self, v: float, compander: str, tail: str, a_levels: tuple[float, ...], v_scale: str = "global"):
         self.v, self.compander, self.tail = v, compander, tail
         self.a_levels = a_levels
+        self.v_scale = v_scale
 
-    def to_u(self, r: Tensor, a: Optional[Tensor] = None) -> Tensor:
-        return self.v * compand(r / self.v, _a(a, r), self.compander, self.tail)
+    def _span(self, sigma_level: Optional[Tensor], like: Tensor):
+        return self.v if self.v_scale == "global" else self.v * _level(sigma_level, like)
 
-    def from_u(self, u: Tensor, a: Optional[Tensor] = None) -> Tensor:
-        return self.v * expand(u / self.v, _a(a, u), self.compander, self.tail)
+    def to_u(self, r: Tensor, a: Optional[Tensor] = None, sigma_level: Optional[Tensor] = None) -> Tensor:
+        v = self._span(sigma_level, r)
+        return v * compand(r / v, _a(a, r), self.compander, self.tail)
+
+    def from_u(self, u: Tensor, a: Optional[Tensor] = None, sigma_level: Optional[Tensor] = None) -> Tensor:
+        v = self._span(sigma_level, u)
+        return v * expand(u / v, _a(a, u), self.compander, self.tail)
 
 
 @QUANTIZER_REGISTRY.register("lvqac")
@@ -59,7 +75,7 @@ class CompandedLatticeQuantizer(LatticeQuantizer):
         channels: int,
         group_size: int | None = None,
         tau: float = 0.5,
-        v_init: float = 4.0,
+        v_init: float | None = None,
         tail: str = "linear",
         a_max: float | None = None,
         a_levels: int | None = None,
@@ -67,11 +83,18 @@ class CompandedLatticeQuantizer(LatticeQuantizer):
         a_grad_alpha: float = 16.0,
         a_grad_scale: float = 1.0,
         ste_domain: str = "u",
+        v_scale: str = "global",
         **train_options,
     ):
         super().__init__(channels, group_size, tau, **train_options)
         if compander not in COMPANDERS:
             raise ValueError(f"unknown compander {compander!r}; expected one of {COMPANDERS}")
+        if v_scale not in V_SCALES:
+            raise ValueError(f"unknown v_scale {v_scale!r}; expected one of {V_SCALES}")
+        self.v_scale = v_scale
+        self.needs_sigma_level = v_scale == "sigma"
+        if v_init is None:  # V ≈ 4 latent units; κ = 2: the compander reshapes |r| < 2 σ_level
+            v_init = 4.0 if v_scale == "global" else 2.0
         self.log_v = nn.Parameter(torch.tensor(math.log(v_init)))
         self.tail = tail
         self.compander = compander
@@ -101,7 +124,7 @@ class CompandedLatticeQuantizer(LatticeQuantizer):
     def cell_domain(self) -> CompandedDomain:
         """T, T⁻¹ with V = exp(log V) as this quantizer computes it (float32), cast to float64."""
         v = float(self.v.detach().double())
-        return CompandedDomain(v, self.compander, self.tail, tuple(float(a) for a in self.level_values()))
+        return CompandedDomain(v, self.compander, self.tail, tuple(float(a) for a in self.level_values()), self.v_scale)
 
     @property
     def v(self) -> Tensor:
@@ -121,7 +144,8 @@ class CompandedLatticeQuantizer(LatticeQuantizer):
         idx = self.snap_level(a)
         return idx, self.level_values().to(a.device)[idx].to(a.dtype)
 
-    def train_forward(self, r: Tensor, a: Optional[Tensor]) -> tuple[Tensor, Tensor]:
+    def train_forward(self, r: Tensor, a: Optional[Tensor],
+                      sigma_level: Optional[Tensor] = None) -> tuple[Tensor, Tensor]:
         """Hard training modes: r̂'s value is the exact reconstruction T⁻¹(Q(T(r))) and r gets the
         quantizer's gradient (straight-through or relaxation), as in the base class. The companding
         parameters (A, V) get theirs from a soft-rounding surrogate T⁻¹(s_α(T(r))) (Agustsson &
@@ -133,26 +157,32 @@ class CompandedLatticeQuantizer(LatticeQuantizer):
         largest dead zone while the loss rose. The rate proxy sees u = T(r) with all dependencies.
         """
         if self.train_mode == "relaxed":
-            return super().train_forward(r, a)
+            return super().train_forward(r, a, sigma_level)
         a = _a(a, r)
-        v_d, a_d = self.v.detach().to(r.dtype), a.detach()
+        v_d, a_d = self._span(sigma_level, r).detach(), a.detach()
         u_fixed = v_d * self.compress(r / v_d, a_d)  # u's value, gradient to r only
         r_exact = v_d * self.expand(self.relax(u_fixed) / v_d, a_d)
         if self.ste_domain == "r":  # dr̂/dr = 1, not T⁻¹'(û)·T'(r), which rescales each coordinate's gradient
             r_exact = r_exact.detach() + (r - r.detach())
-        r_soft = self.from_u(soft_round(self.to_u(r.detach(), a), self.a_grad_alpha), a)  # to A, V only
+        soft = soft_round(self.to_u(r.detach(), a, sigma_level), self.a_grad_alpha)
+        r_soft = self.from_u(soft, a, sigma_level)  # to A, V only
         r_hat = r_exact + self.a_grad_scale * (r_soft - r_soft.detach())
-        u = self.to_u(r, a)
+        u = self.to_u(r, a, sigma_level)
         if self.rate_proxy == "hard":
             return r_hat, self.nearest(u.detach()) + (u - u.detach())
         return r_hat, u + torch.empty_like(u).uniform_(-0.5, 0.5)
 
-    def to_u(self, r: Tensor, a: Optional[Tensor] = None) -> Tensor:
-        v = self.v.to(r.dtype)
+    def _span(self, sigma_level: Optional[Tensor], like: Tensor) -> Tensor:
+        """V in ``like``'s dtype: the learned V, or κ·σ_level (σ_level carries no gradient)."""
+        v = self.v.to(like.dtype)
+        return v if self.v_scale == "global" else v * _level(sigma_level, like).detach()
+
+    def to_u(self, r: Tensor, a: Optional[Tensor] = None, sigma_level: Optional[Tensor] = None) -> Tensor:
+        v = self._span(sigma_level, r)
         return v * self.compress(r / v, _a(a, r))
 
-    def from_u(self, u: Tensor, a: Optional[Tensor] = None) -> Tensor:
-        v = self.v.to(u.dtype)
+    def from_u(self, u: Tensor, a: Optional[Tensor] = None, sigma_level: Optional[Tensor] = None) -> Tensor:
+        v = self._span(sigma_level, u)
         return v * self.expand(u / v, _a(a, u))
 
 
@@ -160,6 +190,12 @@ def soft_round(u: Tensor, alpha: float) -> Tensor:
     """s_α(u) = m + tanh(α(u − m))/(2·tanh(α/2)), m = ⌊u⌋ + ½: continuous, → round(u) as α → ∞."""
     m = torch.floor(u.detach()) + 0.5
     return m + torch.tanh(alpha * (u - m)) / (2.0 * math.tanh(alpha / 2.0))
+
+
+def _level(sigma_level: Optional[Tensor], like: Tensor) -> Tensor:
+    if sigma_level is None:
+        raise ValueError("a σ-scaled compander (v_scale='sigma') needs each element's sigma_level")
+    return sigma_level.to(like.dtype)
 
 
 def _a(a: Optional[Tensor], like: Tensor) -> Tensor:

@@ -119,8 +119,9 @@ class TrainConfig:
             raise InputError(f"rate proxy must be one of {', '.join(RATE_PROXIES)}")
         if self.compander not in COMPANDERS:
             raise InputError(f"compander must be one of {', '.join(COMPANDERS)}")
-        if self.quantizer_options.get("ste_domain") is not None and self.quantizer != "lvqac":
-            raise InputError(f"ste_domain applies to LVQAC only, not {self.quantizer}")
+        for key in ("ste_domain", "v_scale"):
+            if self.quantizer_options.get(key) is not None and self.quantizer != "lvqac":
+                raise InputError(f"{key} applies to LVQAC only, not {self.quantizer}")
         for key in ("a_grad_alpha", "a_grad_scale"):
             value = self.quantizer_options.get(key)
             if value is not None and (self.quantizer != "lvqac" or not (math.isfinite(value) and value > 0)):
@@ -241,10 +242,13 @@ def load_init_weights(model: LatticeCodecModel, path: str | os.PathLike) -> dict
         src, src_cfg = _compressai_init(model, Path(path))
         constants = COMPRESSAI_CONSTANTS
     if isinstance(src_cfg, dict) and src_cfg.get("quantizer") == "lvqac" and model.quantizer.companded:
-        src_comp = (src_cfg.get("quantizer_options") or {}).get("compander", "alaw")
-        if src_comp != model.quantizer.compander:
+        src_opts = src_cfg.get("quantizer_options") or {}
+        if src_opts.get("compander", "alaw") != model.quantizer.compander:
             # another compander's A head and V mean something else: start those from their init
             src = {k: v for k, v in src.items() if not k.startswith(("quantizer.", "a_head."))}
+        elif src_opts.get("v_scale", "global") != model.quantizer.v_scale:
+            # V in latent units vs κ in units of σ: κ starts from its init, the A head carries over
+            src = {k: v for k, v in src.items() if k != "quantizer.log_v"}
     own = model.state_dict()
     dropped = [k for k in src if k not in own and k.startswith(NEW_PARAM_PREFIXES)]
     unexpected = [k for k in src if k not in own and not k.startswith(NEW_PARAM_PREFIXES)]

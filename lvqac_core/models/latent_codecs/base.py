@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ...entropy import CellTableBank, SymbolStreamDecoder, encode_symbols
+from ...entropy.tables import scale_levels
 from ...entropy.binary import decode_bits, encode_bits, level_index, selection_bits
 from ...errors import CorruptFile
 from ...progress import ProgressCallback, report
@@ -135,8 +136,12 @@ class CodingStep:
         a4 = a_val[:, :, gi, gj].unsqueeze(-1) if a_val is not None else None
         a_idx4 = a_idx[:, :, gi, gj].unsqueeze(-1).expand_as(mu) if a_idx is not None else None
         scale_idx = bank.scale_index(sigma)
+        # a σ-scaled compander reads each element's table level (float64: T⁻¹ runs in float64 below)
+        level = (torch.as_tensor(bank.scales, dtype=torch.float64, device=sigma.device)[scale_idx]
+                 if q.needs_sigma_level else None)
+        level_q = None if level is None else level.to(sigma.dtype)
         if y is not None:
-            qz = q.quantize(y[:, :, gi, gj].unsqueeze(-1) - mu, a4)
+            qz = q.quantize(y[:, :, gi, gj].unsqueeze(-1) - mu, a4, level_q)
             if st.selection is not None:
                 st.selection[:, :, gi, gj] = qz.selection[..., 0]
             cb = expand_groups(qz.selection, q.group_size) if qz.selection is not None else None
@@ -153,14 +158,14 @@ class CodingStep:
         st.symbols.append(symbols)
         st.indexes.append(idx)
         if self.nets.exact:  # T⁻¹ in float64, then ŷ on the exact nets' grid
-            r_hat = q.from_u(q.lattice_values(qz).double(), None if a4 is None else a4.double())
+            r_hat = q.from_u(q.lattice_values(qz).double(), None if a4 is None else a4.double(), level)
         else:
-            r_hat = q.dequantize(qz, a4)
+            r_hat = q.dequantize(qz, a4, level_q)
         y_hat = self.nets.reconstruct(mu, r_hat)
         st.y_hat[:, :, gi, gj] = y_hat[..., 0]
         if st.bits is None:
             return
-        lik = q.likelihood(q.lattice_values(qz), sigma, a4)
+        lik = q.likelihood(q.lattice_values(qz), sigma, a4, level_q)
         pos_bits = (-torch.log2(lik)).sum(dim=1)[0, :, 0].double().cpu()
         if st.selection_levels is None:  # raw selection: one bit per group (rANS-coded: see LatentCodec._code)
             pos_bits = pos_bits + q.num_groups()
@@ -298,17 +303,18 @@ class LatentCodec:
         needs it in training (None otherwise, and always None for the scalar quantizer)."""
         q = self.quantizer
         selection = None
+        level = scale_levels(sigma.float()).to(sigma.dtype) if q.needs_sigma_level else None
         if self.training:
-            r_hat, u_rate = q.train_forward(y - mu, a)
+            r_hat, u_rate = q.train_forward(y - mu, a, level)
             if self.selection_head is not None and q.uses_selection:
                 with torch.no_grad():
-                    selection = closest_point(q.to_u(y.detach() - mu.detach(), None if a is None else a.detach()),
-                                              q.group_size)[1]
+                    u = q.to_u(y.detach() - mu.detach(), None if a is None else a.detach(), level)
+                    selection = closest_point(u, q.group_size)[1]
         else:
-            qz = q.quantize(y - mu, a)
-            r_hat, u_rate = q.dequantize(qz, a), q.lattice_values(qz)
+            qz = q.quantize(y - mu, a, level)
+            r_hat, u_rate = q.dequantize(qz, a, level), q.lattice_values(qz)
             selection = qz.selection
-        return mu + r_hat, q.likelihood(u_rate, sigma, a), selection
+        return mu + r_hat, q.likelihood(u_rate, sigma, a, level), selection
 
     def split(self, params: Tensor) -> tuple[Tensor, Tensor]:
         """(μ, σ) from the entropy parameters' output (σ first, as CompressAI), σ bounded below."""
