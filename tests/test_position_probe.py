@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from lvqac_core.api import Codec
+from lvqac_core.entropy.tables import scale_levels
 from lvqac_core.errors import InputError
 from lvqac_core.metrics import psnr
 from lvqac_core.models import build_model
@@ -27,9 +28,13 @@ def _codec(quantizer: str, **options) -> Codec:
     return Codec.from_model(model, model_id=f"probe-{quantizer}")
 
 
-@pytest.fixture(scope="module", params=["scalar", "lvq", "lvqac"])
+@pytest.fixture(scope="module", params=["scalar", "lvq", "lvqac", "lvqac-sigma"])
 def coded(request):
-    codec = _codec(request.param, **({} if request.param == "scalar" else {"selection_coding": "rans"}))
+    quantizer, _, span = request.param.partition("-")
+    options = {} if quantizer == "scalar" else {"selection_coding": "rans"}
+    if span:  # the σ-scaled compander: V = κ·σ_level per coefficient
+        options.update(compander="exp", v_scale=span, v_init=8.0)  # κ 8: most r inside the span
+    codec = _codec(quantizer, **options)
     return codec, codec.compress(IMAGE), PositionProbe(codec.model, IMAGE)
 
 
@@ -77,8 +82,13 @@ def test_inspect_reports_the_choice(coded):
         else:
             assert rep.a == pytest.approx(float(res.maps.a_law[row, col]))
             assert rep.what_ifs == ("flip", "a1")
-            assert rep.zero_cell_width == pytest.approx(float(2 * q.cell_domain().from_u(
-                torch.tensor(0.5, dtype=torch.float64), torch.tensor(rep.a, dtype=torch.float64))))
+            half, a = torch.tensor(0.5, dtype=torch.float64), torch.tensor(rep.a, dtype=torch.float64)
+            if q.needs_sigma_level:  # V = κ·σ_level: each channel's zero cell; the report gives their median
+                level = scale_levels(torch.from_numpy(rep.sigma).double())
+                cells = 2 * q.cell_domain().from_u(half.expand_as(level), a, level)
+                assert rep.zero_cell_width == pytest.approx(float(cells.median()))
+            else:
+                assert rep.zero_cell_width == pytest.approx(float(2 * q.cell_domain().from_u(half, a)))
             assert rep.zero_cell_width < 1.0  # A > 1 (A-law): finer cells near zero
 
 
