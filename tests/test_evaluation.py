@@ -161,6 +161,23 @@ def test_noise_trained_checkpoint_is_its_own_curve(tmp_path):
     assert [c.name for c in curves] == ["minnen2018-ckbd scalar", "minnen2018-ckbd scalar (noise-trained)"]
 
 
+def test_a_sigma_scaled_lvqac_network_is_its_own_curve(tmp_path):
+    from lvqac_core.checkpoint import save_checkpoint
+    from lvqac_core.evaluation.evaluate import evaluate_models
+    from lvqac_core.models import ModelConfig, build_model
+
+    torch.manual_seed(0)
+    folder = _images(tmp_path / "imgs")
+    paths = []
+    for span in ("global", "sigma"):
+        m = build_model(ModelConfig("minnen2018-ckbd", "lvqac", N=8, M=8, lmbda=0.0075,
+                                    quantizer_options={"compander": "exp", "v_scale": span}))
+        paths.append(tmp_path / span / "model.pt")
+        save_checkpoint(m, paths[-1], half=False)
+    curves = evaluate_models([str(p) for p in paths], folder, device="cpu", checkpoint_tier="wide")
+    assert [c.name for c in curves] == ["minnen2018-ckbd wide lvqac", "minnen2018-ckbd wide lvqac (σ-scaled span)"]
+
+
 def test_checkpoint_tier_names_a_runs_curve_beside_a_tiers(tmp_path, capsys):
     """A run of the wide tier's shape, measured beside the wide networks, needs its own curve name
     ('… wide scalar (noise-trained)'), else its report clashes with zoo v2's noise-trained curve."""

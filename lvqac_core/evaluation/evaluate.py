@@ -69,8 +69,11 @@ def curve_name(codec, tier: Optional[str] = None) -> str:
         return f"CompressAI {prov.get('compressai_architecture')} {codec.quantizer}"
     shown = f"{tier} " if tier and tier != LEGACY_TIER else ""
     name = f"{codec.architecture} {shown}{codec.quantizer}"
-    if codec.model.config.quantizer_options.get("train_mode") == "noise":
+    options = codec.model.config.quantizer_options
+    if options.get("train_mode") == "noise":
         name += " (noise-trained)"
+    if options.get("v_scale") == "sigma":  # another LVQAC than the global-V one: a curve of its own
+        name += " (σ-scaled span)"
     return name
 
 
