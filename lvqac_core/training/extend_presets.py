@@ -22,6 +22,7 @@ from typing import Optional, Sequence
 
 from ..errors import InputError
 from ..models import LatticeCodecModel, build_model
+from .widen import lambda_list
 
 __all__ = ["extend_presets", "main"]
 
@@ -57,13 +58,6 @@ def extend_presets(model: LatticeCodecModel, lambdas: Sequence[float]) -> Lattic
     return out
 
 
-def _lambdas(text: str) -> list[float]:
-    try:
-        return [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a comma-separated list of numbers: {text!r}") from None
-
-
 def main(argv: Optional[Sequence[str]] = None) -> int:
     from ..checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
 
@@ -71,7 +65,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                 description=__doc__.split("\n\n")[0])
     p.add_argument("source", help="a variable-rate network's checkpoint (e.g. a shipped wide network)")
     p.add_argument("out", help="where to write the network with the new presets (refuses to overwrite)")
-    p.add_argument("--lambdas", type=_lambdas, required=True, help="all presets, old and new, comma-separated")
+    p.add_argument("--lambdas", type=lambda_list, required=True, help="all presets, old and new, comma-separated")
     p.add_argument("--half", action="store_true",
                    help="store fp16, as the zoo does (default fp32, as a training init; an fp16 source loses nothing)")
     args = p.parse_args(argv)

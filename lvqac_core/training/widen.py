@@ -263,7 +263,8 @@ def _scale_live_latents(wide: LatticeCodecModel, m: int, live: LiveLatents) -> N
     wide.train(was_training)
 
 
-def _lambdas(text: str) -> list[float]:
+def lambda_list(text: str) -> list[float]:
+    """``--lambdas`` of the training tools: comma-separated numbers (argparse type)."""
     try:
         return [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
@@ -287,7 +288,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("out", help="where to write the wide network (fp32; refuses to overwrite)")
     p.add_argument("-N", type=int, required=True, help="hidden channels of the wide network")
     p.add_argument("-M", type=int, required=True, help="latent channels of the wide network")
-    p.add_argument("--lambdas", type=_lambdas, default=None, help="gain presets (default: the source's)")
+    p.add_argument("--lambdas", type=lambda_list, default=None, help="gain presets (default: the source's)")
     p.add_argument("--seed", type=int, default=0, help="seed of the new channels' initial weights")
     p.add_argument("--live-spread", type=float, default=None, metavar="S",
                    help="start the new latent channels non-zero, with this gained standard deviation at the top preset")
