@@ -37,12 +37,16 @@ def scale_table(lo: float = SCALE_MIN, hi: float = SCALE_MAX, levels: int = SCAL
 _SCALES = scale_table()
 
 
+def _level_index(sigma: torch.Tensor, scales: np.ndarray) -> torch.Tensor:
+    """Index of the smallest level ≥ σ (σ rounded up, as CompressAI does), int64."""
+    levels = torch.as_tensor(scales, dtype=sigma.dtype, device=sigma.device)
+    return torch.bucketize(sigma.detach().contiguous(), levels).clamp(0, len(scales) - 1)
+
+
 def scale_levels(sigma: torch.Tensor) -> torch.Tensor:
     """Each σ rounded up to its table's scale level (:meth:`CellTableBank.scale_index`'s level),
     in σ's dtype and device, no gradient: what a σ-scaled compander reads as ``sigma_level``."""
-    levels = torch.as_tensor(_SCALES, dtype=sigma.dtype, device=sigma.device)
-    idx = torch.bucketize(sigma.detach().contiguous(), levels).clamp(0, len(_SCALES) - 1)
-    return levels[idx]
+    return torch.as_tensor(_SCALES, dtype=sigma.dtype, device=sigma.device)[_level_index(sigma, _SCALES)]
 
 
 _BUILD_LOCK = threading.Lock()  # a bank is shared by the app's threads: one builds a group at a time
@@ -170,9 +174,11 @@ class CellTableBank:
     # ------------------------------------------------------------------ indexing
     def scale_index(self, sigma: torch.Tensor) -> torch.Tensor:
         """Smallest level ≥ σ (σ rounded up, as CompressAI does), int64."""
-        levels = torch.as_tensor(self.scales, dtype=sigma.dtype, device=sigma.device)
-        idx = torch.bucketize(sigma.contiguous(), levels)
-        return idx.clamp(0, len(self.scales) - 1)
+        return _level_index(sigma, self.scales)
+
+    def scale_values(self, scale_idx: torch.Tensor) -> torch.Tensor:
+        """The levels at ``scale_idx`` (float64): the σ each table was built for."""
+        return torch.as_tensor(self.scales, dtype=torch.float64, device=scale_idx.device)[scale_idx]
 
     def table_index(self, scale_idx: torch.Tensor, a_idx: torch.Tensor | None, codebook: torch.Tensor | None) -> torch.Tensor:
         idx = scale_idx

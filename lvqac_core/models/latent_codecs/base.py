@@ -137,8 +137,7 @@ class CodingStep:
         a_idx4 = a_idx[:, :, gi, gj].unsqueeze(-1).expand_as(mu) if a_idx is not None else None
         scale_idx = bank.scale_index(sigma)
         # a σ-scaled compander reads each element's table level (float64: T⁻¹ runs in float64 below)
-        level = (torch.as_tensor(bank.scales, dtype=torch.float64, device=sigma.device)[scale_idx]
-                 if q.needs_sigma_level else None)
+        level = bank.scale_values(scale_idx) if q.needs_sigma_level else None
         level_q = None if level is None else level.to(sigma.dtype)
         if y is not None:
             qz = q.quantize(y[:, :, gi, gj].unsqueeze(-1) - mu, a4, level_q)
