@@ -3,7 +3,11 @@ and with A forced to the identity (the A head's last convolution zeroed, so A = 
 the quantizer is plain LVQ on the same weights), at each λ preset, on real files; then the BD-rate
 of the identity against the network's own A (negative: the companding costs rate).
 
-    .venv/bin/python -m experiments.companding_ablation CHECKPOINT [IMAGES] [--limit K]
+    .venv/bin/python -m experiments.companding_ablation CHECKPOINT [IMAGES] [--limit K] [--below]
+
+``--below`` adds a third curve: the same weights with the A levels kept at or below the identity
+(``a_side="below"``: the head's A > 1 codes as A = 1, its dead zones stay), and its BD-rate
+against the network's own A: what the companding's dead zones alone are worth.
 
 Only for the exponential compander (``compander: exp``), whose head gives A = 1 exactly at zero
 output; the paper's A-law head cannot reach A = 1 (A = 1 + softplus).
@@ -15,6 +19,8 @@ import sys
 import warnings
 from pathlib import Path
 
+import dataclasses
+
 import torch
 
 warnings.filterwarnings("ignore")
@@ -22,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 from lvqac_core.api import Codec  # noqa: E402
 from lvqac_core.checkpoint import load_checkpoint  # noqa: E402
+from lvqac_core.models import build_model  # noqa: E402
 from lvqac_core.evaluation.bdrate import bd_rate  # noqa: E402
 from lvqac_core.image_files import list_images  # noqa: E402
 from lvqac_core.evaluation.evaluate import evaluate_codec, rate_points  # noqa: E402
@@ -37,12 +44,23 @@ def main() -> None:
     ap.add_argument("checkpoint")
     ap.add_argument("images", nargs="?", default=str(ROOT.parent / "shared" / "data" / "kodak"))
     ap.add_argument("--limit", type=int, default=0, help="use only the first K images")
+    ap.add_argument("--below", action="store_true", help="also code with the A levels kept ≤ 1 (dead zones only)")
     a = ap.parse_args()
     images = list_images(a.images)[: a.limit or None]
     model = load_checkpoint(a.checkpoint)
     if model.a_head is None or model.a_head.mode != "exp":
         sys.exit(f"{a.checkpoint}: not an LVQAC network with the exponential compander")
     own = curve(model, images, "own A")
+    below = None
+    if a.below:
+        cfg = model.config
+        cfg = dataclasses.replace(cfg, quantizer_options={**cfg.quantizer_options, "a_side": "below",
+                                                          "a_levels": 9})
+        clamped = build_model(cfg)
+        clamped.load_state_dict(model.state_dict())
+        clamped.eval()
+        clamped.update()
+        below = curve(clamped, images, "A ≤ 1")
     with torch.no_grad():
         model.a_head.net[-1].weight.zero_()
         model.a_head.net[-1].bias.zero_()  # exp(ln a_max · tanh(0)) = 1
@@ -56,6 +74,11 @@ def main() -> None:
     rates = lambda pts: [p.mean("bpp") for p in pts]  # noqa: E731
     psnrs = lambda pts: [p.mean("psnr") for p in pts]  # noqa: E731
     print(f"BD-rate of A = 1 against the network's own A: {bd_rate(rates(own), psnrs(own), rates(identity), psnrs(identity)):+.2f} %")
+    if below is not None:
+        for p in below:
+            print(f"A ≤ 1  λ {p.extra.get('lambda', float('nan')):g}: {p.mean('bpp'):.4f} bpp {p.mean('psnr'):.2f} dB")
+        print(f"BD-rate of A ≤ 1 against the network's own A: {bd_rate(rates(own), psnrs(own), rates(below), psnrs(below)):+.2f} %")
+        print(f"BD-rate of A ≤ 1 against A = 1: {bd_rate(rates(identity), psnrs(identity), rates(below), psnrs(below)):+.2f} %")
 
 
 if __name__ == "__main__":

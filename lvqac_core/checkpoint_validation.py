@@ -31,7 +31,7 @@ from .lambdas import lambda_in_range
 from .quantizers.base import RATE_PROXIES
 from .quantizers.companding import COMPANDERS, TAILS
 from .quantizers.lvq import LATTICE_TRAIN_MODES
-from .quantizers.lvqac import STE_DOMAINS, V_SCALES
+from .quantizers.lvqac import A_SIDES, STE_DOMAINS, V_SCALES
 from .quantizers.scalar import TRAIN_MODES as SCALAR_TRAIN_MODES
 
 __all__ = ["describe", "zip_problem", "plain_data_problem", "config_problem", "tensor_problem",
@@ -72,7 +72,8 @@ QUANTIZER_OPTIONS = {
     "scalar": _COMMON_OPTIONS,
     "lvq": _COMMON_OPTIONS | {"tau", "selection_coding", "head_hidden"},
     "lvqac": _COMMON_OPTIONS | {"tau", "v_init", "tail", "a_max", "a_levels", "compander", "a_grad_alpha",
-                                "a_grad_scale", "ste_domain", "selection_coding", "head_hidden", "v_scale"},
+                                "a_grad_scale", "ste_domain", "selection_coding", "head_hidden", "v_scale",
+                                "a_side"},
 }
 # the values each enumerated option may take, from the quantizers themselves
 _CHOICES = {
@@ -81,6 +82,7 @@ _CHOICES = {
     "compander": {"lvqac": COMPANDERS},
     "ste_domain": {"lvqac": STE_DOMAINS},
     "v_scale": {"lvqac": V_SCALES},
+    "a_side": {"lvqac": A_SIDES},
     "tail": {"lvqac": TAILS},
     "selection_coding": {"lvq": SELECTION_CODINGS, "lvqac": SELECTION_CODINGS},
 }
@@ -267,6 +269,8 @@ def _options_problem(quantizer: str, options: dict) -> Optional[str]:
         if key in options and (type(options[key]) is not str or options[key] not in allowed[quantizer]):
             return (f"unknown {quantizer} quantizer option {key}={describe(options[key])} "
                     f"(known: {', '.join(allowed[quantizer])})")
+    if options.get("a_side", "both") != "both" and options.get("compander", "alaw") != "exp":
+        return "quantizer option a_side='below' (dead zones only) needs compander 'exp'"
     return None
 
 

@@ -31,7 +31,8 @@
 # INIT=resources/models/minnen2018-ckbd-wide-lvq-vr.pt forks LVQAC from LVQ again once a wide
 # LVQAC network is shipped), LAMBDAS (the presets: the init's, e.g. one given more by
 # python -m lvqac_core.training.extend_presets), V_SCALE (LVQAC: global, the default, or sigma: the
-# compander's span κ·σ per coefficient, issue 27 §3's σ-scaled dead zone). docs/training.md has the runs so far.
+# compander's span κ·σ per coefficient, issue 27 §3's σ-scaled dead zone), A_SIDE (LVQAC: both, the
+# default, or below: A ≤ 1 only, dead zones and never finer cells). docs/training.md has the runs so far.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -72,6 +73,7 @@ fi
 if [ "$QUANTIZER" = lvqac ]; then
   args+=(--compander exp --ste-domain r --a-grad-scale 2)  # zoo v2's LVQAC network (lvqac-r)
   [ -n "${V_SCALE:-}" ] && args+=(--v-scale "$V_SCALE")  # sigma: V = κ·σ per coefficient
+  [ -n "${A_SIDE:-}" ] && args+=(--a-side "$A_SIDE")  # below: A ≤ 1 only (dead zones)
   [ -f "$shipped" ] || shipped=resources/models/minnen2018-ckbd-wide-lvq-vr.pt  # the fork from trained LVQ
 fi
 shipped=${INIT:-$shipped}  # INIT=checkpoint: start a new run from it instead (e.g. LVQAC from the shipped LVQ)

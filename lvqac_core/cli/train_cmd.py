@@ -65,6 +65,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--v-scale", default=None, choices=["global", "sigma"],
                    help="LVQAC: the span V the compander reshapes: one learned V (global, default) or "
                         "κ·σ per coefficient, κ learned (sigma: a dead zone in units of each σ)")
+    p.add_argument("--a-side", default=None, choices=["both", "below"],
+                   help="LVQAC (exp compander): A levels on both sides of the identity (both, default) or "
+                        "A <= 1 only (below: dead zones, never finer cells)")
     p.add_argument("--selection-coding", default="raw", choices=["raw", "rans"],
                    help="lattice selection bits: raw (1 bit per group; default) or rans (coded with a probability "
                         "a small head predicts from the hyperprior, trained with the model)")
@@ -107,7 +110,8 @@ def config_from_args(args: argparse.Namespace):
         free_channels_from=args.free_channels_from, free_rate_steps=args.free_rate_steps,
         free_ramp_steps=args.free_ramp_steps,
         quantizer_options={k: v for k, v in (("a_grad_alpha", args.a_grad_alpha), ("a_grad_scale", args.a_grad_scale),
-                                                    ("ste_domain", args.ste_domain), ("v_scale", args.v_scale))
+                                                    ("ste_domain", args.ste_domain), ("v_scale", args.v_scale),
+                                                    ("a_side", args.a_side))
                            if v is not None},
     )
 

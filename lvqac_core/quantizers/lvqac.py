@@ -22,6 +22,10 @@ Two companders (``compander`` option; checkpoints without it are ``"alaw"``):
   ratio centre/edge, as for the A-law), A < 1 a dead zone, A > 1 finer near zero. Snapped to
   ``a_levels`` (17, odd: the identity is a level) values exp(linspace(−ln a_max, ln a_max)),
   a_max 16, symmetric around the identity in log A.
+``a_side="below"`` (exp only; issue 27 §3: leave the refining to the gain units) keeps the levels
+at or below the identity, A ∈ [1/a_max, 1] (9 levels, the same spacing): the compander can widen
+the zero cell, never make cells finer. The head is the same; its A > 1 snaps to the top level
+A = 1, and in training the straight-through snap passes the head its gradient as before.
 The same snapped A defines the cells, the tables and the estimated rate, so file size and
 estimate agree.
 """
@@ -38,9 +42,10 @@ from .base import CellDomain
 from .companding import COMPANDERS, compand, expand
 from .lvq import LatticeQuantizer
 
-__all__ = ["CompandedLatticeQuantizer", "CompandedDomain", "STE_DOMAINS"]
+__all__ = ["CompandedLatticeQuantizer", "CompandedDomain", "STE_DOMAINS", "V_SCALES", "A_SIDES"]
 
 STE_DOMAINS = ("u", "r")  # where the hard training modes pass r's gradient straight through
+A_SIDES = ("both", "below")  # the A levels: both sides of the identity, or A ≤ 1 only (dead zones)
 V_SCALES = ("global", "sigma")  # V one learned value, or κ·σ_level per element (module docstring)
 
 
@@ -84,6 +89,7 @@ class CompandedLatticeQuantizer(LatticeQuantizer):
         a_grad_scale: float = 1.0,
         ste_domain: str = "u",
         v_scale: str = "global",
+        a_side: str = "both",
         **train_options,
     ):
         super().__init__(channels, group_size, tau, **train_options)
@@ -103,8 +109,14 @@ class CompandedLatticeQuantizer(LatticeQuantizer):
         if ste_domain not in STE_DOMAINS:
             raise ValueError(f"unknown ste_domain {ste_domain!r}; expected one of {STE_DOMAINS}")
         self.ste_domain = ste_domain  # "u": straight-through in the companded domain; "r": on r itself
+        if a_side not in A_SIDES:
+            raise ValueError(f"unknown a_side {a_side!r}; expected one of {A_SIDES}")
+        if a_side == "below" and compander != "exp":
+            raise ValueError("a_side='below' (dead zones only) needs the exponential compander: the A-law has A ≥ 1")
+        self.a_side = a_side
         self.a_max = float(a_max if a_max is not None else (64.0 if compander == "alaw" else 16.0))
-        self.a_levels = int(a_levels if a_levels is not None else (16 if compander == "alaw" else 17))
+        default_levels = 16 if compander == "alaw" else 17 if a_side == "both" else 9  # 9: the same spacing as 17
+        self.a_levels = int(a_levels if a_levels is not None else default_levels)
         if self.a_max <= 1.0 or self.a_levels < 2:
             raise ValueError("a_max must exceed 1 and a_levels be at least 2")
 
@@ -112,6 +124,11 @@ class CompandedLatticeQuantizer(LatticeQuantizer):
     def a_min(self) -> float:
         """Smallest A: 1 for the A-law, 1/a_max for the exponential compander."""
         return 1.0 if self.compander == "alaw" else 1.0 / self.a_max
+
+    @property
+    def a_top(self) -> float:
+        """Largest A level: a_max, or 1 (the identity) where ``a_side="below"`` allows dead zones only."""
+        return self.a_max if self.a_side == "both" else 1.0
 
     def compress(self, x: Tensor, a: Tensor) -> Tensor:
         """F_A(x) of the configured compander (any dtype)."""
@@ -131,13 +148,14 @@ class CompandedLatticeQuantizer(LatticeQuantizer):
         return self.log_v.exp()
 
     def level_values(self) -> Tensor:
-        """The A values the coder uses: exp(linspace(ln a_min, ln a_max, a_levels)), float64."""
-        return torch.exp(torch.linspace(math.log(self.a_min), math.log(self.a_max), self.a_levels, dtype=torch.float64))
+        """The A values the coder uses: exp(linspace(ln a_min, ln a_top, a_levels)), float64."""
+        return torch.exp(torch.linspace(math.log(self.a_min), math.log(self.a_top), self.a_levels, dtype=torch.float64))
 
     def snap_level(self, a: Tensor) -> Tensor:
-        """Index of the nearest level (in log A) for each A, int64."""
-        lo, hi = math.log(self.a_min), math.log(self.a_max)
-        t = (torch.log(a.clamp(self.a_min, self.a_max)) - lo) / (hi - lo) * (self.a_levels - 1)
+        """Index of the nearest level (in log A) for each A, int64 (A above the top level takes the top:
+        with ``a_side="below"`` the head's A > 1 codes as the identity)."""
+        lo, hi = math.log(self.a_min), math.log(self.a_top)
+        t = (torch.log(a.clamp(self.a_min, self.a_top)) - lo) / (hi - lo) * (self.a_levels - 1)
         return torch.round(t).long().clamp(0, self.a_levels - 1)
 
     def snap(self, a: Tensor) -> tuple[Tensor, Tensor]:

@@ -119,7 +119,9 @@ class TrainConfig:
             raise InputError(f"rate proxy must be one of {', '.join(RATE_PROXIES)}")
         if self.compander not in COMPANDERS:
             raise InputError(f"compander must be one of {', '.join(COMPANDERS)}")
-        for key in ("ste_domain", "v_scale"):
+        if self.quantizer_options.get("a_side", "both") != "both" and self.compander != "exp":
+            raise InputError("a_side 'below' (dead zones only) needs the exponential compander (--compander exp)")
+        for key in ("ste_domain", "v_scale", "a_side"):
             if self.quantizer_options.get(key) is not None and self.quantizer != "lvqac":
                 raise InputError(f"{key} applies to LVQAC only, not {self.quantizer}")
         for key in ("a_grad_alpha", "a_grad_scale"):

@@ -489,7 +489,7 @@ class _ExactALevels:
 
     def __init__(self, head: "AHead", quantizer: CompandedLatticeQuantizer):
         self.net = ExactNet(head.net)
-        lo, hi, n = math.log(quantizer.a_min), math.log(quantizer.a_max), quantizer.a_levels
+        lo, hi, n = math.log(quantizer.a_min), math.log(quantizer.a_top), quantizer.a_levels
         self.thresholds = torch.tensor([head.pre_activation(lo + (k + 0.5) * (hi - lo) / (n - 1))
                                         for k in range(n - 1)], dtype=torch.float64)
         self.values = quantizer.level_values()
