@@ -50,6 +50,7 @@ def main() -> None:
     model = load_checkpoint(a.checkpoint)
     if model.a_head is None or model.a_head.mode != "exp":
         sys.exit(f"{a.checkpoint}: not an LVQAC network with the exponential compander")
+    own_state = {k: v.clone() for k, v in model.state_dict().items()}
     own = curve(model, images, "own A")
     below = None
     if a.below:
@@ -57,7 +58,8 @@ def main() -> None:
         cfg = dataclasses.replace(cfg, quantizer_options={**cfg.quantizer_options, "a_side": "below",
                                                           "a_levels": 9})
         clamped = build_model(cfg)
-        clamped.load_state_dict(model.state_dict())
+        derived = ("_offset", "_quantized_cdf", "_cdf_length")  # the tables update() rebuilds for 9 levels
+        clamped.load_state_dict({k: v for k, v in own_state.items() if not k.endswith(derived)}, strict=False)
         clamped.eval()
         clamped.update()
         below = curve(clamped, images, "A ≤ 1")
