@@ -234,6 +234,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if not ok:
             print(f"lvqac-gui: no result within {args.timeout:g} s", file=sys.stderr)
         win.runner.shutdown(2000)
+        # a launch-time model load may still run (a file that failed to open ends the shot early):
+        # let it end before the interpreter shuts down under it
+        win.preloader.pool.waitForDone(30000)
         win.hide()
         return 0 if ok and session.display is not None and not failures else 1
 

@@ -142,10 +142,13 @@ class _Preload(QRunnable):
     def run(self) -> None:  # worker thread
         try:
             self.backend.preload(*self.args)
+            error = ""
         except BaseException as exc:  # noqa: BLE001 - the job that needs the model reports it
-            self.signals.done.emit(self.name, describe_error(exc)[1])
-            return
-        self.signals.done.emit(self.name, "")
+            error = describe_error(exc)[1]
+        try:
+            self.signals.done.emit(self.name, error)
+        except RuntimeError:  # the window went away meanwhile (app shutdown): nobody to tell
+            pass
 
 
 class ModelPreloader(QObject):

@@ -161,3 +161,27 @@ def test_the_window_is_built_and_shown_without_torch(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "False"
+
+
+def test_a_preload_that_ends_after_its_window_is_gone_reports_nothing_and_raises_nothing(qtbot):
+    """A shot whose file failed to open exits while the launch-time load still imports torch:
+    the load's signal object may be deleted by then (it printed "Signal source has been deleted")."""
+    from PySide6 import QtCore
+    from lvqac_gui.qt.workers import _Preload, _PreloadSignals
+
+    class Backend:
+        def preload(self, *args):
+            raise RuntimeError("interpreter shutting down")
+
+    signals = _PreloadSignals()
+    heard = []
+    signals.done.connect(lambda *a: heard.append(a))
+    task = _Preload(Backend(), "lvq", 0.0075, "cpu", None, None, "m", signals)
+    task.setAutoDelete(False)
+    task.run()  # the window alive: the failure reaches it
+    assert heard and heard[0][0] == "m" and heard[0][1]
+    import shiboken6
+    shiboken6.delete(signals)  # the window gone: its C++ object deleted under the worker
+    task.run()  # must not raise
+    assert len(heard) == 1
+    QtCore.QCoreApplication.processEvents()
