@@ -62,7 +62,7 @@ def main() -> None:
         clamped.load_state_dict({k: v for k, v in own_state.items() if not k.endswith(derived)}, strict=False)
         clamped.eval()
         clamped.update()
-        below = curve(clamped, images, "A ≤ 1")
+        below = curve(clamped, images, "A <= 1")
     with torch.no_grad():
         model.a_head.net[-1].weight.zero_()
         model.a_head.net[-1].bias.zero_()  # exp(ln a_max · tanh(0)) = 1
