@@ -19,8 +19,6 @@ import sys
 import warnings
 from pathlib import Path
 
-import dataclasses
-
 import torch
 
 warnings.filterwarnings("ignore")
@@ -28,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 from lvqac_core.api import Codec  # noqa: E402
 from lvqac_core.checkpoint import load_checkpoint  # noqa: E402
-from lvqac_core.models import build_model  # noqa: E402
+from lvqac_core.models import with_quantizer_options  # noqa: E402
 from lvqac_core.evaluation.bdrate import bd_rate  # noqa: E402
 from lvqac_core.image_files import list_images  # noqa: E402
 from lvqac_core.evaluation.evaluate import evaluate_codec, rate_points  # noqa: E402
@@ -50,19 +48,10 @@ def main() -> None:
     model = load_checkpoint(a.checkpoint)
     if model.a_head is None or model.a_head.mode != "exp":
         sys.exit(f"{a.checkpoint}: not an LVQAC network with the exponential compander")
-    own_state = {k: v.clone() for k, v in model.state_dict().items()}
     own = curve(model, images, "own A")
     below = None
     if a.below:
-        cfg = model.config
-        cfg = dataclasses.replace(cfg, quantizer_options={**cfg.quantizer_options, "a_side": "below",
-                                                          "a_levels": 9})
-        clamped = build_model(cfg)
-        derived = ("_offset", "_quantized_cdf", "_cdf_length")  # the tables update() rebuilds for 9 levels
-        clamped.load_state_dict({k: v for k, v in own_state.items() if not k.endswith(derived)}, strict=False)
-        clamped.eval()
-        clamped.update()
-        below = curve(clamped, images, "A <= 1")
+        below = curve(with_quantizer_options(model, a_side="below", a_levels=9), images, "A <= 1")
     with torch.no_grad():
         model.a_head.net[-1].weight.zero_()
         model.a_head.net[-1].bias.zero_()  # exp(ln a_max · tanh(0)) = 1

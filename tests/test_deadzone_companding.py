@@ -13,7 +13,7 @@ from lvqac_testing import smooth_image
 from lvqac_core.api import Codec
 from lvqac_core.checkpoint import load_checkpoint, save_checkpoint
 from lvqac_core.checkpoint_validation import _options_problem as options_problem
-from lvqac_core.models import ModelConfig, build_model
+from lvqac_core.models import build_model, with_quantizer_options
 from lvqac_core.models.latent_codecs.base import _ExactALevels
 from lvqac_core.quantizers import CompandedLatticeQuantizer
 
@@ -73,10 +73,8 @@ def test_files_decode_bit_exactly_with_dead_zones_and_no_finer_cells():
     assert np.array_equal(dec.maps.a_law, a_map)
     assert a_map.max() == 1.0 and a_map.min() < 1.0  # dead zones where the head asks, identity elsewhere
     # the same weights with both sides code other symbols: the option reaches the coder
-    both = build_model(ModelConfig("minnen2018-ckbd", "lvqac", N=16, M=24, quantizer_options={"compander": "exp"}))
-    derived = ("_offset", "_quantized_cdf", "_cdf_length")  # tables update() rebuilds
-    both.load_state_dict({k: v for k, v in model.state_dict().items() if not k.endswith(derived)}, strict=False)
-    other = Codec.from_model(both.eval()).compress(img)
+    both = with_quantizer_options(model, a_side=None)
+    other = Codec.from_model(both).compress(img)
     assert other.data != res.data and other.maps.a_law.max() > 1.0
 
 
@@ -111,3 +109,10 @@ def test_train_cli_takes_the_option_for_lvqac_with_exp_only(tmp_path):
     cfg = config_from_args(ap.parse_args(base + ["--quantizer", "lvqac", "--compander", "alaw", "--a-side", "below"]))
     with pytest.raises(InputError, match="exponential compander"):
         cfg.validate()
+
+
+def test_with_quantizer_options_refuses_options_that_change_the_weights():
+    torch.manual_seed(1)
+    lvq = build_model(architecture="minnen2018-ckbd", quantizer="lvq", N=16, M=24)
+    with pytest.raises(ValueError, match="change the network's weights"):
+        with_quantizer_options(lvq, selection_coding="rans")  # a selection head it does not have

@@ -14,6 +14,8 @@ order). The latent codec's modules stay registered here under their names (check
 """
 from __future__ import annotations
 
+import dataclasses
+
 import hashlib
 from dataclasses import dataclass
 from typing import Optional
@@ -388,3 +390,24 @@ def build_model(config: ModelConfig | None = None, **kwargs) -> LatticeCodecMode
     if config is None:
         config = ModelConfig(**kwargs)
     return LatticeCodecModel(config)
+
+
+DERIVED_TABLES = ("_offset", "_quantized_cdf", "_cdf_length")  # CompressAI's tables, rebuilt by update()
+
+
+def with_quantizer_options(model: LatticeCodecModel, **options) -> LatticeCodecModel:
+    """A new model of ``model``'s configuration with ``options`` changed in its quantizer options
+    (None removes one) and ``model``'s weights, in eval mode with its coding tables rebuilt: the
+    same network coded another way (e.g. ``a_side="below"``, or without an option to compare)."""
+    opts = {**model.config.quantizer_options, **options}
+    cfg = dataclasses.replace(model.config, quantizer_options={k: v for k, v in opts.items() if v is not None})
+    other = build_model(cfg)
+    state = {k: v for k, v in model.state_dict().items() if not k.endswith(DERIVED_TABLES)}
+    result = other.load_state_dict(state, strict=False)
+    missing = [k for k in result.missing_keys if not k.endswith(DERIVED_TABLES)]
+    if missing or result.unexpected_keys:
+        raise ValueError(f"options {options} change the network's weights: missing {missing[:3]}, "
+                         f"unexpected {result.unexpected_keys[:3]}")
+    other.eval()
+    other.update()
+    return other
