@@ -74,8 +74,6 @@ def curve_name(codec, tier: Optional[str] = None) -> str:
         name += " (noise-trained)"
     if options.get("v_scale") == "sigma":  # another LVQAC than the global-V one: a curve of its own
         name += " (σ-scaled span)"
-    if options.get("a_side", "both") != "both":  # dead zones only: another LVQAC again
-        name += " (dead zones only)"
     return name
 
 
