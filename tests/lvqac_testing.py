@@ -38,6 +38,19 @@ def smooth_image(h: int, w: int, seed: int = 0) -> np.ndarray:
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
+def coded_bit_exactly(model, img: np.ndarray):
+    """``img`` compressed by ``model`` (in eval mode) and its file decoded: asserts that the decoder
+    gives the encoder's reconstruction and A map bit for bit; returns the compress result."""
+    from lvqac_core.api import Codec
+
+    codec = Codec.from_model(model.eval())
+    res = codec.compress(img)
+    dec = codec.decompress(res.data)
+    assert np.array_equal(dec.image, res.reconstruction)
+    assert np.array_equal(dec.maps.a_law, res.maps.a_law)
+    return res
+
+
 def write_image(path, h: int, w: int, seed: int = 0, mode: str = "RGB", noise: bool = False) -> Path:
     """Save :func:`smooth_image` (:func:`noise_image` with ``noise``) of ``h``×``w`` at ``path`` in PIL
     ``mode``, the format from the suffix; makes the folder. Returns the path."""
