@@ -213,17 +213,24 @@ class LatticeCodecModel(nn.Module):
         return y
 
     def synthesis_bands(self, y_hat: Tensor):
-        """Yield (first pixel row, g_s(ŷ) clamped to [0, 1] for that band), top to bottom."""
+        """Yield (first pixel row, g_s(ŷ) clamped to [0, 1] for that band), top to bottom.
+
+        On one thread, as the analysis: oneDNN's transposed convolutions round differently on
+        several threads on some CPUs (an AMD EPYC with AVX2 changed decoded pixels between 1, 2
+        and 4 threads; tests/test_thread_invariance.py), and a file's pixels must not depend on
+        the thread count."""
         lh, lw = y_hat.shape[-2:]
         bands = self._bands(lh, lw)
         if len(bands) == 1:
-            yield 0, run_transform(self.g_s, y_hat, channels_last=True).clamp_(0, 1)
+            with threads.one_thread():
+                x_hat = run_transform(self.g_s, y_hat, channels_last=True)
+            yield 0, x_hat.clamp_(0, 1)
             return
         m, S = MARGIN[self.config.spec.backbone], LATENT_STRIDE
         for a, b in bands:
-            threads.recheck()  # a long synthesis follows the load band by band (automatic count)
             a0, b0 = max(0, a - m), min(lh, b + m)
-            band = run_transform(self.g_s, y_hat[:, :, a0:b0], channels_last=True)
+            with threads.one_thread():
+                band = run_transform(self.g_s, y_hat[:, :, a0:b0], channels_last=True)
             yield S * a, band[:, :, S * (a - a0):S * (b - a0)].clamp_(0, 1)
 
     def synthesis(self, y_hat: Tensor, out_hw: Optional[tuple[int, int]] = None):
