@@ -22,12 +22,13 @@ from typing import Optional, Sequence
 
 from ..errors import InputError
 from ..models import LatticeCodecModel, build_model
+from ..models.codec_model import DERIVED_TABLES
 from .widen import lambda_list
 
 __all__ = ["extend_presets", "main"]
 
 # tables the model derives from its weights (rebuilt by update()), not weights
-DERIVED_SUFFIXES = ("_offset", "_quantized_cdf", "_cdf_length", "mask")
+DERIVED_SUFFIXES = DERIVED_TABLES + ("mask",)
 
 
 def extend_presets(model: LatticeCodecModel, lambdas: Sequence[float]) -> LatticeCodecModel:

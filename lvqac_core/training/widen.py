@@ -65,6 +65,7 @@ from torch import Tensor
 from ..compressai_parts import EntropyBottleneck
 from ..errors import InputError
 from ..models import LatticeCodecModel, build_model
+from ..models.codec_model import DERIVED_TABLES
 
 __all__ = ["widen_model", "main"]
 
@@ -234,7 +235,7 @@ def widen_model(model: LatticeCodecModel, N: int, M: int, lambdas: Optional[Sequ
     for key, t in fresh.items():  # constants (bounds, pedestals, the bottleneck's target)
         if key not in new and key in old and old[key].shape == t.shape:
             new[key] = old[key]
-    missing = [k for k in fresh if k not in new and not k.endswith(("_offset", "_quantized_cdf", "_cdf_length", "mask"))]
+    missing = [k for k in fresh if k not in new and not k.endswith(DERIVED_TABLES + ("mask",))]
     if missing:
         raise InputError(f"widening does not know how to place {missing[:4]}")
     wide.load_state_dict(new, strict=False)
