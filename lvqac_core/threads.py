@@ -5,8 +5,11 @@ must run on exactly one thread so that a file does not depend on the thread coun
   (g_a, h_a) run inside it: oneDNN convolutions round differently on one thread than on several
   (measured: 94 245 of kodim15's 98 304 latent values differ in the last bit between 1 and 2
   threads, and a value at a rounding edge then changes the file). The coding networks do not
-  need it (they are exact: :mod:`lvqac_core.models.exact`), nor does the synthesis (its pixels
-  are the same on 1, 2 and 4 threads: tests/test_thread_invariance.py).
+  need it (they are exact: :mod:`lvqac_core.models.exact`). The synthesis g_s runs inside it
+  too (``LatticeCodecModel.synthesis_bands``): its pixels were the same on 1, 2 and 4 threads on
+  the AVX512 machines, but an AMD EPYC with AVX2 changed them (tests/test_thread_invariance.py).
+  Several cores still serve them: bands of latent rows side by side, each on one intra-op
+  thread (:mod:`lvqac_core.models.parallel_bands`).
 - :func:`apply` sets the calling thread's intra-op count for the work it starts: a fixed count
   when one was asked for (``--threads N``, the app's setting, ``LVQAC_THREADS``), else the
   **automatic** count: the usable cores minus the threads of other work that want a CPU

@@ -46,18 +46,24 @@ def test_the_analysis_runs_on_one_thread(monkeypatch):
 
     model = tiny_model("minnen2018-ckbd", "scalar", N=8, M=16)
     model.update()
-    seen = []
-    monkeypatch.setattr(model, "analysis", lambda x, _f=model.analysis: (seen.append(torch.get_num_threads()), _f(x))[1])
+    from lvqac_core.models import codec_model
+
+    seen, workers = [], []
+    run = codec_model.run_transform
+    monkeypatch.setattr(codec_model, "run_transform", lambda g, x, **k: (
+        seen.append(torch.get_num_threads()) if g is model.g_a else None, run(g, x, **k))[1])
+    monkeypatch.setattr(model, "analysis", lambda x, w=1, _f=model.analysis: (workers.append(w), _f(x, w))[1])
     threads.apply(2)
-    model.compress_tensor(to_tensor(smooth_image(64, 64), as_float=False)[0], reconstruct=False)
-    assert seen == [1] and torch.get_num_threads() == 2
+    model.compress_tensor(to_tensor(smooth_image(300, 64), as_float=False)[0], reconstruct=False)
+    # two bands side by side (parallel_bands), each transform on one intra-op thread
+    assert workers == [2] and seen == [1, 1] and torch.get_num_threads() == 2
 
 
 @pytest.mark.parametrize("policy, coding_threads", [("PASSIVE", 1), ("", 2), ("ACTIVE", 2)])
 def test_coding_runs_on_one_thread_when_waiting_threads_sleep(monkeypatch, policy, coding_threads):
     """With OpenMP's passive wait the entropy coding's networks and maps run on one thread (many
-    short parallel regions), the synthesis on all; with a spinning wait everything on all. The
-    file and the pixels are the same either way."""
+    short parallel regions), the synthesis on all (its bands side by side); with a spinning wait
+    everything on all. The file and the pixels are the same either way."""
     from lvqac_testing import smooth_image, tiny_model
     from lvqac_core.image_tensors import to_tensor
 

@@ -42,6 +42,7 @@ from .exact import ExactNet
 from .gain import GainUnits
 from .latent_codecs import HEAD_HIDDEN, AHead, LatentCodec, LatentCoding, SelectionHead
 from .registry import ModelConfig
+from . import parallel_bands
 from .transform_runner import run_transform
 
 __all__ = ["LatticeCodecModel", "LatentCode", "LatentMaps", "build_model"]
@@ -189,49 +190,71 @@ class LatticeCodecModel(nn.Module):
     # ---------------------------------------------------------------- transforms ------
     band_pixels: int = BAND_PIXELS
 
-    def _bands(self, lh: int, lw: int) -> list[tuple[int, int]]:
-        """Latent row ranges [a, b) of the bands (one band for images up to ~3 MP)."""
-        rows = max(8, self.band_pixels // (256 * max(lw, 1)))
+    def _bands(self, lh: int, lw: int, workers: int = 1) -> list[tuple[int, int]]:
+        """Latent row ranges [a, b) of the bands (one band for images up to ~3 MP), each of
+        about ``band_pixels / workers`` pixels: the bands in flight side by side hold what one
+        band held alone."""
+        rows = max(8, self.band_pixels // max(1, workers) // (256 * max(lw, 1)))
         if lh <= rows + rows // 2:
             return [(0, lh)]
         return [(a, min(a + rows, lh)) for a in range(0, lh, rows)]
 
-    def analysis(self, x: Tensor) -> Tensor:
-        """g_a(x), band by band for large images (same values as one call). ``x`` is float in
-        [0, 1] or the uint8 image, which is then converted band by band (the whole float image,
-        12 bytes per pixel, never exists)."""
+    def _band_plan(self, lh: int, lw: int, workers: int) -> list[tuple[int, int]]:
+        """The bands the transforms run in: :meth:`_bands` (memory), cut further so that
+        ``workers`` of them can run side by side (:func:`parallel_bands.split`)."""
+        m = MARGIN[self.config.spec.backbone]
+        return parallel_bands.split(self._bands(lh, lw, workers), workers, min_rows=max(8, 4 * m))
+
+    def analysis(self, x: Tensor, workers: int = 1) -> Tensor:
+        """g_a(x) on one intra-op thread, band by band for large images (same values as one
+        call) and with ``workers`` > 1 in bands side by side on that many threads (same values
+        again: :mod:`~lvqac_core.models.parallel_bands`). ``x`` is float in [0, 1] or the uint8
+        image, which is then converted band by band (the whole float image, 12 bytes per pixel,
+        never exists)."""
         S = LATENT_STRIDE
         lh, lw = x.shape[-2] // S, x.shape[-1] // S
-        bands = self._bands(lh, lw)
+        bands = self._band_plan(lh, lw, workers)
         if len(bands) == 1:
-            return run_transform(self.g_a, to_unit_float(x))
+            with threads.one_thread():
+                return run_transform(self.g_a, to_unit_float(x))
         m = MARGIN[self.config.spec.backbone]
         y = torch.empty(x.shape[0], self.config.M, lh, lw, device=x.device)
-        for a, b in bands:
+
+        def band(ab: tuple[int, int]) -> None:
+            a, b = ab
             a0, b0 = max(0, a - m), min(lh, b + m)
             y[:, :, a:b] = run_transform(self.g_a, to_unit_float(x[:, :, S * a0:S * b0]))[:, :, a - a0:b - a0]
+
+        for _ in parallel_bands.run_in_order(band, bands, workers):
+            pass
         return y
 
-    def synthesis_bands(self, y_hat: Tensor):
+    def synthesis_bands(self, y_hat: Tensor, workers: Optional[int] = None):
         """Yield (first pixel row, g_s(ŷ) clamped to [0, 1] for that band), top to bottom.
 
-        On one thread, as the analysis: oneDNN's transposed convolutions round differently on
-        several threads on some CPUs (an AMD EPYC with AVX2 changed decoded pixels between 1, 2
-        and 4 threads; tests/test_thread_invariance.py), and a file's pixels must not depend on
-        the thread count."""
+        Each band on one intra-op thread, as the analysis: oneDNN's transposed convolutions
+        round differently on several threads on some CPUs (an AMD EPYC with AVX2 changed decoded
+        pixels between 1, 2 and 4 threads; tests/test_thread_invariance.py), and a file's pixels
+        must not depend on the thread count. ``workers`` (default: this thread's intra-op count,
+        :func:`parallel_bands.workers_for`) bands run side by side, with the same pixels."""
         lh, lw = y_hat.shape[-2:]
-        bands = self._bands(lh, lw)
+        if workers is None:
+            workers = parallel_bands.workers_for(y_hat)
+        bands = self._band_plan(lh, lw, workers)
         if len(bands) == 1:
             with threads.one_thread():
                 x_hat = run_transform(self.g_s, y_hat, channels_last=True)
             yield 0, x_hat.clamp_(0, 1)
             return
         m, S = MARGIN[self.config.spec.backbone], LATENT_STRIDE
-        for a, b in bands:
+
+        def band(ab: tuple[int, int]) -> tuple[int, Tensor]:
+            a, b = ab
             a0, b0 = max(0, a - m), min(lh, b + m)
-            with threads.one_thread():
-                band = run_transform(self.g_s, y_hat[:, :, a0:b0], channels_last=True)
-            yield S * a, band[:, :, S * (a - a0):S * (b - a0)].clamp_(0, 1)
+            out = run_transform(self.g_s, y_hat[:, :, a0:b0], channels_last=True)
+            return S * a, out[:, :, S * (a - a0):S * (b - a0)].clamp_(0, 1)
+
+        yield from parallel_bands.run_in_order(band, bands, workers)
 
     def synthesis(self, y_hat: Tensor, out_hw: Optional[tuple[int, int]] = None):
         """x̂ = g_s(ŷ) clamped: a (1, 3, Hp, Wp) tensor, or with ``out_hw`` = (H, W) the cropped
@@ -264,10 +287,11 @@ class LatticeCodecModel(nn.Module):
         threads.recheck()  # at each stage the automatic thread count follows the load (lvqac_core.threads)
         with torch.inference_mode():  # not a decorator: its wrapper would keep x alive
             gains = self.gains(lmbda)
-            # one thread: oneDNN rounds differently on several, and y decides the file's symbols
+            # one intra-op thread per band: oneDNN rounds differently on several, and y decides
+            # the file's symbols; bands side by side give the same y (parallel_bands)
+            y = self.analysis(x, parallel_bands.workers_for(x))
+            del x
             with threads.one_thread():
-                y = self.analysis(x)
-                del x
                 if gains is not None:
                     y.mul_(gains[0].to(y.device))
                 z = self.h_a(y)
