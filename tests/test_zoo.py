@@ -24,9 +24,26 @@ def test_zoo_holds_the_papers_six_lambdas_for_three_quantizers():
         assert len({(e.architecture, e.N, e.M) for e in rows}) == 1, tier  # one recipe per tier
         for q in {e.quantizer for e in rows}:  # each family of a tier has every paper preset
             assert set(PAPER_LAMBDAS) <= {e.lmbda for e in rows if e.quantizer == q}, (tier, q)
-    default = zoo.get_entry(zoo.default_model_id())  # the app's first model: an LVQAC row (its maps to show)
-    assert default.quantizer == "lvqac"
+    default = zoo.get_entry(zoo.default_model_id())
     assert {e.quantizer for e in ENTRIES if e.tier == default.tier} == {"scalar", "lvq", "lvqac"}
+
+
+def test_the_default_is_the_best_family_of_its_tier():
+    """issue 27 §4: the app's first model is the family with the lowest BD-rate on the
+    manifest's Kodak figures (against the tier's scalar network), at the paper's middle λ."""
+    from lvqac_core.evaluation.bdrate import bd_rate
+
+    default = zoo.get_entry(zoo.default_model_id())
+    rows = [e for e in ENTRIES if e.tier == default.tier and e.kodak]
+
+    def curve(q):
+        pts = sorted((e.kodak["bpp"], e.kodak["psnr"]) for e in rows if e.quantizer == q)
+        return [b for b, _ in pts], [p for _, p in pts]
+
+    anchor = curve("scalar")
+    bd = {q: bd_rate(*anchor, *curve(q)) if q != "scalar" else 0.0 for q in ("scalar", "lvq", "lvqac")}
+    assert default.quantizer == min(bd, key=bd.get), bd
+    assert default.lmbda == 0.0075
 
 
 def test_the_wide_tier_reaches_above_the_fast_one():
