@@ -186,8 +186,12 @@ class Session:
     # ------------------------------------------------------------------ tiers
     def use_catalog(self, catalog: ZooTiers) -> None:
         """What the zoo offers per tier (from the window's backend); a chosen tier it lacks is
-        dropped."""
+        dropped. The first catalogue with a default model sets the family and λ to that model's
+        (the zoo's default is the app's first model; remembered settings come after)."""
+        first = self.catalog.default_choice is None
         self.catalog = catalog
+        if first and catalog.default_choice is not None:
+            self.quantizer, self.lmbda = catalog.default_choice
         self.restore_tier(self.tier if catalog.has(self.tier) else None)
 
     def families(self) -> list[str]:

@@ -57,6 +57,7 @@ class ZooTiers:
     default_tier: Optional[str] = None  # the default model's tier
     # tier (None: the core's default rule) -> quantizer -> the variable-rate network's range
     ranges: Mapping[Optional[str], Mapping[str, RateRange]] = field(default_factory=dict)
+    default_choice: Optional[tuple[str, float]] = None  # the default model's (quantizer, λ)
 
     @classmethod
     def from_zoo(cls) -> "ZooTiers":
@@ -66,13 +67,14 @@ class ZooTiers:
             rows = tuple(zoo.list_models())
             tiers = tuple(Tier(name, n, m) for name, n, m in zoo.tiers())
             default_id = zoo.default_model_id()
-            default_tier = zoo.get_entry(default_id).tier if default_id else None
+            default = zoo.get_entry(default_id) if default_id else None
             ranges: dict[Optional[str], dict[str, RateRange]] = {}
             for t in (None, *(tier.name for tier in tiers)):
                 ranges[t] = {q: found for q in QUANTIZERS if (found := rate_range(q, tier=t)) is not None}
         except Exception:  # noqa: BLE001 - a broken manifest must not break the window
             return cls()
-        return cls(rows, tiers, default_tier, ranges)
+        choice = (default.quantizer, float(default.lmbda)) if default is not None else None
+        return cls(rows, tiers, default.tier if default is not None else None, ranges, choice)
 
     # ------------------------------------------------------------------ tiers
     def names(self) -> list[str]:

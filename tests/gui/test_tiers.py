@@ -220,3 +220,25 @@ def test_the_command_line_sets_the_tier_and_refuses_an_unknown_one(qtbot, tmp_pa
     assert main(["--tier", "wide", "--settings", str(tmp_path / "s.ini"), "--screenshot", str(shot),
                  str(image_file)]) == 0
     assert seen == [("wide", "scalar")] and shot.is_file()
+
+
+def test_the_first_launch_takes_the_zoo_defaults_family_and_lambda(qtbot, make_window, tier_dir, tmp_path,
+                                                                   monkeypatch):
+    """issue 27 §4: the zoo's default model is the app's first model (family and λ), and a
+    remembered choice still wins over it."""
+    from lvqac_gui.qt.settings import AppSettings
+
+    moved = tmp_path / "zoo"
+    shutil.copytree(tier_dir, moved)
+    data = json.loads((moved / "manifest.json").read_text())
+    data["default"] = row_id("scalar", 0.045)
+    (moved / "manifest.json").write_text(json.dumps(data))
+    use_zoo(monkeypatch, moved)
+    fresh = AppSettings(str(tmp_path / "fresh.ini"))
+    win = make_window(backend_=Backend(), settings_=fresh)
+    assert (win.session.quantizer, win.session.lmbda) == ("scalar", 0.045)
+    assert win.controls.quantizer_box.currentData() == "scalar"
+    win.session.set_choices(quantizer="lvqac", lmbda=0.0016, recompress=False)
+    fresh.save_from(win.session)
+    again = make_window(backend_=Backend(), settings_=AppSettings(str(tmp_path / "fresh.ini")))
+    assert (again.session.quantizer, again.session.lmbda) == ("lvqac", 0.0016)
