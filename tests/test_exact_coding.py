@@ -84,10 +84,14 @@ def test_thread_count_does_not_change_a_bit(name, threads):
     assert torch.equal(out[1], out[2]) and torch.equal(out[1], out[4])
 
 
-def test_at_equals_the_whole_convolution_at_those_positions():
+@pytest.mark.parametrize("band_bytes", [None, 1, 8 * 12 * 8 * 3])
+def test_at_equals_the_whole_convolution_at_those_positions(monkeypatch, band_bytes):
+    """Also in chunks of positions (large images: one position, or three, at a time here)."""
     module, x = _nets()["checkerboard context"]
     net = ExactNet(module)
     full = net(x)
+    if band_bytes is not None:
+        monkeypatch.setattr(exact, "_BAND_BYTES", band_bytes)
     ii, jj = torch.nonzero(torch.rand(9, 11) < 0.5, as_tuple=True)
     assert torch.equal(net.at(x, ii, jj)[0, :, :, 0], full[0, :, ii, jj])
 

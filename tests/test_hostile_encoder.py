@@ -67,6 +67,22 @@ def test_symbols_beyond_the_coders_range_are_refused_before_native_code() -> Non
         assert "\n" not in str(info.value)
 
 
+def test_the_range_check_reads_every_chunk(monkeypatch) -> None:
+    """range_problem works through large streams a chunk at a time: an out-of-range symbol in the
+    last, partial chunk is found as in the first."""
+    from lvqac_core.entropy import safe_encode
+
+    monkeypatch.setattr(safe_encode, "_CHUNK", 4)
+    local, cdfs, lengths, offsets = _tables([0] * 11)
+    top = lengths[0] - 2 + offsets[0]
+    for where in (0, 5, 10):
+        symbols = np.zeros(11, np.int64)
+        symbols[where] = top + MAX_RAW // 2
+        assert "outside its table" in range_problem(symbols, np.asarray(local), lengths, offsets)
+        symbols[where] = top + MAX_RAW // 2 - 1
+        assert range_problem(symbols, np.asarray(local), lengths, offsets) is None
+
+
 def test_bottleneck_string_is_compressais_and_refuses_huge_or_non_finite_latents() -> None:
     model = tiny_model("minnen2018-ckbd", "lvqac", N=8, M=8)
     model.update(force=True)

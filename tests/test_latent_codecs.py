@@ -15,10 +15,10 @@ from lvqac_core.registry import DECODING_ORDER_REGISTRY
 M = 8
 
 
-def _codec(order: str, quantizer: str, seed: int = 0) -> LatentCodec:
+def _codec(order: str, quantizer: str, seed: int = 0, **options) -> LatentCodec:
     torch.manual_seed(seed)
     cls = DECODING_ORDER_REGISTRY.get(order)
-    q = build_quantizer(quantizer, M, 4)
+    q = build_quantizer(quantizer, M, 4, **options)
     head = AHead.for_quantizer(2 * M, q)
     if head is not None:  # A varies over the grid, both sides of the identity
         torch.nn.init.normal_(head.net[-1].weight, std=0.5)
@@ -59,6 +59,30 @@ def test_every_registered_order_round_trips(order, quantizer):
             legacy = codec.compress(y, hyper, exact=False)
         with torch.no_grad():
             assert torch.equal(codec.forward(y, hyper).y_hat, legacy.y_hat)
+
+
+@pytest.mark.parametrize("quantizer,options", [("scalar", {}), ("lvq", {}), ("lvqac", {}),
+                                               ("lvqac", {"compander": "exp", "v_scale": "sigma"})])
+@pytest.mark.parametrize("chunk", [M, 3 * M, 10 * M])
+def test_a_pass_in_chunks_codes_the_same_stream(monkeypatch, quantizer, options, chunk):
+    """Large images code each checkerboard pass in chunks of positions (bounded memory): the
+    sections, ŷ, bits map and checksum are those of one piece, and each decodes the other's file."""
+    from lvqac_core.models.latent_codecs import base
+
+    codec = _codec("checkerboard", quantizer, **options)
+    y = torch.randn(1, M, 9, 11) * 4
+    hyper = torch.randn(1, 2 * M, 9, 11)
+    with torch.inference_mode():
+        whole = codec.compress(y, hyper)
+        monkeypatch.setattr(base, "CHUNK_ELEMENTS", chunk)  # 1, 3 or 10 positions at a time
+        parts = codec.compress(y, hyper)
+        decoded = codec.decompress(whole.sections, hyper)
+    assert parts.sections == whole.sections and parts.checksum == whole.checksum
+    for got in (parts, decoded):
+        assert torch.equal(got.y_hat, whole.y_hat) and torch.equal(got.bits, whole.bits)
+        assert got.checksum == whole.checksum
+        if whole.selection is not None:
+            assert torch.equal(got.selection, whole.selection)
 
 
 def test_a_short_selection_section_is_a_corrupt_file():

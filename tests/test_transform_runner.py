@@ -99,3 +99,43 @@ def test_channels_last_synthesis_equals_nchw_with_the_default_model() -> None:
 
     nchw, nhwc = _one_thread(run)
     assert torch.equal(nchw, nhwc) and nhwc.is_contiguous(memory_format=torch.channels_last)
+
+
+@pytest.mark.parametrize("chunk", [1, 7 * 16 * 13, 1 << 22])
+def test_gdn_in_row_chunks_gives_the_same_values(monkeypatch, chunk) -> None:
+    """The in-place GDN normalises row chunks where they lie (small chunks force many, of uneven
+    heights): g_a and g_s (NCHW and channels-last) give the same floats as g itself."""
+    from lvqac_core.models import transform_runner
+
+    monkeypatch.setattr(transform_runner, "GDN_CHUNK_ELEMENTS", chunk)
+    monkeypatch.setattr(transform_runner, "GDN_MIN_CHUNK_POSITIONS", 64)
+    model = tiny_model("minnen2018-ckbd", "lvqac", N=16, M=24)
+    torch.manual_seed(4)
+    with torch.no_grad():
+        for p in list(model.g_s.parameters()) + list(model.g_a.parameters()):
+            p.add_(torch.randn_like(p) * 0.05)
+
+    def run():
+        with torch.inference_mode():
+            for h, w in ((64, 48), (208, 80)):
+                x = torch.rand(1, 3, h, w)
+                assert torch.equal(run_transform(model.g_a, x), model.g_a(x)), (h, w)
+            for h, w in ((3, 5), (13, 9), (40, 12)):
+                y = torch.randn(1, 24, h, w) * 5
+                want = model.g_s(y)
+                assert torch.equal(run_transform(model.g_s, y), want), (h, w)
+                assert torch.equal(run_transform(model.g_s, y, channels_last=True), want), (h, w)
+
+    _one_thread(run)
+
+
+def test_the_callers_tensor_is_never_normalised_in_place() -> None:
+    """A transform that starts with a GDN leaves its input as it was."""
+    from lvqac_core.compressai_parts import GDN
+
+    g = torch.nn.Sequential(GDN(8), torch.nn.Conv2d(8, 8, 1))
+    x = torch.rand(1, 8, 300, 300)
+    before = x.clone()
+    with torch.inference_mode():
+        got = run_transform(g, x)
+        assert torch.equal(x, before) and torch.equal(got, g(x))

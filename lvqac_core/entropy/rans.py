@@ -20,8 +20,8 @@ def encode_symbols(symbols: np.ndarray, indexes: np.ndarray, bank: CellTableBank
     if symbols.size == 0:
         return b""
     bank.check_indexes(indexes)
-    local, cdfs, lengths, offsets = bank.subset(indexes.ravel())
-    return encode_checked(symbols, np.asarray(local, dtype=np.int32), cdfs, lengths, offsets, "latents (y)")
+    local, cdfs, lengths, offsets = bank.local_tables(indexes)
+    return encode_checked(symbols, local, cdfs, lengths, offsets, "latents (y)")
 
 
 class SymbolStreamDecoder:

@@ -26,6 +26,7 @@ stay inside them too.
 """
 from __future__ import annotations
 
+import array
 from typing import Sequence
 
 import numpy as np
@@ -37,6 +38,7 @@ __all__ = ["encode_checked", "python_encode", "range_problem", "MIN_NATIVE_SYMBO
 
 MIN_NATIVE_SYMBOLS = 4
 MAX_RAW = 1 << 28  # escape values must stay below this: at most seven 4-bit groups
+_CHUNK = 1 << 20  # symbols checked at a time (bounds range_problem's memory on large images)
 _PRECISION = 16
 _BYPASS_BITS = 4
 _RANS_L = 1 << 31
@@ -56,15 +58,19 @@ def range_problem(symbols: np.ndarray, indexes: np.ndarray, lengths: Sequence[in
         return "symbols and table indexes must be integers"
     if int(idx.min()) < 0 or int(idx.max()) >= len(lengths):
         return "a table index lies outside the tables"
-    s = s.astype(np.int64)
     if int(s.min()) < -(1 << 31) or int(s.max()) >= 1 << 31:
         return "a symbol lies outside int32"
-    idx = idx.astype(np.int64)
-    value = s - np.asarray(offsets, dtype=np.int64)[idx]
-    max_value = np.asarray(lengths, dtype=np.int64)[idx] - 2
-    raw = np.where(value < 0, -2 * value - 1, np.where(value >= max_value, 2 * (value - max_value), 0))
-    if int(raw.max()) >= MAX_RAW:
-        return f"a symbol lies {int(raw.max()) // 2} steps outside its table (the coder's limit is {MAX_RAW // 2})"
+    offsets64 = np.asarray(offsets, dtype=np.int64)
+    max_values = np.asarray(lengths, dtype=np.int64) - 2
+    worst = 0
+    for a in range(0, s.size, _CHUNK):  # int64 temporaries of one chunk at a time (8 bytes per symbol each)
+        ci = idx[a:a + _CHUNK]
+        value = s[a:a + _CHUNK].astype(np.int64) - offsets64[ci]
+        max_value = max_values[ci]
+        raw = np.where(value < 0, -2 * value - 1, np.where(value >= max_value, 2 * (value - max_value), 0))
+        worst = max(worst, int(raw.max()))
+    if worst >= MAX_RAW:
+        return f"a symbol lies {worst // 2} steps outside its table (the coder's limit is {MAX_RAW // 2})"
     return None
 
 
@@ -82,14 +88,21 @@ def encode_checked(symbols: np.ndarray, indexes: np.ndarray, cdfs: Sequence[Sequ
         raise SymbolRangeError(f"the model's {what} fall outside what the entropy coder can represent "
                                f"({problem}): its weights are damaged or hostile, or the image drives "
                                f"them far outside their training range")
-    s = np.asarray(symbols).ravel().astype(np.int32)
-    idx = np.asarray(indexes).ravel().astype(np.int32)
+    s = np.asarray(symbols).ravel().astype(np.int32, copy=False)  # no copy of int32 input
+    idx = np.asarray(indexes).ravel().astype(np.int32, copy=False)
     if s.size == 0:
         return b""
     if s.size < MIN_NATIVE_SYMBOLS:
         return python_encode(s.tolist(), idx.tolist(), cdfs, lengths, offsets)
-    return RansEncoder().encode_with_indexes(s.tolist(), idx.tolist(), [list(c) for c in cdfs],
+    # array.array: a sequence of the same ints without a Python list of them (4 bytes per symbol
+    # instead of 8 or more; the native encoder copies them into its own vectors either way)
+    return RansEncoder().encode_with_indexes(_int_sequence(s), _int_sequence(idx), [list(c) for c in cdfs],
                                              list(lengths), list(offsets))
+
+
+def _int_sequence(values: np.ndarray) -> Sequence[int]:
+    """int32 ``values`` as an ``array.array`` of C ints (a list where a C int is not 4 bytes)."""
+    return array.array("i", values.tobytes()) if array.array("i").itemsize == 4 else values.tolist()
 
 
 def python_encode(symbols: Sequence[int], indexes: Sequence[int], cdfs: Sequence[Sequence[int]],

@@ -190,16 +190,22 @@ class CellTableBank:
 
     def subset(self, indexes: np.ndarray) -> tuple[list[int], list[list[int]], list[int], list[int]]:
         """Local indexes and the few tables they use (keeps the rANS calls small; builds the
-        groups they need)."""
+        groups they need). The local indexes as a list (:meth:`local_tables`: an int32 array)."""
+        local, cdfs, lengths, offsets = self.local_tables(indexes)
+        return local.tolist(), cdfs, lengths, offsets
+
+    def local_tables(self, indexes: np.ndarray) -> tuple[np.ndarray, list[list[int]], list[int], list[int]]:
+        """:meth:`subset` with the local indexes as an int32 array (no Python list of them)."""
         # as np.unique(indexes, return_inverse=True), without sorting (linear in the symbols)
-        idx = np.asarray(indexes, dtype=np.int64).ravel()
+        idx = np.asarray(indexes).ravel()
+        if idx.dtype.kind != "i":  # bincount and the lookup take signed integers
+            idx = idx.astype(np.int64)
         used = np.flatnonzero(np.bincount(idx, minlength=self.n_tables))
         self.ensure(np.unique(used // self.group_size).tolist())
         lookup = np.zeros(self.n_tables, dtype=np.int32)
         lookup[used] = np.arange(len(used), dtype=np.int32)
-        local = lookup[idx]
         return (
-            local.astype(np.int32).tolist(),
+            lookup[idx],
             [self._cdfs[u] for u in used],  # type: ignore[misc]
             [self._lengths[u] for u in used],
             [self._offsets[u] for u in used],

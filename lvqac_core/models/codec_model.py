@@ -192,9 +192,12 @@ class LatticeCodecModel(nn.Module):
 
     def _bands(self, lh: int, lw: int, workers: int = 1) -> list[tuple[int, int]]:
         """Latent row ranges [a, b) of the bands (one band for images up to ~3 MP), each of
-        about ``band_pixels / workers`` pixels: the bands in flight side by side hold what one
-        band held alone."""
-        rows = max(8, self.band_pixels // max(1, workers) // (256 * max(lw, 1)))
+        about ``band_pixels / workers`` pixels (half that above 12 MP): the bands in flight side
+        by side hold what one band held alone."""
+        budget = self.band_pixels
+        if allocator.needs_bounds(lh * lw * LATENT_STRIDE ** 2):  # above 12 MP: half-size bands (4096×4096:
+            budget //= 2  # 0.53 GB at g_a's peak instead of 1.1 GB; the margins add about 1/8 to g_a's work)
+        rows = max(8, budget // max(1, workers) // (256 * max(lw, 1)))
         if lh <= rows + rows // 2:
             return [(0, lh)]
         return [(a, min(a + rows, lh)) for a in range(0, lh, rows)]

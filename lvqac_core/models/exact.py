@@ -235,15 +235,23 @@ class _ExactConv:
         c, _, wp = xi.shape
         flat = xi.reshape(c, -1)
         base = ii.to(x.device) * wp + jj.to(x.device)
-        cols = torch.cat([flat.index_select(1, base + (ky * wp + kx)) for ky, kx in self._taps], dim=0)  # (T·C, P)
-        acc = torch.addmm(self.bias.to(x.device).unsqueeze(1), self._tap_weight.to(x.device), cols)
-        unscale = self.unscale if isinstance(self.unscale, float) else self.unscale.view(-1, 1).to(acc.device)
-        return (acc * unscale).view(1, -1, len(ii), 1)
+        weight, bias = self._tap_weight.to(x.device), self.bias.to(x.device).unsqueeze(1)
+        unscale = self.unscale if isinstance(self.unscale, float) else self.unscale.view(-1, 1).to(x.device)
+        acc = torch.empty(weight.shape[0], len(base), dtype=torch.float64, device=x.device)
+        # positions in chunks whose gathered columns (T·C float64 each) fit _BAND_BYTES: at 4096×4096
+        # all at once they took 0.6 GB; each output is the same exact sum whatever the chunk
+        step = max(1, _BAND_BYTES // (8 * weight.shape[1]))
+        for p in range(0, len(base), step):
+            b = base[p:p + step]
+            cols = torch.cat([flat.index_select(1, b + (ky * wp + kx)) for ky, kx in self._taps], dim=0)  # (T·C, P)
+            torch.addmm(bias, weight, cols, out=acc[:, p:p + step])
+        return (acc.mul_(unscale)).view(1, -1, len(ii), 1)
 
 
 def _to_grid_integers(x: Tensor) -> Tensor:
     """round(clamp(x)·2^F) in float64: the integers a layer multiplies."""
-    return torch.round(x.to(torch.float64).clamp(-ACTIVATION_LIMIT, ACTIVATION_LIMIT) * float(2 ** FRACTION_BITS))
+    out = x.to(torch.float64, copy=True)  # one copy, then in place (the same IEEE operations)
+    return out.clamp_(-ACTIVATION_LIMIT, ACTIVATION_LIMIT).mul_(float(2 ** FRACTION_BITS)).round_()
 
 
 class _Shuffle:
@@ -310,17 +318,16 @@ class ExactNet:
         return x
 
     def __call__(self, x: Tensor) -> Tensor:
-        x = x.to(torch.float64)
         h, w = x.shape[-2:]
         rows = max(1, int(_BAND_BYTES // (8 * self.columns_per_position * max(w, 1))))
         if h <= rows + 2 * self.margin:
-            return self._run(x).float()
+            return self._run(x.to(torch.float64)).float()
         up = self.upscale
         out = []
-        for a in range(0, h, rows):
+        for a in range(0, h, rows):  # each band made float64 on its own (not the whole input at once)
             b = min(h, a + rows)
             a0, b0 = max(0, a - self.margin), min(h, b + self.margin)
-            band = self._run(x[:, :, a0:b0])
+            band = self._run(x[:, :, a0:b0].to(torch.float64))
             out.append(band[:, :, (a - a0) * up:(b - a0) * up].float())
         return torch.cat(out, dim=2)
 

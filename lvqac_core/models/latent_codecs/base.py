@@ -111,6 +111,10 @@ class CodingState:
         return crc
 
 
+CHUNK_ELEMENTS = 1 << 20
+"""Latent elements (positions × M) a chunked coding pass handles at a time (:meth:`CodingStep.chunked`)."""
+
+
 class CodingStep:
     """Quantize (encoder, ``y`` given) or decode (``decoder`` given) a set of positions."""
 
@@ -124,38 +128,113 @@ class CodingStep:
         """Code the positions (ii, jj) of ``params``' grid; ``at`` = (i, j) when ``params`` is a 1×1
         patch for latent position (i, j); ``gathered``: ``params`` is (1, 2M, P, 1), the
         parameters of positions (ii, jj) in order."""
-        codec, st, a_idx, a_val, y = self.codec, self.st, self.a_idx, self.a_val, self.y
-        q = codec.quantizer
-        bank = codec.bank
-        M = q.channels
         gi, gj = (torch.tensor([at[0]]), torch.tensor([at[1]])) if at else (ii, jj)
-        mu, sigma = codec.split(params)
+        mu, sigma = self.codec.split(params)
         if not gathered:
             mu = mu[:, :, ii, jj].unsqueeze(-1)  # (1, M, P, 1)
             sigma = sigma[:, :, ii, jj].unsqueeze(-1)
-        a4 = a_val[:, :, gi, gj].unsqueeze(-1) if a_val is not None else None
-        a_idx4 = a_idx[:, :, gi, gj].unsqueeze(-1).expand_as(mu) if a_idx is not None else None
-        scale_idx = bank.scale_index(sigma)
-        # a σ-scaled compander reads each element's table level (float64: T⁻¹ runs in float64 below)
-        level = bank.scale_values(scale_idx) if q.needs_sigma_level else None
-        level_q = None if level is None else level.to(sigma.dtype)
-        if y is not None:
-            qz = q.quantize(y[:, :, gi, gj].unsqueeze(-1) - mu, a4, level_q)
-            if st.selection is not None:
-                st.selection[:, :, gi, gj] = qz.selection[..., 0]
-            cb = expand_groups(qz.selection, q.group_size) if qz.selection is not None else None
-            idx = bank.table_index(scale_idx, a_idx4, cb).cpu().numpy().astype(np.int32).ravel()
-            symbols = qz.symbols.cpu().numpy().ravel()
+        if self.y is not None:
+            symbols, idx = self._encode(mu, sigma, gi, gj)
         else:
             assert self.decoder is not None
-            sel = st.selection[:, :, gi, gj].unsqueeze(-1) if st.selection is not None else None
-            cb = expand_groups(sel, q.group_size) if sel is not None else None
-            idx = bank.table_index(scale_idx, a_idx4, cb).cpu().numpy().astype(np.int32).ravel()
+            idx = self._table_indexes(sigma, gi, gj)
             symbols = self.decoder.decode(idx)
-            sym_t = torch.from_numpy(symbols).view(1, M, len(gi), 1).to(mu.device)
-            qz = QuantizedLatent(symbols=sym_t, selection=sel)
-        st.symbols.append(symbols)
-        st.indexes.append(idx)
+            self._reconstruct(symbols, mu, sigma, gi, gj)
+        self.st.symbols.append(symbols)
+        self.st.indexes.append(idx)
+
+    def chunked(self, params_at: Callable[[Tensor, Tensor], Tensor], ii: Tensor, jj: Tensor) -> None:
+        """As ``self(params_at(ii, jj), ii, jj, gathered=True)``, with the same symbols in the same
+        order, but with at most :data:`CHUNK_ELEMENTS` latent elements of work in flight (a
+        4096×4096 image's pass is 6.3 M): ``params_at`` gives the gathered parameters of some
+        positions, and it must give each position the same values whatever the chunk (exact nets).
+
+        The stream holds a call's symbols channel by channel, so the chunks' symbols and table
+        indexes are written into one (M, P) array each. A decoder needs every table index of the
+        pass before its first symbol: it computes the parameters chunk by chunk (keeping μ and
+        σ, 8 bytes per element), decodes the pass, then reconstructs chunk by chunk."""
+        M = self.codec.quantizer.channels
+        step = max(1, CHUNK_ELEMENTS // M)
+        P = len(ii)
+        if P <= step:
+            return self(params_at(ii, jj), ii, jj, gathered=True)
+        chunks = [slice(a, min(P, a + step)) for a in range(0, P, step)]
+        idx = np.empty((M, P), dtype=np.int32)
+        if self.y is not None:
+            symbols = np.empty((M, P), dtype=np.int32)
+            for c in chunks:
+                mu, sigma = self.codec.split(params_at(ii[c], jj[c]))
+                sym_c, idx_c = self._encode(mu, sigma, ii[c], jj[c])
+                symbols[:, c], idx[:, c] = sym_c.reshape(M, -1), idx_c.reshape(M, -1)
+            symbols = symbols.ravel()
+        else:
+            assert self.decoder is not None
+            mus, sigmas = [], []
+            for c in chunks:
+                mu, sigma = self.codec.split(params_at(ii[c], jj[c]))
+                idx[:, c] = self._table_indexes(sigma, ii[c], jj[c]).reshape(M, -1)
+                mus.append(mu)
+                sigmas.append(sigma)
+            symbols = self.decoder.decode(idx.ravel()).reshape(M, P)
+            for c, mu, sigma in zip(chunks, mus, sigmas):
+                self._reconstruct(np.ascontiguousarray(symbols[:, c]).ravel(), mu, sigma, ii[c], jj[c])
+            symbols = symbols.ravel()
+        self.st.symbols.append(symbols)
+        self.st.indexes.append(idx.ravel())
+
+    # ------------------------------------------------------------------ pieces ---------
+    def _a(self, gi: Tensor, gj: Tensor, like: Tensor) -> tuple[Optional[Tensor], Optional[Tensor]]:
+        """(A value (1, 1, P, 1), A level index expanded like ``like``) at the positions, or Nones."""
+        a4 = self.a_val[:, :, gi, gj].unsqueeze(-1) if self.a_val is not None else None
+        a_idx4 = self.a_idx[:, :, gi, gj].unsqueeze(-1).expand_as(like) if self.a_idx is not None else None
+        return a4, a_idx4
+
+    def _levels(self, scale_idx: Tensor, sigma: Tensor) -> tuple[Optional[Tensor], Optional[Tensor]]:
+        """A σ-scaled compander's table level per element (float64, and in σ's dtype), or Nones."""
+        q, bank = self.codec.quantizer, self.codec.bank
+        level = bank.scale_values(scale_idx) if q.needs_sigma_level else None
+        return level, None if level is None else level.to(sigma.dtype)
+
+    def _table_indexes(self, sigma: Tensor, gi: Tensor, gj: Tensor) -> np.ndarray:
+        """The decoder's table index of each element (int32, channel by channel), from σ, A and the
+        selection already decoded."""
+        q, bank, st = self.codec.quantizer, self.codec.bank, self.st
+        _, a_idx4 = self._a(gi, gj, sigma)
+        sel = st.selection[:, :, gi, gj].unsqueeze(-1) if st.selection is not None else None
+        cb = expand_groups(sel, q.group_size) if sel is not None else None
+        return bank.table_index(bank.scale_index(sigma), a_idx4, cb).cpu().numpy().astype(np.int32).ravel()
+
+    def _encode(self, mu: Tensor, sigma: Tensor, gi: Tensor, gj: Tensor) -> tuple[np.ndarray, np.ndarray]:
+        """Quantize y at the positions: (symbols, table indexes), each channel by channel; ŷ, the
+        selection and the bits map updated."""
+        q, bank, st = self.codec.quantizer, self.codec.bank, self.st
+        assert self.y is not None
+        a4, a_idx4 = self._a(gi, gj, mu)
+        scale_idx = bank.scale_index(sigma)
+        # a σ-scaled compander reads each element's table level (float64: T⁻¹ runs in float64 below)
+        level, level_q = self._levels(scale_idx, sigma)
+        qz = q.quantize(self.y[:, :, gi, gj].unsqueeze(-1) - mu, a4, level_q)
+        if st.selection is not None:
+            st.selection[:, :, gi, gj] = qz.selection[..., 0]
+        cb = expand_groups(qz.selection, q.group_size) if qz.selection is not None else None
+        idx = bank.table_index(scale_idx, a_idx4, cb).cpu().numpy().astype(np.int32).ravel()
+        symbols = qz.symbols.cpu().numpy().ravel()
+        self._finish(qz, mu, sigma, a4, level, level_q, gi, gj)
+        return symbols, idx
+
+    def _reconstruct(self, symbols: np.ndarray, mu: Tensor, sigma: Tensor, gi: Tensor, gj: Tensor) -> None:
+        """The decoder's ŷ (and bits map) at the positions from their decoded symbols."""
+        q, st = self.codec.quantizer, self.st
+        a4, _ = self._a(gi, gj, mu)
+        level, level_q = self._levels(self.codec.bank.scale_index(sigma), sigma) if q.needs_sigma_level else (None, None)
+        sel = st.selection[:, :, gi, gj].unsqueeze(-1) if st.selection is not None else None
+        sym_t = torch.from_numpy(symbols).view(1, q.channels, len(gi), 1).to(mu.device)
+        self._finish(QuantizedLatent(symbols=sym_t, selection=sel), mu, sigma, a4, level, level_q, gi, gj)
+
+    def _finish(self, qz: QuantizedLatent, mu: Tensor, sigma: Tensor, a4: Optional[Tensor],
+                level: Optional[Tensor], level_q: Optional[Tensor], gi: Tensor, gj: Tensor) -> None:
+        """ŷ = μ + T⁻¹(lattice point) into the state, and the positions' estimated bits."""
+        q, st = self.codec.quantizer, self.st
         if self.nets.exact:  # T⁻¹ in float64, then ŷ on the exact nets' grid
             r_hat = q.from_u(q.lattice_values(qz).double(), None if a4 is None else a4.double(), level)
         else:
@@ -165,7 +244,9 @@ class CodingStep:
         if st.bits is None:
             return
         lik = q.likelihood(q.lattice_values(qz), sigma, a4, level_q)
-        pos_bits = (-torch.log2(lik)).sum(dim=1)[0, :, 0].double().cpu()
+        # each position's M terms summed as one contiguous row: the same sum whatever the number
+        # of positions in the call (a sum over dim 1 of (1, M, P, 1) rounds differently with P)
+        pos_bits = (-torch.log2(lik))[0, :, :, 0].t().contiguous().sum(dim=1).double().cpu()
         if st.selection_levels is None:  # raw selection: one bit per group (rANS-coded: see LatentCodec._code)
             pos_bits = pos_bits + q.num_groups()
         st.bits[gi, gj] += pos_bits
@@ -341,14 +422,19 @@ class LatentCodec:
         nets = self.coding_nets(exact)
         a_levels, levels = self.head_outputs(hyper, nets)
         st, a_val = self._code(hyper, nets, a_levels, y=y, levels=levels, progress=progress, bits_map=bits_map)
-        sections = {"y": encode_symbols(np.concatenate(st.symbols), np.concatenate(st.indexes), self.bank)}
+        del hyper  # large images: the coder's copies below need the room (4096×4096: 100 MB)
+        checksum = st.checksum()
+        symbols, indexes = np.concatenate(st.symbols), np.concatenate(st.indexes)
+        st.symbols, st.indexes = [], []  # the parts are copied (and checksummed): let them go
+        sections = {"y": encode_symbols(symbols, indexes, self.bank)}
+        del symbols, indexes
         if st.selection is not None:
             bits = st.selection.cpu().numpy().astype(np.uint8)
             if levels is None:
                 sections["selection"] = np.packbits(bits.ravel()).tobytes()
             else:
                 sections["selection"] = encode_bits(bits, levels.cpu().numpy())
-        return LatentCoding(sections, st.y_hat, st.checksum(), st.bits, st.selection, a_val)
+        return LatentCoding(sections, st.y_hat, checksum, st.bits, st.selection, a_val)
 
     def decompress(self, sections: dict[str, bytes], hyper: Tensor, progress: ProgressCallback = None,
                    bits_map: bool = True, exact: bool = True) -> LatentCoding:

@@ -51,16 +51,20 @@ class CheckerboardLatentCodec(LatentCodec):
         assert nets.context is not None
         h, w = hyper.shape[-2:]
         anchors = anchor_mask(h, w)[0, 0]
-        if nets.exact:  # each pass evaluates its own positions only (same numbers: exact nets)
+        if nets.exact:  # each pass evaluates its own positions only, in chunks (same numbers: exact nets)
             assert nets.context_at is not None
-            ii, jj = positions(anchors)
-            hyp = gather(hyper, ii, jj)
-            step(nets.entropy_parameters(torch.cat([hyp, torch.zeros_like(hyp)], 1)), ii, jj, gathered=True)
+
+            def anchor_params(ii: Tensor, jj: Tensor) -> Tensor:
+                hyp = gather(hyper, ii, jj)
+                return nets.entropy_parameters(torch.cat([hyp, torch.zeros_like(hyp)], 1))
+
+            def other_params(ii: Tensor, jj: Tensor) -> Tensor:  # the anchors are all decoded by now
+                return nets.entropy_parameters(torch.cat([gather(hyper, ii, jj), nets.context_at(st.y_hat, ii, jj)], 1))
+
+            step.chunked(anchor_params, *positions(anchors))
             report(progress, 0.5)
             threads.recheck()  # the automatic thread count follows the load
-            ii, jj = positions(~anchors)
-            ctx = nets.context_at(st.y_hat, ii, jj)
-            step(nets.entropy_parameters(torch.cat([gather(hyper, ii, jj), ctx], 1)), ii, jj, gathered=True)
+            step.chunked(other_params, *positions(~anchors))
             return
         zeros = torch.zeros_like(hyper)
         step(nets.entropy_parameters(torch.cat([hyper, zeros], 1)), *positions(anchors))
