@@ -102,7 +102,11 @@ def encode_checked(symbols: np.ndarray, indexes: np.ndarray, cdfs: Sequence[Sequ
 
 def _int_sequence(values: np.ndarray) -> Sequence[int]:
     """int32 ``values`` as an ``array.array`` of C ints (a list where a C int is not 4 bytes)."""
-    return array.array("i", values.tobytes()) if array.array("i").itemsize == 4 else values.tolist()
+    if array.array("i").itemsize != 4:
+        return values.tolist()
+    out = array.array("i")
+    out.frombytes(memoryview(np.ascontiguousarray(values)).cast("B"))  # one copy (tobytes would make two)
+    return out
 
 
 def python_encode(symbols: Sequence[int], indexes: Sequence[int], cdfs: Sequence[Sequence[int]],

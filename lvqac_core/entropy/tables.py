@@ -200,7 +200,10 @@ class CellTableBank:
         idx = np.asarray(indexes).ravel()
         if idx.dtype.kind != "i":  # bincount and the lookup take signed integers
             idx = idx.astype(np.int64)
-        used = np.flatnonzero(np.bincount(idx, minlength=self.n_tables))
+        counts = np.zeros(self.n_tables, dtype=np.int64)
+        for a in range(0, idx.size, 1 << 20):  # bincount widens to int64: a chunk at a time on large images
+            counts += np.bincount(idx[a:a + (1 << 20)], minlength=self.n_tables)[:self.n_tables]
+        used = np.flatnonzero(counts)
         self.ensure(np.unique(used // self.group_size).tolist())
         lookup = np.zeros(self.n_tables, dtype=np.int32)
         lookup[used] = np.arange(len(used), dtype=np.int32)

@@ -231,7 +231,7 @@ class _ExactConv:
         if self._tap_weight is None:
             self._tap_weight = torch.cat([self.weight[:, :, ky, kx] for ky, kx in self._taps], dim=1)  # (O, T·C)
         ph, pw = self.padding
-        xi = F.pad(_to_grid_integers(x), (pw, pw, ph, ph))[0]
+        xi = _to_grid_integers(F.pad(x, (pw, pw, ph, ph)))[0]  # padded first: one float64 copy, not two
         c, _, wp = xi.shape
         flat = xi.reshape(c, -1)
         base = ii.to(x.device) * wp + jj.to(x.device)
