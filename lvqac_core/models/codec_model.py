@@ -196,7 +196,7 @@ class LatticeCodecModel(nn.Module):
         by side hold what one band held alone."""
         budget = self.band_pixels
         if allocator.needs_bounds(lh * lw * LATENT_STRIDE ** 2):  # above 12 MP: half-size bands (4096×4096:
-            budget //= 2  # 0.53 GB at g_a's peak instead of 1.1 GB; the margins add about 1/8 to g_a's work)
+            budget //= 2  # 0.53 GB at g_a's peak instead of 1.1 GB; g_a computes 1.5× its rows, not 1.25×)
         rows = max(8, budget // max(1, workers) // (256 * max(lw, 1)))
         if lh <= rows + rows // 2:
             return [(0, lh)]
