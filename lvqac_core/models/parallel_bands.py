@@ -16,6 +16,7 @@ At most ``workers`` bands are in flight, so memory stays bounded by that many ba
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import islice
 from typing import Callable, Iterator, Sequence, TypeVar
 
 import torch
@@ -70,17 +71,13 @@ def run_in_order(work: Callable[[Band], T], bands: Sequence[Band], workers: int)
 
     pool = ThreadPoolExecutor(max_workers=min(workers, len(bands)), thread_name_prefix="lvqac-band")
     try:
-        pending: list[Future] = []
         queue = iter(bands)
-        for band in queue:
-            pending.append(pool.submit(job, band))
-            if len(pending) >= workers:
-                break
+        pending: list[Future] = [pool.submit(job, band) for band in islice(queue, workers)]
         while pending:
             result = pending.pop(0).result()
-            for band in queue:
+            band = next(queue, None)  # the next band starts as soon as one is taken
+            if band is not None:
                 pending.append(pool.submit(job, band))
-                break
             yield result
             del result
     finally:
